@@ -1,0 +1,1 @@
+"""An example asdbench loss plugin: softmax cross-entropy over scaled cosine logits."""

@@ -1,0 +1,87 @@
+"""``asdbench plugins`` and ``asdbench list``: what is installed and what it offers."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from asdbench.cli.main import cli
+from asdbench.plugins import PluginInfo, get_plugins
+from asdbench.registry import KINDS, components, normalise_kind
+from asdbench.specs import HOOKS, PLURALS
+
+
+def _registered_by(plugin_name: str) -> list[dict[str, str]]:
+    found = []
+    for kind in KINDS:
+        for component in components(kind).values():
+            if component.plugin.name == plugin_name:
+                found.append({"kind": kind, "name": component.name})
+    return found
+
+
+def _record(info: PluginInfo) -> dict[str, object]:
+    record: dict[str, object] = {
+        "name": info.name,
+        "distribution": info.distribution,
+        "version": info.version,
+        "builtin": info.builtin,
+        "hooks": info.hooks,
+        "components": [] if info.error else _registered_by(info.name),
+    }
+    if info.error:
+        record["error"] = info.error
+    return record
+
+
+@cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.option("--all", "show_all", is_flag=True, help="Include the built-in plugins of core.")
+@click.option("--requirements", is_flag=True, help="Print name==version lines for pip.")
+def plugins_command(as_json: bool, show_all: bool, requirements: bool) -> None:
+    """List installed plugins: distribution, version, hooks and the components they register.
+
+    Plugins that failed to load are listed with their error.
+    """
+    plugins = get_plugins()
+    infos = [i for i in plugins.info() if show_all or not i.builtin] + plugins.failures
+    if requirements:
+        lines = sorted({f"{i.distribution}=={i.version}" for i in infos if i.distribution})
+        click.echo("\n".join(lines))
+        return
+    records = [_record(info) for info in infos]
+    if as_json:
+        click.echo(json.dumps(records, indent=2))
+        return
+    if not records:
+        click.echo("No plugins installed." + ("" if show_all else " (--all shows built-ins)"))
+    for record in records:
+        origin = f"{record['distribution']} {record['version']}" if record["distribution"] else ""
+        click.echo(f"{record['name']}  {origin}".rstrip())
+        if "error" in record:
+            click.echo(f"  FAILED TO LOAD: {record['error']}")
+            continue
+        for item in record["components"]:
+            click.echo(f"  {item['kind']}: {item['name']}")
+
+
+@cli.command("list")
+@click.argument(
+    "kind",
+    required=False,
+    type=click.Choice([*HOOKS, *PLURALS]),
+)
+def list_command(kind: str | None) -> None:
+    """List every registered component of KIND (or of every kind) with its options."""
+    kinds = [normalise_kind(kind)] if kind else list(KINDS)
+    for index, each in enumerate(kinds):
+        if index:
+            click.echo()
+        found = components(each)
+        click.echo(f"{each} ({len(found)})")
+        for component in found.values():
+            origin = component.plugin.distribution or component.plugin.name
+            click.echo(f"  {component.name}  {component.spec.summary}  [{origin}]")
+            for option in component.options():
+                click.echo(f"      {option.name}: {option.type_name} = {option.describe_default()}")

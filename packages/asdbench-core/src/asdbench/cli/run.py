@@ -1,0 +1,97 @@
+"""``asdbench run``: one benchmark cell, from dataset to scores, metrics and MLflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from asdbench.cli.main import cli
+from asdbench.config import RunConfig, resolve
+from asdbench.errors import AsdbenchError
+
+DEFAULTS = {
+    "loss": "adaproj",
+    "embedder": "dual_branch",
+    "backend": "kmeans",
+    "dataset": "synthetic",
+}
+
+
+def _plan(config: RunConfig) -> str:
+    lines = [f"asdbench run plan (cell {config.cell_hash()})"]
+    for kind, choice in config.choices().items():
+        plugin = choice.component.plugin
+        origin = f"{plugin.distribution} {plugin.version}" if plugin.distribution else plugin.name
+        lines.append(f"  {kind:<9} {choice.name}  [{origin}]")
+        for name, value in choice.resolved_options().items():
+            marker = "  (set)" if name in choice.options else ""
+            lines.append(f"      {name} = {value!r}{marker}")
+    settings = config.as_dict()
+    lines.append("  train")
+    lines.extend(f"      {name} = {value!r}" for name, value in settings["train"].items())
+    for name in ("trials", "seed", "device", "data_dir", "ground_truth"):
+        lines.append(f"  {name:<9} {settings[name]}")
+    lines.append(f"  experiment {config.experiment or '(one per dataset)'}")
+    return "\n".join(lines)
+
+
+@cli.command("run")
+@click.option("--loss", default=DEFAULTS["loss"], show_default=True, help="Loss plugin name.")
+@click.option("--dataset", default=DEFAULTS["dataset"], show_default=True, help="Dataset name.")
+@click.option("--embedder", default=DEFAULTS["embedder"], show_default=True, help="Embedder.")
+@click.option("--backend", default=DEFAULTS["backend"], show_default=True, help="Backend.")
+@click.option("--ensemble", default=None, help="Combine the trials' scores (e.g. mean).")
+@click.option("--trials", type=int, default=1, show_default=True, help="Independent models.")
+@click.option("--epochs", type=int, default=None, help="Training epochs [default: 10].")
+@click.option("--batch-size", type=int, default=None, help="Batch size [default: 64].")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the first trial.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Dataset root (synthetic: where it is written; default: a cache folder).",
+)
+@click.option(
+    "--ground-truth",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Evaluator-format ground truth for the eval partition.",
+)
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+)
+@click.option("--experiment", default=None, help="MLflow experiment [default: per dataset].")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder for submission files and results.",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KIND.OPTION=VALUE",
+    help="Set a component option or training setting, e.g. loss.subspace_dim=16.",
+)
+@click.option("--dry-run", is_flag=True, help="Resolve and check everything, print the plan.")
+def run_command(epochs: int | None, batch_size: int | None, dry_run: bool, **kwargs: Any) -> None:
+    """Train, score and evaluate one benchmark cell (all trials), logging to MLflow.
+
+    With no options: AdaProj with the dual-branch embedder and the k-means backend on the
+    built-in synthetic dataset.
+    """
+    train = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size)) if v is not None}
+    config = resolve(train=train, **kwargs)
+    if dry_run:
+        click.echo(_plan(config))
+        return
+    raise AsdbenchError(
+        "training is not available in this version of asdbench-core: the pipeline "
+        "(embedder training, backend scoring) is not implemented yet; use --dry-run"
+    )

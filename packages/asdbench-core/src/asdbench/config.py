@@ -1,0 +1,191 @@
+"""The resolved configuration of a benchmark run: components, their options, training settings.
+
+``--set kind.option=value`` addresses a component's option (``loss.subspace_dim=16``) or a
+training setting (``train.learning_rate=0.0005``). Everything is validated before any work
+starts, so a typo fails in a second, not after an hour of training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from asdbench.errors import OptionError
+from asdbench.options import Option, parse_value
+from asdbench.registry import Component, get
+
+
+@dataclass
+class TrainConfig:
+    """Training settings; defaults follow the reference system (Adam as in Keras, batch 64)."""
+
+    epochs: int = 10
+    batch_size: int = 64
+    embedding_dim: int = 512
+    learning_rate: float = 1e-3
+    adam_eps: float = 1e-7
+    l2_weight: float = 1e-5
+    mixup_prob: float = 1.0
+    precision: str = "fp32"
+
+    def validate(self) -> None:
+        for name in ("epochs", "batch_size", "embedding_dim"):
+            if getattr(self, name) < 1:
+                raise OptionError(f"train.{name} must be at least 1, got {getattr(self, name)}")
+        if not 0.0 <= self.mixup_prob <= 1.0:
+            raise OptionError(f"train.mixup_prob must be in [0, 1], got {self.mixup_prob}")
+        if self.learning_rate <= 0:
+            raise OptionError(f"train.learning_rate must be positive, got {self.learning_rate}")
+        if self.precision not in ("fp32", "bf16"):
+            raise OptionError(f"train.precision must be 'fp32' or 'bf16', got {self.precision!r}")
+
+
+def _train_options() -> dict[str, Option]:
+    hints = typing.get_type_hints(TrainConfig)
+    return {
+        f.name: Option(f.name, hints[f.name], f.default) for f in dataclasses.fields(TrainConfig)
+    }
+
+
+@dataclass
+class Choice:
+    """A chosen component and the options given for it."""
+
+    component: Component
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.component.name
+
+    def resolved_options(self) -> dict[str, Any]:
+        """Every option with its effective value (defaults filled in)."""
+        values = {o.name: o.default for o in self.component.options() if not o.required}
+        values.update(self.options)
+        return values
+
+
+COMPONENT_KINDS = ("loss", "embedder", "backend", "dataset", "ensemble")
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines one benchmark cell, resolved and checked."""
+
+    loss: Choice
+    embedder: Choice
+    backend: Choice
+    dataset: Choice
+    ensemble: Choice | None = None
+    train: TrainConfig = field(default_factory=TrainConfig)
+    trials: int = 1
+    seed: int = 0
+    data_dir: Path | None = None
+    ground_truth: Path | None = None
+    device: str = "auto"
+    experiment: str | None = None
+    output: Path | None = None
+
+    def choices(self) -> dict[str, Choice]:
+        found = {kind: getattr(self, kind) for kind in COMPONENT_KINDS}
+        return {kind: choice for kind, choice in found.items() if choice is not None}
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready view: the resolved config logged with every run."""
+        return {
+            **{
+                kind: {"name": c.name, "options": c.resolved_options()}
+                for kind, c in self.choices().items()
+            },
+            "train": dataclasses.asdict(self.train),
+            "trials": self.trials,
+            "seed": self.seed,
+            "data_dir": str(self.data_dir) if self.data_dir else None,
+            "ground_truth": str(self.ground_truth) if self.ground_truth else None,
+            "device": self.device,
+        }
+
+    def cell_hash(self) -> str:
+        """Identifies the benchmark cell: the same components, options and training settings."""
+        cell = {k: v for k, v in self.as_dict().items() if k not in ("trials", "seed", "device")}
+        text = json.dumps(cell, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def parse_sets(pairs: Iterable[str]) -> dict[str, dict[str, str]]:
+    """``["loss.subspace_dim=16"]`` -> ``{"loss": {"subspace_dim": "16"}}`` (values as text)."""
+    sections: dict[str, dict[str, str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not dot or not name:
+            raise OptionError(
+                f"--set {pair!r}: expected KIND.OPTION=VALUE, e.g. loss.subspace_dim=16"
+            )
+        if section not in (*COMPONENT_KINDS, "train"):
+            known = ", ".join((*COMPONENT_KINDS, "train"))
+            raise OptionError(f"--set {pair!r}: unknown section {section!r}; sections: {known}")
+        sections.setdefault(section, {})[name] = value
+    return sections
+
+
+def _choice(kind: str, name: str, texts: Mapping[str, str]) -> Choice:
+    component = get(kind, name)
+    options = {o.name: o for o in component.options()}
+    values: dict[str, Any] = {}
+    for key, text in texts.items():
+        if key not in options:
+            known = ", ".join(options) or "none"
+            raise OptionError(
+                f"--set {kind}.{key}: {component.label} has no option {key!r}; its options: {known}"
+            )
+        values[key] = parse_value(component.label, options[key], text)
+    component.check(values)
+    return Choice(component, values)
+
+
+def resolve(
+    *,
+    loss: str,
+    embedder: str,
+    backend: str,
+    dataset: str,
+    ensemble: str | None = None,
+    sets: Iterable[str] = (),
+    train: Mapping[str, Any] | None = None,
+    **settings: Any,
+) -> RunConfig:
+    """Resolve component names and ``--set`` pairs into a checked ``RunConfig``.
+
+    ``train`` holds training settings given directly (``--epochs``); ``--set train.*`` wins over
+    nothing else, so giving both for one setting is an error.
+    """
+    sections = parse_sets(sets)
+    if "ensemble" in sections and ensemble is None:
+        raise OptionError("--set ensemble.*: no --ensemble was chosen")
+    names = {"loss": loss, "embedder": embedder, "backend": backend, "dataset": dataset}
+    if ensemble is not None:
+        names["ensemble"] = ensemble
+    choices = {kind: _choice(kind, name, sections.get(kind, {})) for kind, name in names.items()}
+
+    train_options = _train_options()
+    train_values: dict[str, Any] = dict(train or {})
+    for key, text in sections.get("train", {}).items():
+        if key not in train_options:
+            raise OptionError(
+                f"--set train.{key}: no such training setting; settings: {', '.join(train_options)}"
+            )
+        if key in train_values:
+            raise OptionError(f"train.{key} is given twice (as a flag and with --set)")
+        train_values[key] = parse_value("train", train_options[key], text)
+    train_config = TrainConfig(**train_values)
+    train_config.validate()
+    if settings.get("trials", 1) < 1:
+        raise OptionError(f"--trials must be at least 1, got {settings['trials']}")
+    return RunConfig(**choices, train=train_config, **settings)

@@ -1,0 +1,179 @@
+"""The CLI as a user sees it: listings, errors on one line with exit status 2, dry runs."""
+
+import json
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+import asdbench
+from asdbench.cli import cli
+
+
+class Components:
+    """One component of every kind, so that a full run plan resolves."""
+
+    @asdbench.hookimpl
+    def asdbench_losses(self):
+        yield asdbench.LossSpec(name="toyloss", factory=self.loss, summary="A toy loss")
+
+    @asdbench.hookimpl
+    def asdbench_embedders(self):
+        yield asdbench.EmbedderSpec(name="toyemb", factory=self.embedder, summary="emb")
+
+    @asdbench.hookimpl
+    def asdbench_backends(self):
+        yield asdbench.BackendSpec(name="toyback", factory=self.backend, summary="back")
+
+    @asdbench.hookimpl
+    def asdbench_datasets(self):
+        yield asdbench.DatasetSpec(name="toydata", factory=self.dataset, summary="data")
+
+    @asdbench.hookimpl
+    def asdbench_ensembles(self):
+        yield asdbench.EnsembleSpec(name="toyens", factory=self.ensemble, summary="ens")
+
+    @asdbench.hookimpl
+    def asdbench_commands(self, cli):
+        @cli.command("hello")
+        def hello():
+            """Say hello from a plugin."""
+            click.echo("hello from a plugin")
+
+    @staticmethod
+    def loss(*, num_classes: int, embedding_dim: int, subspace_dim: int = 32) -> None: ...
+
+    @staticmethod
+    def embedder(*, sample_rate: int, clip_samples: int, embedding_dim: int) -> None: ...
+
+    @staticmethod
+    def backend(*, n_means: int = 32, renormalize: bool = False) -> None: ...
+
+    @staticmethod
+    def dataset() -> None: ...
+
+    @staticmethod
+    def ensemble(*, weights: str = "equal") -> None: ...
+
+
+RUN = [
+    "run",
+    "--loss",
+    "toyloss",
+    "--embedder",
+    "toyemb",
+    "--backend",
+    "toyback",
+    "--dataset",
+    "toydata",
+]
+
+
+@pytest.fixture
+def runner(register_plugin):
+    register_plugin(Components(), "toys", distribution="asdbench-toys", version="9.9")
+    return CliRunner()
+
+
+def test_plugins_json_lists_distribution_version_hooks_and_components(runner):
+    result = runner.invoke(cli, ["plugins", "--json"])
+    assert result.exit_code == 0, result.output
+    [record] = [r for r in json.loads(result.output) if r["name"] == "toys"]
+    assert record["distribution"] == "asdbench-toys" and record["version"] == "9.9"
+    assert "asdbench_losses" in record["hooks"]
+    assert {"kind": "loss", "name": "toyloss"} in record["components"]
+
+
+def test_plugins_requirements(runner):
+    result = runner.invoke(cli, ["plugins", "--requirements"])
+    assert "asdbench-toys==9.9" in result.output.splitlines()
+
+
+def test_version_lists_plugin_distributions(runner):
+    result = runner.invoke(cli, ["--version"])
+    lines = result.output.splitlines()
+    assert lines[0].startswith("asdbench-core ")
+    assert "  asdbench-toys 9.9" in lines
+
+
+def test_list_shows_summary_and_options(runner):
+    result = runner.invoke(cli, ["list", "backends"])
+    assert result.exit_code == 0, result.output
+    assert "toyback  back  [asdbench-toys]" in result.output
+    assert "n_means: int = 32" in result.output and "renormalize: bool = False" in result.output
+
+
+def test_plugin_command_is_added(runner):
+    assert "hello" in runner.invoke(cli, ["--help"]).output
+    assert runner.invoke(cli, ["hello"]).output == "hello from a plugin\n"
+
+
+def test_dry_run_prints_the_resolved_plan(runner):
+    result = runner.invoke(
+        cli,
+        [
+            *RUN,
+            "--dry-run",
+            "--set",
+            "loss.subspace_dim=16",
+            "--ensemble",
+            "toyens",
+            "--set",
+            "ensemble.weights=rank",
+            "--set",
+            "train.learning_rate=0.0005",
+            "--epochs",
+            "3",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "loss      toyloss  [asdbench-toys 9.9]" in result.output
+    assert "subspace_dim = 16  (set)" in result.output
+    assert "renormalize = False" in result.output
+    assert "ensemble  toyens" in result.output and "weights = 'rank'  (set)" in result.output
+    assert "learning_rate = 0.0005" in result.output and "epochs = 3" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--loss", "nope"], "Error: unknown loss 'nope'; available: toyloss"),
+        (
+            ["--set", "loss.subspace=4"],
+            "loss 'toyloss' has no option 'subspace'; its options: subspace_dim",
+        ),
+        (["--set", "loss.subspace_dim=four"], "option 'subspace_dim' must be int, got 'four'"),
+        (["--set", "optimizer.lr=1"], "unknown section 'optimizer'"),
+        (["--set", "subspace_dim=4"], "expected KIND.OPTION=VALUE"),
+        (["--set", "train.lr=1"], "--set train.lr: no such training setting"),
+        (["--trials", "0"], "--trials must be at least 1, got 0"),
+        (["--epochs", "-1"], "train.epochs must be at least 1, got -1"),
+        (["--set", "ensemble.x=1"], "no --ensemble was chosen"),
+    ],
+)
+def test_user_errors_are_one_line_with_status_2(runner, args, message):
+    result = runner.invoke(cli, [*RUN, *args, "--dry-run"])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_run_without_dry_run_says_what_is_missing(runner):
+    result = runner.invoke(cli, RUN)
+    assert result.exit_code == 2
+    assert "not implemented" in result.output
+
+
+def test_help_and_plugins_do_not_import_torch():
+    """Entry-point modules and the CLI stay import-light (napari's lesson)."""
+    code = (
+        "import sys; from asdbench.cli import cli; from click.testing import CliRunner;"
+        "r = CliRunner().invoke(cli, ['plugins', '--all']); assert r.exit_code == 0, r.output;"
+        "CliRunner().invoke(cli, ['--help']);"
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr

@@ -1,0 +1,22 @@
+"""The meta-distribution installs every first-party component and the MLflow UI."""
+
+import importlib.metadata
+
+from asdbench.plugins import Plugins
+from asdbench.registry import KINDS, components
+
+FIRST_PARTY: dict[str, set[str]] = {}
+
+
+def test_first_party_components_are_registered():
+    plugins = Plugins()
+    assert not plugins.failures, [f.error for f in plugins.failures]
+    for kind, names in FIRST_PARTY.items():
+        assert names <= set(components(kind, plugins)), kind
+    assert set(KINDS) >= set(FIRST_PARTY)
+
+
+def test_full_mlflow_with_ui_is_installed():
+    requirement = importlib.metadata.requires("asdbench")
+    assert any(r.startswith("mlflow") for r in requirement)
+    assert importlib.metadata.version("mlflow")

@@ -1,0 +1,92 @@
+"""Cross-package tests: real pip installs into fresh virtual environments, the CLI end to end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import venv
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TORCH = "torch==2.13.0"
+
+
+class FreshVenv:
+    """A new virtual environment with pip; commands run with a clean plugin environment."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        venv.EnvBuilder(with_pip=True).create(path)
+        self.bin = path / "bin"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("ASDBENCH_", "VIRTUAL_ENV"))
+        }
+        env["PATH"] = f"{self.bin}{os.pathsep}{env['PATH']}"
+        env.update(extra)
+        return env
+
+    def pip(self, *args: str) -> None:
+        subprocess.run(
+            [str(self.bin / "python"), "-m", "pip", "install", "--quiet", *args],
+            check=True,
+            env=self.env(),
+        )
+
+    def uninstall(self, distribution: str) -> None:
+        subprocess.run(
+            [str(self.bin / "python"), "-m", "pip", "uninstall", "--yes", "--quiet", distribution],
+            check=True,
+            env=self.env(),
+        )
+
+    def run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        program = str(self.bin / args[0])
+        return subprocess.run(
+            [program, *args[1:]], capture_output=True, text=True, env=self.env(**extra), cwd=ROOT
+        )
+
+
+@pytest.fixture(scope="session")
+def fresh_venv(tmp_path_factory) -> FreshVenv:
+    """A fresh virtual environment with core and the example third-party plugin, installed
+    with pip from their folders exactly as a user would (non-editable)."""
+    env = FreshVenv(tmp_path_factory.mktemp("venv") / "env")
+    env.pip(TORCH, str(ROOT / "packages" / "asdbench-core"), "pytest")
+    env.pip(str(ROOT / "examples" / "asdbench-example-loss"))
+    return env
+
+
+@pytest.fixture
+def write_package(tmp_path) -> Callable[..., Path]:
+    """Write a minimal plugin package (pyproject + one module) and return its folder."""
+
+    def write(distribution: str, module_source: str) -> Path:
+        module = distribution.replace("-", "_")
+        folder = tmp_path / distribution
+        (folder / "src" / module).mkdir(parents=True)
+        (folder / "src" / module / "__init__.py").write_text(module_source)
+        (folder / "pyproject.toml").write_text(
+            f"""[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "{distribution}"
+version = "0.0.1"
+dependencies = ["asdbench-core"]
+
+[project.entry-points.asdbench]
+{module} = "{module}"
+
+[tool.hatch.build.targets.wheel]
+packages = ["src/{module}"]
+"""
+        )
+        return folder
+
+    return write
