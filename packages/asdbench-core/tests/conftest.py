@@ -43,3 +43,13 @@ def make_distribution(tmp_path, monkeypatch):
     yield make
     for module in modules:
         sys.modules.pop(module, None)
+
+
+@pytest.fixture(scope="session")
+def synthetic_root(tmp_path_factory):
+    """The default synthetic dataset, written once per test session."""
+    from asdbench.synthetic import SyntheticDataset, ensure_tree
+
+    return ensure_tree(
+        tmp_path_factory.mktemp("synthetic") / "tree", SyntheticDataset().plan, progress=False
+    )

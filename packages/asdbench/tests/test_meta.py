@@ -5,7 +5,9 @@ import importlib.metadata
 from asdbench.plugins import Plugins
 from asdbench.registry import KINDS, components
 
-FIRST_PARTY: dict[str, set[str]] = {}
+FIRST_PARTY: dict[str, set[str]] = {
+    "dataset": {"dcase2022", "dcase2023", "synthetic"},
+}
 
 
 def test_first_party_components_are_registered():

@@ -64,6 +64,10 @@ class Choice:
     def name(self) -> str:
         return self.component.name
 
+    def create(self, **context: Any) -> Any:
+        """Build the component with its options and the pipeline's context arguments."""
+        return self.component.create(**context, **self.options)
+
     def resolved_options(self) -> dict[str, Any]:
         """Every option with its effective value (defaults filled in)."""
         values = {o.name: o.default for o in self.component.options() if not o.required}
@@ -135,7 +139,9 @@ def parse_sets(pairs: Iterable[str]) -> dict[str, dict[str, str]]:
     return sections
 
 
-def _choice(kind: str, name: str, texts: Mapping[str, str]) -> Choice:
+def choose(kind: str, name: str, texts: Mapping[str, str] | None = None) -> Choice:
+    """Resolve one component and parse its ``--set`` option texts."""
+    texts = texts or {}
     component = get(kind, name)
     options = {o.name: o for o in component.options()}
     values: dict[str, Any] = {}
@@ -172,7 +178,7 @@ def resolve(
     names = {"loss": loss, "embedder": embedder, "backend": backend, "dataset": dataset}
     if ensemble is not None:
         names["ensemble"] = ensemble
-    choices = {kind: _choice(kind, name, sections.get(kind, {})) for kind, name in names.items()}
+    choices = {kind: choose(kind, name, sections.get(kind)) for kind, name in names.items()}
 
     train_options = _train_options()
     train_values: dict[str, Any] = dict(train or {})

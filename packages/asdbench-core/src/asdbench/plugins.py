@@ -29,7 +29,7 @@ ENTRY_POINT_GROUP = "asdbench"
 CORE_DISTRIBUTION = "asdbench-core"
 
 #: Modules inside core that register the built-in components, as ordinary plugins.
-DEFAULT_PLUGINS: tuple[str, ...] = ()
+DEFAULT_PLUGINS: tuple[str, ...] = ("asdbench.builtins",)
 
 
 def _normalise(name: str) -> str:

@@ -1,0 +1,122 @@
+"""Reading clips (soundfile), fixing their format, and tiling/cropping them to one length.
+
+DCASE audio is 16 kHz mono 16-bit PCM. Other rates are resampled with a polyphase filter
+(``scipy.signal.resample_poly``, Kaiser window β = 5, the ratio reduced by the gcd) unless
+``resample=False``, which rejects them; stereo is reduced to one channel (``stereo="first"`` as
+the DCASE2026 baseline does, or ``"mean"``) or rejected (``"reject"``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from asdbench.errors import DataError
+
+Stereo = Literal["first", "mean", "reject"]
+
+
+@dataclass(frozen=True)
+class AudioFormat:
+    """What every decoded clip is converted to."""
+
+    sample_rate: int = 16000
+    resample: bool = True
+    stereo: Stereo = "mean"
+
+    def __post_init__(self) -> None:
+        if self.sample_rate <= 0:
+            raise ValueError(f"sample_rate must be positive, got {self.sample_rate}")
+        if self.stereo not in ("first", "mean", "reject"):
+            raise ValueError(f"stereo must be 'first', 'mean' or 'reject', got {self.stereo!r}")
+
+
+def read_clip(path: Path, fmt: AudioFormat = AudioFormat()) -> np.ndarray:
+    """Decode one file to mono int16 at ``fmt.sample_rate``.
+
+    Raises ``DataError`` naming the file for an empty, truncated, corrupt or non-finite file, a
+    wrong rate when resampling is off, or several channels when ``stereo="reject"``.
+    """
+    import soundfile
+
+    try:
+        info = soundfile.info(str(path))
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except FileNotFoundError as exc:
+        raise DataError(f"{path}: file not found") from exc
+    except (soundfile.LibsndfileError, RuntimeError, ValueError) as exc:
+        size = path.stat().st_size if path.exists() else 0
+        what = "empty (0 bytes)" if size == 0 else "not a readable audio file"
+        raise DataError(f"{path}: {what} ({exc})") from exc
+    if data.shape[0] == 0:
+        raise DataError(f"{path}: contains no samples")
+    missing = wav_missing_bytes(path)
+    if missing or data.shape[0] < info.frames:
+        raise DataError(f"{path}: truncated ({missing} bytes of audio data missing)")
+    if not np.isfinite(data).all():
+        raise DataError(f"{path}: contains NaN or infinite samples")
+    if data.shape[1] > 1:
+        if fmt.stereo == "reject":
+            raise DataError(f"{path}: has {data.shape[1]} channels; expected mono")
+        mono = data[:, 0] if fmt.stereo == "first" else data.mean(axis=1)
+    else:
+        mono = data[:, 0]
+    if rate != fmt.sample_rate:
+        if not fmt.resample:
+            raise DataError(f"{path}: sample rate {rate} Hz; expected {fmt.sample_rate} Hz")
+        mono = resample(mono, rate, fmt.sample_rate)
+    return to_int16(mono)
+
+
+def wav_missing_bytes(path: Path) -> int:
+    """How many bytes of a RIFF/WAV file's declared ``data`` chunk are not in the file.
+
+    libsndfile silently reads what is there, so a file cut short (an interrupted copy) would
+    otherwise pass as a shorter clip.
+    """
+    with open(path, "rb") as handle:
+        header = handle.read(12)
+        if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+            return 0
+        while True:
+            chunk = handle.read(8)
+            if len(chunk) < 8:
+                return 0
+            size = int.from_bytes(chunk[4:8], "little")
+            if chunk[:4] == b"data":
+                start = handle.tell()
+                end = handle.seek(0, 2)
+                return max(0, size - (end - start)) if size != 0xFFFFFFFF else 0
+            handle.seek(size + (size & 1), 1)
+
+
+def resample(wave: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """Polyphase resampling by the reduced ratio ``rate_out / rate_in``."""
+    from scipy.signal import resample_poly
+
+    divisor = math.gcd(rate_in, rate_out)
+    return resample_poly(wave, rate_out // divisor, rate_in // divisor).astype(np.float32)
+
+
+def to_int16(wave: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1] to int16, as a 16-bit PCM file stores them."""
+    return np.clip(np.round(wave * 32768.0), -32768, 32767).astype(np.int16)
+
+
+def fit_length(wave: np.ndarray, length: int, offset: int = 0) -> np.ndarray:
+    """Tile the clip periodically until it covers ``length`` samples, then cut a window of that
+    length starting at ``offset`` (the reference system's rule; offset 0 for test clips)."""
+    reps = math.ceil(length / len(wave))
+    if offset < 0 or offset > reps * len(wave) - length:
+        raise ValueError(f"offset {offset} outside [0, {reps * len(wave) - length}]")
+    tiled = np.tile(wave, reps) if reps > 1 else wave
+    return tiled[offset : offset + length]
+
+
+def max_offset(samples: int, length: int) -> int:
+    """The largest valid ``fit_length`` offset for a clip of ``samples`` samples."""
+    return math.ceil(length / samples) * samples - length

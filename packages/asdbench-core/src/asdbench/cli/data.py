@@ -1,0 +1,219 @@
+"""``asdbench data``: inspect, export, generate and download datasets."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from asdbench.cli.main import cli
+from asdbench.clips import ClipTable
+from asdbench.config import choose, parse_sets
+from asdbench.errors import AsdbenchError, OptionError
+
+
+@cli.group("data")
+def data_group() -> None:
+    """Inspect, export, generate and download datasets."""
+
+
+def dataset_options(function: Any) -> Any:
+    """--dataset, --data-dir, --ground-truth and --set, shared by the data commands."""
+    options = [
+        click.option("--dataset", default="synthetic", show_default=True, help="Dataset name."),
+        click.option(
+            "--data-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Dataset root (plain DCASE or baseline layout).",
+        ),
+        click.option(
+            "--ground-truth",
+            type=click.Path(exists=True, file_okay=False, path_type=Path),
+            help="Evaluator-format ground truth for the eval test clips.",
+        ),
+        click.option(
+            "--set",
+            "sets",
+            multiple=True,
+            metavar="dataset.OPTION=VALUE",
+            help="A dataset option, e.g. dataset.classes=train+dev-test.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def load_table(
+    dataset: str, data_dir: Path | None, ground_truth: Path | None, sets: tuple[str, ...]
+) -> tuple[Any, ClipTable]:
+    sections = parse_sets(sets)
+    other = set(sections) - {"dataset"}
+    if other:
+        raise OptionError(f"--set {sorted(other)[0]}.*: data commands take dataset.* options only")
+    choice = choose("dataset", dataset, sections.get("dataset"))
+    instance = choice.create()
+    return instance, instance.load(data_dir, ground_truth=ground_truth)
+
+
+def describe(table: ClipTable) -> dict[str, Any]:
+    """Counts, classes, durations and problems of a table (``data info --json``)."""
+    counts = [
+        dict(zip(("partition", "machine", "section", "split", "domain", "label"), key, strict=True))
+        | {"clips": number}
+        for key, number in sorted(
+            table.counts("partition", "machine", "section", "split", "domain", "label").items()
+        )
+    ]
+    durations: dict[str, list[float]] = defaultdict(list)
+    for clip in table:
+        durations[clip.machine].append(clip.duration)
+    return {
+        "clips": len(table),
+        "counts": counts,
+        "classes": table.classes,
+        "durations": {
+            machine: {"min": min(v), "mean": round(sum(v) / len(v), 3), "max": max(v)}
+            for machine, v in sorted(durations.items())
+        },
+        "problems": table.problems,
+    }
+
+
+@data_group.command("info")
+@dataset_options
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+def info_command(
+    dataset: str,
+    data_dir: Path | None,
+    ground_truth: Path | None,
+    sets: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Counts per partition, machine, section, split, domain and label; classes; durations;
+    and every problem found."""
+    _, table = load_table(dataset, data_dir, ground_truth, sets)
+    summary = {"dataset": dataset, **describe(table)}
+    if as_json:
+        click.echo(json.dumps(summary, indent=1))
+        return
+    click.echo(f"dataset {dataset}: {summary['clips']} clips")
+    click.echo(
+        f"  {'partition':<9} {'machine':<12} {'sec':<3} {'split':<5} {'domain':<7} "
+        f"{'label':<8} clips"
+    )
+    for row in summary["counts"]:
+        click.echo(
+            f"  {row['partition']:<9} {row['machine']:<12} {row['section']:<3} "
+            f"{row['split']:<5} {row['domain']:<7} {row['label']:<8} {row['clips']}"
+        )
+    click.echo(f"classes ({len(table.classes)}):")
+    for name in table.classes:
+        click.echo(f"  {name}")
+    click.echo("durations (s):")
+    for machine, stats in summary["durations"].items():
+        click.echo(
+            f"  {machine:<12} min {stats['min']:.2f}  mean {stats['mean']:.2f}  "
+            f"max {stats['max']:.2f}"
+        )
+    click.echo(f"problems ({len(table.problems)}):" if table.problems else "problems: none")
+    for problem in table.problems:
+        click.echo(f"  {problem}")
+
+
+@data_group.command("table")
+@dataset_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to a file instead of standard output.",
+)
+def table_command(
+    dataset: str,
+    data_dir: Path | None,
+    ground_truth: Path | None,
+    sets: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """The clip table, one row per clip: file, partition, machine, section, domain, split,
+    label, attributes (key=value;...) and class."""
+    _, table = load_table(dataset, data_dir, ground_truth, sets)
+    text = table.to_csv() if fmt == "csv" else table.to_json() + "\n"
+    if output:
+        output.write_text(text)
+    else:
+        click.echo(text, nl=False)
+
+
+@data_group.command("synth")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write (must be new or empty).",
+)
+@click.option(
+    "--size",
+    type=click.Choice(["small", "full"]),
+    default="small",
+    show_default=True,
+    help="small: 2 + 2 machine types; full: DCASE2023 scale, 7 + 7 types.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--clip-seconds", type=float, default=None, help="Clip length [default: 2 (small), 10 (full)]."
+)
+def synth_command(out: Path, size: str, seed: int, clip_seconds: float | None) -> None:
+    """Write the synthetic dataset (DCASE2023 layout plus ground_truth/) to OUT."""
+    from asdbench.synthetic import SyntheticDataset, ensure_tree
+
+    dataset = SyntheticDataset(size=size, seed=seed, clip_seconds=clip_seconds)  # type: ignore[arg-type]
+    root = ensure_tree(out, dataset.plan)
+    click.echo(f"synthetic dataset in {root} (ground truth in {root / 'ground_truth'})")
+
+
+@data_group.command("download")
+@click.argument("dataset")
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder to unpack into.",
+)
+@click.option(
+    "--part",
+    "parts",
+    multiple=True,
+    type=click.Choice(["dev", "eval-train", "eval-test"]),
+    help="Parts to fetch [default: all].",
+)
+@click.option("--machine", "machines", multiple=True, help="Only these machine types.")
+@click.option("--mirror", default=None, help="Base URL of a Zenodo mirror (testing, caches).")
+def download_command(
+    dataset: str,
+    target: Path,
+    parts: tuple[str, ...],
+    machines: tuple[str, ...],
+    mirror: str | None,
+) -> None:
+    """Download and unpack DATASET into --to (plain DCASE layout), resuming partial files and
+    checking checksums."""
+    instance = choose("dataset", dataset).create()
+    if not hasattr(instance, "download"):
+        raise AsdbenchError(f"dataset {dataset!r} cannot be downloaded")
+    root = instance.download(
+        target,
+        parts=parts or ("dev", "eval-train", "eval-test"),
+        machines=machines,
+        mirror=mirror,
+    )
+    click.echo(f"{dataset} is in {root}; use --data-dir {root}")

@@ -1,0 +1,94 @@
+"""The dataset interface: a dataset in the DCASE Task 2 layout, read by the core reader.
+
+Dataset plugins (the DCASE years, the built-in synthetic set) subclass ``DcaseLayoutDataset``
+with their facts: machine types and sections per partition, clip length, where the data comes
+from and which official score applies. The constructor's keyword arguments are the dataset's
+options (``--set dataset.classes=train+dev-test``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from asdbench.audio import AudioFormat, Stereo
+from asdbench.clips import ClassScheme, ClipTable
+from asdbench.errors import DataError
+from asdbench.layout import read_tree
+
+ClassSource = Literal["train", "train+dev-test"]
+
+
+class DcaseLayoutDataset:
+    """Base class of every dataset; subclasses set the class attributes below."""
+
+    name: ClassVar[str]
+    #: Folder name in the nttcslab baseline layout (``data/<year_folder>/dev_data/raw``).
+    year_folder: ClassVar[str | None] = None
+    sample_rate: ClassVar[int] = 16000
+    default_clip_seconds: ClassVar[float] = 10.0
+    #: The rule of the official score (a name known to ``asdbench.metrics``).
+    official_score: ClassVar[str] = "dcase2022"
+    #: Expected machine types and sections per partition ("dev", "eval"); empty: not checked.
+    machine_types: ClassVar[dict[str, tuple[str, ...]]] = {}
+    sections: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: How a user obtains the data, shown when no --data-dir is given.
+    how_to_obtain: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        *,
+        clip_seconds: float | None = None,
+        classes: ClassSource = "train",
+        class_attributes: bool = True,
+        class_domain: bool = True,
+        stereo: Stereo = "mean",
+        resample: bool = True,
+        skip_bad_files: bool = False,
+    ) -> None:
+        if clip_seconds is not None and clip_seconds <= 0:
+            raise ValueError(f"clip_seconds must be positive, got {clip_seconds}")
+        if classes not in ("train", "train+dev-test"):
+            raise ValueError(f"classes must be 'train' or 'train+dev-test', got {classes!r}")
+        self.clip_seconds = clip_seconds or self.default_clip_seconds
+        self.scheme = ClassScheme(class_attributes, class_domain, classes == "train+dev-test")
+        self.audio_format = AudioFormat(self.sample_rate, resample, stereo)
+        self.skip_bad_files = skip_bad_files
+
+    @property
+    def clip_samples(self) -> int:
+        """The length every clip is tiled and cropped to for the embedder."""
+        return round(self.clip_seconds * self.sample_rate)
+
+    def data_dir(self, data_dir: Path | None) -> Path:
+        """The folder to read; a dataset without a default needs ``--data-dir``."""
+        if data_dir is None:
+            raise DataError(f"dataset {self.name!r} needs --data-dir. {self.how_to_obtain}".strip())
+        return Path(data_dir)
+
+    def load(self, data_dir: Path | None = None, *, ground_truth: Path | None = None) -> ClipTable:
+        """Read the tree into a clip table with auxiliary classes and checked machine types."""
+        table = read_tree(
+            self.data_dir(data_dir),
+            dataset=self.name,
+            year_folder=self.year_folder,
+            ground_truth=ground_truth,
+            skip_bad_files=self.skip_bad_files,
+        )
+        table.problems.extend(self.check(table))
+        return table.with_classes(self.scheme)
+
+    def check(self, table: ClipTable) -> list[str]:
+        """Problems with the tree's machine types and sections, compared with the dataset's."""
+        problems = []
+        for partition, expected in self.machine_types.items():
+            found = {clip.machine for clip in table if clip.partition == partition}
+            for machine in sorted(found - set(expected)):
+                problems.append(f"{machine}: not a {self.name} {partition} machine type")
+            for machine in sorted(set(expected) - found):
+                problems.append(f"{machine}: {self.name} {partition} machine type not found")
+        for partition, expected_sections in self.sections.items():
+            found_sections = {clip.section for clip in table if clip.partition == partition}
+            for section in sorted(found_sections - set(expected_sections)):
+                problems.append(f"section {section}: not a {self.name} {partition} section")
+        return problems

@@ -1,0 +1,211 @@
+"""Reading a DCASE Task 2 tree into a ClipTable.
+
+Two layouts are recognised, under the folder the user gives:
+
+- plain (Zenodo zips unpacked): ``dev_data/<machine>/{train,test}/``, ``eval_data/<machine>/...``;
+- the nttcslab baseline's: ``data/<year>/{dev,eval}_data/raw/<machine>/...`` (the folder given
+  may be the baseline root, its ``data/``, or ``data/<year>``).
+
+Eval test clips have anonymised names; their label and domain come only from an
+evaluator-format ground-truth folder, joined by file name. Without it they stay ``unknown``.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from asdbench.clips import Clip, ClipTable, sorted_clips
+from asdbench.errors import DataError
+from asdbench.filenames import parse_clip_name
+from asdbench.ground_truth import GroundTruth, read_ground_truth
+
+PARTITION_FOLDERS = {"dev": "dev_data", "eval": "eval_data"}
+#: Folders a machine directory may hold besides train/ and test/ (the baseline's renamed copies,
+#: the 2025 supplemental clips); they are not read.
+IGNORED_FOLDERS = {"test_rename", "supplemental", "processed"}
+
+
+def find_partitions(data_dir: Path, year_folder: str | None = None) -> dict[str, Path]:
+    """The folder holding the machine folders of each partition found under ``data_dir``."""
+    data_dir = Path(data_dir)
+    if not data_dir.exists():
+        raise DataError(f"{data_dir}: no such folder")
+    if not data_dir.is_dir():
+        raise DataError(f"{data_dir}: not a folder")
+    roots = [data_dir]
+    if year_folder:
+        roots += [data_dir / year_folder, data_dir / "data" / year_folder]
+    for root in roots:
+        for suffix in ((), ("raw",)):
+            found = {
+                partition: root.joinpath(folder, *suffix)
+                for partition, folder in PARTITION_FOLDERS.items()
+                if root.joinpath(folder, *suffix).is_dir()
+            }
+            if found and any(_machine_dirs(path) for path in found.values()):
+                return found
+    baseline = f"data/{year_folder or 'dcase20XXt2'}/dev_data/raw/<machine>/train"
+    raise DataError(
+        f"{data_dir}: no DCASE layout found (expected dev_data/<machine>/train or {baseline})"
+    )
+
+
+def _machine_dirs(partition_dir: Path) -> list[Path]:
+    return sorted(
+        path
+        for path in partition_dir.iterdir()
+        if path.is_dir() and ((path / "train").is_dir() or (path / "test").is_dir())
+    )
+
+
+def read_attribute_csv(path: Path) -> dict[str, tuple[tuple[str, str], ...]]:
+    """``attributes_<SS>.csv``: base name (``.wav`` added when missing, folder prefix dropped)
+    -> the (parameter, value) pairs of its ``d1p,d1v,d2p,d2v...`` columns."""
+    table: dict[str, tuple[tuple[str, str], ...]] = {}
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if not header or header[0].strip() != "file_name":
+            raise DataError(f"{path}: expected a header starting with 'file_name'")
+        for row in reader:
+            if not row or not row[0].strip():
+                continue
+            name = row[0].strip().rsplit("/", 1)[-1]
+            if not name.lower().endswith(".wav"):
+                name += ".wav"
+            values = [cell.strip() for cell in row[1:]]
+            table[name] = tuple(
+                (values[i], values[i + 1]) for i in range(0, len(values) - 1, 2) if values[i]
+            )
+    return table
+
+
+def read_tree(
+    data_dir: Path,
+    *,
+    dataset: str,
+    year_folder: str | None = None,
+    ground_truth: Path | None = None,
+    skip_bad_files: bool = False,
+) -> ClipTable:
+    """Every clip under ``data_dir`` (both partitions, every machine), with eval test labels
+    from ``ground_truth`` when given. Unreadable files are errors, or with ``skip_bad_files``
+    left out and listed in ``problems``."""
+    problems: list[str] = []
+    clips: list[Clip] = []
+    for partition, partition_dir in find_partitions(data_dir, year_folder).items():
+        for machine_dir in _machine_dirs(partition_dir):
+            clips += _read_machine(dataset, partition, machine_dir, problems, skip_bad_files)
+    if not clips:
+        raise DataError(f"{data_dir}: the machine folders hold no .wav files")
+    if ground_truth is not None:
+        clips = apply_ground_truth(clips, read_ground_truth(ground_truth), ground_truth)
+    return ClipTable(sorted_clips(clips), problems=problems)
+
+
+def _read_machine(
+    dataset: str, partition: str, machine_dir: Path, problems: list[str], skip_bad_files: bool
+) -> list[Clip]:
+    import soundfile
+
+    machine = machine_dir.name
+    if "_" in machine:
+        raise DataError(f"{machine_dir}: machine folder names must not contain '_'")
+    csv_attributes: dict[str, tuple[tuple[str, str], ...]] = {}
+    for csv_path in sorted(machine_dir.glob("attributes_*.csv")):
+        csv_attributes.update(read_attribute_csv(csv_path))
+    clips = []
+    odd = []
+    for split in ("train", "test"):
+        folder = machine_dir / split
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.wav")):
+            name = parse_clip_name(path.name)
+            if name.anonymous:
+                if partition != "eval" or split != "test":
+                    raise DataError(
+                        f"{path}: anonymised name outside eval_data/<machine>/test "
+                        "(dev and train clips carry domain and label in their names)"
+                    )
+            elif name.split != split:
+                raise DataError(f"{path}: the name says {name.split!r} but the file is in {split}/")
+            if name.odd_attributes:
+                odd.append(path.name)
+            try:
+                duration = soundfile.info(str(path)).duration
+            except (soundfile.LibsndfileError, RuntimeError) as exc:
+                empty = path.stat().st_size == 0
+                message = f"{path}: {'empty (0 bytes)' if empty else 'not a readable audio file'}"
+                if not skip_bad_files:
+                    raise DataError(
+                        f"{message} ({exc}); --set dataset.skip_bad_files=true "
+                        "leaves such files out"
+                    ) from exc
+                problems.append(f"skipped {message}")
+                continue
+            attributes = name.attributes or csv_attributes.get(path.name, ())
+            clips.append(
+                Clip(
+                    path=path,
+                    dataset=dataset,
+                    partition=partition,  # type: ignore[arg-type]
+                    machine=machine,
+                    section=name.section,
+                    domain=name.domain or "unknown",  # type: ignore[arg-type]
+                    split=split,  # type: ignore[arg-type]
+                    label=name.label or "unknown",  # type: ignore[arg-type]
+                    attributes=attributes,
+                    duration=duration,
+                )
+            )
+    if odd:
+        problems.append(
+            f"{machine_dir}: {len(odd)} file name(s) with an odd number of attribute tokens "
+            f"(e.g. {odd[0]}); the last key was kept with an empty value"
+        )
+    listed = {clip.file for clip in clips}
+    unused = sorted(set(csv_attributes) - listed)
+    if unused:
+        problems.append(
+            f"{machine_dir}: attribute CSV lists {len(unused)} file(s) not in the folder "
+            f"(e.g. {unused[0]})"
+        )
+    return clips
+
+
+def apply_ground_truth(clips: list[Clip], truth: GroundTruth, source: Path) -> list[Clip]:
+    """Set label and domain of eval test clips from ``truth``, joined by file name.
+
+    A section with ground truth must list every clip of the section and nothing else.
+    """
+    from dataclasses import replace
+
+    anonymous = [c for c in clips if c.partition == "eval" and c.split == "test"]
+    by_section: dict[tuple[str, str], list[Clip]] = {}
+    for clip in anonymous:
+        by_section.setdefault((clip.machine, clip.section), []).append(clip)
+    updated: dict[Path, Clip] = {}
+    for key, section_clips in by_section.items():
+        rows = truth.get(key)
+        if rows is None:
+            continue
+        names = {clip.file for clip in section_clips}
+        missing = sorted(names - rows.keys())
+        extra = sorted(rows.keys() - names)
+        csv_name = f"ground_truth_{key[0]}_section_{key[1]}_test.csv"
+        if missing:
+            raise DataError(
+                f"{source}/{csv_name}: no row for {len(missing)} clip(s) of {key[0]} section "
+                f"{key[1]} (e.g. {missing[0]})"
+            )
+        if extra:
+            raise DataError(
+                f"{source}/{csv_name}: {len(extra)} row(s) for clips that are not in the data "
+                f"(e.g. {extra[0]})"
+            )
+        for clip in section_clips:
+            row = rows[clip.file]
+            updated[clip.path] = replace(clip, label=row.label, domain=row.domain)  # type: ignore[arg-type]
+    return [updated.get(clip.path, clip) for clip in clips]

@@ -1,0 +1,433 @@
+"""The built-in synthetic machine-sound dataset, written in the real DCASE2023 layout.
+
+Four sound models (rotating harmonics, gear meshing with sidebands, impulsive valve cycles,
+broadband fan noise with blade-pass tones) are instantiated as machine types. Each has two
+attributes that change the sound; the target domain uses attribute values the source never has
+and a different background noise. Anomalies (bearing impulses, imbalance, a missing harmonic,
+a damaged tooth, detuning, rattle, rubbing) are mixed in at a random, moderate severity, so that
+a good system scores well above chance but not perfectly.
+
+Everything is seeded per clip from (seed, machine, split, domain, label, index), so the same
+options always write the same files. The tree holds ``dev_data/`` (labelled test names),
+``eval_data/`` (anonymised test names, shuffled) and ``ground_truth/`` in the official
+evaluator's format, so the DCASE reader serves it like real data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import numpy as np
+
+from asdbench.audio import Stereo, to_int16
+from asdbench.clips import ClipTable
+from asdbench.datasets import ClassSource, DcaseLayoutDataset
+from asdbench.errors import DataError
+from asdbench.ground_truth import Truth, write_ground_truth
+from asdbench.paths import atomic_directory, cache_dir
+
+GENERATOR_VERSION = 1
+MARKER = "asdbench-synthetic.json"
+SAMPLE_RATE = 16000
+Size = Literal["small", "full"]
+
+
+@dataclass(frozen=True)
+class MachineType:
+    """A machine type: a sound model, a variant (shifts its frequencies), its attributes
+    (key -> (source values, target values)) and its anomaly kinds."""
+
+    name: str
+    family: str
+    variant: int
+    attributes: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+    anomalies: tuple[str, ...]
+    one_based: bool = False
+
+
+_FAMILIES: dict[
+    str, tuple[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...], tuple[str, ...]]
+] = {
+    "rotor": (
+        (("load", ("0.5", "1.0", "1.5"), ("2.5",)), ("mic", ("1", "2"), ("1", "2"))),
+        ("bearing", "imbalance", "missing-harmonic"),
+    ),
+    "gears": (
+        (("volt", ("1.0", "1.5", "2.0"), ("3.0",)), ("wt", ("0", "100"), ("200",))),
+        ("tooth", "detuning"),
+    ),
+    "valve": (
+        (("pat", ("00", "01"), ("02",)), ("panel", ("bs-c", "s-c"), ("b-c",))),
+        ("rattle", "detuning"),
+    ),
+    "blower": (
+        (("m-n", ("W", "X"), ("Y", "Z")), ("n-lv", ("L1", "L2"), ("L3",))),
+        ("imbalance", "rub", "missing-harmonic"),
+    ),
+}
+_FAMILY_ORDER = ("rotor", "gears", "valve", "blower")
+_DEV_NAMES = ("rotor", "gears", "compressor", "conveyor", "stamper", "pump", "spindle")
+_EVAL_NAMES = ("valve", "blower", "turbine", "injector", "press", "extractor", "gearmotor")
+
+
+def machine_types(size: Size) -> dict[str, list[MachineType]]:
+    """dev and eval machine types: 2 + 2 for "small", 7 + 7 (as DCASE2023) for "full"."""
+    count = 2 if size == "small" else 7
+    found: dict[str, list[MachineType]] = {"dev": [], "eval": []}
+    for partition, names, start in (("dev", _DEV_NAMES, 0), ("eval", _EVAL_NAMES, 2)):
+        for position, name in enumerate(names[:count]):
+            family = _FAMILY_ORDER[(start + position) % 4]
+            attributes, anomalies = _FAMILIES[family]
+            found[partition].append(
+                MachineType(
+                    name,
+                    family,
+                    position // 2,
+                    attributes,
+                    anomalies,
+                    one_based=(name in ("gears", "blower")),
+                )
+            )
+    return found
+
+
+@dataclass(frozen=True)
+class Counts:
+    train_source: int
+    train_target: int
+    #: Test clips per (domain, label) group; one eval machine gets an unbalanced split.
+    test_per_group: int
+
+
+SIZES: dict[str, Counts] = {"small": Counts(100, 10, 20), "full": Counts(990, 10, 50)}
+
+
+def _rng(seed: int, *key: object) -> np.random.Generator:
+    digest = hashlib.sha256(repr((seed, *key)).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def _colored_noise(rng: np.random.Generator, n: int, slope: float) -> np.ndarray:
+    """Noise whose power falls as f^-slope (0: white, 1: pink, 2: brown), unit RMS."""
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    freqs = np.arange(len(spectrum), dtype=np.float64)
+    freqs[0] = 1.0
+    noise = np.fft.irfft(spectrum / freqs ** (slope / 2), n)
+    return noise / (np.sqrt(np.mean(noise**2)) + 1e-12)
+
+
+def _resonant_clicks(
+    rng: np.random.Generator, times: np.ndarray, n: int, freq: float, decay_s: float
+) -> np.ndarray:
+    """Damped sinusoids at resonance ``freq`` starting at ``times`` (seconds)."""
+    length = min(n, int(decay_s * 6 * SAMPLE_RATE))
+    t = np.arange(length) / SAMPLE_RATE
+    kernel = np.exp(-t / decay_s) * np.sin(2 * np.pi * freq * t)
+    out = np.zeros(n + length)
+    for start in (times * SAMPLE_RATE).astype(int):
+        if 0 <= start < n:
+            out[start : start + length] += kernel * rng.uniform(0.7, 1.3)
+    return out[:n]
+
+
+def _tone(t: np.ndarray, freq: float | np.ndarray, phase: float) -> np.ndarray:
+    if np.ndim(freq):  # instantaneous frequency
+        return np.sin(2 * np.pi * np.cumsum(freq) / SAMPLE_RATE + phase)
+    return np.sin(2 * np.pi * freq * t + phase)
+
+
+def _render(
+    machine: MachineType,
+    attributes: dict[str, str],
+    anomaly: str | None,
+    rng: np.random.Generator,
+    n: int,
+) -> np.ndarray:
+    """One clip of ``machine`` (float, roughly unit scale) before background noise."""
+    t = np.arange(n) / SAMPLE_RATE
+    severity = rng.uniform(0.6, 1.4)
+    jitter = 1 + rng.normal(0, 0.01)
+    shift = 1 + 0.17 * machine.variant
+    family = machine.family
+    wave = np.zeros(n)
+    if family == "rotor":
+        f0 = 55 * shift * (1 + 0.35 * float(attributes["load"])) * jitter
+        wander = f0 * (1 + 0.004 * np.sin(2 * np.pi * rng.uniform(0.1, 0.4) * t))
+        missing = rng.integers(2, 5) if anomaly == "missing-harmonic" else None
+        for k in range(1, 11):
+            amp = 1 / k**0.8
+            if k == missing:
+                amp *= 1 - 0.85 * min(severity, 1.0)
+            wave += amp * _tone(t, k * wander, rng.uniform(0, 2 * np.pi))
+        if attributes["mic"] == "2":
+            wave = np.convolve(wave, [0.5, 0.5], mode="same")
+        if anomaly == "imbalance":
+            wave *= 1 + 0.35 * severity * np.sin(2 * np.pi * f0 * t / 2 + rng.uniform(0, 6))
+        if anomaly == "bearing":
+            period = 1 / (f0 * 3.1)
+            times = np.arange(rng.uniform(0, period), n / SAMPLE_RATE, period)
+            wave += 0.5 * severity * _resonant_clicks(rng, times, n, 3100 * shift, 0.0006)
+    elif family == "gears":
+        shaft = 9 * shift * float(attributes["volt"]) * jitter
+        mesh = 23 * shaft
+        if anomaly == "detuning":
+            mesh *= 1 + 0.035 * severity
+        depth = 0.25 + 0.002 * float(attributes["wt"])
+        envelope = 1 + depth * np.sin(2 * np.pi * shaft * t + rng.uniform(0, 6))
+        for k, amp in ((1, 1.0), (2, 0.5), (3, 0.25)):
+            wave += amp * _tone(t, k * mesh, rng.uniform(0, 6))
+        wave *= envelope
+        if anomaly == "tooth":
+            times = np.arange(rng.uniform(0, 1 / shaft), n / SAMPLE_RATE, 1 / shaft)
+            wave += 0.9 * severity * _resonant_clicks(rng, times, n, 1.7 * mesh, 0.002)
+    elif family == "valve":
+        pattern = {"00": (0.25,), "01": (0.2, 0.35), "02": (0.15, 0.15, 0.4)}[attributes["pat"]]
+        resonance = {"bs-c": 2200, "s-c": 1600, "b-c": 2900}[attributes["panel"]] * shift
+        if anomaly == "detuning":
+            resonance *= 1 + 0.04 * severity
+        times, clock, step = [], rng.uniform(0, 0.1), 0
+        while clock < n / SAMPLE_RATE:
+            times.append(clock)
+            clock += pattern[step % len(pattern)] * jitter
+            step += 1
+        wave += _resonant_clicks(rng, np.array(times), n, resonance, 0.004)
+        wave += 0.3 * _resonant_clicks(rng, np.array(times) + 0.03, n, resonance / 2.3, 0.01)
+        if anomaly == "rattle":
+            count = int(rng.poisson(6 * severity * n / SAMPLE_RATE)) + 1
+            rattle_times = rng.uniform(0, n / SAMPLE_RATE, count)
+            wave += 0.2 * severity * _resonant_clicks(rng, rattle_times, n, 4100 * shift, 0.0015)
+    elif family == "blower":
+        rotation = {"W": 22, "X": 27, "Y": 33, "Z": 38}[attributes["m-n"]] * shift * jitter
+        level = {"L1": 0.6, "L2": 0.9, "L3": 1.3}[attributes["n-lv"]]
+        broadband = _colored_noise(rng, n, 0.8)
+        wave += level * broadband
+        blade_pass = 7 * rotation
+        missing = 2 if anomaly == "missing-harmonic" else None
+        for k in (1, 2, 3):
+            amp = 0.8 / k
+            if k == missing:
+                amp *= 1 - 0.8 * min(severity, 1.0)
+            wave += amp * _tone(t, k * blade_pass, rng.uniform(0, 6))
+        if anomaly == "imbalance":
+            wave *= 1 + 0.45 * severity * np.sin(2 * np.pi * rotation * t)
+        if anomaly == "rub":
+            bursts = (np.sin(2 * np.pi * rotation * t) > 0.93).astype(float)
+            wave += 0.7 * severity * bursts * _colored_noise(rng, n, 0.0)
+    return wave / (np.sqrt(np.mean(wave**2)) + 1e-12)
+
+
+def render_clip(
+    machine: MachineType,
+    domain: str,
+    attributes: dict[str, str],
+    anomaly: str | None,
+    seed_key: tuple[object, ...],
+    n: int,
+) -> np.ndarray:
+    """A finished clip: machine sound, domain-dependent background noise, level variation."""
+    rng = _rng(*seed_key)
+    wave = _render(machine, attributes, anomaly, rng, n)
+    slope, snr_db = (1.0, 12.0) if domain == "source" else (1.8, 6.0)
+    noise = _colored_noise(rng, n, slope) * 10 ** (-snr_db / 20)
+    gain = 0.1 * 10 ** (rng.uniform(-3, 3) / 20)
+    return gain * (wave + noise)
+
+
+@dataclass(frozen=True)
+class SynthesisPlan:
+    """Everything that determines the written files (stored in the tree's marker file)."""
+
+    size: str
+    seed: int
+    clip_seconds: float
+    version: int = GENERATOR_VERSION
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _attribute_values(
+    machine: MachineType, domain: str, rng: np.random.Generator
+) -> dict[str, str]:
+    return {
+        key: str(rng.choice(source if domain == "source" else target))
+        for key, source, target in machine.attributes
+    }
+
+
+def _file_name(
+    machine: MachineType, domain: str, split: str, label: str, index: int, attrs: dict[str, str]
+) -> str:
+    number = f"{index + 1 if machine.one_based else index:04d}"
+    tokens = "_".join(f"{k}_{v}" for k, v in attrs.items())
+    return f"section_00_{domain}_{split}_{label}_{number}_{tokens}.wav"
+
+
+def write_tree(root: Path, plan: SynthesisPlan, *, progress: bool = True) -> None:
+    """Write the whole dataset under ``root`` (which must not exist yet), atomically."""
+    import soundfile
+    from tqdm.auto import tqdm
+
+    counts = SIZES[plan.size]
+    n = round(plan.clip_seconds * SAMPLE_RATE)
+    types = machine_types(plan.size)  # type: ignore[arg-type]
+    total = sum(
+        counts.train_source + counts.train_target + 4 * counts.test_per_group
+        for machines in types.values()
+        for _ in machines
+    )
+    bar = tqdm(total=total, desc="writing synthetic dataset", unit="clip", disable=not progress)
+    with atomic_directory(root) as out:
+        for partition, machines in types.items():
+            for position, machine in enumerate(machines):
+                folder = out / f"{partition}_data" / machine.name
+                (folder / "train").mkdir(parents=True)
+                (folder / "test").mkdir()
+                csv_rows = []
+                groups = [
+                    ("source", "train", "normal", counts.train_source),
+                    ("target", "train", "normal", counts.train_target),
+                ]
+                unbalanced = partition == "eval" and position == 0
+                per = counts.test_per_group
+                test_counts = (
+                    {
+                        ("source", "normal"): round(per * 1.34),
+                        ("source", "anomaly"): round(per * 0.8),
+                        ("target", "normal"): round(per * 1.2),
+                        ("target", "anomaly"): round(per * 0.66),
+                    }
+                    if unbalanced
+                    else {}
+                )
+                for domain in ("source", "target"):
+                    for label in ("normal", "anomaly"):
+                        groups.append(
+                            (domain, "test", label, test_counts.get((domain, label), per))
+                        )
+                test_files: list[tuple[str, np.ndarray, Truth]] = []
+                for domain, split, label, count in groups:
+                    for index in range(count):
+                        key = (plan.seed, partition, machine.name, split, domain, label, index)
+                        choice_rng = _rng(*key, "choices")
+                        attrs = _attribute_values(machine, domain, choice_rng)
+                        anomaly = (
+                            str(choice_rng.choice(machine.anomalies))
+                            if label == "anomaly"
+                            else None
+                        )
+                        wave = to_int16(render_clip(machine, domain, attrs, anomaly, key, n))
+                        name = _file_name(machine, domain, split, label, index, attrs)
+                        if split == "train" or partition == "dev":
+                            soundfile.write(
+                                str(folder / split / name), wave, SAMPLE_RATE, subtype="PCM_16"
+                            )
+                        else:
+                            test_files.append((name, wave, Truth(label, domain)))
+                        if split == "train" or partition == "dev":
+                            values = [v for pair in attrs.items() for v in pair]
+                            csv_rows.append(",".join([f"{machine.name}/{split}/{name}", *values]))
+                        bar.update()
+                _write_attribute_csv(folder, machine, csv_rows)
+                if test_files:
+                    _write_anonymised(out, folder, machine, test_files, plan.seed)
+        (out / MARKER).write_text(json.dumps(asdict(plan), indent=1))
+    bar.close()
+
+
+def _write_attribute_csv(folder: Path, machine: MachineType, rows: list[str]) -> None:
+    columns = ",".join(f"d{i + 1}p,d{i + 1}v" for i in range(len(machine.attributes)))
+    (folder / "attributes_00.csv").write_text(
+        f"file_name,{columns}\n" + "".join(r + "\n" for r in rows)
+    )
+
+
+def _write_anonymised(
+    root: Path,
+    folder: Path,
+    machine: MachineType,
+    files: list[tuple[str, np.ndarray, Truth]],
+    seed: int,
+) -> None:
+    """Eval test clips under shuffled anonymised names; their truth goes to ground_truth/."""
+    import soundfile
+
+    order = _rng(seed, machine.name, "shuffle").permutation(len(files))
+    rows = []
+    for number, position in enumerate(order):
+        labelled, wave, truth = files[position]
+        anonymous = f"section_00_{number:04d}.wav"
+        soundfile.write(str(folder / "test" / anonymous), wave, SAMPLE_RATE, subtype="PCM_16")
+        rows.append((anonymous, truth, labelled))
+    write_ground_truth(root / "ground_truth", machine.name, "00", rows)
+
+
+def ensure_tree(root: Path | None, plan: SynthesisPlan, *, progress: bool = True) -> Path:
+    """The synthetic tree for ``plan``: reused when already written, else written now."""
+    root = Path(root) if root is not None else cache_dir() / "synthetic" / plan.key()
+    marker = root / MARKER
+    if marker.exists():
+        written = json.loads(marker.read_text())
+        if written != asdict(plan):
+            raise DataError(
+                f"{root}: holds a synthetic dataset written with other options ({written}); "
+                "choose another --data-dir"
+            )
+        return root
+    if root.exists() and any(root.iterdir()):
+        raise DataError(f"{root}: exists and is not a synthetic dataset; choose an empty folder")
+    if root.exists():
+        root.rmdir()
+    write_tree(root, plan, progress=progress)
+    return root
+
+
+class SyntheticDataset(DcaseLayoutDataset):
+    """Synthetic machine sounds in the DCASE2023 layout, generated on first use."""
+
+    name: ClassVar[str] = "synthetic"
+    default_clip_seconds: ClassVar[float] = 2.0
+    official_score: ClassVar[str] = "dcase2023"
+    how_to_obtain: ClassVar[str] = "It is generated on first use (or with `asdbench data synth`)."
+
+    def __init__(
+        self,
+        *,
+        size: Size = "small",
+        seed: int = 0,
+        clip_seconds: float | None = None,
+        classes: ClassSource = "train",
+        class_attributes: bool = True,
+        class_domain: bool = True,
+        stereo: Stereo = "mean",
+        resample: bool = True,
+        skip_bad_files: bool = False,
+    ) -> None:
+        if size not in SIZES:
+            raise ValueError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
+        if clip_seconds is None:
+            clip_seconds = 2.0 if size == "small" else 10.0
+        super().__init__(
+            clip_seconds=clip_seconds,
+            classes=classes,
+            class_attributes=class_attributes,
+            class_domain=class_domain,
+            stereo=stereo,
+            resample=resample,
+            skip_bad_files=skip_bad_files,
+        )
+        self.plan = SynthesisPlan(size, seed, self.clip_seconds)
+        types = machine_types(size)
+        self.machine_types = {p: tuple(m.name for m in ms) for p, ms in types.items()}
+        self.sections = {"dev": ("00",), "eval": ("00",)}
+
+    def data_dir(self, data_dir: Path | None) -> Path:
+        return ensure_tree(data_dir, self.plan)
+
+    def load(self, data_dir: Path | None = None, *, ground_truth: Path | None = None) -> ClipTable:
+        root = self.data_dir(data_dir)
+        return super().load(root, ground_truth=ground_truth or root / "ground_truth")

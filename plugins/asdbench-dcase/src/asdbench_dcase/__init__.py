@@ -1,0 +1,1 @@
+"""DCASE2022 and DCASE2023 Task 2 datasets for asdbench."""

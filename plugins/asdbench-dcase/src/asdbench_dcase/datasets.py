@@ -1,0 +1,108 @@
+"""The facts of each challenge year, and downloading its archives from Zenodo."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from asdbench.datasets import DcaseLayoutDataset
+from asdbench.download import fetch, safe_extract, zenodo_files
+from asdbench.errors import DataError
+
+PARTS = ("dev", "eval-train", "eval-test")
+
+
+class DcaseYear(DcaseLayoutDataset):
+    """A DCASE Task 2 year. Subclasses list the Zenodo record of each part."""
+
+    #: Zenodo record per part, and the archive name pattern (``{m}`` = machine type).
+    records: ClassVar[dict[str, tuple[str, str]]]
+
+    def download(
+        self,
+        target: Path,
+        *,
+        parts: Sequence[str] = PARTS,
+        machines: Sequence[str] = (),
+        mirror: str | None = None,
+        progress: bool = True,
+    ) -> Path:
+        """Fetch the archives of ``parts`` (all machine types, or ``machines``) and unpack them
+        into ``target/dev_data`` and ``target/eval_data``: the plain layout the reader expects.
+        Archives are kept in ``target/archives`` so an interrupted run resumes."""
+        target = Path(target)
+        for part in parts:
+            if part not in self.records:
+                raise DataError(f"unknown part {part!r}; parts: {', '.join(self.records)}")
+            record, pattern = self.records[part]
+            partition = "dev" if part == "dev" else "eval"
+            wanted = machines or self.machine_types[partition]
+            unknown = sorted(set(wanted) - set(self.machine_types[partition]))
+            if unknown:
+                known = ", ".join(self.machine_types[partition])
+                raise DataError(
+                    f"{unknown[0]}: not a {self.name} {partition} machine type ({known})"
+                )
+            remote = {f.name: f for f in zenodo_files(record, mirror or "https://zenodo.org")}
+            for machine in wanted:
+                name = pattern.format(m=machine)
+                if name not in remote:
+                    raise DataError(f"Zenodo record {record} has no file {name}")
+                archive = fetch(remote[name], target / "archives", progress=progress)
+                safe_extract(archive, target / f"{partition}_data")
+        return target
+
+
+class Dcase2022(DcaseYear):
+    """DCASE2022 Task 2: the same 7 machine types in both partitions, sections 00-02 (dev) and
+    03-05 (eval), 10 s clips. The official score is the harmonic mean of every section's
+    AUC (source), AUC (target) and pAUC."""
+
+    name: ClassVar[str] = "dcase2022"
+    year_folder: ClassVar[str] = "dcase2022t2"
+    default_clip_seconds: ClassVar[float] = 10.0
+    official_score: ClassVar[str] = "dcase2022"
+    machine_types: ClassVar[dict[str, tuple[str, ...]]] = {
+        "dev": ("ToyCar", "ToyTrain", "bearing", "fan", "gearbox", "slider", "valve"),
+        "eval": ("ToyCar", "ToyTrain", "bearing", "fan", "gearbox", "slider", "valve"),
+    }
+    sections: ClassVar[dict[str, tuple[str, ...]]] = {
+        "dev": ("00", "01", "02"),
+        "eval": ("03", "04", "05"),
+    }
+    records: ClassVar[dict[str, tuple[str, str]]] = {
+        "dev": ("6355122", "dev_{m}.zip"),
+        "eval-train": ("6462969", "eval_data_{m}_train.zip"),
+        "eval-test": ("6586456", "eval_data_{m}_test.zip"),
+    }
+    how_to_obtain: ClassVar[str] = (
+        "Download it with `asdbench data download dcase2022 --to DIR` (Zenodo records "
+        "6355122, 6462969, 6586456); eval labels come from the official evaluator's ground "
+        "truth (github.com/Kota-Dohi/dcase2022_evaluator), given with --ground-truth."
+    )
+
+
+class Dcase2023(DcaseYear):
+    """DCASE2023 Task 2 ("first shot"): 7 dev and 7 different eval machine types, section 00
+    only, clips of 6-18 s tiled and cropped to 18 s. Official score as in 2022."""
+
+    name: ClassVar[str] = "dcase2023"
+    year_folder: ClassVar[str] = "dcase2023t2"
+    default_clip_seconds: ClassVar[float] = 18.0
+    official_score: ClassVar[str] = "dcase2023"
+    machine_types: ClassVar[dict[str, tuple[str, ...]]] = {
+        "dev": ("ToyCar", "ToyTrain", "bearing", "fan", "gearbox", "slider", "valve"),
+        "eval": ("ToyDrone", "ToyNscale", "ToyTank", "Vacuum", "bandsaw", "grinder", "shaker"),
+    }
+    sections: ClassVar[dict[str, tuple[str, ...]]] = {"dev": ("00",), "eval": ("00",)}
+    records: ClassVar[dict[str, tuple[str, str]]] = {
+        "dev": ("7882613", "dev_{m}.zip"),
+        "eval-train": ("7830345", "eval_data_{m}_train.zip"),
+        "eval-test": ("7860847", "eval_data_{m}_test.zip"),
+    }
+    how_to_obtain: ClassVar[str] = (
+        "Download it with `asdbench data download dcase2023 --to DIR` (Zenodo records "
+        "7882613, 7830345, 7860847); eval labels come from the official evaluator's ground "
+        "truth (github.com/nttcslab/dcase2023_task2_evaluator), given with --ground-truth."
+    )
