@@ -6,6 +6,7 @@ from asdbench.plugins import Plugins
 from asdbench.registry import KINDS, components
 
 FIRST_PARTY: dict[str, set[str]] = {
+    "loss": {"adaproj", "adacos", "subcluster_adacos", "compactness", "compactness_cce"},
     "dataset": {"dcase2022", "dcase2023", "synthetic"},
 }
 

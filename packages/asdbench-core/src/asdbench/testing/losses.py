@@ -105,7 +105,7 @@ class LossConformanceTests:
         gradient; the trainer puts these parameters into the optimiser."""
         loss = self.make_loss()
         embeddings, targets = self.make_batch()
-        loss(embeddings, targets).backward()
+        loss(embeddings.requires_grad_(True), targets).backward()
         for name, parameter in loss.named_parameters():
             if parameter.requires_grad:
                 assert parameter.grad is not None, f"parameter {name} got no gradient"

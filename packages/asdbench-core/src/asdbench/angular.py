@@ -1,0 +1,94 @@
+"""Building blocks for angular-margin losses, shared by AdaProj, AdaCos and sub-cluster AdaCos:
+random unit class centres and AdaCos' adaptive scale.
+
+Loss plugins import these from core so that every loss updates its scale the same way.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+#: Keras clips the angle's cosine to this margin before arccos.
+COSINE_CLIP = 1e-7
+
+
+def glorot_centers(num_classes: int, per_class: int, embedding_dim: int) -> torch.Tensor:
+    """``[classes, per_class, dim]`` centres drawn as Keras draws a ``dim x classes*per_class``
+    Glorot-uniform kernel (limit sqrt(6 / (dim + classes*per_class))), class-major, then
+    L2-normalised per centre. Uses torch's global generator (seed with ``torch.manual_seed``)."""
+    fan_out = num_classes * per_class
+    limit = math.sqrt(6.0 / (embedding_dim + fan_out))
+    kernel = torch.empty(embedding_dim, fan_out).uniform_(-limit, limit)
+    centers = kernel.T.reshape(num_classes, per_class, embedding_dim)
+    return F.normalize(centers, dim=-1)
+
+
+def initial_scale(num_classes: int, per_class: int) -> float:
+    """AdaCos' initial scale as coded in the reference: sqrt(2) * ln(C*J - 1)."""
+    count = num_classes * per_class
+    if count < 3:
+        raise ValueError(f"the adaptive scale needs at least 3 centres in all, got {count}")
+    return math.sqrt(2.0) * math.log(count - 1)
+
+
+def angles(cosines: torch.Tensor) -> torch.Tensor:
+    return torch.arccos(cosines.clamp(-1 + COSINE_CLIP, 1 - COSINE_CLIP))
+
+
+class AdaptiveScale(nn.Module):
+    """The scale ``s`` that multiplies the cosine logits, updated every training step without
+    gradient (AdaCos, Zhang et al. 2019, as coded in the AdaProj and sub-cluster AdaCos
+    reference):
+
+    1. ``m = max(s_old * cos)`` over batch and logits;
+    2. ``B = mean_i sum_k exp(s_old * cos_ik - m)``; with ``replace_exact_targets``, entries
+       whose target is exactly 1 contribute ``exp(-m)`` instead (AdaProj's rule);
+    3. ``theta_i = sum_k y_ik * theta_ik``, times the number of classes in ``y_i`` when
+       ``count_classes`` (sub-cluster AdaCos' rule);
+    4. ``theta_med`` = the lower median of ``theta_i`` over the batch;
+    5. ``s_new = (m + log B) / cos(min(pi/4, theta_med)) + 1e-7``.
+
+    The scale is a buffer: saved in ``state_dict`` and moved by ``.to()``. It never changes in
+    eval mode, nor when ``dynamic`` is false.
+    """
+
+    def __init__(
+        self, initial: float, *, dynamic: bool, replace_exact_targets: bool, count_classes: bool
+    ) -> None:
+        super().__init__()
+        if initial <= 0:
+            raise ValueError(f"the scale must be positive, got {initial}")
+        self.register_buffer("value", torch.tensor(float(initial)))
+        self.dynamic = dynamic
+        self.replace_exact_targets = replace_exact_targets
+        self.count_classes = count_classes
+
+    @torch.no_grad()
+    def update(
+        self, cosines: torch.Tensor, targets: torch.Tensor, class_counts: torch.Tensor | None = None
+    ) -> None:
+        """One step. ``cosines`` and ``targets`` are ``[B, K]`` (K logits); ``class_counts`` is
+        the number of non-zero classes per row, used with ``count_classes``."""
+        if not (self.training and self.dynamic):
+            return
+        scale = self.value.to(cosines.dtype)
+        scaled = scale * cosines
+        top = scaled.max()
+        terms = torch.exp(scaled - top)
+        if self.replace_exact_targets:
+            terms = torch.where(targets >= 1, torch.exp(-top), terms)
+        mean_sum = terms.sum(dim=1).mean()
+        theta = (targets * angles(cosines)).sum(dim=1)
+        if self.count_classes and class_counts is not None:
+            theta = theta * class_counts
+        median = theta.median()
+        clamped = torch.clamp(median, max=math.pi / 4)
+        new = (top + torch.log(mean_sum)) / torch.cos(clamped) + 1e-7
+        self.value.copy_(new.to(self.value.dtype))
+
+    def forward(self) -> torch.Tensor:
+        return self.value

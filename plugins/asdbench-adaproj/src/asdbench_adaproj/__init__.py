@@ -1,0 +1,1 @@
+"""The AdaProj loss for asdbench."""
