@@ -53,3 +53,21 @@ def synthetic_root(tmp_path_factory):
     return ensure_tree(
         tmp_path_factory.mktemp("synthetic") / "tree", SyntheticDataset().plan, progress=False
     )
+
+
+@pytest.fixture
+def tree_dataset(register_plugin):
+    """Registers ``tree``: any folder in the DCASE layout, with no year facts (a dataset
+    plugin in miniature, since core's tests do not install the dcase plugin)."""
+    import asdbench
+    from asdbench.datasets import DcaseLayoutDataset
+
+    class TreeDataset(DcaseLayoutDataset):
+        name = "tree"
+
+    class TreePlugin:
+        @asdbench.hookimpl
+        def asdbench_datasets(self):
+            yield asdbench.DatasetSpec(name="tree", factory=TreeDataset, summary="any DCASE tree")
+
+    register_plugin(TreePlugin(), "tree")

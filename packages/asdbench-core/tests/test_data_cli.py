@@ -7,28 +7,14 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import asdbench
 from asdbench.cli import cli
 from asdbench.clips import TABLE_COLUMNS
-from asdbench.datasets import DcaseLayoutDataset
 from asdbench.testing.trees import write_clips, write_ground_truth_csv
 
 
-class TreeDataset(DcaseLayoutDataset):
-    """Any tree in the DCASE layout, with no year facts (a dataset plugin in miniature)."""
-
-    name = "tree"
-
-
-class TreePlugin:
-    @asdbench.hookimpl
-    def asdbench_datasets(self):
-        yield asdbench.DatasetSpec(name="tree", factory=TreeDataset, summary="any DCASE tree")
-
-
 @pytest.fixture(autouse=True)
-def tree_dataset(register_plugin):
-    register_plugin(TreePlugin(), "tree")
+def _tree(tree_dataset):
+    """The ``tree`` dataset plugin (conftest) for every test here."""
 
 
 def make_tree(root):

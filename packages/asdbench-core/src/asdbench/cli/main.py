@@ -76,4 +76,5 @@ def main() -> None:
 # Subcommand modules register themselves on `cli`.
 from asdbench.cli import components as _components  # noqa: E402,F401
 from asdbench.cli import data as _data  # noqa: E402,F401
+from asdbench.cli import evaluate as _evaluate  # noqa: E402,F401
 from asdbench.cli import run as _run  # noqa: E402,F401

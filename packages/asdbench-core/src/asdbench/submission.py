@@ -1,0 +1,141 @@
+"""DCASE submission files: writing them, reading them back strictly.
+
+Per section, in ``<out>/<team>/<system>/``:
+``anomaly_score_<machine>_section_<SS>_test.csv`` (``<file>,<score>``, higher = more anomalous)
+and ``decision_result_<machine>_section_<SS>_test.csv`` (``<file>,<0|1>``): comma-separated, no
+header, base names only, every test clip exactly once, both files always.
+
+The official evaluator pairs rows by sorted position, so a header, a missing or duplicate row,
+a path prefix or a NaN either crashes it or silently corrupts the score; the reader here
+refuses each with a message instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from asdbench.errors import AsdbenchError
+
+SCORE_FILE = re.compile(r"^anomaly_score_(?P<machine>[^_]+)_section_(?P<section>\d\d)_test\.csv$")
+
+
+def score_file(machine: str, section: str) -> str:
+    return f"anomaly_score_{machine}_section_{section}_test.csv"
+
+
+def decision_file(machine: str, section: str) -> str:
+    return f"decision_result_{machine}_section_{section}_test.csv"
+
+
+def threshold(train_scores: np.ndarray, quantile: float = 0.9) -> float:
+    """The decision threshold: a quantile of the section's training-clip scores."""
+    if not 0.0 < quantile < 1.0:
+        raise AsdbenchError(f"the decision quantile must be in (0, 1), got {quantile}")
+    return float(np.quantile(np.asarray(train_scores, dtype=float), quantile))
+
+
+def decide(scores: np.ndarray, limit: float) -> np.ndarray:
+    """1 (anomaly) where the score exceeds the threshold."""
+    return (np.asarray(scores) > limit).astype(int)
+
+
+@dataclass(frozen=True)
+class SectionSubmission:
+    machine: str
+    section: str
+    scores: dict[str, float]
+    decisions: dict[str, int]
+
+
+def write_section(
+    folder: Path,
+    machine: str,
+    section: str,
+    files: Sequence[str],
+    scores: np.ndarray,
+    decisions: np.ndarray,
+) -> None:
+    """Write both files of one section; ``files`` are base names."""
+    if len(set(files)) != len(files):
+        raise AsdbenchError(f"{machine} section {section}: duplicate clip names")
+    if any("/" in f or "\\" in f for f in files):
+        raise AsdbenchError(f"{machine} section {section}: file names must be base names")
+    folder.mkdir(parents=True, exist_ok=True)
+    order = np.argsort(files, kind="stable")
+    with (folder / score_file(machine, section)).open("w", newline="") as out:
+        out.writelines(f"{files[i]},{float(scores[i])!r}\n" for i in order)
+    with (folder / decision_file(machine, section)).open("w", newline="") as out:
+        out.writelines(f"{files[i]},{int(decisions[i])}\n" for i in order)
+
+
+def _read_rows(path: Path, parse: type) -> dict[str, float]:
+    rows: dict[str, float] = {}
+    with path.open(newline="") as handle:
+        for number, row in enumerate(csv.reader(handle), start=1):
+            if not row or not "".join(row).strip():
+                continue
+            where = f"{path.name}:{number}"
+            if len(row) != 2:
+                raise AsdbenchError(f"{where}: expected '<file>,<value>', got {','.join(row)!r}")
+            name, text = row[0].strip(), row[1].strip()
+            try:
+                value = float(text)
+            except ValueError:
+                what = "a header row" if number == 1 else "not a number"
+                raise AsdbenchError(
+                    f"{where}: {what} ({','.join(row)!r}); submission files have no header"
+                ) from None
+            if "/" in name or "\\" in name:
+                raise AsdbenchError(
+                    f"{where}: {name!r} has a path prefix; use the base name only (the official "
+                    "evaluator would silently mis-score it)"
+                )
+            if math.isnan(value) or math.isinf(value):
+                raise AsdbenchError(f"{where}: the value for {name} is {text}")
+            if parse is int and value not in (0.0, 1.0):
+                raise AsdbenchError(f"{where}: decisions must be 0 or 1, got {text}")
+            if name in rows:
+                raise AsdbenchError(f"{where}: {name} appears twice")
+            rows[name] = parse(value)
+    return rows
+
+
+def read_submission(folder: Path) -> list[SectionSubmission]:
+    """Every section of a system folder, checked; both files must exist for each."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise AsdbenchError(f"{folder}: no such submission folder")
+    sections = []
+    for path in sorted(folder.glob("anomaly_score_*.csv")):
+        match = SCORE_FILE.match(path.name)
+        if match is None:
+            raise AsdbenchError(
+                f"{path.name}: not a submission file name "
+                "(expected anomaly_score_<machine>_section_<SS>_test.csv)"
+            )
+        machine, section = match["machine"], match["section"]
+        decisions_path = folder / decision_file(machine, section)
+        if not decisions_path.exists():
+            raise AsdbenchError(
+                f"{decisions_path.name}: missing (every section needs both files; the official "
+                "evaluator silently skips the whole system without it)"
+            )
+        scores = _read_rows(path, float)
+        decisions = _read_rows(decisions_path, int)
+        if scores.keys() != decisions.keys():
+            different = sorted(scores.keys() ^ decisions.keys())
+            raise AsdbenchError(
+                f"{machine} section {section}: the score and decision files list different "
+                f"clips (e.g. {different[0]})"
+            )
+        sections.append(SectionSubmission(machine, section, scores, decisions))  # type: ignore[arg-type]
+    if not sections:
+        raise AsdbenchError(f"{folder}: no anomaly_score_<machine>_section_<SS>_test.csv files")
+    return sections

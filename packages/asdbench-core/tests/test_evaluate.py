@@ -1,0 +1,209 @@
+"""``asdbench evaluate`` on evaluator-format ground truth and submission folders."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from asdbench.cli import cli
+from asdbench.submission import decide, read_submission, threshold, write_section
+from asdbench.testing.trees import write_clips, write_ground_truth_csv
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def pair_auc(labels, scores):
+    positives, negatives = scores[labels == 1], scores[labels == 0]
+    wins = (positives[:, None] > negatives[None]).sum() + 0.5 * (
+        positives[:, None] == negatives[None]
+    ).sum()
+    return wins / (len(positives) * len(negatives))
+
+
+def mcclish_pauc(labels, scores, p=0.1):
+    """Partial area for FPR <= p (distinct scores, so the ROC is a staircase), McClish map."""
+    order = np.argsort(-scores)
+    y = labels[order]
+    tpr, fpr, area = 0.0, 0.0, 0.0
+    for label in y:
+        if label:
+            tpr += 1 / labels.sum()
+        else:
+            step = 1 / (len(labels) - labels.sum())
+            area += tpr * max(0.0, min(fpr + step, p) - fpr)
+            fpr += step
+    return 0.5 * (1 + (area - p * p / 2) / (p - p * p / 2))
+
+
+def build(root, layout, seed=0):
+    """Ground truth + a submission for the sections in ``layout``: (machine, section) ->
+    (source normal, source anomaly, target normal, target anomaly) counts."""
+    rng = np.random.default_rng(seed)
+    gt, system = root / "gt", root / "teams" / "team" / "system"
+    expected_values = []
+    for (machine, section), counts in layout.items():
+        labels, domains = [], []
+        for (domain, label), count in zip([(0, 0), (0, 1), (1, 0), (1, 1)], counts, strict=True):
+            labels += [label] * count
+            domains += [domain] * count
+        order = rng.permutation(len(labels))
+        labels, domains = np.array(labels)[order], np.array(domains)[order]
+        files = [f"section_{section}_{i:04d}.wav" for i in range(len(labels))]
+        scores = rng.normal(size=len(labels)) + 0.8 * labels + 0.3 * domains
+        write_ground_truth_csv(gt, "data", machine, section, zip(files, labels, strict=True))
+        write_ground_truth_csv(gt, "domain", machine, section, zip(files, domains, strict=True))
+        write_section(system, machine, section, files, scores, decide(scores, 0.5))
+        for domain in (0, 1):
+            keep = (domains == domain) | (labels == 1)
+            expected_values.append(pair_auc(labels[keep], scores[keep]))
+        expected_values.append(mcclish_pauc(labels, scores))
+    official = len(expected_values) / sum(1 / v for v in expected_values)
+    return gt, system, official
+
+
+LAYOUT_2023 = {
+    ("ToyDrone", "00"): (50, 50, 50, 50),
+    ("bandsaw", "00"): (67, 40, 60, 33),  # unbalanced, as the real 2023 eval set
+    ("grinder", "00"): (107, 27, 36, 30),
+}
+LAYOUT_2022 = {
+    (machine, section): (50, 50, 50, 50) if section != "05" else (60, 41, 55, 44)
+    for machine in ("ToyCar", "valve")
+    for section in ("03", "04", "05")
+}
+
+
+@pytest.mark.parametrize(
+    ("dataset", "layout"), [("synthetic", LAYOUT_2023), ("synthetic", LAYOUT_2022)]
+)
+def test_official_score_matches_an_independent_computation(tmp_path, dataset, layout):
+    gt, system, official = build(tmp_path, layout)
+    result = invoke(
+        "evaluate", system, "--dataset", dataset, "--ground-truth", gt, "--format", "json"
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["official_score"] == pytest.approx(official, abs=1e-12)
+    assert [(s["machine"], s["section"]) for s in report["sections"]] == sorted(layout)
+    for key in ("machine", "section", "auc_source", "auc_target", "pauc", "auc_all", "pauc_all"):
+        assert key in report["sections"][0]
+    assert (system / "asdbench_results.csv").read_text().startswith("machine,section,auc_source")
+
+
+def test_text_and_markdown_tables(tmp_path):
+    gt, system, official = build(tmp_path, LAYOUT_2023)
+    text = invoke("evaluate", system, "--dataset", "synthetic", "--ground-truth", gt)
+    assert text.exit_code == 0
+    assert any(line.split()[:2] == ["bandsaw", "00"] for line in text.output.splitlines())
+    assert f"official score (dcase2023): {100 * official:.2f}" in text.output
+    markdown = invoke(
+        "evaluate", system, "--dataset", "synthetic", "--ground-truth", gt, "--format", "markdown"
+    )
+    assert "| machine | section | AUC (source) |" in markdown.output
+
+
+def test_dev_labels_from_file_names_with_data_dir(tmp_path, tree_dataset):
+    names = [
+        f"section_00_{d}_test_{lab}_{i:04d}_a_1.wav"
+        for d in ("source", "target")
+        for lab in ("normal", "anomaly")
+        for i in range(3)
+    ]
+    write_clips(tmp_path / "data" / "dev_data" / "fan" / "test", names)
+    write_clips(
+        tmp_path / "data" / "dev_data" / "fan" / "train",
+        ["section_00_source_train_normal_0000_a_1.wav"],
+    )
+    # Anomalies score higher, except that one target normal outranks one target anomaly.
+    scores = np.array([float("anomaly" in n) for n in names]) + np.arange(12) / 100
+    scores[names.index("section_00_target_test_normal_0002_a_1.wav")] = 5.0
+    system = tmp_path / "sub"
+    write_section(system, "fan", "00", names, scores, decide(scores, 0.5))
+    result = invoke(
+        "evaluate", system, "--dataset", "tree", "--data-dir", tmp_path / "data", "--format", "json"
+    )
+    assert result.exit_code == 0, result.output
+    [section] = json.loads(result.output)["sections"]
+    assert section["auc_source"] == 1.0
+    assert section["auc_target"] == pytest.approx(6 / 9)  # target normal 0002 beats every anomaly
+    assert section["clips"] == 12
+
+
+def test_submission_round_trip_and_threshold(tmp_path):
+    scores = np.array([0.3, 0.1, 0.9])
+    write_section(tmp_path, "fan", "00", ["b.wav", "a.wav", "c.wav"], scores, decide(scores, 0.5))
+    assert (tmp_path / "anomaly_score_fan_section_00_test.csv").read_text() == (
+        "a.wav,0.1\nb.wav,0.3\nc.wav,0.9\n"
+    )
+    assert (
+        tmp_path / "decision_result_fan_section_00_test.csv"
+    ).read_text() == "a.wav,0\nb.wav,0\nc.wav,1\n"
+    [section] = read_submission(tmp_path)
+    assert section.scores == {"a.wav": 0.1, "b.wav": 0.3, "c.wav": 0.9}
+    assert threshold(np.arange(11.0), 0.9) == pytest.approx(9.0)
+
+
+@pytest.fixture
+def one_section(tmp_path):
+    gt, system, _ = build(tmp_path, {("fan", "00"): (5, 5, 5, 5)})
+    return gt, system, system / "anomaly_score_fan_section_00_test.csv"
+
+
+def corrupt_header(path):
+    path.write_text("file,score\n" + path.read_text())
+
+
+def corrupt_missing(path):
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[1:]))
+    decisions = path.parent / "decision_result_fan_section_00_test.csv"
+    decisions.write_text("".join(decisions.read_text().splitlines(keepends=True)[1:]))
+
+
+def corrupt_duplicate(path):
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines + lines[:1]))
+
+
+def corrupt_prefix(path):
+    path.write_text(path.read_text().replace("section_00_0003", "test_rename/section_00_0003"))
+
+
+def corrupt_nan(path):
+    lines = path.read_text().splitlines(keepends=True)
+    lines[2] = lines[2].split(",")[0] + ",nan\n"
+    path.write_text("".join(lines))
+
+
+def corrupt_decisions(path):
+    (path.parent / "decision_result_fan_section_00_test.csv").unlink()
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "message"),
+    [
+        (corrupt_header, "anomaly_score_fan_section_00_test.csv:1: a header row"),
+        (corrupt_missing, "no score for 1 clip(s) (e.g. section_00_0000.wav)"),
+        (corrupt_duplicate, "appears twice"),
+        (corrupt_prefix, "'test_rename/section_00_0003.wav' has a path prefix"),
+        (corrupt_nan, "is nan"),
+        (corrupt_decisions, "decision_result_fan_section_00_test.csv: missing"),
+    ],
+)
+def test_malformed_submissions_are_refused_with_a_message(one_section, corrupt, message):
+    gt, system, score_path = one_section
+    corrupt(score_path)
+    result = invoke("evaluate", system, "--dataset", "synthetic", "--ground-truth", gt)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_section_missing_from_the_submission(tmp_path):
+    gt, system, _ = build(tmp_path, {("fan", "00"): (3, 3, 3, 3), ("pump", "00"): (3, 3, 3, 3)})
+    (system / "anomaly_score_pump_section_00_test.csv").unlink()
+    (system / "decision_result_pump_section_00_test.csv").unlink()
+    result = invoke("evaluate", system, "--dataset", "synthetic", "--ground-truth", gt)
+    assert result.exit_code == 2 and "no anomaly_score_pump_section_00_test.csv" in result.output

@@ -1,0 +1,122 @@
+"""Official metrics against the spec's hand-checkable oracle and independent computations."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from asdbench.metrics import Results, SectionResult, auc, harmonic_mean, section_metrics
+
+# The 10-clip oracle (dcase-data-and-scoring.md §4.6): one section, in clip order.
+DOMAIN = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
+LABEL = np.array([0, 0, 0, 1, 1, 0, 0, 0, 1, 1])
+SCORE = np.array([0.1, 0.4, 0.35, 0.8, 0.3, 0.7, 0.2, 0.9, 0.6, 0.95])
+
+
+def test_ten_clip_oracle_reproduces_every_value():
+    m = section_metrics(SCORE, LABEL, DOMAIN)
+    assert m["auc_source"] == pytest.approx(10 / 12)  # 10 of 12 pairs ranked correctly
+    assert m["auc_target"] == pytest.approx(7 / 12)  # 7 of 12
+    assert m["auc_all"] == pytest.approx(17 / 24)  # 17 of 24
+    assert m["pauc"] == pytest.approx(0.605263, abs=1e-6)  # raw area 0.025
+    assert m["pauc"] == pytest.approx(0.5 * (1 + (0.025 - 0.005) / (0.1 - 0.005)))
+    assert m["pauc_source_own"] == pytest.approx(0.736842, abs=1e-6)  # baseline-style
+    official = Results([SectionResult("m", "00", m)]).official_score()
+    assert official == pytest.approx(0.656964, abs=1e-6)
+
+
+def mann_whitney_auc(labels, scores):
+    """AUC by counting pairs: an anomaly above a normal counts 1, a tie 1/2."""
+    positives, negatives = scores[labels == 1], scores[labels == 0]
+    wins = (positives[:, None] > negatives[None]).sum() + 0.5 * (
+        positives[:, None] == negatives[None]
+    ).sum()
+    return wins / (len(positives) * len(negatives))
+
+
+def raw_partial_area(labels, scores, max_fpr=0.1):
+    """Area under the ROC curve for FPR in [0, max_fpr]: one ROC point per distinct score
+    (ties move diagonally), linear interpolation at max_fpr."""
+    order = np.argsort(-scores, kind="stable")
+    s, y = scores[order], labels[order]
+    distinct = np.r_[np.nonzero(np.diff(s))[0], len(s) - 1]
+    tpr = np.r_[0, np.cumsum(y)[distinct] / y.sum()]
+    fpr = np.r_[0, np.cumsum(1 - y)[distinct] / (1 - y).sum()]
+    area = 0.0
+    for i in range(1, len(fpr)):
+        left, right = fpr[i - 1], min(fpr[i], max_fpr)
+        if right <= left:
+            if fpr[i - 1] >= max_fpr:
+                break
+            continue
+        slope = (tpr[i] - tpr[i - 1]) / (fpr[i] - fpr[i - 1])
+        top = tpr[i - 1] + slope * (right - left)
+        area += (right - left) * (tpr[i - 1] + top) / 2
+    return area
+
+
+def mcclish(area, max_fpr=0.1):
+    minimum, maximum = max_fpr**2 / 2, max_fpr
+    return 0.5 * (1 + (area - minimum) / (maximum - minimum))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 40),
+    st.integers(1, 40),
+    st.integers(2, 8),
+    st.randoms(use_true_random=False),
+)
+def test_pauc_is_the_mcclish_map_of_the_raw_partial_area(normals, anomalies, levels, rnd):
+    """Scores drawn from few levels, so ties are common; sections are unbalanced."""
+    labels = np.array([0] * normals + [1] * anomalies)
+    scores = np.array([rnd.randint(0, levels) / levels for _ in labels], dtype=float)
+    assert auc(labels, scores, 0.1) == pytest.approx(
+        mcclish(raw_partial_area(labels, scores)), abs=1e-9
+    )
+    assert auc(labels, scores) == pytest.approx(mann_whitney_auc(labels, scores), abs=1e-12)
+
+
+def test_domain_auc_uses_all_anomalies_and_own_variants_only_their_domain():
+    # Target anomalies score highest: they help AUC (source) but not AUC (source, own domain).
+    scores = np.array([0.1, 0.2, 0.5, 0.3, 0.4, 0.9])
+    labels = np.array([0, 0, 1, 0, 0, 1])
+    domains = np.array([0, 0, 0, 1, 1, 1])
+    m = section_metrics(scores, labels, domains)
+    assert m["auc_source"] == pytest.approx(
+        mann_whitney_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.5, 0.9]))
+    )
+    assert m["auc_source_own"] == 1.0 and m["auc_target_own"] == 1.0
+
+
+def test_decision_metrics_per_domain():
+    scores = np.zeros(8)
+    labels = np.array([0, 0, 1, 1, 0, 0, 1, 1])
+    domains = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    decisions = np.array([1, 0, 1, 0, 0, 0, 0, 0])
+    m = section_metrics(scores, labels, domains, decisions)
+    assert (m["precision_source"], m["recall_source"], m["f1_source"]) == (0.5, 0.5, 0.5)
+    assert m["recall_target"] == 0.0 and m["f1_target"] == 0.0  # floored, no division error
+
+
+def test_harmonic_mean_floors_at_epsilon_and_skips_undefined():
+    assert harmonic_mean([0.5, 1.0]) == pytest.approx(2 / 3)
+    assert harmonic_mean([0.0, 1.0]) == pytest.approx(2 * np.finfo(float).eps, rel=1e-6)
+    assert harmonic_mean([math.nan, 0.5]) == 0.5
+    assert math.isnan(harmonic_mean([]))
+
+
+def test_official_score_pools_every_section_value():
+    sections = [
+        SectionResult("a", "00", {"auc_source": 0.9, "auc_target": 0.6, "pauc": 0.55}),
+        SectionResult("b", "00", {"auc_source": 0.8, "auc_target": 0.7, "pauc": 0.65}),
+    ]
+    values = [0.9, 0.8, 0.6, 0.7, 0.55, 0.65]
+    expected = len(values) / sum(1 / v for v in values)
+    results = Results(sections)
+    assert results.official_score() == pytest.approx(expected)
+    summary = results.summary()
+    assert summary["auc_source"] == pytest.approx(2 / (1 / 0.9 + 1 / 0.8))
+    assert results.per_section()["pauc/b_00"] == 0.65
