@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["asdbench.testing"]
+
 ROOT = Path(__file__).resolve().parents[1]
 TORCH = "torch==2.13.0"
 
@@ -90,3 +92,24 @@ packages = ["src/{module}"]
         return folder
 
     return write
+
+
+#: A run small enough for tests: the tiny synthetic dataset, 2 epochs, 32-dim embeddings.
+TINY_RUN = [
+    "--set",
+    "dataset.size=tiny",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "8",
+    "--set",
+    "train.embedding_dim=32",
+    "--set",
+    "loss.subspace_dim=4",
+    "--quiet",
+]
+
+
+@pytest.fixture
+def tiny_run_args() -> list[str]:
+    return list(TINY_RUN)

@@ -161,10 +161,11 @@ def test_user_errors_are_one_line_with_status_2(runner, args, message):
     assert len(result.output.strip().splitlines()) == 1
 
 
-def test_run_without_dry_run_says_what_is_missing(runner):
-    result = runner.invoke(cli, RUN)
+def test_bare_run_names_the_missing_loss_plugin():
+    """Core alone has no loss: the default run says so before doing any work."""
+    result = CliRunner().invoke(cli, ["run"])
     assert result.exit_code == 2
-    assert "not implemented" in result.output
+    assert "Error: unknown loss 'adaproj'; available: none installed" in result.output
 
 
 def test_help_and_plugins_do_not_import_torch():

@@ -132,7 +132,7 @@ def test_data_errors_are_one_line_with_status_2(tmp_path):
         (["--dataset", "nope"], "unknown dataset 'nope'"),
         (
             ["--dataset", "synthetic", "--set", "dataset.size=huge"],
-            "option 'size' must be 'small'|'full'",
+            "option 'size' must be 'tiny'|'small'|'full'",
         ),
         (["--set", "loss.x=1"], "data commands take dataset.* options only"),
         ([], "dataset 'tree' needs --data-dir"),

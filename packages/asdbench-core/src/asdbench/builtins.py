@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from asdbench.hookspecs import hookimpl
-from asdbench.specs import DatasetSpec
+from asdbench.specs import BackendSpec, DatasetSpec, EmbedderSpec
 
 
 @hookimpl
@@ -14,4 +14,27 @@ def asdbench_datasets() -> Iterator[DatasetSpec]:
         name="synthetic",
         factory="asdbench.synthetic:SyntheticDataset",
         summary="Synthetic machine sounds in the DCASE2023 layout, generated on first use",
+    )
+
+
+@hookimpl
+def asdbench_embedders() -> Iterator[EmbedderSpec]:
+    yield EmbedderSpec(
+        name="dual_branch",
+        factory="asdbench.dual_branch:DualBranchEmbedder",
+        summary="AdaProj reference network: full-spectrum 1-D CNN + STFT ResNet, concatenated",
+    )
+
+
+@hookimpl
+def asdbench_backends() -> Iterator[BackendSpec]:
+    yield BackendSpec(
+        name="kmeans",
+        factory="asdbench.backends:KMeansBackend",
+        summary="Reference backend: min cosine distance to source k-means and target clips",
+    )
+    yield BackendSpec(
+        name="knn",
+        factory="asdbench.backends:KnnBackend",
+        summary="Mean cosine distance to the k nearest training clips, per domain",
     )

@@ -30,10 +30,10 @@ from asdbench.errors import DataError
 from asdbench.ground_truth import Truth, write_ground_truth
 from asdbench.paths import atomic_directory, cache_dir
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 3
 MARKER = "asdbench-synthetic.json"
 SAMPLE_RATE = 16000
-Size = Literal["small", "full"]
+Size = Literal["tiny", "small", "full"]
 
 
 @dataclass(frozen=True)
@@ -53,19 +53,25 @@ _FAMILIES: dict[
     str, tuple[tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...], tuple[str, ...]]
 ] = {
     "rotor": (
-        (("load", ("0.5", "1.0", "1.5"), ("2.5",)), ("mic", ("1", "2"), ("1", "2"))),
+        (
+            ("load", ("0.4", "0.6", "0.8", "1.0", "1.2"), ("1.8", "2.2")),
+            ("mic", ("1", "2"), ("1", "2")),
+        ),
         ("bearing", "imbalance", "missing-harmonic"),
     ),
     "gears": (
-        (("volt", ("1.0", "1.5", "2.0"), ("3.0",)), ("wt", ("0", "100"), ("200",))),
+        (
+            ("volt", ("1.0", "1.3", "1.6", "1.9"), ("2.6", "3.0")),
+            ("wt", ("0", "50", "100"), ("200",)),
+        ),
         ("tooth", "detuning"),
     ),
     "valve": (
-        (("pat", ("00", "01"), ("02",)), ("panel", ("bs-c", "s-c"), ("b-c",))),
+        (("pat", ("00", "01", "03"), ("02",)), ("panel", ("bs-c", "s-c"), ("b-c", "bs-b"))),
         ("rattle", "detuning"),
     ),
     "blower": (
-        (("m-n", ("W", "X"), ("Y", "Z")), ("n-lv", ("L1", "L2"), ("L3",))),
+        (("m-n", ("V", "W", "X"), ("Y", "Z")), ("n-lv", ("L1", "L2"), ("L3",))),
         ("imbalance", "rub", "missing-harmonic"),
     ),
 }
@@ -75,8 +81,9 @@ _EVAL_NAMES = ("valve", "blower", "turbine", "injector", "press", "extractor", "
 
 
 def machine_types(size: Size) -> dict[str, list[MachineType]]:
-    """dev and eval machine types: 2 + 2 for "small", 7 + 7 (as DCASE2023) for "full"."""
-    count = 2 if size == "small" else 7
+    """dev and eval machine types: 2 + 2 for "tiny" and "small", 7 + 7 (as DCASE2023) for
+    "full"."""
+    count = 7 if size == "full" else 2
     found: dict[str, list[MachineType]] = {"dev": [], "eval": []}
     for partition, names, start in (("dev", _DEV_NAMES, 0), ("eval", _EVAL_NAMES, 2)):
         for position, name in enumerate(names[:count]):
@@ -103,7 +110,13 @@ class Counts:
     test_per_group: int
 
 
-SIZES: dict[str, Counts] = {"small": Counts(100, 10, 20), "full": Counts(990, 10, 50)}
+#: "tiny" is for tests (seconds to write and train), "small" the default demo, "full" DCASE scale.
+SIZES: dict[str, Counts] = {
+    "tiny": Counts(16, 4, 4),
+    "small": Counts(100, 10, 20),
+    "full": Counts(990, 10, 50),
+}
+DEFAULT_CLIP_SECONDS = {"tiny": 1.0, "small": 2.0, "full": 10.0}
 
 
 def _rng(seed: int, *key: object) -> np.random.Generator:
@@ -149,7 +162,7 @@ def _render(
 ) -> np.ndarray:
     """One clip of ``machine`` (float, roughly unit scale) before background noise."""
     t = np.arange(n) / SAMPLE_RATE
-    severity = rng.uniform(0.6, 1.4)
+    severity = rng.uniform(1.0, 2.0)
     jitter = 1 + rng.normal(0, 0.01)
     shift = 1 + 0.17 * machine.variant
     family = machine.family
@@ -166,7 +179,7 @@ def _render(
         if attributes["mic"] == "2":
             wave = np.convolve(wave, [0.5, 0.5], mode="same")
         if anomaly == "imbalance":
-            wave *= 1 + 0.35 * severity * np.sin(2 * np.pi * f0 * t / 2 + rng.uniform(0, 6))
+            wave *= 1 + 0.3 * severity * np.sin(2 * np.pi * f0 * t / 2 + rng.uniform(0, 6))
         if anomaly == "bearing":
             period = 1 / (f0 * 3.1)
             times = np.arange(rng.uniform(0, period), n / SAMPLE_RATE, period)
@@ -175,7 +188,7 @@ def _render(
         shaft = 9 * shift * float(attributes["volt"]) * jitter
         mesh = 23 * shaft
         if anomaly == "detuning":
-            mesh *= 1 + 0.035 * severity
+            mesh *= 1 + 0.04 * severity
         depth = 0.25 + 0.002 * float(attributes["wt"])
         envelope = 1 + depth * np.sin(2 * np.pi * shaft * t + rng.uniform(0, 6))
         for k, amp in ((1, 1.0), (2, 0.5), (3, 0.25)):
@@ -185,10 +198,14 @@ def _render(
             times = np.arange(rng.uniform(0, 1 / shaft), n / SAMPLE_RATE, 1 / shaft)
             wave += 0.9 * severity * _resonant_clicks(rng, times, n, 1.7 * mesh, 0.002)
     elif family == "valve":
-        pattern = {"00": (0.25,), "01": (0.2, 0.35), "02": (0.15, 0.15, 0.4)}[attributes["pat"]]
-        resonance = {"bs-c": 2200, "s-c": 1600, "b-c": 2900}[attributes["panel"]] * shift
+        pattern = {"00": (0.25,), "01": (0.2, 0.35), "02": (0.15, 0.15, 0.4), "03": (0.3, 0.12)}[
+            attributes["pat"]
+        ]
+        resonance = {"bs-c": 2200, "s-c": 1600, "b-c": 2900, "bs-b": 1900}[
+            attributes["panel"]
+        ] * shift
         if anomaly == "detuning":
-            resonance *= 1 + 0.04 * severity
+            resonance *= 1 + 0.06 * severity
         times, clock, step = [], rng.uniform(0, 0.1), 0
         while clock < n / SAMPLE_RATE:
             times.append(clock)
@@ -199,9 +216,9 @@ def _render(
         if anomaly == "rattle":
             count = int(rng.poisson(6 * severity * n / SAMPLE_RATE)) + 1
             rattle_times = rng.uniform(0, n / SAMPLE_RATE, count)
-            wave += 0.2 * severity * _resonant_clicks(rng, rattle_times, n, 4100 * shift, 0.0015)
+            wave += 0.3 * severity * _resonant_clicks(rng, rattle_times, n, 4100 * shift, 0.0015)
     elif family == "blower":
-        rotation = {"W": 22, "X": 27, "Y": 33, "Z": 38}[attributes["m-n"]] * shift * jitter
+        rotation = {"V": 19, "W": 22, "X": 27, "Y": 33, "Z": 38}[attributes["m-n"]] * shift * jitter
         level = {"L1": 0.6, "L2": 0.9, "L3": 1.3}[attributes["n-lv"]]
         broadband = _colored_noise(rng, n, 0.8)
         wave += level * broadband
@@ -213,7 +230,7 @@ def _render(
                 amp *= 1 - 0.8 * min(severity, 1.0)
             wave += amp * _tone(t, k * blade_pass, rng.uniform(0, 6))
         if anomaly == "imbalance":
-            wave *= 1 + 0.45 * severity * np.sin(2 * np.pi * rotation * t)
+            wave *= 1 + 0.3 * severity * np.sin(2 * np.pi * rotation * t)
         if anomaly == "rub":
             bursts = (np.sin(2 * np.pi * rotation * t) > 0.93).astype(float)
             wave += 0.7 * severity * bursts * _colored_noise(rng, n, 0.0)
@@ -231,7 +248,10 @@ def render_clip(
     """A finished clip: machine sound, domain-dependent background noise, level variation."""
     rng = _rng(*seed_key)
     wave = _render(machine, attributes, anomaly, rng, n)
-    slope, snr_db = (1.0, 12.0) if domain == "source" else (1.8, 6.0)
+    if domain == "source":
+        slope, snr_db = 1.0, 12.0
+    else:  # the target domain: varied, darker and louder background noise
+        slope, snr_db = rng.uniform(1.4, 1.8), rng.uniform(6.0, 9.0)
     noise = _colored_noise(rng, n, slope) * 10 ** (-snr_db / 20)
     gain = 0.1 * 10 ** (rng.uniform(-3, 3) / 20)
     return gain * (wave + noise)
@@ -410,7 +430,7 @@ class SyntheticDataset(DcaseLayoutDataset):
         if size not in SIZES:
             raise ValueError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
         if clip_seconds is None:
-            clip_seconds = 2.0 if size == "small" else 10.0
+            clip_seconds = DEFAULT_CLIP_SECONDS[size]
         super().__init__(
             clip_seconds=clip_seconds,
             classes=classes,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,6 @@ import click
 
 from asdbench.cli.main import cli
 from asdbench.config import RunConfig, resolve
-from asdbench.errors import AsdbenchError
 
 DEFAULTS = {
     "loss": "adaproj",
@@ -80,7 +80,27 @@ def _plan(config: RunConfig) -> str:
     help="Set a component option or training setting, e.g. loss.subspace_dim=16.",
 )
 @click.option("--dry-run", is_flag=True, help="Resolve and check everything, print the plan.")
-def run_command(epochs: int | None, batch_size: int | None, dry_run: bool, **kwargs: Any) -> None:
+@click.option(
+    "--resume", is_flag=True, help="Continue an interrupted training from its checkpoint."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: print the results as one JSON object.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def run_command(
+    epochs: int | None,
+    batch_size: int | None,
+    dry_run: bool,
+    resume: bool,
+    fmt: str,
+    quiet: bool,
+    **kwargs: Any,
+) -> None:
     """Train, score and evaluate one benchmark cell (all trials), logging to MLflow.
 
     With no options: AdaProj with the dual-branch embedder and the k-means backend on the
@@ -91,7 +111,20 @@ def run_command(epochs: int | None, batch_size: int | None, dry_run: bool, **kwa
     if dry_run:
         click.echo(_plan(config))
         return
-    raise AsdbenchError(
-        "training is not available in this version of asdbench-core: the pipeline "
-        "(embedder training, backend scoring) is not implemented yet; use --dry-run"
-    )
+    from asdbench.pipeline import run_benchmark
+    from asdbench.report import render
+
+    def echo(message: str) -> None:
+        click.echo(message, err=True)
+
+    outcome = run_benchmark(config, resume=resume, progress=not quiet, echo=echo)
+    if fmt == "json":
+        payload: dict[str, Any] = {"run_id": outcome.run_id, "output": str(outcome.output)}
+        payload.update({p: r.as_json() for p, r in outcome.results.items()})
+        click.echo(json.dumps(payload, indent=1))
+        return
+    for partition, results in outcome.results.items():
+        click.echo(render(results, "text", title=f"{partition} ({config.dataset.name})"))
+        click.echo()
+    click.echo(f"MLflow run: {outcome.run_id}")
+    click.echo(f"output: {outcome.output}")

@@ -14,7 +14,20 @@ In a plugin's tests::
         invalid_options = {"margin_rad": -1.0}     # values the constructor must reject
 """
 
-from asdbench.testing.fixtures import asdbench_plugins, register_plugin
+from asdbench.testing.fixtures import (
+    _mlflow_template,
+    asdbench_cache,
+    asdbench_plugins,
+    mlflow_tracking,
+    register_plugin,
+)
 from asdbench.testing.losses import LossConformanceTests
 
-__all__ = ["LossConformanceTests", "asdbench_plugins", "register_plugin"]
+__all__ = [
+    "LossConformanceTests",
+    "_mlflow_template",
+    "asdbench_cache",
+    "asdbench_plugins",
+    "mlflow_tracking",
+    "register_plugin",
+]

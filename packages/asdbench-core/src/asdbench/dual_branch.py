@@ -1,0 +1,241 @@
+"""The dual-branch embedding network of the AdaProj reference system.
+
+Branch A: the magnitude spectrum of the whole clip (no window, DC up to but excluding Nyquist)
+through three strided 1-D convolutions and four dense layers. Branch B: the linear-magnitude
+STFT (1024/512, periodic Hann, no centring, all 513 bins), temporal mean subtraction and
+per-frequency batch norm, through a 2-D ResNet, a max over time and a dense layer. The two
+``embedding_dim / 2`` outputs are concatenated. As in the Keras reference: no biases, Glorot
+initialisation, TensorFlow ``same`` padding, batch norm with momentum 0.99 (PyTorch 0.01) and
+epsilon 1e-3. The network adapts to any clip length (the flatten size is computed from it).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+BN_MOMENTUM = 0.01  # Keras 0.99
+BN_EPS = 1e-3
+N_FFT, HOP = 1024, 512
+
+
+def same_output(size: int, stride: int) -> int:
+    return math.ceil(size / stride)
+
+
+def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow ``same``: total = max((out - 1) * stride + kernel - size, 0), the odd
+    extra pixel at the end."""
+    total = max((same_output(size, stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def bn1d(features: int) -> nn.BatchNorm1d:
+    return nn.BatchNorm1d(features, eps=BN_EPS, momentum=BN_MOMENTUM)
+
+
+def bn2d(channels: int) -> nn.BatchNorm2d:
+    return nn.BatchNorm2d(channels, eps=BN_EPS, momentum=BN_MOMENTUM)
+
+
+class SameConv1d(nn.Conv1d):
+    """A bias-free 1-D convolution with TensorFlow ``same`` padding for one input length."""
+
+    def __init__(self, length: int, cin: int, cout: int, kernel: int, stride: int) -> None:
+        super().__init__(cin, cout, kernel, stride, bias=False)
+        self.pads = same_padding(length, kernel, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(F.pad(x, self.pads))
+
+
+class SameConv2d(nn.Conv2d):
+    """A bias-free 2-D convolution with TensorFlow ``same`` padding (computed per input size,
+    asymmetric when the total is odd: 3x3 stride 2 on even sizes pads bottom/right only)."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1) -> None:
+        symmetric = stride == 1 and kernel % 2 == 1
+        super().__init__(
+            cin, cout, kernel, stride, padding=kernel // 2 if symmetric else 0, bias=False
+        )
+        self.symmetric = symmetric
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.symmetric:
+            k, s = self.kernel_size[0], self.stride[0]
+            top, bottom = same_padding(x.shape[-2], k, s)
+            left, right = same_padding(x.shape[-1], k, s)
+            x = F.pad(x, (left, right, top, bottom))
+        return super().forward(x)
+
+
+class SpectrumBranch(nn.Module):
+    """Branch A: full-clip FFT magnitude -> 3 Conv1D -> 4 x (Dense, BN, ReLU) -> Dense."""
+
+    def __init__(self, clip_samples: int, out_dim: int) -> None:
+        super().__init__()
+        lengths = [clip_samples // 2]
+        convs = []
+        for kernel, stride, cin in ((256, 64, 1), (64, 32, 128), (16, 4, 128)):
+            convs.append(SameConv1d(lengths[-1], cin, 128, kernel, stride))
+            lengths.append(same_output(lengths[-1], stride))
+        self.convs = nn.ModuleList(convs)
+        self.lengths = lengths
+        dense: list[nn.Module] = []
+        width = 128 * lengths[-1]
+        for _ in range(4):
+            dense += [nn.Linear(width, 128, bias=False), bn1d(128), nn.ReLU()]
+            width = 128
+        self.dense = nn.Sequential(*dense)
+        self.out = nn.Linear(128, out_dim, bias=False)
+
+    def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
+        length = waveforms.shape[-1]
+        spectrum = torch.fft.rfft(waveforms.float(), dim=-1).abs()[:, : length // 2]
+        x = spectrum.unsqueeze(1).to(waveforms.dtype)
+        for conv in self.convs:
+            x = F.relu(conv(x))
+        return self.out(self.dense(x.flatten(1)))
+
+
+class DownUnit(nn.Module):
+    """Stage 3-5 downsampling unit: r = ReLU -> Conv s2 -> BN -> ReLU -> Conv;
+    shortcut = MaxPool 2x2 same -> Conv 1x1."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.conv1 = SameConv2d(cin, cout, 3, 2)
+        self.bn = bn2d(cout)
+        self.conv2 = SameConv2d(cout, cout, 3)
+        self.shortcut = SameConv2d(cin, cout, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = self.conv2(F.relu(self.bn(self.conv1(F.relu(x)))))
+        s = self.shortcut(F.max_pool2d(x, 2, 2, ceil_mode=True))
+        return s + r
+
+
+class IdentityUnit(nn.Module):
+    """r = Conv(ReLU(x)) -> BN -> ReLU -> Conv; x + r."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = SameConv2d(channels, channels, 3)
+        self.bn = bn2d(channels)
+        self.conv2 = SameConv2d(channels, channels, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(F.relu(self.bn(self.conv1(F.relu(x)))))
+
+
+class Stage2(nn.Module):
+    """Two 16-channel units. Unit 2a as coded applies its batch norm to the trunk instead of
+    the residual path (``bn_bug``); the fixed form normalises the residual."""
+
+    def __init__(self, bn_bug: bool) -> None:
+        super().__init__()
+        self.bn_bug = bn_bug
+        self.a_conv1, self.a_bn, self.a_conv2 = (
+            SameConv2d(16, 16, 3),
+            bn2d(16),
+            SameConv2d(16, 16, 3),
+        )
+        self.between = bn2d(16)
+        self.b_conv1, self.b_bn, self.b_conv2 = (
+            SameConv2d(16, 16, 3),
+            bn2d(16),
+            SameConv2d(16, 16, 3),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = self.a_conv1(F.relu(x))
+        if self.bn_bug:
+            x = self.a_bn(x)
+        else:
+            r = self.a_bn(r)
+        x = x + self.a_conv2(F.relu(r))
+        x = self.between(x)
+        r = self.b_bn(F.relu(self.b_conv1(F.relu(x))))
+        return x + self.b_conv2(r)
+
+
+class SpectrogramBranch(nn.Module):
+    """Branch B: |STFT| -> temporal mean subtraction -> per-frequency BN -> ResNet -> max over
+    time -> BN -> Dense."""
+
+    def __init__(self, out_dim: int, bn_bug: bool) -> None:
+        super().__init__()
+        self.register_buffer("window", torch.hann_window(N_FFT, periodic=True), persistent=False)
+        self.freq_bn = bn1d(N_FFT // 2 + 1)
+        self.stem = SameConv2d(1, 16, 7, 2)
+        self.stem_bn = bn2d(16)
+        self.stage2 = Stage2(bn_bug)
+        stages = []
+        for cin, cout in ((16, 32), (32, 64), (64, 128)):
+            stages.append(
+                nn.ModuleList([bn2d(cin), DownUnit(cin, cout), bn2d(cout), IdentityUnit(cout)])
+            )
+        self.stages = nn.ModuleList(stages)
+        self.head_bn = bn1d(16 * 128)
+        self.out = nn.Linear(16 * 128, out_dim, bias=False)
+
+    def spectrogram(self, waveforms: torch.Tensor) -> torch.Tensor:
+        """``[B, freq=513, time]`` linear magnitude."""
+        stft = torch.stft(
+            waveforms.float(),
+            N_FFT,
+            HOP,
+            window=self.window.float(),
+            center=False,
+            return_complex=True,
+        )
+        return stft.abs().to(waveforms.dtype)
+
+    def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
+        spec = self.spectrogram(waveforms)
+        spec = self.freq_bn(spec - spec.mean(dim=-1, keepdim=True))
+        x = spec.transpose(1, 2).unsqueeze(1)  # [B, 1, time, freq]
+        x = F.relu(self.stem_bn(self.stem(x)))
+        x = F.max_pool2d(x, 3, 2)
+        x = self.stage2(x)
+        for bn_in, down, bn_mid, identity in self.stages:
+            x = identity(bn_mid(down(bn_in(x))))
+        x = x.amax(dim=2)  # max over time: [B, 128, freq=16]
+        return self.out(self.head_bn(x.flatten(1)))
+
+
+class DualBranchEmbedder(nn.Module):
+    """The AdaProj reference embedding network (see the module docstring).
+
+    Options:
+        block2_bn_bug: reproduce the reference's batch-norm placement in unit 2a (default);
+            false gives the fixed form of later repositories and ASDKit.
+    """
+
+    def __init__(
+        self,
+        *,
+        sample_rate: int,
+        clip_samples: int,
+        embedding_dim: int,
+        block2_bn_bug: bool = True,
+    ) -> None:
+        super().__init__()
+        if embedding_dim < 2 or embedding_dim % 2:
+            raise ValueError(f"embedding_dim must be even (two branches), got {embedding_dim}")
+        if clip_samples < N_FFT * 2:
+            raise ValueError(f"clips must be at least {N_FFT * 2} samples, got {clip_samples}")
+        self.sample_rate = sample_rate
+        self.clip_samples = clip_samples
+        self.embedding_dim = embedding_dim
+        self.spectrum = SpectrumBranch(clip_samples, embedding_dim // 2)
+        self.spectrogram = SpectrogramBranch(embedding_dim // 2, block2_bn_bug)
+        for module in self.modules():
+            if isinstance(module, nn.Conv1d | nn.Conv2d | nn.Linear):
+                nn.init.xavier_uniform_(module.weight)
+
+    def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.spectrum(waveforms), self.spectrogram(waveforms)], dim=1)

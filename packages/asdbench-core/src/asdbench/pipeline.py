@@ -1,0 +1,390 @@
+"""``asdbench run``: dataset -> clip table -> audio cache -> training -> embeddings -> backend
+-> scores -> metrics -> submission files, results tables and MLflow.
+
+Each trial's trained model and embeddings are cached under ``$ASDBENCH_CACHE_DIR/trials/<key>``,
+keyed by everything that determines them (data, embedder, loss, training settings, seed), so a
+different backend or ensemble is scored later without retraining, and an interrupted training
+resumes from its last epoch with ``--resume``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from asdbench.audio_cache import AudioCache
+from asdbench.clips import ClipTable
+from asdbench.config import RunConfig
+from asdbench.metrics import Results, ScoredSection, evaluate_sections
+from asdbench.paths import cache_dir
+from asdbench.submission import decide, threshold, write_section
+
+Echo = Callable[[str], None]
+TEAM = "asdbench"
+DECISION_QUANTILE = 0.9
+
+
+@dataclass
+class Trial:
+    """One trained model's outcome."""
+
+    index: int
+    seed: int
+    scores: np.ndarray
+    results: dict[str, Results]
+    history: list[dict[str, float]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    workdir: Path | None = None
+
+
+@dataclass
+class Outcome:
+    """What ``asdbench run`` produced."""
+
+    config: RunConfig
+    table: ClipTable
+    trials: list[Trial]
+    results: dict[str, Results]
+    output: Path
+    run_id: str | None = None
+
+
+def trial_seed(seed: int, trial: int) -> int:
+    """Trial k's seed, derived from ``--seed`` (trial 0 uses the seed itself)."""
+    return seed if trial == 0 else int(np.random.default_rng([seed, trial]).integers(2**31))
+
+
+def training_key(config: RunConfig, cache: AudioCache, seed: int) -> str:
+    """Everything that determines a trained model: data, components, training settings."""
+    settings = config.as_dict()
+    identity = {
+        "dataset": settings["dataset"],
+        "loss": settings["loss"],
+        "embedder": settings["embedder"],
+        "train": settings["train"],
+        "seed": seed,
+        "audio": cache.directory.name,
+        "device": config.device if config.device != "auto" else "auto",
+    }
+    text = json.dumps(identity, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def default_output(config: RunConfig) -> Path:
+    return (
+        Path("asdbench-output") / config.dataset.name / f"{config.loss.name}-{config.cell_hash()}"
+    )
+
+
+def prepare(config: RunConfig, echo: Echo, progress: bool) -> tuple[object, ClipTable, AudioCache]:
+    """Load the dataset's clip table and the decoded audio of every clip."""
+    dataset = config.dataset.create()
+    table = dataset.load(config.data_dir, ground_truth=config.ground_truth)
+    for problem in table.problems:
+        echo(f"warning: {problem}")
+    paths = [clip.path for clip in table]
+    cache = AudioCache.build(
+        paths,
+        cache_dir() / "audio",
+        dataset.audio_format,
+        skip_bad_files=dataset.skip_bad_files,
+        progress=progress,
+    )
+    if cache.skipped:
+        for path, reason in cache.skipped.items():
+            echo(f"warning: skipped {path}: {reason}")
+        kept = set(cache.files)
+        table = ClipTable([c for c in table if str(c.path) in kept], table.classes, table.problems)
+    return dataset, table, cache
+
+
+def train_and_embed(
+    config: RunConfig,
+    dataset: object,
+    table: ClipTable,
+    cache: AudioCache,
+    seed: int,
+    *,
+    resume: bool,
+    progress: bool,
+    echo: Echo,
+    on_step: Callable[[int, dict[str, float]], None] | None = None,
+) -> tuple[np.ndarray, list[dict[str, float]], dict[str, float], Path]:
+    """Embeddings of every clip (table order) from a model trained with ``seed``: from the
+    trial cache when complete, else trained (or resumed) and cached."""
+    import torch
+
+    from asdbench.training import Trainer, embed, pick_device, save_atomically
+
+    workdir = cache_dir() / "trials" / training_key(config, cache, seed)
+    embeddings_path = workdir / "embeddings.npy"
+    history_path = workdir / "history.json"
+    position = {path: i for i, path in enumerate(cache.files)}
+    rows = np.array([position[str(c.path)] for c in table], dtype=np.int64)
+    if embeddings_path.exists():
+        echo(f"reusing the trained model and embeddings in {workdir}")
+        record = json.loads(history_path.read_text())
+        return np.load(embeddings_path), record["history"], record["timings"], workdir
+    device = pick_device(config.device)
+    train = config.train
+    torch.manual_seed(seed)
+    embedder = config.embedder.create(
+        sample_rate=dataset.sample_rate,
+        clip_samples=dataset.clip_samples,
+        embedding_dim=train.embedding_dim,
+    )
+    loss = config.loss.create(num_classes=len(table.classes), embedding_dim=train.embedding_dim)
+    checkpoint = workdir / "checkpoint.pt"
+    trainer = Trainer(
+        embedder,
+        loss,
+        train,
+        seed=seed,
+        device=device,
+        checkpoint=checkpoint,
+        progress=progress,
+        on_step=on_step,
+    )
+    if checkpoint.exists() and not resume:
+        echo("found an interrupted training of this trial; starting again (--resume continues it)")
+        checkpoint.unlink()
+    elif trainer.resume():
+        echo(f"resuming from epoch {trainer.start_epoch} of {train.epochs}")
+    train_clips = [i for i, c in enumerate(table) if c.split == "train" and c.aux_class is not None]
+    classes = np.array([table.class_index(table[i]) for i in train_clips])
+    started = time.perf_counter()
+    history = trainer.fit(
+        cache, rows[train_clips], classes, len(table.classes), dataset.clip_samples
+    )
+    train_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    embeddings = embed(
+        embedder,
+        cache,
+        rows,
+        dataset.clip_samples,
+        batch_size=train.batch_size,
+        device=device,
+        progress=progress,
+        precision=train.precision,
+    )
+    embed_seconds = time.perf_counter() - started
+    trained = list(history.epochs)
+    clip_passes = len(train_clips) * (train.epochs - trainer.start_epoch)
+    timings = {
+        "train_seconds": train_seconds,
+        "train_clips_per_second": clip_passes / train_seconds if train_seconds else math.nan,
+        "embed_seconds": embed_seconds,
+        "embed_clips_per_second": len(rows) / embed_seconds if embed_seconds else math.nan,
+    }
+    save_atomically(
+        {"embedder": embedder.state_dict(), "loss": loss.state_dict()}, workdir / "weights.pt"
+    )
+    history_path.write_text(json.dumps({"history": trained, "timings": timings}))
+    temporary = workdir / "embeddings.tmp.npy"
+    np.save(temporary, embeddings)
+    temporary.replace(embeddings_path)
+    checkpoint.unlink(missing_ok=True)
+    return embeddings, trained, timings, workdir
+
+
+def score_sections(config: RunConfig, table: ClipTable, embeddings: np.ndarray) -> np.ndarray:
+    """Per section: fit the backend on the training clips, score every clip of the section."""
+    scores = np.full(len(table), np.nan)
+    sections: dict[str, list[int]] = {}
+    for i, clip in enumerate(table):
+        sections.setdefault(clip.section_id, []).append(i)
+    for indices in sections.values():
+        train = [i for i in indices if table[i].split == "train"]
+        if not train:
+            continue
+        backend = config.backend.create()
+        backend.fit(embeddings[train], np.array([table[i].domain for i in train]))
+        scores[indices] = backend.score(embeddings[indices])
+    return scores
+
+
+def decisions_for(table: ClipTable, scores: np.ndarray) -> np.ndarray:
+    """1 where a clip's score exceeds the 0.9 quantile of its section's training scores."""
+    decided = np.zeros(len(table), dtype=int)
+    for section in table.sections():
+        indices = [i for i, c in enumerate(table) if c.section_id == section]
+        train = [i for i in indices if table[i].split == "train"]
+        if train:
+            limit = threshold(scores[train], DECISION_QUANTILE)
+            decided[indices] = decide(scores[indices], limit)
+    return decided
+
+
+def evaluate_partitions(table: ClipTable, scores: np.ndarray, rule: str) -> dict[str, Results]:
+    """Results per partition over test clips with known labels (dev names; eval with ground
+    truth). A partition without such clips is left out."""
+    decided = decisions_for(table, scores)
+    results = {}
+    for partition in ("dev", "eval"):
+        grouped: dict[tuple[str, str], list[int]] = {}
+        for i, clip in enumerate(table):
+            if (
+                clip.partition == partition
+                and clip.split == "test"
+                and clip.label != "unknown"
+                and clip.domain != "unknown"
+            ):
+                grouped.setdefault((clip.machine, clip.section), []).append(i)
+        if not grouped:
+            continue
+        sections = [
+            ScoredSection(
+                machine,
+                section,
+                [table[i].file for i in idx],
+                scores[idx],
+                np.array([table[i].label == "anomaly" for i in idx], dtype=int),
+                np.array([table[i].domain == "target" for i in idx], dtype=int),
+                decided[idx],
+            )
+            for (machine, section), idx in grouped.items()
+        ]
+        results[partition] = evaluate_sections(sections, rule)
+    return results
+
+
+def write_submission(table: ClipTable, scores: np.ndarray, folder: Path) -> None:
+    """Both submission files for every section with test clips."""
+    decided = decisions_for(table, scores)
+    for section in table.sections():
+        idx = [i for i, c in enumerate(table) if c.section_id == section and c.split == "test"]
+        if idx:
+            clip = table[idx[0]]
+            write_section(
+                folder,
+                clip.machine,
+                clip.section,
+                [table[i].file for i in idx],
+                scores[idx],
+                decided[idx],
+            )
+
+
+def write_results(results: dict[str, Results], folder: Path) -> None:
+    from asdbench.report import render
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for partition, result in results.items():
+        (folder / f"results_{partition}.csv").write_text(render(result, "csv"))
+
+
+def metric_values(results: dict[str, Results], prefix: str = "") -> dict[str, float]:
+    """``<partition>/<metric>`` for the aggregates and ``<partition>/<metric>/<section>``."""
+    values = {}
+    for partition, result in results.items():
+        values.update({f"{prefix}{partition}/{k}": v for k, v in result.summary().items()})
+        values.update({f"{prefix}{partition}/{k}": v for k, v in result.per_section().items()})
+    return values
+
+
+def system_name(config: RunConfig) -> str:
+    return f"{config.loss.name}_{config.embedder.name}_{config.backend.name}_{config.cell_hash()}"
+
+
+def run_benchmark(
+    config: RunConfig, *, resume: bool = False, progress: bool = True, echo: Echo = print
+) -> Outcome:
+    """Every trial of one benchmark cell, tracked in MLflow (a parent run and nested trials)."""
+    from asdbench.plots import write_figures
+    from asdbench.tracking import Tracker, cell_tags, experiment_name, flat_params
+
+    output = Path(config.output) if config.output else default_output(config)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "config.json").write_text(json.dumps(config.as_dict(), indent=1, default=str))
+    tracker = Tracker(experiment_name(config))
+    dataset, table, cache = prepare(config, echo, progress)
+    rule = dataset.official_score
+    echo(f"{len(table)} clips, {len(table.classes)} classes; MLflow: {tracker.uri}")
+    params = flat_params(config)
+    trials: list[Trial] = []
+    name = f"{config.loss.name}/{config.embedder.name}/{config.backend.name}"
+    with tracker.run(name, cell_tags(config, "cell"), params) as run_id:
+        tracker.json(config.as_dict(), "config/resolved.json")
+        for index in range(config.trials):
+            seed = trial_seed(config.seed, index)
+            tags = {**cell_tags(config, "trial"), "asdbench.trial": str(index)}
+            with tracker.run(
+                f"{name} trial {index}", tags, {**params, "trial_seed": str(seed)}, nested=True
+            ):
+                steps: list[tuple[int, dict[str, float]]] = []
+                embeddings, history, timings, workdir = train_and_embed(
+                    config,
+                    dataset,
+                    table,
+                    cache,
+                    seed,
+                    resume=resume,
+                    progress=progress,
+                    echo=echo,
+                    on_step=lambda step, values, steps=steps: steps.append((step, values)),
+                )
+                tracker.step_metrics(steps)
+                for epoch in history:
+                    tracker.metrics(
+                        {"train/epoch_loss": epoch["loss"], "train/epoch_scale": epoch["scale"]},
+                        step=int(epoch["epoch"]),
+                    )
+                scores = score_sections(config, table, embeddings)
+                results = evaluate_partitions(table, scores, rule)
+                trial = Trial(index, seed, scores, results, history, timings, workdir)
+                trials.append(trial)
+                folder = output / f"trial-{index}"
+                write_submission(table, scores, folder / "submission" / TEAM / system_name(config))
+                write_results(results, folder)
+                write_figures(table, scores, folder / "plots")
+                tracker.metrics(
+                    {**metric_values(results), **{f"time/{k}": v for k, v in timings.items()}}
+                )
+                tracker.artifacts(folder / "submission", "submission")
+                tracker.artifacts(folder / "plots", "plots")
+                for partition in results:
+                    tracker.artifact(folder / f"results_{partition}.csv", "results")
+                if workdir is not None and (workdir / "weights.pt").exists():
+                    tracker.artifact(workdir / "weights.pt", "weights")
+                echo(
+                    f"trial {index} (seed {seed}): "
+                    + ", ".join(
+                        f"{p} official score {100 * r.official_score():.2f}"
+                        for p, r in results.items()
+                    )
+                )
+        final = trials[-1].results if len(trials) == 1 else {}
+        if len(trials) == 1:
+            write_submission(
+                table, trials[0].scores, output / "submission" / TEAM / system_name(config)
+            )
+            write_results(final, output)
+            tracker.artifacts(output / "submission", "submission")
+        tracker.metrics(aggregate_trials(trials))
+    return Outcome(config, table, trials, final, output, run_id)
+
+
+def aggregate_trials(trials: list[Trial]) -> dict[str, float]:
+    """Mean and standard deviation over trials of every aggregate metric (the paper's
+    "mean ± std" of Table 1): ``<partition>/<metric>`` and ``<partition>/<metric>_std``."""
+    per_trial = [
+        {f"{p}/{k}": v for p, r in trial.results.items() for k, v in r.summary().items()}
+        for trial in trials
+    ]
+    keys = sorted({key for values in per_trial for key in values})
+    aggregated = {}
+    for key in keys:
+        values = np.array([t.get(key, math.nan) for t in per_trial], dtype=float)
+        values = values[~np.isnan(values)]
+        if len(values):
+            aggregated[key] = float(values.mean())
+            aggregated[f"{key}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return aggregated

@@ -1,0 +1,250 @@
+"""Training the embedder on the auxiliary classification task, and extracting embeddings.
+
+As in the reference: Adam (lr 1e-3, betas 0.9/0.999, eps 1e-7), an explicit L2 penalty of
+1e-5 * sum(w²) on every conv and dense kernel (not on batch-norm parameters or the loss's
+centres), batches of 64 reshuffled every epoch with the last partial batch kept, and mixup on
+the waveforms before the network: each clip is mixed with its partner in the reversed batch
+with a coefficient drawn from U(0, 1) (with probability ``mixup_prob``), targets likewise.
+Unlike the reference, each epoch draws a new random crop of every clip from the int16 cache.
+
+The randomness of an epoch (order, crops, mixup) is derived from (seed, epoch), and a
+checkpoint holding model, loss buffers, optimiser and epoch is written after every epoch, so
+an interrupted run resumed from its checkpoint ends bit for bit where an uninterrupted one does
+(on CPU).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from asdbench.audio import max_offset
+from asdbench.audio_cache import AudioCache
+from asdbench.config import TrainConfig
+
+StepCallback = Callable[[int, dict[str, float]], None]
+
+
+def pick_device(choice: str) -> torch.device:
+    """``auto``: CUDA when available, else CPU."""
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if choice == "cuda" and not torch.cuda.is_available():
+        from asdbench.errors import AsdbenchError
+
+        raise AsdbenchError("--device cuda: no CUDA device is available (torch sees none)")
+    return torch.device(choice)
+
+
+def epoch_rng(seed: int, epoch: int) -> tuple[np.random.Generator, torch.Generator]:
+    numpy_rng = np.random.default_rng([seed, epoch])
+    torch_rng = torch.Generator().manual_seed(int(numpy_rng.integers(2**62)))
+    return numpy_rng, torch_rng
+
+
+def mixup(
+    waveforms: torch.Tensor, targets: torch.Tensor, probability: float, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mix each clip with its partner in the reversed batch, λ ~ U(0, 1), with probability
+    ``probability`` per clip (λ = 1 otherwise); targets are mixed with the same λ."""
+    n = waveforms.shape[0]
+    lam = torch.rand(n, generator=generator)
+    applied = torch.rand(n, generator=generator) < probability
+    lam = torch.where(applied, lam, torch.ones_like(lam)).to(waveforms.device, waveforms.dtype)
+    mixed = lam[:, None] * waveforms + (1 - lam[:, None]) * waveforms.flip(0)
+    mixed_targets = lam[:, None] * targets + (1 - lam[:, None]) * targets.flip(0)
+    return mixed, mixed_targets
+
+
+def l2_penalty(model: nn.Module) -> torch.Tensor:
+    """sum(w²) over conv and dense kernels (every parameter with more than one dimension)."""
+    return torch.stack([p.square().sum() for p in model.parameters() if p.dim() > 1]).sum()
+
+
+@dataclass
+class History:
+    """Per-epoch training figures."""
+
+    epochs: list[dict[str, float]] = field(default_factory=list)
+
+
+def save_atomically(payload: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".tmp{os.getpid()}")
+    torch.save(payload, temporary)
+    os.replace(temporary, path)
+
+
+class Trainer:
+    """Trains ``embedder`` with ``loss`` (whose own parameters join the optimiser)."""
+
+    def __init__(
+        self,
+        embedder: nn.Module,
+        loss: nn.Module,
+        config: TrainConfig,
+        *,
+        seed: int,
+        device: torch.device,
+        checkpoint: Path | None = None,
+        progress: bool = True,
+        on_step: StepCallback | None = None,
+    ) -> None:
+        self.embedder = embedder.to(device)
+        self.loss = loss.to(device)
+        self.config = config
+        self.seed = seed
+        self.device = device
+        self.checkpoint = checkpoint
+        self.progress = progress
+        self.on_step = on_step
+        groups = [{"params": list(embedder.parameters())}]
+        loss_parameters = [p for p in loss.parameters() if p.requires_grad]
+        if loss_parameters:
+            groups.append({"params": loss_parameters})
+        self.optimizer = torch.optim.Adam(
+            groups, lr=config.learning_rate, betas=(0.9, 0.999), eps=config.adam_eps
+        )
+        self.start_epoch = 0
+        self.history = History()
+
+    def resume(self) -> bool:
+        """Load the checkpoint if there is one; returns whether training continues from it."""
+        if self.checkpoint is None or not self.checkpoint.exists():
+            return False
+        state = torch.load(self.checkpoint, map_location=self.device, weights_only=True)
+        self.embedder.load_state_dict(state["embedder"])
+        self.loss.load_state_dict(state["loss"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        self.start_epoch = int(state["epoch"])
+        self.history.epochs = [dict(e) for e in state["history"]]
+        return True
+
+    def _save(self, epoch: int) -> None:
+        if self.checkpoint is None:
+            return
+        save_atomically(
+            {
+                "epoch": epoch,
+                "seed": self.seed,
+                "embedder": self.embedder.state_dict(),
+                "loss": self.loss.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "torch_rng": torch.get_rng_state(),
+                "history": self.history.epochs,
+            },
+            self.checkpoint,
+        )
+
+    def fit(
+        self,
+        cache: AudioCache,
+        rows: np.ndarray,
+        classes: np.ndarray,
+        num_classes: int,
+        clip_samples: int,
+    ) -> History:
+        """Train on cache clips ``rows`` with class indices ``classes``."""
+        from tqdm.auto import tqdm
+
+        config = self.config
+        eye = torch.eye(num_classes)
+        autocast = torch.autocast(
+            self.device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16"
+        )
+        steps_per_epoch = -(-len(rows) // config.batch_size)
+        for epoch in range(self.start_epoch, config.epochs):
+            self.embedder.train()
+            self.loss.train()
+            numpy_rng, torch_rng = epoch_rng(self.seed, epoch)
+            order = numpy_rng.permutation(len(rows))
+            limits = np.array([max_offset(int(cache.lengths[r]), clip_samples) for r in rows])
+            offsets = (numpy_rng.random(len(rows)) * (limits + 1)).astype(np.int64)
+            total, started = 0.0, time.perf_counter()
+            bar = tqdm(
+                total=steps_per_epoch,
+                desc=f"epoch {epoch + 1}/{config.epochs}",
+                unit="batch",
+                disable=not self.progress,
+                leave=False,
+            )
+            for step in range(steps_per_epoch):
+                batch = order[step * config.batch_size : (step + 1) * config.batch_size]
+                waves = torch.from_numpy(cache.batch(rows[batch], clip_samples, offsets[batch]))
+                targets = eye[classes[batch]]
+                waves, targets = mixup(waves, targets, config.mixup_prob, torch_rng)
+                waves, targets = waves.to(self.device), targets.to(self.device)
+                with autocast:
+                    embeddings = self.embedder(waves)
+                value = self.loss(embeddings.float(), targets)
+                objective = value + config.l2_weight * l2_penalty(self.embedder)
+                self.optimizer.zero_grad(set_to_none=True)
+                objective.backward()
+                self.optimizer.step()
+                loss_value = float(value.detach())
+                total += loss_value * len(batch)
+                scale = float(getattr(self.loss, "scale", float("nan")))
+                global_step = epoch * steps_per_epoch + step
+                if self.on_step is not None:
+                    self.on_step(global_step, {"train/loss": loss_value, "train/scale": scale})
+                elapsed = time.perf_counter() - started
+                bar.set_postfix(
+                    loss=f"{loss_value:.3f}",
+                    scale=f"{scale:.2f}",
+                    clips_s=f"{(step * config.batch_size + len(batch)) / elapsed:.0f}",
+                )
+                bar.update()
+            bar.close()
+            seconds = time.perf_counter() - started
+            self.history.epochs.append(
+                {
+                    "epoch": epoch + 1,
+                    "loss": total / len(rows),
+                    "scale": float(getattr(self.loss, "scale", float("nan"))),
+                    "clips_per_second": len(rows) / seconds,
+                    "seconds": seconds,
+                }
+            )
+            self._save(epoch + 1)
+        return self.history
+
+
+@torch.no_grad()
+def embed(
+    embedder: nn.Module,
+    cache: AudioCache,
+    rows: np.ndarray,
+    clip_samples: int,
+    *,
+    batch_size: int,
+    device: torch.device,
+    progress: bool = True,
+    precision: str = "fp32",
+) -> np.ndarray:
+    """Embeddings ``[len(rows), D]`` in inference mode, each clip cut at offset 0."""
+    from tqdm.auto import tqdm
+
+    embedder.eval()
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+    out = []
+    zeros = np.zeros(batch_size, dtype=np.int64)
+    for start in tqdm(
+        range(0, len(rows), batch_size),
+        desc="embedding",
+        unit="batch",
+        disable=not progress,
+        leave=False,
+    ):
+        batch = rows[start : start + batch_size]
+        waves = torch.from_numpy(cache.batch(batch, clip_samples, zeros[: len(batch)])).to(device)
+        with autocast:
+            out.append(embedder(waves).float().cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)

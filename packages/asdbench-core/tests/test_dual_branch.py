@@ -1,0 +1,101 @@
+"""The dual-branch embedder against the reference specification's tables."""
+
+import pytest
+import torch
+from torch import nn
+
+from asdbench.dual_branch import DualBranchEmbedder, same_padding
+
+# reference-system.md §2: shapes for 18 s (288,000 samples) and 10 s (160,000 samples).
+SPEC = {
+    288_000: {
+        "fft": [144_000, 2250, 71, 18],
+        "flat": 2304,
+        "spec": (561, 513),
+        "stem": (140, 128),
+        "stages": [(70, 64), (35, 32), (18, 16)],
+    },
+    160_000: {
+        "fft": [80_000, 1250, 40, 10],
+        "flat": 1280,
+        "spec": (311, 513),
+        "stem": (77, 128),
+        "stages": [(39, 64), (20, 32), (10, 16)],
+    },
+}
+
+
+@pytest.mark.parametrize("samples", sorted(SPEC))
+def test_every_intermediate_shape(samples):
+    spec = SPEC[samples]
+    model = DualBranchEmbedder(sample_rate=16000, clip_samples=samples, embedding_dim=512).eval()
+    shapes = {}
+
+    def record(name):
+        return lambda module, inputs, output: shapes.__setitem__(name, tuple(output.shape))
+
+    for i, conv in enumerate(model.spectrum.convs):
+        conv.register_forward_hook(record(f"conv{i}"))
+    model.spectrum.dense[0].register_forward_hook(
+        lambda m, i, o: shapes.__setitem__("flat", i[0].shape)
+    )
+    model.spectrogram.freq_bn.register_forward_hook(record("spec"))
+    model.spectrogram.stage2.register_forward_hook(record("stage2"))
+    for i, stage in enumerate(model.spectrogram.stages):
+        stage[3].register_forward_hook(record(f"stage{i + 3}"))
+    model.spectrogram.head_bn.register_forward_hook(record("head"))
+    with torch.no_grad():
+        out = model(torch.randn(2, samples))
+    assert out.shape == (2, 512)
+    assert model.spectrum.lengths == spec["fft"]
+    assert [shapes[f"conv{i}"] for i in range(3)] == [(2, 128, n) for n in spec["fft"][1:]]
+    assert shapes["flat"] == (2, spec["flat"])
+    assert shapes["spec"] == (2, 513, spec["spec"][0])
+    assert shapes["stage2"] == (2, 16, *spec["stem"])
+    for i, (t, f) in enumerate(spec["stages"]):
+        assert shapes[f"stage{i + 3}"] == (2, (32, 64, 128)[i], t, f)
+    assert shapes["head"] == (2, 2048)
+
+
+@pytest.mark.parametrize(
+    ("samples", "dim", "kernels"),
+    [(288_000, 512, 2_942_736), (288_000, 256, 2_664_208), (160_000, 512, 2_811_664)],
+)
+def test_parameter_counts_match_the_spec(samples, dim, kernels):
+    model = DualBranchEmbedder(sample_rate=16000, clip_samples=samples, embedding_dim=dim)
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    weights = [m for m in model.modules() if isinstance(m, nn.Conv1d | nn.Conv2d | nn.Linear)]
+    assert sum(m.weight.numel() for m in weights) == kernels
+    assert all(m.bias is None for m in weights)  # no biases anywhere
+    assert sum(m.weight.numel() + m.bias.numel() for m in norms) == 7_842
+    assert {(m.momentum, m.eps) for m in norms} == {(0.01, 1e-3)}  # Keras 0.99 / 1e-3
+
+
+def test_tensorflow_same_padding():
+    assert same_padding(71, 16, 4) == (6, 7)  # Conv1D k16 s4 on length 71: asymmetric
+    assert same_padding(140, 3, 2) == (0, 1)  # 3x3 stride 2 on even sizes: bottom/right only
+    assert same_padding(561, 7, 2) == (3, 3)
+    assert same_padding(10, 3, 1) == (1, 1)
+
+
+def test_glorot_initialisation_and_block2_option():
+    torch.manual_seed(0)
+    model = DualBranchEmbedder(sample_rate=16000, clip_samples=32000, embedding_dim=64)
+    conv = model.spectrum.convs[1]
+    limit = (6 / (128 * 64 + 128 * 64)) ** 0.5
+    assert conv.weight.abs().max() <= limit and conv.weight.abs().max() > 0.9 * limit
+    x = torch.randn(3, 32000)
+    torch.manual_seed(0)
+    fixed = DualBranchEmbedder(
+        sample_rate=16000, clip_samples=32000, embedding_dim=64, block2_bn_bug=False
+    )
+    assert not torch.allclose(model(x), fixed(x))
+
+
+def test_adapts_to_short_clips_and_rejects_bad_sizes():
+    model = DualBranchEmbedder(sample_rate=16000, clip_samples=8000, embedding_dim=32)
+    assert model(torch.randn(2, 8000)).shape == (2, 32)
+    with pytest.raises(ValueError, match="even"):
+        DualBranchEmbedder(sample_rate=16000, clip_samples=8000, embedding_dim=33)
+    with pytest.raises(ValueError, match="at least 2048"):
+        DualBranchEmbedder(sample_rate=16000, clip_samples=1000, embedding_dim=32)

@@ -1,0 +1,119 @@
+"""The pipeline against a real ``mlflow server`` on 127.0.0.1, read back through the client."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import torch
+from mlflow.tracking import MlflowClient
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def mlflow_server(tmp_path):
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--backend-store-uri",
+        f"sqlite:///{tmp_path / 'server.db'}",
+        "--artifacts-destination",
+        str(tmp_path / "artifacts"),
+        "--workers",
+        "1",
+    ]
+    log = (tmp_path / "server.log").open("w")
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("mlflow server did not start:\n" + (tmp_path / "server.log").read_text())
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_run_against_a_real_tracking_server(mlflow_server, tmp_path, tiny_run_args):
+    program = Path(sys.executable).parent / "asdbench"
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": mlflow_server,
+        "ASDBENCH_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    result = subprocess.run(
+        [
+            str(program),
+            "run",
+            *tiny_run_args,
+            "--format",
+            "json",
+            "--output",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert "View run" in result.stderr  # MLflow's link goes to stderr, not into the JSON
+
+    client = MlflowClient(tracking_uri=mlflow_server)
+    parent = client.get_run(report["run_id"])
+    assert parent.info.status == "FINISHED"
+    experiment = client.get_experiment(parent.info.experiment_id)
+    assert experiment.name == "asdbench-synthetic"
+    [trial] = client.search_runs(
+        [experiment.experiment_id], f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
+    )
+    for run in (parent, trial):
+        for key in (
+            "asdbench.loss",
+            "asdbench.embedder",
+            "asdbench.backend",
+            "asdbench.dataset",
+            "asdbench.cell",
+            "asdbench.pkg.asdbench-core",
+        ):
+            assert key in run.data.tags, key
+    assert trial.data.metrics["eval/official_score"] == pytest.approx(
+        report["eval"]["official_score"]
+    )
+    assert trial.data.metrics["time/train_clips_per_second"] > 0
+    assert len(client.get_metric_history(trial.info.run_id, "train/loss")) == 20
+    names = {a.path for a in client.list_artifacts(trial.info.run_id, "submission/asdbench")}
+    [system] = names
+    files = {a.path.rsplit("/", 1)[-1] for a in client.list_artifacts(trial.info.run_id, system)}
+    assert "anomaly_score_valve_section_00_test.csv" in files
+    assert "decision_result_rotor_section_00_test.csv" in files
+    weights = client.download_artifacts(trial.info.run_id, "weights/weights.pt", str(tmp_path))
+    assert set(torch.load(weights, weights_only=True)) == {"embedder", "loss"}

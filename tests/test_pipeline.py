@@ -1,0 +1,156 @@
+"""``asdbench run`` end to end on the tiny synthetic dataset: outputs, MLflow, resume, losses."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from mlflow.tracking import MlflowClient
+
+from asdbench.cli import cli
+from asdbench.config import resolve
+from asdbench.dual_branch import DualBranchEmbedder
+from asdbench.pipeline import prepare, run_benchmark, train_and_embed
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, ["run", *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_run_writes_everything_and_logs_it_to_mlflow(
+    mlflow_tracking, asdbench_cache, tiny_run_args
+):
+    result = run(*tiny_run_args, "--output", "out", "--format", "json")
+    report = json.loads(result.stdout)
+    assert set(report) == {"run_id", "output", "dev", "eval"}
+    for partition in ("dev", "eval"):
+        assert 0.0 <= report[partition]["official_score"] <= 1.0
+        assert {s["machine"] for s in report[partition]["sections"]} == (
+            {"rotor", "gears"} if partition == "dev" else {"valve", "blower"}
+        )
+    system = next((asdbench_cache.parent / "out" / "submission" / "asdbench").iterdir())
+    for machine in ("rotor", "gears", "valve", "blower"):
+        for kind in ("anomaly_score", "decision_result"):
+            assert (system / f"{kind}_{machine}_section_00_test.csv").exists()
+    # The written eval submission, scored independently by `asdbench evaluate` against the
+    # synthetic ground truth, gives the run's eval score.
+    truth = next((asdbench_cache / "synthetic").iterdir()) / "ground_truth"
+    evaluated = CliRunner().invoke(
+        cli,
+        [
+            "evaluate",
+            str(system),
+            "--dataset",
+            "synthetic",
+            "--ground-truth",
+            str(truth),
+            "--format",
+            "json",
+        ],
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "rotor section 00: no ground truth, not scored" in evaluated.stderr
+    assert json.loads(evaluated.stdout)["official_score"] == pytest.approx(
+        report["eval"]["official_score"]
+    )
+
+    client = MlflowClient()
+    parent = client.get_run(report["run_id"])
+    assert parent.data.tags["asdbench.run_type"] == "cell"
+    assert parent.data.tags["asdbench.loss"] == "adaproj"
+    assert parent.data.tags["asdbench.pkg.asdbench-adaproj"] == "0.1.0"
+    assert parent.data.params["loss.subspace_dim"] == "4"
+    assert parent.data.metrics["eval/official_score"] == pytest.approx(
+        report["eval"]["official_score"]
+    )
+    [child] = client.search_runs(
+        [parent.info.experiment_id], f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
+    )
+    assert child.data.tags["asdbench.run_type"] == "trial"
+    assert child.data.tags["asdbench.dataset"] == "synthetic"  # tags are set on children too
+    metrics = child.data.metrics
+    assert metrics["dev/official_score"] == pytest.approx(report["dev"]["official_score"])
+    assert "dev/auc_source/rotor_00" in metrics and "eval/pauc/valve_00" in metrics
+    steps = client.get_metric_history(child.info.run_id, "train/loss")
+    assert len(steps) == 2 * 10  # 2 epochs x (4 machines x 20 training clips / batch 8)
+    assert client.get_metric_history(child.info.run_id, "train/scale")
+    artifacts = {a.path for a in client.list_artifacts(child.info.run_id)}
+    assert {"submission", "plots", "results", "weights"} <= artifacts
+    plots = {a.path for a in client.list_artifacts(child.info.run_id, "plots")}
+    assert "plots/roc_rotor.png" in plots and "plots/hist_valve.png" in plots
+    assert client.list_artifacts(parent.info.run_id, "config")[0].path == "config/resolved.json"
+    weights = client.download_artifacts(child.info.run_id, "weights/weights.pt")
+    state = torch.load(weights, weights_only=True)
+    model = DualBranchEmbedder(sample_rate=16000, clip_samples=16000, embedding_dim=32)
+    model.load_state_dict(state["embedder"])
+    assert "adaptive_scale.value" in state["loss"]
+
+
+def test_a_second_backend_reuses_the_trained_model(mlflow_tracking, asdbench_cache, tiny_run_args):
+    first = run(*tiny_run_args, "--format", "json")
+    second = CliRunner().invoke(
+        cli, ["run", *tiny_run_args, "--backend", "knn", "--format", "json"]
+    )
+    assert "reusing the trained model" in second.stderr
+    assert json.loads(first.stdout)["run_id"] != json.loads(second.stdout)["run_id"]
+
+
+def test_interrupted_run_resumes_to_the_same_scores(
+    mlflow_tracking, asdbench_cache, tmp_path, monkeypatch, tiny_run_args
+):
+    config = resolve(
+        loss="adaproj",
+        embedder="dual_branch",
+        backend="kmeans",
+        dataset="synthetic",
+        sets=["dataset.size=tiny", "train.embedding_dim=32", "loss.subspace_dim=4"],
+        train={"epochs": 2, "batch_size": 8},
+    )
+    uninterrupted = run_benchmark(config, progress=False, echo=lambda m: None)
+
+    monkeypatch.setenv("ASDBENCH_CACHE_DIR", str(tmp_path / "second-cache"))
+    messages = []
+    dataset, table, cache = prepare(config, messages.append, False)
+
+    def interrupt(step, values):
+        if step == 12:  # in epoch 2 (10 steps an epoch): the checkpoint of epoch 1 is written
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_and_embed(
+            config,
+            dataset,
+            table,
+            cache,
+            0,
+            resume=False,
+            progress=False,
+            echo=messages.append,
+            on_step=interrupt,
+        )
+    resumed = run_benchmark(config, resume=True, progress=False, echo=messages.append)
+    assert "resuming from epoch 1 of 2" in messages
+    assert np.array_equal(resumed.trials[0].scores, uninterrupted.trials[0].scores)
+
+
+@pytest.mark.parametrize("loss", ["adacos", "subcluster_adacos", "compactness", "compactness_cce"])
+def test_every_loss_runs_on_the_synthetic_dataset(mlflow_tracking, asdbench_cache, loss):
+    result = run(
+        "--loss",
+        loss,
+        "--set",
+        "dataset.size=tiny",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--set",
+        "train.embedding_dim=16",
+        "--quiet",
+        "--format",
+        "json",
+    )
+    assert 0.0 <= json.loads(result.stdout)["dev"]["official_score"] <= 1.0
