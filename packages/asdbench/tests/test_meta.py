@@ -8,6 +8,9 @@ from asdbench.registry import KINDS, components
 FIRST_PARTY: dict[str, set[str]] = {
     "loss": {"adaproj", "adacos", "subcluster_adacos", "compactness", "compactness_cce"},
     "dataset": {"dcase2022", "dcase2023", "synthetic"},
+    "ensemble": {"mean", "sum", "zscore", "rank"},
+    "embedder": {"dual_branch"},
+    "backend": {"kmeans", "knn"},
 }
 
 

@@ -54,6 +54,8 @@ class Outcome:
     results: dict[str, Results]
     output: Path
     run_id: str | None = None
+    #: Mean and standard deviation over trials (``<partition>/<metric>[_std]``).
+    aggregate: dict[str, float] = field(default_factory=dict)
 
 
 def trial_seed(seed: int, trial: int) -> int:
@@ -273,6 +275,64 @@ def write_submission(table: ClipTable, scores: np.ndarray, folder: Path) -> None
             )
 
 
+SCORE_COLUMNS = ("file", "partition", "machine", "section", "split", "domain", "label", "score")
+
+
+def write_scores(table: ClipTable, scores: np.ndarray, path: Path) -> None:
+    """Every clip's score with what is known about it: the input of later ensembles."""
+    import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(SCORE_COLUMNS)
+        for clip, score in zip(table, scores, strict=True):
+            writer.writerow(
+                [
+                    clip.file,
+                    clip.partition,
+                    clip.machine,
+                    clip.section,
+                    clip.split,
+                    clip.domain,
+                    clip.label,
+                    repr(float(score)),
+                ]
+            )
+
+
+def read_scores(path: Path) -> tuple[ClipTable, np.ndarray]:
+    """The clips and scores of a ``scores.csv`` written by ``write_scores``."""
+    import csv
+
+    from asdbench.clips import Clip
+
+    clips, scores = [], []
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            clips.append(
+                Clip(
+                    Path(row["file"]),
+                    "",
+                    row["partition"],
+                    row["machine"],  # type: ignore[arg-type]
+                    row["section"],
+                    row["domain"],
+                    row["split"],
+                    row["label"],
+                )
+            )  # type: ignore[arg-type]
+            scores.append(float(row["score"]))
+    return ClipTable(clips), np.array(scores)
+
+
+def combine_trials(ensemble: object, table: ClipTable, per_trial: list[np.ndarray]) -> np.ndarray:
+    """The ensemble's scores for ``table``'s clips from aligned per-trial scores."""
+    sections = np.array([clip.section_id for clip in table])
+    train = np.array([clip.split == "train" for clip in table])
+    return ensemble.combine(per_trial, sections, train)
+
+
 def write_results(results: dict[str, Results], folder: Path) -> None:
     from asdbench.report import render
 
@@ -344,6 +404,7 @@ def run_benchmark(
                 folder = output / f"trial-{index}"
                 write_submission(table, scores, folder / "submission" / TEAM / system_name(config))
                 write_results(results, folder)
+                write_scores(table, scores, folder / "scores.csv")
                 write_figures(table, scores, folder / "plots")
                 tracker.metrics(
                     {**metric_values(results), **{f"time/{k}": v for k, v in timings.items()}}
@@ -352,6 +413,7 @@ def run_benchmark(
                 tracker.artifacts(folder / "plots", "plots")
                 for partition in results:
                     tracker.artifact(folder / f"results_{partition}.csv", "results")
+                tracker.artifact(folder / "scores.csv", "scores")
                 if workdir is not None and (workdir / "weights.pt").exists():
                     tracker.artifact(workdir / "weights.pt", "weights")
                 echo(
@@ -361,15 +423,36 @@ def run_benchmark(
                         for p, r in results.items()
                     )
                 )
-        final = trials[-1].results if len(trials) == 1 else {}
-        if len(trials) == 1:
-            write_submission(
-                table, trials[0].scores, output / "submission" / TEAM / system_name(config)
+        aggregate = aggregate_trials(trials)
+        tracker.metrics(aggregate)
+        if config.ensemble is not None:
+            scores_out = combine_trials(config.ensemble.create(), table, [t.scores for t in trials])
+            final = evaluate_partitions(table, scores_out, rule)
+            tracker.metrics(metric_values(final, prefix="ensemble/"))
+            echo(
+                f"ensemble ({config.ensemble.name} of {len(trials)}): "
+                + ", ".join(
+                    f"{p} official score {100 * r.official_score():.2f}" for p, r in final.items()
+                )
             )
-            write_results(final, output)
-            tracker.artifacts(output / "submission", "submission")
-        tracker.metrics(aggregate_trials(trials))
-    return Outcome(config, table, trials, final, output, run_id)
+        else:  # as the reference: the submission of the last trial
+            scores_out, final = trials[-1].scores, trials[-1].results
+        write_submission(table, scores_out, output / "submission" / TEAM / system_name(config))
+        write_results(final, output)
+        write_scores(table, scores_out, output / "scores.csv")
+        tracker.artifacts(output / "submission", "submission")
+    publish_leaderboard(experiment_name(config), run_id)
+    return Outcome(config, table, trials, final, output, run_id, aggregate)
+
+
+def publish_leaderboard(experiment: str, run_id: str) -> None:
+    """Attach the experiment's leaderboard (this cell included) to the finished parent run."""
+    from mlflow.tracking import MlflowClient
+
+    from asdbench.leaderboard import query, render_leaderboard
+
+    rows = query([experiment])
+    MlflowClient().log_text(run_id, render_leaderboard(rows, "markdown") + "\n", "leaderboard.md")
 
 
 def aggregate_trials(trials: list[Trial]) -> dict[str, float]:

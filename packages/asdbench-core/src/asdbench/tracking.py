@@ -35,6 +35,7 @@ def cell_tags(config: RunConfig, run_type: str) -> dict[str, str]:
     tags[f"{TAG_PREFIX}run_type"] = run_type
     tags[f"{TAG_PREFIX}cell"] = config.cell_hash()
     tags[f"{TAG_PREFIX}trials"] = str(config.trials)
+    tags[f"{TAG_PREFIX}seed"] = str(config.seed)
     versions = {"asdbench-core": importlib.metadata.version("asdbench-core")}
     for info in get_plugins().info():
         if info.distribution and info.version:

@@ -77,4 +77,6 @@ def main() -> None:
 from asdbench.cli import components as _components  # noqa: E402,F401
 from asdbench.cli import data as _data  # noqa: E402,F401
 from asdbench.cli import evaluate as _evaluate  # noqa: E402,F401
+from asdbench.cli import leaderboard as _leaderboard  # noqa: E402,F401
 from asdbench.cli import run as _run  # noqa: E402,F401
+from asdbench.cli import sweep as _sweep  # noqa: E402,F401

@@ -118,13 +118,31 @@ def run_command(
         click.echo(message, err=True)
 
     outcome = run_benchmark(config, resume=resume, progress=not quiet, echo=echo)
+    what = (
+        f"ensemble ({config.ensemble.name} of {config.trials} trials)"
+        if config.ensemble
+        else f"trial {config.trials - 1}"
+        if config.trials > 1
+        else ""
+    )
     if fmt == "json":
         payload: dict[str, Any] = {"run_id": outcome.run_id, "output": str(outcome.output)}
         payload.update({p: r.as_json() for p, r in outcome.results.items()})
+        if config.trials > 1:
+            payload["trials"] = outcome.aggregate
         click.echo(json.dumps(payload, indent=1))
         return
     for partition, results in outcome.results.items():
-        click.echo(render(results, "text", title=f"{partition} ({config.dataset.name})"))
+        title = f"{partition} ({config.dataset.name}) {what}".rstrip()
+        click.echo(render(results, "text", title=title))
         click.echo()
+    if config.trials > 1:
+        for partition in outcome.results:
+            mean = outcome.aggregate.get(f"{partition}/official_score", float("nan"))
+            std = outcome.aggregate.get(f"{partition}/official_score_std", float("nan"))
+            click.echo(
+                f"{partition} official score over {config.trials} trials: "
+                f"{100 * mean:.2f} ± {100 * std:.2f}"
+            )
     click.echo(f"MLflow run: {outcome.run_id}")
     click.echo(f"output: {outcome.output}")

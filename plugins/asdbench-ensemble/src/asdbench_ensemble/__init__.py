@@ -1,0 +1,1 @@
+"""Score ensembles across trials for asdbench."""
