@@ -114,9 +114,28 @@ TINY_RUN = [
 ]
 
 
+#: The quickest run that still trains: one epoch, 16-dim embeddings.
+QUICK_RUN = [
+    "--set",
+    "dataset.size=tiny",
+    "--epochs",
+    "1",
+    "--batch-size",
+    "16",
+    "--set",
+    "train.embedding_dim=16",
+    "--quiet",
+]
+
+
 @pytest.fixture
 def tiny_run_args() -> list[str]:
     return list(TINY_RUN)
+
+
+@pytest.fixture
+def quick_run_args() -> list[str]:
+    return list(QUICK_RUN)
 
 
 def free_port() -> int:

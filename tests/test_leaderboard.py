@@ -9,18 +9,6 @@ from mlflow.tracking import MlflowClient
 
 from asdbench.cli import cli
 
-CELL = [
-    "--set",
-    "dataset.size=tiny",
-    "--epochs",
-    "1",
-    "--batch-size",
-    "16",
-    "--set",
-    "train.embedding_dim=16",
-    "--quiet",
-]
-
 
 def invoke(*args):
     result = CliRunner().invoke(cli, list(args))

@@ -49,7 +49,9 @@ def artifact_folder() -> Path:
     return folder
 
 
-def test_mlflow_ui_shows_cells_nested_trials_and_official_scores(mlflow_server, tmp_path):
+def test_mlflow_ui_shows_cells_nested_trials_and_official_scores(
+    mlflow_server, tmp_path, quick_run_args
+):
     ensure_chromium()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -71,15 +73,7 @@ def test_mlflow_ui_shows_cells_nested_trials_and_official_scores(mlflow_server, 
                 loss,
                 "--trials",
                 "2",
-                "--set",
-                "dataset.size=tiny",
-                "--epochs",
-                "1",
-                "--batch-size",
-                "16",
-                "--set",
-                "train.embedding_dim=16",
-                "--quiet",
+                *quick_run_args,
             ],
             check=True,
             capture_output=True,

@@ -137,19 +137,13 @@ def test_interrupted_run_resumes_to_the_same_scores(
 
 
 @pytest.mark.parametrize("loss", ["adacos", "subcluster_adacos", "compactness", "compactness_cce"])
-def test_every_loss_runs_on_the_synthetic_dataset(mlflow_tracking, asdbench_cache, loss):
+def test_every_loss_runs_on_the_synthetic_dataset(
+    mlflow_tracking, asdbench_cache, quick_run_args, loss
+):
     result = run(
         "--loss",
         loss,
-        "--set",
-        "dataset.size=tiny",
-        "--epochs",
-        "1",
-        "--batch-size",
-        "16",
-        "--set",
-        "train.embedding_dim=16",
-        "--quiet",
+        *quick_run_args,
         "--format",
         "json",
     )

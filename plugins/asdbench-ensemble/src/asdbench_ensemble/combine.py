@@ -7,7 +7,7 @@ every method is defined per section, like the backend that produced the scores.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -39,6 +39,21 @@ class SumEnsemble:
         return _stack(trials).sum(axis=0)
 
 
+def _per_section(
+    trials: Sequence[np.ndarray],
+    sections: np.ndarray,
+    transform: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """Apply ``transform(scores [trials, clips], members mask)`` within each section, then
+    average over trials."""
+    stacked = _stack(trials)
+    out = np.empty_like(stacked)
+    for section in np.unique(sections):
+        members = sections == section
+        out[:, members] = transform(stacked[:, members], members)
+    return out.mean(axis=0)
+
+
 class ZscoreEnsemble:
     """Per section, each trial's scores minus the mean of its training-clip scores, divided by
     their standard deviation; then the mean over trials. Puts trials whose score scales differ
@@ -47,15 +62,13 @@ class ZscoreEnsemble:
     def combine(
         self, trials: Sequence[np.ndarray], sections: np.ndarray, train: np.ndarray
     ) -> np.ndarray:
-        stacked = _stack(trials)
-        out = np.empty_like(stacked)
-        for section in np.unique(sections):
-            members = sections == section
-            reference = members & train if (members & train).any() else members
-            mean = stacked[:, reference].mean(axis=1, keepdims=True)
-            std = stacked[:, reference].std(axis=1, keepdims=True)
-            out[:, members] = (stacked[:, members] - mean) / np.maximum(std, 1e-12)
-        return out.mean(axis=0)
+        def standardise(scores: np.ndarray, members: np.ndarray) -> np.ndarray:
+            reference = train[members] if train[members].any() else np.ones(len(scores[0]), bool)
+            mean = scores[:, reference].mean(axis=1, keepdims=True)
+            std = scores[:, reference].std(axis=1, keepdims=True)
+            return (scores - mean) / np.maximum(std, 1e-12)
+
+        return _per_section(trials, sections, standardise)
 
 
 class RankEnsemble:
@@ -67,11 +80,7 @@ class RankEnsemble:
     ) -> np.ndarray:
         from scipy.stats import rankdata
 
-        stacked = _stack(trials)
-        out = np.empty_like(stacked)
-        for section in np.unique(sections):
-            members = sections == section
-            count = members.sum()
-            ranks = rankdata(stacked[:, members], axis=1)
-            out[:, members] = (ranks - 1) / max(count - 1, 1)
-        return out.mean(axis=0)
+        def rank(scores: np.ndarray, members: np.ndarray) -> np.ndarray:
+            return (rankdata(scores, axis=1) - 1) / max(scores.shape[1] - 1, 1)
+
+        return _per_section(trials, sections, rank)
