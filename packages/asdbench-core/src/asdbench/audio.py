@@ -45,6 +45,11 @@ def read_clip(path: Path, fmt: AudioFormat = AudioFormat()) -> np.ndarray:
 
     try:
         info = soundfile.info(str(path))
+        if info.subtype == "PCM_16" and info.channels == 1 and info.samplerate == fmt.sample_rate:
+            # The DCASE format itself: no conversion, and integers are always finite.
+            samples, _ = soundfile.read(str(path), dtype="int16")
+            _check_length(path, len(samples), info.frames)
+            return samples
         data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except FileNotFoundError as exc:
         raise DataError(f"{path}: file not found") from exc
@@ -52,11 +57,7 @@ def read_clip(path: Path, fmt: AudioFormat = AudioFormat()) -> np.ndarray:
         size = path.stat().st_size if path.exists() else 0
         what = "empty (0 bytes)" if size == 0 else "not a readable audio file"
         raise DataError(f"{path}: {what} ({exc})") from exc
-    if data.shape[0] == 0:
-        raise DataError(f"{path}: contains no samples")
-    missing = wav_missing_bytes(path)
-    if missing or data.shape[0] < info.frames:
-        raise DataError(f"{path}: truncated ({missing} bytes of audio data missing)")
+    _check_length(path, data.shape[0], info.frames)
     if not np.isfinite(data).all():
         raise DataError(f"{path}: contains NaN or infinite samples")
     if data.shape[1] > 1:
@@ -70,6 +71,14 @@ def read_clip(path: Path, fmt: AudioFormat = AudioFormat()) -> np.ndarray:
             raise DataError(f"{path}: sample rate {rate} Hz; expected {fmt.sample_rate} Hz")
         mono = resample(mono, rate, fmt.sample_rate)
     return to_int16(mono)
+
+
+def _check_length(path: Path, samples: int, frames: int) -> None:
+    if samples == 0:
+        raise DataError(f"{path}: contains no samples")
+    missing = wav_missing_bytes(path)
+    if missing or samples < frames:
+        raise DataError(f"{path}: truncated ({missing} bytes of audio data missing)")
 
 
 def wav_missing_bytes(path: Path) -> int:

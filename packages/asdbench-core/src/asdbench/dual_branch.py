@@ -197,7 +197,9 @@ class SpectrogramBranch(nn.Module):
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
         spec = self.spectrogram(waveforms)
         spec = self.freq_bn(spec - spec.mean(dim=-1, keepdim=True))
-        x = spec.transpose(1, 2).unsqueeze(1)  # [B, 1, time, freq]
+        # [B, 1, time, freq], channels-last: the CPU (oneDNN) and GPU convolutions run several
+        # times faster in this layout than in NCHW.
+        x = spec.transpose(1, 2).unsqueeze(1).contiguous(memory_format=torch.channels_last)
         x = F.relu(self.stem_bn(self.stem(x)))
         x = F.max_pool2d(x, 3, 2)
         x = self.stage2(x)
@@ -236,6 +238,7 @@ class DualBranchEmbedder(nn.Module):
         for module in self.modules():
             if isinstance(module, nn.Conv1d | nn.Conv2d | nn.Linear):
                 nn.init.xavier_uniform_(module.weight)
+        self.spectrogram.to(memory_format=torch.channels_last)
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
         return torch.cat([self.spectrum(waveforms), self.spectrogram(waveforms)], dim=1)
