@@ -1,6 +1,8 @@
 """Decoding, format fixes, tiling/cropping and the int16 cache."""
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 import soundfile
 
@@ -111,3 +113,18 @@ def test_a_failed_build_leaves_no_cache(tmp_path):
     assert list((tmp_path / "cache").iterdir()) == []
     cache = AudioCache.build([good, bad], tmp_path / "cache", skip_bad_files=True, progress=False)
     assert cache.files == [str(good)] and str(bad) in cache.skipped
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=400), st.booleans())
+def test_random_bytes_give_a_clip_or_a_data_error(tmp_path_factory, data, with_header):
+    """Whatever a file holds, the reader returns int16 samples or raises DataError naming it."""
+    path = tmp_path_factory.mktemp("fuzz") / "clip.wav"
+    header = b"RIFF\x24\x00\x00\x00WAVEfmt " if with_header else b""
+    path.write_bytes(header + data)
+    try:
+        wave = read_clip(path)
+    except DataError as error:
+        assert "clip.wav" in str(error)
+    else:
+        assert wave.dtype == np.int16 and len(wave) > 0

@@ -63,8 +63,9 @@ def trial_seed(seed: int, trial: int) -> int:
     return seed if trial == 0 else int(np.random.default_rng([seed, trial]).integers(2**31))
 
 
-def training_key(config: RunConfig, cache: AudioCache, seed: int) -> str:
-    """Everything that determines a trained model: data, components, training settings."""
+def training_key(config: RunConfig, cache: AudioCache, seed: int, device: str) -> str:
+    """Everything that determines a trained model: data, components, training settings, seed
+    and the kind of device (CPU and CUDA kernels differ in their last bits)."""
     settings = config.as_dict()
     identity = {
         "dataset": settings["dataset"],
@@ -73,7 +74,7 @@ def training_key(config: RunConfig, cache: AudioCache, seed: int) -> str:
         "train": settings["train"],
         "seed": seed,
         "audio": cache.directory.name,
-        "device": config.device if config.device != "auto" else "auto",
+        "device": device,
     }
     text = json.dumps(identity, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
@@ -125,7 +126,8 @@ def train_and_embed(
 
     from asdbench.training import Trainer, embed, pick_device, save_atomically
 
-    workdir = cache_dir() / "trials" / training_key(config, cache, seed)
+    device = pick_device(config.device)
+    workdir = cache_dir() / "trials" / training_key(config, cache, seed, device.type)
     embeddings_path = workdir / "embeddings.npy"
     history_path = workdir / "history.json"
     position = {path: i for i, path in enumerate(cache.files)}
@@ -134,7 +136,6 @@ def train_and_embed(
         echo(f"reusing the trained model and embeddings in {workdir}")
         record = json.loads(history_path.read_text())
         return np.load(embeddings_path), record["history"], record["timings"], workdir
-    device = pick_device(config.device)
     train = config.train
     torch.manual_seed(seed)
     embedder = config.embedder.create(

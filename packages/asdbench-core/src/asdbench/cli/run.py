@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from asdbench.cli.main import cli
+from asdbench.cli.main import cli, stop_on_sigterm
 from asdbench.config import RunConfig, resolve
 
 DEFAULTS = {
@@ -113,6 +113,8 @@ def run_command(
         return
     from asdbench.pipeline import run_benchmark
     from asdbench.report import render
+
+    stop_on_sigterm()
 
     def echo(message: str) -> None:
         click.echo(message, err=True)

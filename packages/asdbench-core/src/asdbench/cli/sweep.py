@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from asdbench.cli.main import cli
+from asdbench.cli.main import cli, stop_on_sigterm
 from asdbench.config import RunConfig, resolve
 from asdbench.errors import OptionError
 
@@ -149,6 +149,7 @@ def sweep_command(
                     device=plan.get("device", "auto"),
                 )
             )
+    stop_on_sigterm()
     done = finished_cells(configs)
     for config in configs:
         key = f"{config.cell_hash()}:{config.trials}:{config.seed}"

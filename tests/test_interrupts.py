@@ -1,0 +1,42 @@
+"""A run stopped by SIGTERM or Ctrl-C is marked KILLED in MLflow and resumes from its
+checkpoint."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_stopped_run_is_killed_in_mlflow_and_resumes(
+    mlflow_tracking, tmp_path, tiny_run_args, stop
+):
+    program = Path(sys.executable).parent / "asdbench"
+    cache = tmp_path / "cache"
+    env = {**os.environ, "ASDBENCH_CACHE_DIR": str(cache)}
+    command = [str(program), "run", *tiny_run_args, "--epochs", "3"]
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    deadline = time.time() + 300
+    while not list(cache.glob("trials/*/checkpoint.pt")) and time.time() < deadline:
+        time.sleep(0.2)
+    process.send_signal(stop)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "Interrupted." in stderr and "Traceback" not in stderr
+
+    client = MlflowClient()
+    runs = client.search_runs([client.get_experiment_by_name("asdbench-synthetic").experiment_id])
+    assert {r.info.status for r in runs} == {"KILLED"}  # parent and trial, not RUNNING forever
+
+    resumed = subprocess.run(
+        [*command, "--resume"], env=env, capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resuming from epoch" in resumed.stderr
