@@ -1,10 +1,10 @@
 """Decoding, format fixes, tiling/cropping and the int16 cache."""
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
 import pytest
 import soundfile
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from asdbench.audio import AudioFormat, fit_length, max_offset, read_clip
 from asdbench.audio_cache import AudioCache
