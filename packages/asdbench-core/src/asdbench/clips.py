@@ -182,12 +182,6 @@ class ClipTable:
         return json.dumps(self.to_records(), indent=1)
 
 
-def concat(tables: Sequence[ClipTable]) -> ClipTable:
-    clips: list[Clip] = [clip for table in tables for clip in table]
-    problems = [problem for table in tables for problem in table.problems]
-    return ClipTable(clips, problems=problems)
-
-
 def sorted_clips(clips: Iterable[Clip]) -> list[Clip]:
     """A stable order: partition, machine, section, split, file name."""
     return sorted(clips, key=lambda c: (c.partition, c.machine, c.section, c.split, c.file))
