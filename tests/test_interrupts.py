@@ -40,3 +40,30 @@ def test_stopped_run_is_killed_in_mlflow_and_resumes(
     )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming from epoch" in resumed.stderr
+
+
+def test_unreachable_tracking_server_fails_before_training(tmp_path, tiny_run_args):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    program = Path(sys.executable).parent / "asdbench"
+    env = {
+        **os.environ,
+        "ASDBENCH_CACHE_DIR": str(tmp_path / "cache"),
+        "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{port}",
+    }
+    started = time.time()
+    result = subprocess.run(
+        [str(program), "run", *tiny_run_args],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert f"the MLflow tracking server http://127.0.0.1:{port} does not answer" in result.stderr
+    assert time.time() - started < 60
+    assert not (tmp_path / "cache" / "trials").exists()  # nothing was trained

@@ -59,6 +59,27 @@ def flat_params(config: RunConfig) -> dict[str, str]:
     return params
 
 
+def check_reachable(uri: str, timeout_seconds: float = 5.0) -> None:
+    """Fail in seconds, before any training, when a tracking server does not answer (MLflow's
+    own client would retry for minutes)."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout_seconds):
+            return
+    except urllib.error.HTTPError:
+        return  # it answers (a proxy may not expose /health)
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise AsdbenchError(
+            f"the MLflow tracking server {uri} does not answer ({reason}); start it, or unset "
+            "MLFLOW_TRACKING_URI to log to ./mlflow.db"
+        ) from exc
+
+
 class Tracker:
     """Thin wrapper over MLflow's fluent API for one benchmark cell."""
 
@@ -68,6 +89,7 @@ class Tracker:
         except ImportError as exc:  # pragma: no cover - mlflow-skinny is a core dependency
             raise AsdbenchError("MLflow is not installed: pip install mlflow-skinny") from exc
         self.mlflow = mlflow
+        check_reachable(mlflow.get_tracking_uri())
         try:
             mlflow.set_experiment(experiment)
         except Exception as exc:
