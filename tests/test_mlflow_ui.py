@@ -126,3 +126,34 @@ def test_mlflow_ui_shows_cells_nested_trials_and_official_scores(
         assert f"{loss}/dual_branch/kmeans trial 0" in page
         assert f"{loss}/dual_branch/kmeans trial 1" in page
     assert len(values) == 6 and all(float(v) > 0 for v in values), values
+
+
+def test_asdbench_ui_serves_the_local_store(mlflow_tracking, tmp_path):
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    program = Path(sys.executable).parent / "asdbench"
+    server = subprocess.Popen(
+        [str(program), "ui", "--port", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as reply:
+                    assert reply.status == 200
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("asdbench ui did not start")
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    assert f"MLflow UI for {mlflow_tracking} at http://127.0.0.1:{port}" in stderr

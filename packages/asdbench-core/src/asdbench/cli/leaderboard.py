@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import click
@@ -57,4 +56,6 @@ def ui_command(host: str, port: int) -> None:
         "--port",
         str(port),
     ]
-    raise SystemExit(subprocess.call(command, env=os.environ.copy()))
+    sys.stderr.flush()
+    # Become the MLflow UI process, so that signals (Ctrl-C, SIGTERM) reach it directly.
+    os.execv(sys.executable, command)
