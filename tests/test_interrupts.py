@@ -67,3 +67,4 @@ def test_unreachable_tracking_server_fails_before_training(tmp_path, tiny_run_ar
     assert f"the MLflow tracking server http://127.0.0.1:{port} does not answer" in result.stderr
     assert time.time() - started < 60
     assert not (tmp_path / "cache" / "trials").exists()  # nothing was trained
+    assert not (tmp_path / "asdbench-output").exists()  # nor half-written

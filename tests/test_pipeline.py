@@ -148,3 +148,53 @@ def test_every_loss_runs_on_the_synthetic_dataset(
         "json",
     )
     assert 0.0 <= json.loads(result.stdout)["dev"]["official_score"] <= 1.0
+
+
+def test_same_seed_gives_bit_identical_scores(
+    mlflow_tracking, asdbench_cache, tmp_path, monkeypatch
+):
+    config = resolve(
+        loss="adaproj",
+        embedder="dual_branch",
+        backend="kmeans",
+        dataset="synthetic",
+        sets=["dataset.size=tiny", "train.embedding_dim=16", "loss.subspace_dim=4"],
+        train={"epochs": 1, "batch_size": 16},
+    )
+    first = run_benchmark(config, progress=False, echo=lambda m: None)
+    monkeypatch.setenv("ASDBENCH_CACHE_DIR", str(tmp_path / "other-cache"))  # no reuse
+    second = run_benchmark(config, progress=False, echo=lambda m: None)
+    assert np.array_equal(first.trials[0].scores, second.trials[0].scores)
+
+
+def test_not_enough_disk_for_the_audio_cache_fails_early(tmp_path):
+    from asdbench.clips import Clip, ClipTable
+    from asdbench.errors import DataError
+    from asdbench.pipeline import check_disk_space
+
+    huge = Clip(
+        tmp_path / "a.wav", "d", "dev", "fan", "00", "source", "train", "normal", duration=1e12
+    )  # seconds: far more than any disk holds as int16
+    with pytest.raises(
+        DataError, match=r"the audio cache needs about .* GB in .*, but only .* GB are free"
+    ):
+        check_disk_space(ClipTable([huge]), 16000, tmp_path / "cache")
+    check_disk_space(
+        ClipTable(
+            [
+                Clip(
+                    tmp_path / "b.wav",
+                    "d",
+                    "dev",
+                    "fan",
+                    "00",
+                    "source",
+                    "train",
+                    "normal",
+                    duration=1.0,
+                )
+            ]
+        ),
+        16000,
+        tmp_path / "cache",
+    )

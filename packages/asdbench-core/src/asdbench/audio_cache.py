@@ -57,6 +57,15 @@ class AudioCache:
             index["skipped"],
         )
 
+    @staticmethod
+    def location(paths: Sequence[Path], root: Path, fmt: AudioFormat = DEFAULT_FORMAT) -> Path:
+        """The folder of the cache for ``paths`` decoded to ``fmt`` under ``root``."""
+        return root / f"audio-{cache_key(paths, fmt)}"
+
+    @classmethod
+    def exists(cls, paths: Sequence[Path], root: Path, fmt: AudioFormat = DEFAULT_FORMAT) -> bool:
+        return (cls.location(paths, root, fmt) / INDEX_FILE).exists()
+
     @classmethod
     def build(
         cls,
@@ -68,7 +77,7 @@ class AudioCache:
         progress: bool = True,
     ) -> AudioCache:
         """Decode ``paths`` into ``root/audio-<key>`` unless that cache exists already."""
-        directory = root / f"audio-{cache_key(paths, fmt)}"
+        directory = cls.location(paths, root, fmt)
         if (directory / INDEX_FILE).exists():
             return cls.open(directory)
         from tqdm.auto import tqdm

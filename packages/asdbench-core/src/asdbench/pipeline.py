@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,9 +94,12 @@ def prepare(config: RunConfig, echo: Echo, progress: bool) -> tuple[object, Clip
     for problem in table.problems:
         echo(f"warning: {problem}")
     paths = [clip.path for clip in table]
+    root = cache_dir() / "audio"
+    if not AudioCache.exists(paths, root, dataset.audio_format):
+        check_disk_space(table, dataset.sample_rate, root)
     cache = AudioCache.build(
         paths,
-        cache_dir() / "audio",
+        root,
         dataset.audio_format,
         skip_bad_files=dataset.skip_bad_files,
         progress=progress,
@@ -106,6 +110,21 @@ def prepare(config: RunConfig, echo: Echo, progress: bool) -> tuple[object, Clip
         kept = set(cache.files)
         table = ClipTable([c for c in table if str(c.path) in kept], table.classes, table.problems)
     return dataset, table, cache
+
+
+def check_disk_space(table: ClipTable, sample_rate: int, folder: Path) -> None:
+    """Refuse early, with the needed and available space, when the decoded audio (int16) cannot
+    fit where the cache goes."""
+    needed = int(sum(clip.duration for clip in table) * sample_rate * 2 * 1.05)
+    folder.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(folder).free
+    if needed > free:
+        from asdbench.errors import DataError
+
+        raise DataError(
+            f"the audio cache needs about {needed / 1e9:.1f} GB in {folder}, but only "
+            f"{free / 1e9:.1f} GB are free; free space or set ASDBENCH_CACHE_DIR elsewhere"
+        )
 
 
 def train_and_embed(
@@ -363,10 +382,10 @@ def run_benchmark(
     from asdbench.tracking import Tracker, cell_tags, experiment_name, flat_params
 
     output = Path(config.output) if config.output else default_output(config)
+    tracker = Tracker(experiment_name(config))  # fails first if the tracking store is unusable
+    dataset, table, cache = prepare(config, echo, progress)
     output.mkdir(parents=True, exist_ok=True)
     (output / "config.json").write_text(json.dumps(config.as_dict(), indent=1, default=str))
-    tracker = Tracker(experiment_name(config))
-    dataset, table, cache = prepare(config, echo, progress)
     rule = dataset.official_score
     echo(f"{len(table)} clips, {len(table.classes)} classes; MLflow: {tracker.uri}")
     params = flat_params(config)
