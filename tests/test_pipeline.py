@@ -14,6 +14,18 @@ from asdbench.dual_branch import DualBranchEmbedder
 from asdbench.pipeline import prepare, run_benchmark, train_and_embed
 
 
+def adaproj_on_tiny(*, embedding_dim: int, epochs: int, batch_size: int):
+    """A resolved AdaProj run on the tiny synthetic dataset, for the pipeline functions."""
+    return resolve(
+        loss="adaproj",
+        embedder="dual_branch",
+        backend="kmeans",
+        dataset="synthetic",
+        sets=["dataset.size=tiny", f"train.embedding_dim={embedding_dim}", "loss.subspace_dim=4"],
+        train={"epochs": epochs, "batch_size": batch_size},
+    )
+
+
 def run(*args):
     result = CliRunner().invoke(cli, ["run", *args])
     assert result.exit_code == 0, result.output
@@ -99,16 +111,9 @@ def test_a_second_backend_reuses_the_trained_model(mlflow_tracking, asdbench_cac
 
 
 def test_interrupted_run_resumes_to_the_same_scores(
-    mlflow_tracking, asdbench_cache, tmp_path, monkeypatch, tiny_run_args
+    mlflow_tracking, asdbench_cache, tmp_path, monkeypatch
 ):
-    config = resolve(
-        loss="adaproj",
-        embedder="dual_branch",
-        backend="kmeans",
-        dataset="synthetic",
-        sets=["dataset.size=tiny", "train.embedding_dim=32", "loss.subspace_dim=4"],
-        train={"epochs": 2, "batch_size": 8},
-    )
+    config = adaproj_on_tiny(embedding_dim=32, epochs=2, batch_size=8)
     uninterrupted = run_benchmark(config, progress=False, echo=lambda m: None)
 
     monkeypatch.setenv("ASDBENCH_CACHE_DIR", str(tmp_path / "second-cache"))
@@ -153,14 +158,7 @@ def test_every_loss_runs_on_the_synthetic_dataset(
 def test_same_seed_gives_bit_identical_scores(
     mlflow_tracking, asdbench_cache, tmp_path, monkeypatch
 ):
-    config = resolve(
-        loss="adaproj",
-        embedder="dual_branch",
-        backend="kmeans",
-        dataset="synthetic",
-        sets=["dataset.size=tiny", "train.embedding_dim=16", "loss.subspace_dim=4"],
-        train={"epochs": 1, "batch_size": 16},
-    )
+    config = adaproj_on_tiny(embedding_dim=16, epochs=1, batch_size=16)
     first = run_benchmark(config, progress=False, echo=lambda m: None)
     monkeypatch.setenv("ASDBENCH_CACHE_DIR", str(tmp_path / "other-cache"))  # no reuse
     second = run_benchmark(config, progress=False, echo=lambda m: None)

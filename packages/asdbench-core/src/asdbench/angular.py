@@ -35,6 +35,14 @@ def initial_scale(num_classes: int, per_class: int) -> float:
     return math.sqrt(2.0) * math.log(count - 1)
 
 
+def starting_scale(given: float | None, num_classes: int, per_class: int) -> float:
+    """``given`` when set, else the reference's sqrt(2) ln(C*J - 1); with fewer than 3 centres
+    in all that formula is undefined and the scale starts at 1."""
+    if given is not None:
+        return given
+    return initial_scale(num_classes, per_class) if num_classes * per_class >= 3 else 1.0
+
+
 def angles(cosines: torch.Tensor) -> torch.Tensor:
     return torch.arccos(cosines.clamp(-1 + COSINE_CLIP, 1 - COSINE_CLIP))
 

@@ -13,10 +13,10 @@ from asdbench.metrics import Results, ScoredSection, align, evaluate_sections
 from asdbench.submission import read_submission
 
 #: (machine, section) -> file -> (label: 1 = anomaly, domain: 1 = target)
-Truth = dict[tuple[str, str], dict[str, tuple[int, int]]]
+TruthTable = dict[tuple[str, str], dict[str, tuple[int, int]]]
 
 
-def truth_from_folder(folder: Path) -> Truth:
+def truth_from_folder(folder: Path) -> TruthTable:
     """Ground truth in the official evaluator's format."""
     return {
         key: {f: (int(t.label == "anomaly"), int(t.domain == "target")) for f, t in rows.items()}
@@ -24,9 +24,9 @@ def truth_from_folder(folder: Path) -> Truth:
     }
 
 
-def truth_from_table(table: ClipTable) -> Truth:
+def truth_from_table(table: ClipTable) -> TruthTable:
     """The test clips whose label and domain are known (dev names, or joined ground truth)."""
-    truth: Truth = {}
+    truth: TruthTable = {}
     for clip in table:
         if clip.split == "test" and clip.label != "unknown" and clip.domain != "unknown":
             entry = (int(clip.label == "anomaly"), int(clip.domain == "target"))
@@ -34,7 +34,7 @@ def truth_from_table(table: ClipTable) -> Truth:
     return truth
 
 
-def evaluate_submission(folder: Path, truth: Truth, rule: str) -> Results:
+def evaluate_submission(folder: Path, truth: TruthTable, rule: str) -> Results:
     """Every section that has ground truth must be in the submission, with every clip once;
     sections of the submission without ground truth are reported in ``notes``, not scored."""
     if not truth:

@@ -13,6 +13,7 @@ evaluator-format ground-truth folder, joined by file name. Without it they stay 
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 from asdbench.clips import Clip, ClipTable, sorted_clips
@@ -180,8 +181,6 @@ def apply_ground_truth(clips: list[Clip], truth: GroundTruth, source: Path) -> l
 
     A section with ground truth must list every clip of the section and nothing else.
     """
-    from dataclasses import replace
-
     anonymous = [c for c in clips if c.partition == "eval" and c.split == "test"]
     by_section: dict[tuple[str, str], list[Clip]] = {}
     for clip in anonymous:

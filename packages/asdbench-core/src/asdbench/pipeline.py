@@ -39,6 +39,8 @@ class Trial:
     index: int
     seed: int
     scores: np.ndarray
+    #: 0/1 decisions per clip (threshold: the section's training-score quantile).
+    decisions: np.ndarray
     results: dict[str, Results]
     history: list[dict[str, float]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -245,10 +247,12 @@ def decisions_for(table: ClipTable, scores: np.ndarray) -> np.ndarray:
     return decided
 
 
-def evaluate_partitions(table: ClipTable, scores: np.ndarray, rule: str) -> dict[str, Results]:
+def evaluate_partitions(
+    table: ClipTable, scores: np.ndarray, decided: np.ndarray, rule: str
+) -> dict[str, Results]:
     """Results per partition over test clips with known labels (dev names; eval with ground
-    truth). A partition without such clips is left out."""
-    decided = decisions_for(table, scores)
+    truth); ``decided`` are the clips' 0/1 decisions. A partition without such clips is left
+    out."""
     results = {}
     for partition in ("dev", "eval"):
         grouped: dict[tuple[str, str], list[int]] = {}
@@ -278,9 +282,10 @@ def evaluate_partitions(table: ClipTable, scores: np.ndarray, rule: str) -> dict
     return results
 
 
-def write_submission(table: ClipTable, scores: np.ndarray, folder: Path) -> None:
+def write_submission(
+    table: ClipTable, scores: np.ndarray, decided: np.ndarray, folder: Path
+) -> None:
     """Both submission files for every section with test clips."""
-    decided = decisions_for(table, scores)
     for section in table.sections():
         idx = [i for i, c in enumerate(table) if c.section_id == section and c.split == "test"]
         if idx:
@@ -418,11 +423,14 @@ def run_benchmark(
                         step=int(epoch["epoch"]),
                     )
                 scores = score_sections(config, table, embeddings)
-                results = evaluate_partitions(table, scores, rule)
-                trial = Trial(index, seed, scores, results, history, timings, workdir)
+                decided = decisions_for(table, scores)
+                results = evaluate_partitions(table, scores, decided, rule)
+                trial = Trial(index, seed, scores, decided, results, history, timings, workdir)
                 trials.append(trial)
                 folder = output / f"trial-{index}"
-                write_submission(table, scores, folder / "submission" / TEAM / system_name(config))
+                write_submission(
+                    table, scores, decided, folder / "submission" / TEAM / system_name(config)
+                )
                 write_results(results, folder)
                 write_scores(table, scores, folder / "scores.csv")
                 write_figures(table, scores, folder / "plots")
@@ -447,7 +455,8 @@ def run_benchmark(
         tracker.metrics(aggregate)
         if config.ensemble is not None:
             scores_out = combine_trials(config.ensemble.create(), table, [t.scores for t in trials])
-            final = evaluate_partitions(table, scores_out, rule)
+            decided_out = decisions_for(table, scores_out)
+            final = evaluate_partitions(table, scores_out, decided_out, rule)
             tracker.metrics(metric_values(final, prefix="ensemble/"))
             echo(
                 f"ensemble ({config.ensemble.name} of {len(trials)}): "
@@ -456,8 +465,11 @@ def run_benchmark(
                 )
             )
         else:  # as the reference: the submission of the last trial
-            scores_out, final = trials[-1].scores, trials[-1].results
-        write_submission(table, scores_out, output / "submission" / TEAM / system_name(config))
+            last = trials[-1]
+            scores_out, decided_out, final = last.scores, last.decisions, last.results
+        write_submission(
+            table, scores_out, decided_out, output / "submission" / TEAM / system_name(config)
+        )
         write_results(final, output)
         write_scores(table, scores_out, output / "scores.csv")
         tracker.artifacts(output / "submission", "submission")

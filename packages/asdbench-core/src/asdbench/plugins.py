@@ -184,7 +184,7 @@ class Plugins:
             info = self._info.get(impl.plugin_name) or PluginInfo(impl.plugin_name)
             try:
                 result = impl.function(*(kwargs[arg] for arg in impl.argnames))
-                if hook_name != "asdbench_commands" and result is not None:
+                if result is not None:  # registration hooks yield records
                     result = list(result)
             except Exception as exc:
                 message = f"{info.label} failed in {hook_name}: {type(exc).__name__}: {exc}"

@@ -9,7 +9,6 @@ inherit them. Models are logged as ``state_dict`` files, never pickled modules.
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -19,7 +18,7 @@ from typing import Any
 
 from asdbench.config import RunConfig
 from asdbench.errors import AsdbenchError
-from asdbench.plugins import get_plugins
+from asdbench.plugins import CORE_DISTRIBUTION, core_version, get_plugins
 
 #: Tag keys (every run carries all of them).
 TAG_PREFIX = "asdbench."
@@ -36,7 +35,7 @@ def cell_tags(config: RunConfig, run_type: str) -> dict[str, str]:
     tags[f"{TAG_PREFIX}cell"] = config.cell_hash()
     tags[f"{TAG_PREFIX}trials"] = str(config.trials)
     tags[f"{TAG_PREFIX}seed"] = str(config.seed)
-    versions = {"asdbench-core": importlib.metadata.version("asdbench-core")}
+    versions = {CORE_DISTRIBUTION: core_version()}
     for info in get_plugins().info():
         if info.distribution and info.version:
             versions[info.distribution] = info.version

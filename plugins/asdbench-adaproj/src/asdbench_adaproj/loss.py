@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asdbench.angular import AdaptiveScale, glorot_centers, initial_scale
+from asdbench.angular import AdaptiveScale, glorot_centers, starting_scale
 
 EPSILON = 1e-12
 
@@ -79,13 +79,11 @@ class AdaProjLoss(nn.Module):
             self.raw_centers = nn.Parameter(centers)
         else:
             self.register_buffer("raw_centers", centers)
-        start = (
-            initial_scale
-            if initial_scale is not None
-            else (_default_scale(num_classes, subspace_dim))
-        )
         self.adaptive_scale = AdaptiveScale(
-            start, dynamic=dynamic_scale, replace_exact_targets=True, count_classes=False
+            starting_scale(initial_scale, num_classes, subspace_dim),
+            dynamic=dynamic_scale,
+            replace_exact_targets=True,
+            count_classes=False,
         )
 
     @property
@@ -135,8 +133,3 @@ def _orthonormal_rows(centers: torch.Tensor) -> torch.Tensor:
     q, r = torch.linalg.qr(centers.transpose(1, 2))  # [C, D, J]
     signs = torch.sign(torch.diagonal(r, dim1=1, dim2=2)).unsqueeze(1)
     return (q * torch.where(signs == 0, torch.ones_like(signs), signs)).transpose(1, 2)
-
-
-def _default_scale(num_classes: int, subspace_dim: int) -> float:
-    """sqrt(2) ln(C J - 1); a single class with a single centre has no such scale, so 1."""
-    return initial_scale(num_classes, subspace_dim) if num_classes * subspace_dim >= 3 else 1.0

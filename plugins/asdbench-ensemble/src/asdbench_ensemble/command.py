@@ -62,6 +62,7 @@ def ensemble_command(run_ids: tuple[str, ...], method: str, output: Path | None,
     from asdbench.pipeline import (
         TEAM,
         combine_trials,
+        decisions_for,
         evaluate_partitions,
         metric_values,
         read_scores,
@@ -97,7 +98,8 @@ def ensemble_command(run_ids: tuple[str, ...], method: str, output: Path | None,
             aligned[[order[k] for k in keys]] = scores
             per_trial.append(aligned)
     combined = combine_trials(ensemble, table, per_trial)
-    results = evaluate_partitions(table, combined, rule)
+    decided = decisions_for(table, combined)
+    results = evaluate_partitions(table, combined, decided, rule)
     experiment = client.get_experiment(trials[0].info.experiment_id).name
     tracker = Tracker(experiment)
     tags = {k: v for k, v in trials[0].data.tags.items() if k.startswith("asdbench.")}
@@ -112,7 +114,9 @@ def ensemble_command(run_ids: tuple[str, ...], method: str, output: Path | None,
         f"ensemble {method} of {len(trials)}", tags, {"ensemble.name": method}
     ) as run_id:
         folder = output or Path("asdbench-output") / "ensembles" / run_id
-        write_submission(table, combined, folder / "submission" / TEAM / f"ensemble_{method}")
+        write_submission(
+            table, combined, decided, folder / "submission" / TEAM / f"ensemble_{method}"
+        )
         write_results(results, folder)
         tracker.metrics(metric_values(results))
         tracker.artifacts(folder / "submission", "submission")

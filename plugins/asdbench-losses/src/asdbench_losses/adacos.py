@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asdbench.angular import AdaptiveScale, glorot_centers, initial_scale
+from asdbench.angular import AdaptiveScale, glorot_centers, starting_scale
 
 
 class SubclusterAdaCosLoss(nn.Module):
@@ -50,12 +50,11 @@ class SubclusterAdaCosLoss(nn.Module):
             self.raw_centers = nn.Parameter(centers)
         else:
             self.register_buffer("raw_centers", centers)
-        count = num_classes * n_subclusters
-        start = initial_scale or (
-            _reference_scale(num_classes, n_subclusters) if count >= 3 else 1.0
-        )
         self.adaptive_scale = AdaptiveScale(
-            start, dynamic=dynamic_scale, replace_exact_targets=False, count_classes=True
+            starting_scale(initial_scale, num_classes, n_subclusters),
+            dynamic=dynamic_scale,
+            replace_exact_targets=False,
+            count_classes=True,
         )
 
     @property
@@ -116,7 +115,3 @@ class AdaCosLoss(SubclusterAdaCosLoss):
             dynamic_scale=dynamic_scale,
             initial_scale=initial_scale,
         )
-
-
-def _reference_scale(num_classes: int, per_class: int) -> float:
-    return initial_scale(num_classes, per_class)

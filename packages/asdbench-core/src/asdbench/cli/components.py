@@ -12,23 +12,25 @@ from asdbench.registry import KINDS, components, normalise_kind
 from asdbench.specs import HOOKS, PLURALS
 
 
-def _registered_by(plugin_name: str) -> list[dict[str, str]]:
-    found = []
+def _registered() -> dict[str, list[dict[str, str]]]:
+    """Plugin name -> the components it registers (every hook called once)."""
+    found: dict[str, list[dict[str, str]]] = {}
     for kind in KINDS:
         for component in components(kind).values():
-            if component.plugin.name == plugin_name:
-                found.append({"kind": kind, "name": component.name})
+            found.setdefault(component.plugin.name, []).append(
+                {"kind": kind, "name": component.name}
+            )
     return found
 
 
-def _record(info: PluginInfo) -> dict[str, object]:
+def _record(info: PluginInfo, registered: dict[str, list[dict[str, str]]]) -> dict[str, object]:
     record: dict[str, object] = {
         "name": info.name,
         "distribution": info.distribution,
         "version": info.version,
         "builtin": info.builtin,
         "hooks": info.hooks,
-        "components": [] if info.error else _registered_by(info.name),
+        "components": [] if info.error else registered.get(info.name, []),
     }
     if info.error:
         record["error"] = info.error
@@ -50,7 +52,8 @@ def plugins_command(as_json: bool, show_all: bool, requirements: bool) -> None:
         lines = sorted({f"{i.distribution}=={i.version}" for i in infos if i.distribution})
         click.echo("\n".join(lines))
         return
-    records = [_record(info) for info in infos]
+    registered = _registered()
+    records = [_record(info, registered) for info in infos]
     if as_json:
         click.echo(json.dumps(records, indent=2))
         return

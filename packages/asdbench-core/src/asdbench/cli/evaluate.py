@@ -9,7 +9,7 @@ import click
 from asdbench.cli.data import load_table
 from asdbench.cli.main import cli
 from asdbench.config import choose, parse_sets
-from asdbench.evaluation import Truth, evaluate_submission, truth_from_folder, truth_from_table
+from asdbench.evaluation import TruthTable, evaluate_submission, truth_from_folder, truth_from_table
 from asdbench.report import FORMATS, render
 
 
@@ -52,7 +52,7 @@ def evaluate_command(
     """
     if data_dir is not None:
         instance, table = load_table(dataset, data_dir, ground_truth, sets)
-        truth: Truth = truth_from_table(table)
+        truth: TruthTable = truth_from_table(table)
     else:
         instance = choose("dataset", dataset, parse_sets(sets).get("dataset")).create()
         truth = truth_from_folder(ground_truth) if ground_truth else {}
