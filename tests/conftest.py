@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -144,39 +145,65 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def mlflow_server(tmp_path):
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "server",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--backend-store-uri",
-        f"sqlite:///{tmp_path / 'server.db'}",
-        "--artifacts-destination",
-        str(tmp_path / "artifacts"),
-        "--workers",
-        "1",
-    ]
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
-    url = f"http://127.0.0.1:{port}"
-    try:
+class MlflowServer:
+    """A real ``mlflow server`` on 127.0.0.1 with a sqlite store, which a test can stop and
+    start again (same port, same store)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--backend-store-uri",
+            f"sqlite:///{self.folder / 'server.db'}",
+            "--artifacts-destination",
+            str(self.folder / "artifacts"),
+            "--workers",
+            "1",
+        ]
+        log = (self.folder / "server.log").open("a")
+        self.process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, cwd=self.folder, start_new_session=True
+        )
         for _ in range(120):
             try:
-                with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as response:
                     if response.status == 200:
-                        break
+                        return
             except OSError:
                 time.sleep(0.5)
-        else:
-            pytest.fail("mlflow server did not start:\n" + (tmp_path / "server.log").read_text())
-        yield url
+        pytest.fail("mlflow server did not start:\n" + (self.folder / "server.log").read_text())
+
+    def stop(self) -> None:
+        """Stop the server and its workers (the whole process group)."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+        self.process = None
+
+
+@pytest.fixture
+def mlflow_server_process(tmp_path) -> MlflowServer:
+    """A server the test starts and stops itself (it is not started yet)."""
+    server = MlflowServer(tmp_path)
+    try:
+        yield server
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
+
+
+@pytest.fixture
+def mlflow_server(mlflow_server_process) -> str:
+    mlflow_server_process.start()
+    return mlflow_server_process.url

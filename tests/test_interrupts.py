@@ -7,10 +7,20 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+import torch
 from mlflow.tracking import MlflowClient
+
+from asdbench import training
+from asdbench.backends import KMeansBackend
+from asdbench.cli.main import stop_on_sigterm
+from asdbench.config import resolve
+from asdbench.pipeline import run_benchmark
 
 pytestmark = pytest.mark.slow
 
@@ -121,3 +131,79 @@ def test_a_second_interruption_during_resume_is_recoverable(
     for partition in ("dev", "eval"):
         assert got[partition]["official_score"] == expected[partition]["official_score"]
         assert got[partition]["sections"] == expected[partition]["sections"]
+
+
+def sigterm_on_call(number: int) -> Callable[..., None]:
+    """A callback that sends this process SIGTERM on its ``number``-th call."""
+    calls = 0
+
+    def callback(*_: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == number:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return callback
+
+
+@pytest.mark.parametrize("phase", ["embedding", "scoring"])
+def test_sigterm_during_embedding_or_scoring(
+    mlflow_tracking, asdbench_cache, monkeypatch, tmp_path, phase
+):
+    """A real SIGTERM arrives in the middle of embedding (second batch) or scoring (second
+    section): the runs end KILLED, what is done stays on disk, and ``--resume`` ends with the
+    scores of a run that was never interrupted."""
+    config = resolve(
+        loss="adaproj",
+        embedder="dual_branch",
+        backend="kmeans",
+        dataset="synthetic",
+        sets=["dataset.size=tiny", "train.embedding_dim=16", "loss.subspace_dim=4"],
+        train={"epochs": 1, "batch_size": 16},
+    )
+    quiet = {"progress": False, "echo": lambda message: None}
+    previous = signal.getsignal(signal.SIGTERM)
+    stop_on_sigterm()
+    try:
+        with monkeypatch.context() as patch:
+            if phase == "embedding":
+                real_embed = training.embed
+
+                def embed_and_stop(embedder: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
+                    hook = embedder.register_forward_hook(sigterm_on_call(2))
+                    try:
+                        return real_embed(embedder, *args, **kwargs)
+                    finally:
+                        hook.remove()
+
+                patch.setattr(training, "embed", embed_and_stop)
+            else:
+                stop = sigterm_on_call(2)
+                real_score = KMeansBackend.score
+
+                def score_and_stop(self: KMeansBackend, embeddings: np.ndarray) -> np.ndarray:
+                    stop()
+                    return real_score(self, embeddings)
+
+                patch.setattr(KMeansBackend, "score", score_and_stop)
+            with pytest.raises(KeyboardInterrupt):
+                run_benchmark(config, **quiet)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+    client = MlflowClient()
+    runs = client.search_runs([client.get_experiment_by_name("asdbench-synthetic").experiment_id])
+    assert sorted(r.info.status for r in runs) == ["KILLED", "KILLED"]
+    [trial_dir] = (asdbench_cache / "trials").iterdir()
+    left = {p.name for p in trial_dir.iterdir()}
+    if phase == "embedding":  # trained, not embedded: the last epoch's checkpoint is kept
+        assert "checkpoint.pt" in left and "embeddings.npy" not in left
+    else:  # embedded: the trial cache is complete and trusted
+        assert {"embeddings.npy", "weights.pt", "history.json"} <= left
+
+    resumed = run_benchmark(config, resume=True, **quiet)
+    monkeypatch.setenv("ASDBENCH_CACHE_DIR", str(tmp_path / "reference-cache"))
+    reference = run_benchmark(config, **quiet)
+    assert np.array_equal(resumed.trials[0].scores, reference.trials[0].scores)
+    for partition in ("dev", "eval"):
+        assert resumed.results[partition].summary() == reference.results[partition].summary()

@@ -38,7 +38,7 @@ def test_run_against_a_real_tracking_server(mlflow_server, tmp_path, tiny_run_ar
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
-    assert "View run" in result.stderr  # MLflow's link goes to stderr, not into the JSON
+    assert f"MLflow run: {mlflow_server}/#/experiments/" in result.stderr  # not in the JSON
 
     client = MlflowClient(tracking_uri=mlflow_server)
     parent = client.get_run(report["run_id"])

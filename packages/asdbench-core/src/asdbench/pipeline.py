@@ -59,6 +59,8 @@ class Outcome:
     run_id: str | None = None
     #: Mean and standard deviation over trials (``<partition>/<metric>[_std]``).
     aggregate: dict[str, float] = field(default_factory=dict)
+    #: The ``asdbench sync`` command that uploads tracking kept locally (None: all on MLflow).
+    sync_hint: str | None = None
 
 
 def trial_seed(seed: int, trial: int) -> int:
@@ -380,14 +382,28 @@ def system_name(config: RunConfig) -> str:
 
 
 def run_benchmark(
-    config: RunConfig, *, resume: bool = False, progress: bool = True, echo: Echo = print
+    config: RunConfig,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    echo: Echo = print,
+    tracking_fallback: str = "error",
 ) -> Outcome:
-    """Every trial of one benchmark cell, tracked in MLflow (a parent run and nested trials)."""
+    """Every trial of one benchmark cell, tracked in MLflow (a parent run and nested trials).
+
+    ``tracking_fallback="local"``: a tracking server that does not answer at the start is not an
+    error; the tracking goes to a local journal for ``asdbench sync`` (as it does anyway when
+    the server goes away during the run)."""
     from asdbench.plots import write_figures
     from asdbench.tracking import Tracker, cell_tags, experiment_name, flat_params
 
     output = Path(config.output) if config.output else default_output(config)
-    tracker = Tracker(experiment_name(config))  # fails first if the tracking store is unusable
+    tracker = Tracker(  # fails first if the tracking store is unusable
+        experiment_name(config),
+        fallback=tracking_fallback,
+        offline_dir=output / "mlflow-offline",
+        echo=echo,
+    )
     dataset, table, cache = prepare(config, echo, progress)
     output.mkdir(parents=True, exist_ok=True)
     (output / "config.json").write_text(json.dumps(config.as_dict(), indent=1, default=str))
@@ -397,13 +413,13 @@ def run_benchmark(
     trials: list[Trial] = []
     name = f"{config.loss.name}/{config.embedder.name}/{config.backend.name}"
     with tracker.run(name, cell_tags(config, "cell"), params) as run_id:
-        tracker.json(config.as_dict(), "config/resolved.json")
+        tracker.json(run_id, config.as_dict(), "config/resolved.json")
         for index in range(config.trials):
             seed = trial_seed(config.seed, index)
             tags = {**cell_tags(config, "trial"), "asdbench.trial": str(index)}
             with tracker.run(
-                f"{name} trial {index}", tags, {**params, "trial_seed": str(seed)}, nested=True
-            ):
+                f"{name} trial {index}", tags, {**params, "trial_seed": str(seed)}, parent=run_id
+            ) as trial_id:
                 steps: list[tuple[int, dict[str, float]]] = []
                 embeddings, history, timings, workdir = train_and_embed(
                     config,
@@ -416,9 +432,10 @@ def run_benchmark(
                     echo=echo,
                     on_step=lambda step, values, steps=steps: steps.append((step, values)),
                 )
-                tracker.step_metrics(steps)
+                tracker.step_metrics(trial_id, steps)
                 for epoch in history:
                     tracker.metrics(
+                        trial_id,
                         {"train/epoch_loss": epoch["loss"], "train/epoch_scale": epoch["scale"]},
                         step=int(epoch["epoch"]),
                     )
@@ -435,15 +452,16 @@ def run_benchmark(
                 write_scores(table, scores, folder / "scores.csv")
                 write_figures(table, scores, folder / "plots")
                 tracker.metrics(
-                    {**metric_values(results), **{f"time/{k}": v for k, v in timings.items()}}
+                    trial_id,
+                    {**metric_values(results), **{f"time/{k}": v for k, v in timings.items()}},
                 )
-                tracker.artifacts(folder / "submission", "submission")
-                tracker.artifacts(folder / "plots", "plots")
+                tracker.artifacts(trial_id, folder / "submission", "submission")
+                tracker.artifacts(trial_id, folder / "plots", "plots")
                 for partition in results:
-                    tracker.artifact(folder / f"results_{partition}.csv", "results")
-                tracker.artifact(folder / "scores.csv", "scores")
+                    tracker.artifact(trial_id, folder / f"results_{partition}.csv", "results")
+                tracker.artifact(trial_id, folder / "scores.csv", "scores")
                 if workdir is not None and (workdir / "weights.pt").exists():
-                    tracker.artifact(workdir / "weights.pt", "weights")
+                    tracker.artifact(trial_id, workdir / "weights.pt", "weights")
                 echo(
                     f"trial {index} (seed {seed}): "
                     + ", ".join(
@@ -452,12 +470,12 @@ def run_benchmark(
                     )
                 )
         aggregate = aggregate_trials(trials)
-        tracker.metrics(aggregate)
+        tracker.metrics(run_id, aggregate)
         if config.ensemble is not None:
             scores_out = combine_trials(config.ensemble.create(), table, [t.scores for t in trials])
             decided_out = decisions_for(table, scores_out)
             final = evaluate_partitions(table, scores_out, decided_out, rule)
-            tracker.metrics(metric_values(final, prefix="ensemble/"))
+            tracker.metrics(run_id, metric_values(final, prefix="ensemble/"))
             echo(
                 f"ensemble ({config.ensemble.name} of {len(trials)}): "
                 + ", ".join(
@@ -472,9 +490,16 @@ def run_benchmark(
         )
         write_results(final, output)
         write_scores(table, scores_out, output / "scores.csv")
-        tracker.artifacts(output / "submission", "submission")
-    publish_leaderboard(experiment_name(config), run_id)
-    return Outcome(config, table, trials, final, output, run_id, aggregate)
+        tracker.artifacts(run_id, output / "submission", "submission")
+    hint = tracker.sync_hint()
+    if hint:
+        echo(f"MLflow was unavailable; upload this run's tracking with: {hint}")
+    else:
+        publish_leaderboard(experiment_name(config), run_id)
+        link = tracker.run_link(run_id)
+        if link:
+            echo(f"MLflow run: {link}")
+    return Outcome(config, table, trials, final, output, run_id, aggregate, hint)
 
 
 def publish_leaderboard(experiment: str, run_id: str) -> None:

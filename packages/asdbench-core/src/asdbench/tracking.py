@@ -3,21 +3,25 @@ run per trial.
 
 ``MLFLOW_TRACKING_URI`` is honoured; otherwise MLflow's own default (a sqlite database,
 ``mlflow.db`` in the working directory). Tags are set on every run because children do not
-inherit them. Models are logged as ``state_dict`` files, never pickled modules.
+inherit them. Models are logged as ``state_dict`` files, never pickled modules. A server that
+goes away during a run does not stop it: see :mod:`asdbench.offline`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from asdbench.config import RunConfig
 from asdbench.errors import AsdbenchError
+from asdbench.offline import Journal, now_ms
 from asdbench.plugins import CORE_DISTRIBUTION, core_version, get_plugins
 
 #: Tag keys (every run carries all of them).
@@ -74,86 +78,235 @@ def check_reachable(uri: str, timeout_seconds: float = 5.0) -> None:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise AsdbenchError(
-            f"the MLflow tracking server {uri} does not answer ({reason}); start it, or unset "
-            "MLFLOW_TRACKING_URI to log to ./mlflow.db"
+            f"the MLflow tracking server {uri} does not answer ({reason}); start it, pass "
+            "--tracking-fallback local to log locally and upload later with `asdbench sync`, "
+            "or unset MLFLOW_TRACKING_URI to log to ./mlflow.db"
         ) from exc
 
 
-class Tracker:
-    """Thin wrapper over MLflow's fluent API for one benchmark cell."""
+def answers(uri: str) -> bool:
+    try:
+        check_reachable(uri)
+    except AsdbenchError:
+        return False
+    return True
 
-    def __init__(self, experiment: str) -> None:
+
+def limit_http_retries() -> None:
+    """Shorten MLflow's retries (7, doubling from 2 s: minutes per call) so that a server that
+    went away is noticed in seconds; a user's own settings win."""
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+class Tracker:
+    """MLflow runs of one benchmark cell, through the client API with explicit run ids.
+
+    When an HTTP tracking server stops answering, the tracker says so once and from then on
+    appends every call to a local journal (:mod:`asdbench.offline`) in ``offline_dir``, which
+    ``asdbench sync`` uploads later; the run itself goes on. With ``fallback="local"`` a server
+    that does not answer at the start is treated the same way instead of being an error.
+    """
+
+    def __init__(
+        self,
+        experiment: str,
+        *,
+        fallback: str = "error",
+        offline_dir: Path | None = None,
+        echo: Callable[[str], None] = _stderr,
+    ) -> None:
         try:
             import mlflow
+            from mlflow.tracking import MlflowClient
         except ImportError as exc:  # pragma: no cover - mlflow-skinny is a core dependency
             raise AsdbenchError("MLflow is not installed: pip install mlflow-skinny") from exc
-        self.mlflow = mlflow
-        check_reachable(mlflow.get_tracking_uri())
+        limit_http_retries()
+        self.uri = mlflow.get_tracking_uri()
+        self.experiment = experiment
+        self.offline_dir = offline_dir or Path("asdbench-output") / "mlflow-offline"
+        self.journal: Journal | None = None
+        self._echo = echo
+        self._cells: set[str] = set()
+        self._client = MlflowClient(self.uri)
+        self.experiment_id = ""
         try:
-            mlflow.set_experiment(experiment)
+            check_reachable(self.uri)
+        except AsdbenchError as exc:
+            if fallback != "local":
+                raise
+            self._go_offline(str(exc))
+            return
+        try:
+            found = self._client.get_experiment_by_name(experiment)
+            if found is not None and found.lifecycle_stage == "deleted":
+                raise AsdbenchError(
+                    f"the MLflow experiment {experiment!r} is deleted; restore it "
+                    f"(mlflow experiments restore) or choose another with --experiment"
+                )
+            self.experiment_id = (
+                found.experiment_id if found else self._client.create_experiment(experiment)
+            )
+        except AsdbenchError:
+            raise
         except Exception as exc:
-            uri = mlflow.get_tracking_uri()
-            raise AsdbenchError(f"cannot use the MLflow tracking store {uri}: {exc}") from exc
+            raise AsdbenchError(f"cannot use the MLflow tracking store {self.uri}: {exc}") from exc
 
     @property
-    def uri(self) -> str:
-        return self.mlflow.get_tracking_uri()
+    def offline(self) -> bool:
+        return self.journal is not None
+
+    def _go_offline(self, reason: str) -> None:
+        folder = self.offline_dir / time.strftime("%Y%m%d-%H%M%S")
+        self.journal = Journal(folder, self.experiment, self.uri)
+        self._echo(
+            f"warning: MLflow tracking at {self.uri} is unavailable ({reason.splitlines()[0]}); "
+            f"the run continues and its tracking is kept in {folder}; upload it later with: "
+            f"asdbench sync {folder}"
+        )
+
+    def _call(self, action: Callable[[], Any], entry: Callable[[], dict[str, Any]]) -> Any:
+        """``action`` against the server; once the server is gone, ``entry()`` into the journal
+        instead (an entry is built only then: it may copy files)."""
+        if self.journal is None:
+            try:
+                return action()
+            except Exception as exc:
+                if answers(self.uri):
+                    raise
+                self._go_offline(str(exc))
+        assert self.journal is not None
+        self.journal.write(entry())
+        return None
+
+    def sync_hint(self) -> str | None:
+        """What to run to upload what was kept locally (None when nothing was)."""
+        return f"asdbench sync {self.journal.folder}" if self.journal else None
 
     @contextmanager
     def run(
-        self, name: str, tags: Mapping[str, str], params: Mapping[str, str], *, nested: bool = False
+        self, name: str, tags: Mapping[str, str], params: Mapping[str, str], *, parent: str = ""
     ) -> Iterator[str]:
-        """A run (nested under the active one when ``nested``); yields its id. A run left by an
+        """A run (nested under run ``parent`` when given); yields its id. A run left by an
         exception is marked FAILED, by an interruption KILLED."""
-        run = self.mlflow.start_run(run_name=name, tags=dict(tags), nested=nested)
+        run_id = self._start(name, dict(tags), {k: str(v) for k, v in params.items()}, parent)
+        if tags.get(f"{TAG_PREFIX}run_type") == "cell":
+            self._cells.add(run_id)
         try:
-            self.mlflow.log_params(dict(params))
-            yield run.info.run_id
+            yield run_id
         except KeyboardInterrupt:
-            self._end("KILLED")
+            self._end(run_id, "KILLED")
             raise
         except BaseException:
-            self._end("FAILED")
+            self._end(run_id, "FAILED")
             raise
         else:
-            self._end("FINISHED")
+            self._end(run_id, "FINISHED")
 
-    def _end(self, status: str) -> None:
-        # MLflow prints "View run ... at <url>" to stdout for a server; stdout is for results
-        # (``--format json``), so the link goes to stderr.
-        with contextlib.redirect_stdout(sys.stderr):
-            self.mlflow.end_run(status)
+    def _start(self, name: str, tags: dict[str, str], params: dict[str, str], parent: str) -> str:
+        from mlflow.entities import Param
 
-    def metrics(self, values: Mapping[str, float], step: int | None = None) -> None:
-        clean = {k: float(v) for k, v in values.items() if v == v}  # drop NaN
-        if clean:
-            self.mlflow.log_metrics(clean, step=step)
+        started = now_ms()
+        server_tags = {**tags, "mlflow.parentRunId": parent} if parent else tags
 
-    def step_metrics(self, steps: list[tuple[int, dict[str, float]]]) -> None:
-        """Per-step training curves, sent in one batch."""
+        def create() -> str:
+            run = self._client.create_run(
+                self.experiment_id, start_time=started, tags=server_tags, run_name=name
+            )
+            items = [Param(k, v) for k, v in params.items()]
+            for start in range(0, len(items), 100):
+                self._client.log_batch(run.info.run_id, params=items[start : start + 100])
+            return run.info.run_id
+
+        key = ""
+
+        def entry() -> dict[str, Any]:
+            nonlocal key
+            assert self.journal is not None
+            key = self.journal.new_key()
+            return {
+                "op": "start",
+                "run": key,
+                "parent": parent or None,
+                "name": name,
+                "tags": tags,
+                "params": params,
+                "time": started,
+            }
+
+        return self._call(create, entry) or key
+
+    def _end(self, run_id: str, status: str) -> None:
+        ended = now_ms()
+        entry = {"op": "end", "run": run_id, "status": status, "time": ended}
+        if run_id in self._cells:
+            entry["cell"] = True
+
+        def terminate() -> None:
+            # MLflow prints "View run ... at <url>" to stdout; stdout is for results
+            # (``--format json``), so the link goes to stderr.
+            with contextlib.redirect_stdout(sys.stderr):
+                self._client.set_terminated(run_id, status, ended)
+
+        self._call(terminate, lambda: entry)
+
+    def metrics(self, run_id: str, values: Mapping[str, float], step: int = 0) -> None:
+        self.step_metrics(run_id, [(step, dict(values))])
+
+    def step_metrics(self, run_id: str, steps: list[tuple[int, dict[str, float]]]) -> None:
+        """Metrics at several steps, sent in batches (NaN dropped)."""
         from mlflow.entities import Metric
-        from mlflow.tracking import MlflowClient
 
-        if not steps:
-            return
-        run_id = self.mlflow.active_run().info.run_id
-        now = int(time.time() * 1000)
+        logged = now_ms()
         entries = [
-            Metric(key, float(value), now, step)
+            (key, float(value), logged, int(step))
             for step, values in steps
             for key, value in values.items()
             if value == value
         ]
-        client = MlflowClient()
-        for start in range(0, len(entries), 1000):
-            client.log_batch(run_id, metrics=entries[start : start + 1000])
+        if not entries:
+            return
 
-    def artifacts(self, folder: Path, artifact_path: str | None = None) -> None:
+        def send() -> None:
+            metrics = [Metric(*entry) for entry in entries]
+            for start in range(0, len(metrics), 1000):
+                self._client.log_batch(run_id, metrics=metrics[start : start + 1000])
+
+        self._call(send, lambda: {"op": "metrics", "run": run_id, "entries": entries})
+
+    def artifacts(self, run_id: str, folder: Path, artifact_path: str | None = None) -> None:
+        """Every file under ``folder`` (nothing when it does not exist)."""
         if folder.exists():
-            self.mlflow.log_artifacts(str(folder), artifact_path)
+            self._keep(run_id, folder, artifact_path, self._client.log_artifacts)
 
-    def artifact(self, path: Path, artifact_path: str | None = None) -> None:
-        self.mlflow.log_artifact(str(path), artifact_path)
+    def artifact(self, run_id: str, path: Path, artifact_path: str | None = None) -> None:
+        self._keep(run_id, path, artifact_path, self._client.log_artifact)
 
-    def json(self, payload: Any, path: str) -> None:
-        self.mlflow.log_dict(payload, path)
+    def _keep(self, run_id: str, path: Path, artifact_path: str | None, log: Callable) -> None:
+        def entry() -> dict[str, Any]:
+            assert self.journal is not None
+            kept = self.journal.keep_file(path)
+            return {"op": "artifact", "run": run_id, "file": kept, "artifact_path": artifact_path}
+
+        self._call(lambda: log(run_id, str(path), artifact_path), entry)
+
+    def text(self, run_id: str, text: str, artifact_file: str) -> None:
+        def entry() -> dict[str, Any]:
+            assert self.journal is not None
+            kept, folder = self.journal.keep_text(text, artifact_file)
+            return {"op": "artifact", "run": run_id, "file": kept, "artifact_path": folder}
+
+        self._call(lambda: self._client.log_text(run_id, text, artifact_file), entry)
+
+    def json(self, run_id: str, payload: Any, artifact_file: str) -> None:
+        self.text(run_id, json.dumps(payload, indent=2, default=str), artifact_file)
+
+    def run_link(self, run_id: str) -> str | None:
+        """The UI address of a run on an HTTP server."""
+        if self.journal is not None or not self.uri.startswith(("http://", "https://")):
+            return None
+        return f"{self.uri.rstrip('/')}/#/experiments/{self.experiment_id}/runs/{run_id}"

@@ -118,8 +118,8 @@ def ensemble_command(run_ids: tuple[str, ...], method: str, output: Path | None,
             table, combined, decided, folder / "submission" / TEAM / f"ensemble_{method}"
         )
         write_results(results, folder)
-        tracker.metrics(metric_values(results))
-        tracker.artifacts(folder / "submission", "submission")
+        tracker.metrics(run_id, metric_values(results))
+        tracker.artifacts(run_id, folder / "submission", "submission")
     if fmt == "json":
         payload = {"run_id": run_id, "trials": [t.info.run_id for t in trials]}
         payload.update({p: r.as_json() for p, r in results.items()})

@@ -36,6 +36,16 @@ class AsdbenchGroup(click.Group):
             ctx.exit(130)
 
 
+TRACKING_FALLBACK = click.option(
+    "--tracking-fallback",
+    type=click.Choice(["error", "local"]),
+    default="error",
+    show_default=True,
+    help="When the MLflow server does not answer at the start: fail, or keep the tracking "
+    "locally for `asdbench sync`. (A server lost during the run always falls back to local.)",
+)
+
+
 def stop_on_sigterm() -> None:
     """Treat SIGTERM (a scheduler, ``kill``) like Ctrl-C: the run in progress is marked KILLED in
     MLflow and its last checkpoint stays for ``--resume``, instead of dying mid-write."""
@@ -91,3 +101,4 @@ from asdbench.cli import evaluate as _evaluate  # noqa: E402,F401
 from asdbench.cli import leaderboard as _leaderboard  # noqa: E402,F401
 from asdbench.cli import run as _run  # noqa: E402,F401
 from asdbench.cli import sweep as _sweep  # noqa: E402,F401
+from asdbench.cli import sync as _sync  # noqa: E402,F401

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from asdbench.cli.main import cli, stop_on_sigterm
+from asdbench.cli.main import TRACKING_FALLBACK, cli, stop_on_sigterm
 from asdbench.config import RunConfig, resolve
 
 DEFAULTS = {
@@ -92,6 +92,7 @@ def _plan(config: RunConfig) -> str:
     help="json: print the results as one JSON object.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@TRACKING_FALLBACK
 def run_command(
     epochs: int | None,
     batch_size: int | None,
@@ -99,6 +100,7 @@ def run_command(
     resume: bool,
     fmt: str,
     quiet: bool,
+    tracking_fallback: str,
     **kwargs: Any,
 ) -> None:
     """Train, score and evaluate one benchmark cell (all trials), logging to MLflow.
@@ -119,7 +121,13 @@ def run_command(
     def echo(message: str) -> None:
         click.echo(message, err=True)
 
-    outcome = run_benchmark(config, resume=resume, progress=not quiet, echo=echo)
+    outcome = run_benchmark(
+        config,
+        resume=resume,
+        progress=not quiet,
+        echo=echo,
+        tracking_fallback=tracking_fallback,
+    )
     what = (
         f"ensemble ({config.ensemble.name} of {config.trials} trials)"
         if config.ensemble
@@ -129,6 +137,8 @@ def run_command(
     )
     if fmt == "json":
         payload: dict[str, Any] = {"run_id": outcome.run_id, "output": str(outcome.output)}
+        if outcome.sync_hint:
+            payload["sync"] = outcome.sync_hint
         payload.update({p: r.as_json() for p, r in outcome.results.items()})
         if config.trials > 1:
             payload["trials"] = outcome.aggregate
@@ -146,5 +156,8 @@ def run_command(
                 f"{partition} official score over {config.trials} trials: "
                 f"{100 * mean:.2f} ± {100 * std:.2f}"
             )
-    click.echo(f"MLflow run: {outcome.run_id}")
+    if outcome.sync_hint:
+        click.echo(f"MLflow run: kept locally; upload it with: {outcome.sync_hint}")
+    else:
+        click.echo(f"MLflow run: {outcome.run_id}")
     click.echo(f"output: {outcome.output}")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from asdbench.cli.main import cli, stop_on_sigterm
+from asdbench.cli.main import TRACKING_FALLBACK, cli, stop_on_sigterm
 from asdbench.config import RunConfig, resolve
 from asdbench.errors import OptionError
 
@@ -71,6 +71,24 @@ def finished_cells(configs: list[RunConfig]) -> set[str]:
     return done
 
 
+def tracking_available(fallback: str) -> bool:
+    """Whether the tracking server answers; when it does not, an error unless ``fallback`` is
+    ``local`` (then no cell counts as finished: finished ones rescore from the trial cache)."""
+    import mlflow
+
+    from asdbench.errors import AsdbenchError
+    from asdbench.tracking import check_reachable
+
+    try:
+        check_reachable(mlflow.get_tracking_uri())
+    except AsdbenchError as exc:
+        if fallback != "local":
+            raise
+        click.echo(f"warning: {exc}", err=True)
+        return False
+    return True
+
+
 @cli.command("sweep")
 @click.option(
     "--config",
@@ -93,6 +111,7 @@ def finished_cells(configs: list[RunConfig]) -> set[str]:
 @click.option("--set", "sets", multiple=True, metavar="KIND.OPTION=VALUE")
 @click.option("--dry-run", is_flag=True, help="List the cells and which are done.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@TRACKING_FALLBACK
 def sweep_command(
     config_file: Path | None,
     losses: tuple[str, ...],
@@ -106,6 +125,7 @@ def sweep_command(
     sets: tuple[str, ...],
     dry_run: bool,
     quiet: bool,
+    tracking_fallback: str,
 ) -> None:
     """Run every cell of losses x datasets with its trials, skipping cells already finished
     in MLflow, so an interrupted sweep continues where it stopped. Prints the leaderboard."""
@@ -150,7 +170,8 @@ def sweep_command(
                 )
             )
     stop_on_sigterm()
-    done = finished_cells(configs)
+    online = tracking_available(tracking_fallback)
+    done = finished_cells(configs) if online else set()
     for config in configs:
         key = f"{config.cell_hash()}:{config.trials}:{config.seed}"
         label = f"{config.dataset.name} / {config.loss.name} ({config.trials} trials)"
@@ -159,13 +180,21 @@ def sweep_command(
             continue
         click.echo(f"{'to run' if dry_run else 'running'}  {label}", err=True)
         if not dry_run:
-            run_benchmark(
+            outcome = run_benchmark(
                 config,
                 resume=True,
                 progress=not quiet,
                 echo=lambda message: click.echo(message, err=True),
+                tracking_fallback="local",  # the start was checked above
             )
-    if not dry_run:
+            online = online and outcome.sync_hint is None
+    if not dry_run and not online:
+        click.echo(
+            "MLflow was unavailable: upload the kept tracking with `asdbench sync`, then "
+            "`asdbench leaderboard` shows the sweep",
+            err=True,
+        )
+    elif not dry_run:
         rows = query(dataset=None)
         wanted = {c.dataset.name for c in configs}
         click.echo(render_leaderboard([r for r in rows if r.dataset in wanted]))

@@ -1,0 +1,195 @@
+"""Tracking that outlives the tracking server: a local journal of MLflow calls, and its upload.
+
+When the MLflow server stops answering during a run, the run goes on and every later tracking
+call is appended to ``journal.jsonl`` in a run folder (artifacts copied beside it). Runs
+created on the server before the outage keep their server ids in the journal; runs started
+afterwards get an ``offline-`` key. ``asdbench sync`` replays the journal against the server:
+it continues the existing runs, creates the missing ones (nested under their parents) and sets
+their final status, so the server ends with what an uninterrupted run would have logged.
+
+Replaying is resumable and idempotent: the number of replayed entries and the server id of each
+offline run are saved after every entry, and a run created by a replay is tagged with its
+offline key, so an interrupted ``sync`` continues where it stopped without duplicating runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from asdbench.errors import AsdbenchError
+
+JOURNAL = "journal.jsonl"
+PROGRESS = "synced.json"
+OFFLINE_PREFIX = "offline-"
+OFFLINE_KEY_TAG = "asdbench.offline_key"
+BATCH = 1000
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Journal:
+    """Appends tracking calls to ``folder/journal.jsonl``; each line is one complete call."""
+
+    def __init__(self, folder: Path, experiment: str, uri: str) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self._path = folder / JOURNAL
+        self._count = 0
+        self.write({"op": "experiment", "name": experiment, "uri": uri})
+
+    def write(self, entry: dict[str, Any]) -> None:
+        with self._path.open("a") as handle:
+            handle.write(json.dumps(entry) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        self._count += 1
+
+    def new_key(self) -> str:
+        return f"{OFFLINE_PREFIX}{uuid.uuid4().hex[:16]}"
+
+    def keep_file(self, path: Path) -> str:
+        """Copy ``path`` (a file or folder) into the journal folder; returns its relative path."""
+        target = Path("artifacts") / f"{self._count:06d}" / path.name
+        destination = self.folder / target
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            shutil.copytree(path, destination)
+        else:
+            shutil.copy2(path, destination)
+        return str(target)
+
+    def keep_text(self, text: str, artifact_file: str) -> tuple[str, str | None]:
+        """Write ``text`` as the artifact ``artifact_file``; returns (file, artifact folder)."""
+        name = Path(artifact_file)
+        target = Path("artifacts") / f"{self._count:06d}" / name.name
+        (self.folder / target).parent.mkdir(parents=True, exist_ok=True)
+        (self.folder / target).write_text(text)
+        folder = str(name.parent) if str(name.parent) != "." else None
+        return str(target), folder
+
+
+def read_journal(folder: Path) -> list[dict[str, Any]]:
+    """The complete entries of a journal (a last line cut by a kill is ignored)."""
+    entries = []
+    lines = (folder / JOURNAL).read_text().splitlines()
+    for number, line in enumerate(lines):
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            if number == len(lines) - 1:
+                break
+            raise AsdbenchError(f"{folder / JOURNAL}: line {number + 1} is corrupt") from exc
+    if not entries or entries[0].get("op") != "experiment":
+        raise AsdbenchError(f"{folder / JOURNAL}: not an asdbench tracking journal")
+    return entries
+
+
+def find_journals(paths: list[Path]) -> Iterator[Path]:
+    """Every folder holding a journal under ``paths`` (a journal folder itself, or above it)."""
+    for path in paths:
+        if (path / JOURNAL).exists():
+            yield path
+        elif path.is_dir():
+            yield from sorted(p.parent for p in path.rglob(JOURNAL))
+        else:
+            raise AsdbenchError(f"{path}: no such folder")
+
+
+def pending(folder: Path) -> int:
+    """How many entries of the journal in ``folder`` are not on the server yet."""
+    done = _progress(folder)["entries"]
+    return max(0, len(read_journal(folder)) - done)
+
+
+def _progress(folder: Path) -> dict[str, Any]:
+    path = folder / PROGRESS
+    return json.loads(path.read_text()) if path.exists() else {"entries": 1, "ids": {}}
+
+
+def _save_progress(folder: Path, progress: dict[str, Any]) -> None:
+    temporary = folder / f"{PROGRESS}.tmp"
+    temporary.write_text(json.dumps(progress))
+    os.replace(temporary, folder / PROGRESS)
+
+
+def sync_journal(folder: Path, echo: Callable[[str], None]) -> list[str]:
+    """Replay the journal in ``folder`` against the current tracking server; returns the ids of
+    the runs it finished as cells (for their leaderboards)."""
+    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.tracking import MlflowClient
+
+    entries = read_journal(folder)
+    progress = _progress(folder)
+    ids: dict[str, str] = progress["ids"]
+    client = MlflowClient()
+    name = entries[0]["name"]
+    experiment = client.get_experiment_by_name(name)
+    experiment_id = (
+        experiment.experiment_id if experiment is not None else client.create_experiment(name)
+    )
+    finished_cells = []
+
+    def server_id(key: str) -> str:
+        return ids.get(key, key)
+
+    for index in range(progress["entries"], len(entries)):
+        entry = entries[index]
+        op = entry["op"]
+        if op == "start":
+            run_id = _find_replayed(client, experiment_id, entry["run"])
+            if run_id is None:
+                tags = {**entry["tags"], OFFLINE_KEY_TAG: entry["run"]}
+                if entry.get("parent"):
+                    tags["mlflow.parentRunId"] = server_id(entry["parent"])
+                run = client.create_run(
+                    experiment_id, start_time=entry["time"], tags=tags, run_name=entry["name"]
+                )
+                run_id = run.info.run_id
+            ids[entry["run"]] = run_id
+            params = [Param(k, str(v)) for k, v in entry["params"].items()]
+            for start in range(0, len(params), 100):
+                client.log_batch(run_id, params=params[start : start + 100])
+        elif op == "tags":
+            client.log_batch(
+                server_id(entry["run"]),
+                tags=[RunTag(k, str(v)) for k, v in entry["tags"].items()],
+            )
+        elif op == "metrics":
+            metrics = [Metric(k, float(v), t, s) for k, v, t, s in entry["entries"]]
+            for start in range(0, len(metrics), BATCH):
+                client.log_batch(server_id(entry["run"]), metrics=metrics[start : start + BATCH])
+        elif op == "artifact":
+            path = folder / entry["file"]
+            if path.is_dir():
+                client.log_artifacts(server_id(entry["run"]), str(path), entry["artifact_path"])
+            else:
+                client.log_artifact(server_id(entry["run"]), str(path), entry["artifact_path"])
+        elif op == "end":
+            with contextlib.redirect_stdout(sys.stderr):  # MLflow's "View run" line
+                client.set_terminated(server_id(entry["run"]), entry["status"], entry["time"])
+            if entry.get("cell") and entry["status"] == "FINISHED":
+                finished_cells.append(server_id(entry["run"]))
+        else:
+            raise AsdbenchError(f"{folder / JOURNAL}: unknown entry {op!r}")
+        progress = {"entries": index + 1, "ids": ids}
+        _save_progress(folder, progress)
+    replayed = len(entries) - 1
+    echo(f"{folder}: {replayed} tracking entries on {client.tracking_uri} (experiment {name})")
+    return finished_cells
+
+
+def _find_replayed(client: Any, experiment_id: str, key: str) -> str | None:
+    """The server run a previous, interrupted replay created for offline run ``key``."""
+    runs = client.search_runs([experiment_id], f"tags.`{OFFLINE_KEY_TAG}` = '{key}'")
+    return runs[0].info.run_id if runs else None
