@@ -12,6 +12,7 @@ from asdbench.cli import cli
 from asdbench.config import resolve
 from asdbench.dual_branch import DualBranchEmbedder
 from asdbench.pipeline import prepare, run_benchmark, train_and_embed
+from asdbench.resources import available_cores
 
 
 def adaproj_on_tiny(*, embedding_dim: int, epochs: int, batch_size: int):
@@ -103,9 +104,19 @@ def test_run_writes_everything_and_logs_it_to_mlflow(
 
 def test_a_second_backend_reuses_the_trained_model(mlflow_tracking, asdbench_cache, tiny_run_args):
     first = run(*tiny_run_args, "--format", "json")
-    second = CliRunner().invoke(
-        cli, ["run", *tiny_run_args, "--backend", "knn", "--format", "json"]
-    )
+    threads = torch.get_num_threads()
+    try:
+        second = CliRunner().invoke(
+            cli,
+            ["run", *tiny_run_args, "--backend", "knn", "--format", "json", "--num-workers", "64"],
+        )
+        cores = available_cores()
+        assert f"--num-workers 64 exceeds the {cores} cores available; using {cores}" in (
+            second.stderr
+        )
+        assert torch.get_num_threads() == cores
+    finally:
+        torch.set_num_threads(threads)
     assert "reusing the trained model" in second.stderr
     assert json.loads(first.stdout)["run_id"] != json.loads(second.stdout)["run_id"]
 

@@ -94,6 +94,26 @@ def test_cache_is_built_once_and_reused(tmp_path):
     batch = cache.batch([0, 2], 200, [0, 100])
     assert batch.shape == (2, 200) and batch.dtype == np.float32
     assert np.array_equal(batch[0], np.tile(cache.clip(0), 2)[:200] / 32768)
+    assert np.array_equal(batch[1], cache.clip(2)[100:300] / 32768)  # a window read alone
+    for length, offset in ((480, 0), (400, 80), (500, 20), (1000, 440)):
+        assert np.array_equal(
+            cache.window(2, length, offset), fit_length(cache.clip(2), length, offset)
+        )
+
+
+def test_parallel_decoding_writes_the_same_cache(tmp_path):
+    paths = [write_wav(tmp_path / f"{i}.wav", seconds=0.02 * (i + 1), seed=i) for i in range(9)]
+    (tmp_path / "bad.wav").write_bytes(b"not audio" * 10)
+    paths.insert(4, tmp_path / "bad.wav")
+    one = AudioCache.build(paths, tmp_path / "one", skip_bad_files=True, progress=False)
+    two = AudioCache.build(paths, tmp_path / "two", skip_bad_files=True, progress=False, workers=2)
+    assert one.files == two.files and one.skipped == two.skipped
+    assert list(one.skipped) == [str(tmp_path / "bad.wav")]
+    samples = "audio.int16"
+    assert (one.directory / samples).read_bytes() == (two.directory / samples).read_bytes()
+    with pytest.raises(DataError, match="bad.wav"):
+        AudioCache.build(paths, tmp_path / "three", progress=False, workers=2)
+    assert not (tmp_path / "three").exists() or not any((tmp_path / "three").iterdir())
 
 
 def test_cache_key_changes_when_a_file_changes(tmp_path):

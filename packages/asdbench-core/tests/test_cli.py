@@ -151,6 +151,7 @@ def test_dry_run_prints_the_resolved_plan(runner):
         (["--trials", "0"], "--trials must be at least 1, got 0"),
         (["--epochs", "-1"], "train.epochs must be at least 1, got -1"),
         (["--set", "ensemble.x=1"], "no --ensemble was chosen"),
+        (["--num-workers", "0"], "--num-workers must be at least 1, got 0"),
     ],
 )
 def test_user_errors_are_one_line_with_status_2(runner, args, message):

@@ -91,8 +91,11 @@ def default_output(config: RunConfig) -> Path:
     )
 
 
-def prepare(config: RunConfig, echo: Echo, progress: bool) -> tuple[object, ClipTable, AudioCache]:
-    """Load the dataset's clip table and the decoded audio of every clip."""
+def prepare(
+    config: RunConfig, echo: Echo, progress: bool, workers: int = 1
+) -> tuple[object, ClipTable, AudioCache]:
+    """Load the dataset's clip table and the decoded audio of every clip (decoded by
+    ``workers`` threads the first time)."""
     dataset = config.dataset.create()
     table = dataset.load(config.data_dir, ground_truth=config.ground_truth)
     for problem in table.problems:
@@ -107,6 +110,7 @@ def prepare(config: RunConfig, echo: Echo, progress: bool) -> tuple[object, Clip
         dataset.audio_format,
         skip_bad_files=dataset.skip_bad_files,
         progress=progress,
+        workers=workers,
     )
     if cache.skipped:
         for path, reason in cache.skipped.items():
@@ -388,13 +392,16 @@ def run_benchmark(
     progress: bool = True,
     echo: Echo = print,
     tracking_fallback: str = "error",
+    num_workers: int | None = None,
 ) -> Outcome:
     """Every trial of one benchmark cell, tracked in MLflow (a parent run and nested trials).
 
     ``tracking_fallback="local"``: a tracking server that does not answer at the start is not an
     error; the tracking goes to a local journal for ``asdbench sync`` (as it does anyway when
-    the server goes away during the run)."""
+    the server goes away during the run). ``num_workers``: decoding threads and torch's
+    intra-op threads, at most (and by default) the cores available to the process."""
     from asdbench.plots import write_figures
+    from asdbench.resources import bounded_workers, use_threads
     from asdbench.tracking import Tracker, cell_tags, experiment_name, flat_params
 
     output = Path(config.output) if config.output else default_output(config)
@@ -404,7 +411,9 @@ def run_benchmark(
         offline_dir=output / "mlflow-offline",
         echo=echo,
     )
-    dataset, table, cache = prepare(config, echo, progress)
+    workers = bounded_workers(num_workers, echo)
+    use_threads(workers)
+    dataset, table, cache = prepare(config, echo, progress, workers)
     output.mkdir(parents=True, exist_ok=True)
     (output / "config.json").write_text(json.dumps(config.as_dict(), indent=1, default=str))
     rule = dataset.official_score

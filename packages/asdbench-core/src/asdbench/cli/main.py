@@ -46,6 +46,15 @@ TRACKING_FALLBACK = click.option(
 )
 
 
+NUM_WORKERS = click.option(
+    "--num-workers",
+    type=int,
+    default=None,
+    help="Audio decoding threads and torch threads [default: the cores available to this "
+    "process; more is cut to that].",
+)
+
+
 def stop_on_sigterm() -> None:
     """Treat SIGTERM (a scheduler, ``kill``) like Ctrl-C: the run in progress is marked KILLED in
     MLflow and its last checkpoint stays for ``--resume``, instead of dying mid-write."""

@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
-from asdbench.cli.main import TRACKING_FALLBACK, cli, stop_on_sigterm
+from asdbench.cli.main import NUM_WORKERS, TRACKING_FALLBACK, cli, stop_on_sigterm
 from asdbench.config import RunConfig, resolve
+from asdbench.resources import bounded_workers
 
 DEFAULTS = {
     "loss": "adaproj",
@@ -93,6 +94,7 @@ def _plan(config: RunConfig) -> str:
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @TRACKING_FALLBACK
+@NUM_WORKERS
 def run_command(
     epochs: int | None,
     batch_size: int | None,
@@ -101,6 +103,7 @@ def run_command(
     fmt: str,
     quiet: bool,
     tracking_fallback: str,
+    num_workers: int | None,
     **kwargs: Any,
 ) -> None:
     """Train, score and evaluate one benchmark cell (all trials), logging to MLflow.
@@ -110,16 +113,19 @@ def run_command(
     """
     train = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size)) if v is not None}
     config = resolve(train=train, **kwargs)
+
+    def echo(message: str) -> None:
+        click.echo(message, err=True)
+
+    workers = bounded_workers(num_workers, echo)
     if dry_run:
         click.echo(_plan(config))
+        click.echo(f"  workers   {workers}")
         return
     from asdbench.pipeline import run_benchmark
     from asdbench.report import render
 
     stop_on_sigterm()
-
-    def echo(message: str) -> None:
-        click.echo(message, err=True)
 
     outcome = run_benchmark(
         config,
@@ -127,6 +133,7 @@ def run_command(
         progress=not quiet,
         echo=echo,
         tracking_fallback=tracking_fallback,
+        num_workers=workers,
     )
     what = (
         f"ensemble ({config.ensemble.name} of {config.trials} trials)"

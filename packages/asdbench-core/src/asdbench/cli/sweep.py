@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from asdbench.cli.main import TRACKING_FALLBACK, cli, stop_on_sigterm
+from asdbench.cli.main import NUM_WORKERS, TRACKING_FALLBACK, cli, stop_on_sigterm
 from asdbench.config import RunConfig, resolve
 from asdbench.errors import OptionError
 
@@ -112,6 +112,7 @@ def tracking_available(fallback: str) -> bool:
 @click.option("--dry-run", is_flag=True, help="List the cells and which are done.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @TRACKING_FALLBACK
+@NUM_WORKERS
 def sweep_command(
     config_file: Path | None,
     losses: tuple[str, ...],
@@ -126,6 +127,7 @@ def sweep_command(
     dry_run: bool,
     quiet: bool,
     tracking_fallback: str,
+    num_workers: int | None,
 ) -> None:
     """Run every cell of losses x datasets with its trials, skipping cells already finished
     in MLflow, so an interrupted sweep continues where it stopped. Prints the leaderboard."""
@@ -169,6 +171,9 @@ def sweep_command(
                     device=plan.get("device", "auto"),
                 )
             )
+    from asdbench.resources import bounded_workers
+
+    workers = bounded_workers(num_workers, lambda message: click.echo(message, err=True))
     stop_on_sigterm()
     online = tracking_available(tracking_fallback)
     done = finished_cells(configs) if online else set()
@@ -186,6 +191,7 @@ def sweep_command(
                 progress=not quiet,
                 echo=lambda message: click.echo(message, err=True),
                 tracking_fallback="local",  # the start was checked above
+                num_workers=workers,
             )
             online = online and outcome.sync_hint is None
     if not dry_run and not online:
