@@ -207,3 +207,40 @@ def test_sigterm_during_embedding_or_scoring(
     assert np.array_equal(resumed.trials[0].scores, reference.trials[0].scores)
     for partition in ("dev", "eval"):
         assert resumed.results[partition].summary() == reference.results[partition].summary()
+
+
+def test_cache_killed_mid_write_is_never_trusted(tmp_path):
+    """SIGKILL (no handler can run) while the audio cache is being written: no cache is left
+    under its final name, and the next build decodes everything again, correctly."""
+    from asdbench.audio import read_clip
+    from asdbench.audio_cache import AudioCache
+    from asdbench.testing.trees import write_wav
+
+    wavs = tmp_path / "wavs"
+    paths = [
+        write_wav(wavs / f"{i:03d}.wav", seconds=4.0, sample_rate=44_100, seed=i)
+        for i in range(120)
+    ]  # resampled to 16 kHz: slow enough to be caught mid-write
+    root = tmp_path / "cache"
+    code = (
+        "import sys; from pathlib import Path; from asdbench.audio_cache import AudioCache;"
+        "AudioCache.build(sorted(Path(sys.argv[1]).glob('*.wav')), Path(sys.argv[2]),"
+        " progress=False)"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code, str(wavs), str(root)])
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        partial = [p for p in root.glob(".audio-*.tmp/audio.int16") if p.stat().st_size > 200_000]
+        if partial:
+            break
+        time.sleep(0.01)
+    process.kill()
+    process.wait(timeout=30)
+    assert partial, "the build finished before it could be killed"
+    assert not AudioCache.exists(paths, root)
+    assert not [p for p in root.iterdir() if not p.name.startswith(".")]
+
+    cache = AudioCache.build(paths, root, progress=False)
+    assert cache.directory == AudioCache.location(paths, root)
+    for i in (0, 59, 119):
+        assert np.array_equal(cache.clip(i), read_clip(paths[i]))
