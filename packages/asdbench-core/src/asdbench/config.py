@@ -115,6 +115,19 @@ class RunConfig:
             "device": self.device,
         }
 
+    def portable(self) -> dict[str, Any]:
+        """What rebuilds this config in another process (:func:`from_portable`, e.g. on a Ray
+        worker): component names with the options that were set, training and run settings."""
+        return {
+            "choices": {kind: [c.name, dict(c.options)] for kind, c in self.choices().items()},
+            "train": dataclasses.asdict(self.train),
+            "settings": {
+                f.name: getattr(self, f.name)
+                for f in dataclasses.fields(self)
+                if f.name not in (*COMPONENT_KINDS, "train")
+            },
+        }
+
     def cell_hash(self) -> str:
         """Identifies the benchmark cell: the same components, options and training settings."""
         cell = {k: v for k, v in self.as_dict().items() if k not in ("trials", "seed", "device")}
@@ -195,3 +208,14 @@ def resolve(
     if settings.get("trials", 1) < 1:
         raise OptionError(f"--trials must be at least 1, got {settings['trials']}")
     return RunConfig(**choices, train=train_config, **settings)
+
+
+def from_portable(spec: Mapping[str, Any]) -> RunConfig:
+    """The config :meth:`RunConfig.portable` describes, resolved against this process's
+    plugins."""
+    choices = {}
+    for kind, (name, options) in spec["choices"].items():
+        component = get(kind, name)
+        component.check(options)
+        choices[kind] = Choice(component, dict(options))
+    return RunConfig(**choices, train=TrainConfig(**spec["train"]), **spec["settings"])

@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import shutil
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from asdbench.config import RunConfig
 from asdbench.metrics import Results, ScoredSection, evaluate_sections
 from asdbench.paths import cache_dir
 from asdbench.submission import decide, threshold, write_section
+from asdbench.tracking import Tracker
 
 Echo = Callable[[str], None]
 TEAM = "asdbench"
@@ -385,6 +387,153 @@ def system_name(config: RunConfig) -> str:
     return f"{config.loss.name}_{config.embedder.name}_{config.backend.name}_{config.cell_hash()}"
 
 
+@dataclass
+class Cell:
+    """A benchmark cell in progress: its data, its MLflow parent run and where it writes."""
+
+    config: RunConfig
+    dataset: object
+    table: ClipTable
+    cache: AudioCache
+    output: Path
+    run_id: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.config.loss.name}/{self.config.embedder.name}/{self.config.backend.name}"
+
+
+def open_cell(
+    config: RunConfig, tracker: Tracker, *, progress: bool, echo: Echo, workers: int = 1
+) -> Cell:
+    """Prepare the data (decoding the audio cache once, before any trial) and start the
+    cell's parent run."""
+    from asdbench.tracking import cell_tags, flat_params
+
+    output = Path(config.output) if config.output else default_output(config)
+    dataset, table, cache = prepare(config, echo, progress, workers)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "config.json").write_text(json.dumps(config.as_dict(), indent=1, default=str))
+    echo(f"{len(table)} clips, {len(table.classes)} classes; MLflow: {tracker.uri}")
+    name = f"{config.loss.name}/{config.embedder.name}/{config.backend.name}"
+    run_id = tracker.start(name, cell_tags(config, "cell"), flat_params(config))
+    tracker.json(run_id, config.as_dict(), "config/resolved.json")
+    return Cell(config, dataset, table, cache, output, run_id)
+
+
+def run_trial(
+    cell: Cell,
+    index: int,
+    tracker: Tracker,
+    *,
+    resume: bool,
+    progress: bool,
+    echo: Echo,
+    where: dict[str, str] | None = None,
+) -> Trial:
+    """Trial ``index`` of ``cell``: train (or reuse the trial cache), score, evaluate, write
+    its files and log its nested run. ``where`` tags the run with the place it ran."""
+    from asdbench.plots import write_figures
+    from asdbench.tracking import cell_tags, flat_params
+
+    config, table = cell.config, cell.table
+    seed = trial_seed(config.seed, index)
+    tags = {
+        **cell_tags(config, "trial"),
+        "asdbench.trial": str(index),
+        "asdbench.host": socket.gethostname(),
+        **(where or {}),
+    }
+    params = {**flat_params(config), "trial_seed": str(seed)}
+    with tracker.run(f"{cell.name} trial {index}", tags, params, parent=cell.run_id) as trial_id:
+        steps: list[tuple[int, dict[str, float]]] = []
+        embeddings, history, timings, workdir = train_and_embed(
+            config,
+            cell.dataset,
+            table,
+            cell.cache,
+            seed,
+            resume=resume,
+            progress=progress,
+            echo=echo,
+            on_step=lambda step, values: steps.append((step, values)),
+        )
+        tracker.step_metrics(trial_id, steps)
+        for epoch in history:
+            tracker.metrics(
+                trial_id,
+                {"train/epoch_loss": epoch["loss"], "train/epoch_scale": epoch["scale"]},
+                step=int(epoch["epoch"]),
+            )
+        scores = score_sections(config, table, embeddings)
+        decided = decisions_for(table, scores)
+        results = evaluate_partitions(table, scores, decided, cell.dataset.official_score)
+        folder = cell.output / f"trial-{index}"
+        write_submission(table, scores, decided, folder / "submission" / TEAM / system_name(config))
+        write_results(results, folder)
+        write_scores(table, scores, folder / "scores.csv")
+        write_figures(table, scores, folder / "plots")
+        tracker.metrics(
+            trial_id, {**metric_values(results), **{f"time/{k}": v for k, v in timings.items()}}
+        )
+        tracker.artifacts(trial_id, folder / "submission", "submission")
+        tracker.artifacts(trial_id, folder / "plots", "plots")
+        for partition in results:
+            tracker.artifact(trial_id, folder / f"results_{partition}.csv", "results")
+        tracker.artifact(trial_id, folder / "scores.csv", "scores")
+        if (workdir / "weights.pt").exists():
+            tracker.artifact(trial_id, workdir / "weights.pt", "weights")
+    echo(
+        f"{cell.name} trial {index} (seed {seed}): "
+        + ", ".join(
+            f"{p} official score {100 * r.official_score():.2f}" for p, r in results.items()
+        )
+    )
+    return Trial(index, seed, scores, decided, results, history, timings, workdir)
+
+
+def close_cell(cell: Cell, trials: list[Trial], tracker: Tracker, echo: Echo) -> Outcome:
+    """Aggregate the trials (mean ± std), combine them when an ensemble is chosen, write the
+    cell's submission and finish its parent run."""
+    from asdbench.tracking import experiment_name
+
+    config, table = cell.config, cell.table
+    trials = sorted(trials, key=lambda t: t.index)
+    aggregate = aggregate_trials(trials)
+    tracker.metrics(cell.run_id, aggregate)
+    if config.ensemble is not None:
+        scores_out = combine_trials(config.ensemble.create(), table, [t.scores for t in trials])
+        decided_out = decisions_for(table, scores_out)
+        final = evaluate_partitions(table, scores_out, decided_out, cell.dataset.official_score)
+        tracker.metrics(cell.run_id, metric_values(final, prefix="ensemble/"))
+        echo(
+            f"ensemble ({config.ensemble.name} of {len(trials)}): "
+            + ", ".join(
+                f"{p} official score {100 * r.official_score():.2f}" for p, r in final.items()
+            )
+        )
+    else:  # as the reference: the submission of the last trial
+        last = trials[-1]
+        scores_out, decided_out, final = last.scores, last.decisions, last.results
+    output = cell.output
+    write_submission(
+        table, scores_out, decided_out, output / "submission" / TEAM / system_name(config)
+    )
+    write_results(final, output)
+    write_scores(table, scores_out, output / "scores.csv")
+    tracker.artifacts(cell.run_id, output / "submission", "submission")
+    tracker.end(cell.run_id, "FINISHED")
+    hint = tracker.sync_hint()
+    if hint:
+        echo(f"MLflow was unavailable; upload this run's tracking with: {hint}")
+    else:
+        publish_leaderboard(experiment_name(config), cell.run_id)
+        link = tracker.run_link(cell.run_id)
+        if link:
+            echo(f"MLflow run: {link}")
+    return Outcome(config, table, trials, final, output, cell.run_id, aggregate, hint)
+
+
 def run_benchmark(
     config: RunConfig,
     *,
@@ -394,15 +543,15 @@ def run_benchmark(
     tracking_fallback: str = "error",
     num_workers: int | None = None,
 ) -> Outcome:
-    """Every trial of one benchmark cell, tracked in MLflow (a parent run and nested trials).
+    """Every trial of one benchmark cell, in this process, tracked in MLflow (a parent run and
+    nested trials).
 
     ``tracking_fallback="local"``: a tracking server that does not answer at the start is not an
     error; the tracking goes to a local journal for ``asdbench sync`` (as it does anyway when
     the server goes away during the run). ``num_workers``: decoding threads and torch's
     intra-op threads, at most (and by default) the cores available to the process."""
-    from asdbench.plots import write_figures
     from asdbench.resources import bounded_workers, use_threads
-    from asdbench.tracking import Tracker, cell_tags, experiment_name, flat_params
+    from asdbench.tracking import experiment_name
 
     output = Path(config.output) if config.output else default_output(config)
     tracker = Tracker(  # fails first if the tracking store is unusable
@@ -413,102 +562,13 @@ def run_benchmark(
     )
     workers = bounded_workers(num_workers, echo)
     use_threads(workers)
-    dataset, table, cache = prepare(config, echo, progress, workers)
-    output.mkdir(parents=True, exist_ok=True)
-    (output / "config.json").write_text(json.dumps(config.as_dict(), indent=1, default=str))
-    rule = dataset.official_score
-    echo(f"{len(table)} clips, {len(table.classes)} classes; MLflow: {tracker.uri}")
-    params = flat_params(config)
-    trials: list[Trial] = []
-    name = f"{config.loss.name}/{config.embedder.name}/{config.backend.name}"
-    with tracker.run(name, cell_tags(config, "cell"), params) as run_id:
-        tracker.json(run_id, config.as_dict(), "config/resolved.json")
-        for index in range(config.trials):
-            seed = trial_seed(config.seed, index)
-            tags = {**cell_tags(config, "trial"), "asdbench.trial": str(index)}
-            with tracker.run(
-                f"{name} trial {index}", tags, {**params, "trial_seed": str(seed)}, parent=run_id
-            ) as trial_id:
-                steps: list[tuple[int, dict[str, float]]] = []
-                embeddings, history, timings, workdir = train_and_embed(
-                    config,
-                    dataset,
-                    table,
-                    cache,
-                    seed,
-                    resume=resume,
-                    progress=progress,
-                    echo=echo,
-                    on_step=lambda step, values, steps=steps: steps.append((step, values)),
-                )
-                tracker.step_metrics(trial_id, steps)
-                for epoch in history:
-                    tracker.metrics(
-                        trial_id,
-                        {"train/epoch_loss": epoch["loss"], "train/epoch_scale": epoch["scale"]},
-                        step=int(epoch["epoch"]),
-                    )
-                scores = score_sections(config, table, embeddings)
-                decided = decisions_for(table, scores)
-                results = evaluate_partitions(table, scores, decided, rule)
-                trial = Trial(index, seed, scores, decided, results, history, timings, workdir)
-                trials.append(trial)
-                folder = output / f"trial-{index}"
-                write_submission(
-                    table, scores, decided, folder / "submission" / TEAM / system_name(config)
-                )
-                write_results(results, folder)
-                write_scores(table, scores, folder / "scores.csv")
-                write_figures(table, scores, folder / "plots")
-                tracker.metrics(
-                    trial_id,
-                    {**metric_values(results), **{f"time/{k}": v for k, v in timings.items()}},
-                )
-                tracker.artifacts(trial_id, folder / "submission", "submission")
-                tracker.artifacts(trial_id, folder / "plots", "plots")
-                for partition in results:
-                    tracker.artifact(trial_id, folder / f"results_{partition}.csv", "results")
-                tracker.artifact(trial_id, folder / "scores.csv", "scores")
-                if workdir is not None and (workdir / "weights.pt").exists():
-                    tracker.artifact(trial_id, workdir / "weights.pt", "weights")
-                echo(
-                    f"trial {index} (seed {seed}): "
-                    + ", ".join(
-                        f"{p} official score {100 * r.official_score():.2f}"
-                        for p, r in results.items()
-                    )
-                )
-        aggregate = aggregate_trials(trials)
-        tracker.metrics(run_id, aggregate)
-        if config.ensemble is not None:
-            scores_out = combine_trials(config.ensemble.create(), table, [t.scores for t in trials])
-            decided_out = decisions_for(table, scores_out)
-            final = evaluate_partitions(table, scores_out, decided_out, rule)
-            tracker.metrics(run_id, metric_values(final, prefix="ensemble/"))
-            echo(
-                f"ensemble ({config.ensemble.name} of {len(trials)}): "
-                + ", ".join(
-                    f"{p} official score {100 * r.official_score():.2f}" for p, r in final.items()
-                )
-            )
-        else:  # as the reference: the submission of the last trial
-            last = trials[-1]
-            scores_out, decided_out, final = last.scores, last.decisions, last.results
-        write_submission(
-            table, scores_out, decided_out, output / "submission" / TEAM / system_name(config)
-        )
-        write_results(final, output)
-        write_scores(table, scores_out, output / "scores.csv")
-        tracker.artifacts(run_id, output / "submission", "submission")
-    hint = tracker.sync_hint()
-    if hint:
-        echo(f"MLflow was unavailable; upload this run's tracking with: {hint}")
-    else:
-        publish_leaderboard(experiment_name(config), run_id)
-        link = tracker.run_link(run_id)
-        if link:
-            echo(f"MLflow run: {link}")
-    return Outcome(config, table, trials, final, output, run_id, aggregate, hint)
+    cell = open_cell(config, tracker, progress=progress, echo=echo, workers=workers)
+    with tracker.ending(cell.run_id):
+        trials = [
+            run_trial(cell, index, tracker, resume=resume, progress=progress, echo=echo)
+            for index in range(config.trials)
+        ]
+        return close_cell(cell, trials, tracker, echo)
 
 
 def publish_leaderboard(experiment: str, run_id: str) -> None:

@@ -191,24 +191,49 @@ class Tracker:
     def run(
         self, name: str, tags: Mapping[str, str], params: Mapping[str, str], *, parent: str = ""
     ) -> Iterator[str]:
-        """A run (nested under run ``parent`` when given); yields its id. A run left by an
-        exception is marked FAILED, by an interruption KILLED."""
+        """A run (nested under run ``parent`` when given); yields its id and ends it FINISHED,
+        or FAILED / KILLED when left by an exception / an interruption. A nested run of the same
+        name under the same parent that never finished (its worker died) is continued instead
+        of duplicated."""
+        run_id = self.start(name, tags, params, parent=parent)
+        with self.ending(run_id):
+            yield run_id
+        self.end(run_id, "FINISHED")
+
+    def start(
+        self, name: str, tags: Mapping[str, str], params: Mapping[str, str], *, parent: str = ""
+    ) -> str:
+        """Start a run (see :meth:`run`); the caller ends it with :meth:`end`."""
         run_id = self._start(name, dict(tags), {k: str(v) for k, v in params.items()}, parent)
         if tags.get(f"{TAG_PREFIX}run_type") == "cell":
             self._cells.add(run_id)
+        return run_id
+
+    @contextmanager
+    def ending(self, run_id: str) -> Iterator[None]:
+        """End run ``run_id`` KILLED on an interruption, FAILED on an error, and re-raise."""
         try:
-            yield run_id
+            yield
         except KeyboardInterrupt:
-            self._end(run_id, "KILLED")
+            self.end(run_id, "KILLED")
             raise
         except BaseException:
-            self._end(run_id, "FAILED")
+            self.end(run_id, "FAILED")
             raise
-        else:
-            self._end(run_id, "FINISHED")
+
+    def unfinished_child(self, parent: str, name: str) -> str | None:
+        """A run named ``name`` under ``parent`` that did not finish, when online."""
+        if self.journal is not None or not parent:
+            return None
+        runs = self._client.search_runs(
+            [self.experiment_id],
+            f"tags.mlflow.parentRunId = '{parent}' and attributes.run_name = '{name}' "
+            "and attributes.status != 'FINISHED'",
+        )
+        return runs[0].info.run_id if runs else None
 
     def _start(self, name: str, tags: dict[str, str], params: dict[str, str], parent: str) -> str:
-        from mlflow.entities import Param
+        from mlflow.entities import Param, RunTag
 
         started = now_ms()
         server_tags = {**tags, "mlflow.parentRunId": parent} if parent else tags
@@ -221,6 +246,14 @@ class Tracker:
             for start in range(0, len(items), 100):
                 self._client.log_batch(run.info.run_id, params=items[start : start + 100])
             return run.info.run_id
+
+        def create_or_continue() -> str:
+            previous = self.unfinished_child(parent, name)
+            if previous is None:
+                return create()
+            self._client.update_run(previous, "RUNNING")
+            self._client.log_batch(previous, tags=[RunTag(k, v) for k, v in tags.items()])
+            return previous
 
         key = ""
 
@@ -238,9 +271,9 @@ class Tracker:
                 "time": started,
             }
 
-        return self._call(create, entry) or key
+        return self._call(create_or_continue, entry) or key
 
-    def _end(self, run_id: str, status: str) -> None:
+    def end(self, run_id: str, status: str) -> None:
         ended = now_ms()
         entry = {"op": "end", "run": run_id, "status": status, "time": ended}
         if run_id in self._cells:
