@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import shutil
 import socket
 import time
@@ -94,10 +95,11 @@ def default_output(config: RunConfig) -> Path:
 
 
 def prepare(
-    config: RunConfig, echo: Echo, progress: bool, workers: int = 1
+    config: RunConfig, echo: Echo, progress: bool, workers: int = 1, *, build: bool = True
 ) -> tuple[object, ClipTable, AudioCache]:
     """Load the dataset's clip table and the decoded audio of every clip (decoded by
-    ``workers`` threads the first time)."""
+    ``workers`` threads the first time; with ``build=False`` a missing cache is an error, as on
+    a cluster worker, where the driver has built it)."""
     dataset = config.dataset.create()
     table = dataset.load(config.data_dir, ground_truth=config.ground_truth)
     for problem in table.problems:
@@ -105,6 +107,14 @@ def prepare(
     paths = [clip.path for clip in table]
     root = cache_dir() / "audio"
     if not AudioCache.exists(paths, root, dataset.audio_format):
+        if not build:
+            from asdbench.errors import DataError
+
+            raise DataError(
+                f"{socket.gethostname()} does not see the audio cache under {root}: the driver "
+                "builds it once before the trials, so ASDBENCH_CACHE_DIR and the dataset folder "
+                "must be on a file system every node shares"
+            )
         check_disk_space(table, dataset.sample_rate, root)
     cache = AudioCache.build(
         paths,
@@ -442,6 +452,7 @@ def run_trial(
         **cell_tags(config, "trial"),
         "asdbench.trial": str(index),
         "asdbench.host": socket.gethostname(),
+        "asdbench.pid": str(os.getpid()),
         **(where or {}),
     }
     params = {**flat_params(config), "trial_seed": str(seed)}

@@ -221,6 +221,17 @@ class Tracker:
             self.end(run_id, "FAILED")
             raise
 
+    def end_unfinished_children(self, parent: str, status: str) -> None:
+        """End every RUNNING run under ``parent`` with ``status`` (their workers were stopped
+        with the driver), when online."""
+        if self.journal is not None:
+            return
+        for run in self._client.search_runs(
+            [self.experiment_id],
+            f"tags.mlflow.parentRunId = '{parent}' and attributes.status = 'RUNNING'",
+        ):
+            self.end(run.info.run_id, status)
+
     def unfinished_child(self, parent: str, name: str) -> str | None:
         """A run named ``name`` under ``parent`` that did not finish, when online."""
         if self.journal is not None or not parent:

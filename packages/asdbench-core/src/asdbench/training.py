@@ -35,6 +35,8 @@ StepCallback = Callable[[int, dict[str, float]], None]
 
 
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's mallopt parameters
+#: Steps between progress-bar updates (each reads the loss, which waits for a GPU).
+PROGRESS_EVERY = 10
 
 
 def keep_freed_memory() -> None:
@@ -91,6 +93,18 @@ def l2_penalty(model: nn.Module) -> torch.Tensor:
     return torch.stack([p.square().sum() for p in model.parameters() if p.dim() > 1]).sum()
 
 
+def scale_reader(loss: nn.Module) -> Callable[[], torch.Tensor]:
+    """Reads the loss's current scale as a tensor on its device (no wait for a GPU): the
+    buffer of its :class:`~asdbench.angular.AdaptiveScale` when it has one, else its ``scale``
+    attribute (NaN without one)."""
+    from asdbench.angular import AdaptiveScale
+
+    adaptive = [m for m in loss.modules() if isinstance(m, AdaptiveScale)]
+    if adaptive:
+        return lambda: adaptive[0].value.detach().clone()
+    return lambda: torch.tensor(float(getattr(loss, "scale", float("nan"))))
+
+
 @dataclass
 class History:
     """Per-epoch training figures."""
@@ -138,6 +152,14 @@ class Trainer:
         )
         self.start_epoch = 0
         self.history = History()
+
+    def _to_device(self, batch: np.ndarray) -> torch.Tensor:
+        """A host batch on the training device; on CUDA through pinned memory, without waiting
+        for the copy."""
+        waves = torch.from_numpy(batch)
+        if self.device.type == "cuda":
+            return waves.pin_memory().to(self.device, non_blocking=True)
+        return waves
 
     def resume(self) -> bool:
         """Load the checkpoint if there is one; returns whether training continues from it."""
@@ -200,12 +222,13 @@ class Trainer:
                 disable=not self.progress,
                 leave=False,
             )
+            logged: list[tuple[torch.Tensor, torch.Tensor]] = []
+            read_scale = scale_reader(self.loss)
             for step in range(steps_per_epoch):
                 batch = order[step * config.batch_size : (step + 1) * config.batch_size]
-                waves = torch.from_numpy(cache.batch(rows[batch], clip_samples, offsets[batch]))
-                targets = eye[classes[batch]]
+                waves = self._to_device(cache.batch(rows[batch], clip_samples, offsets[batch]))
+                targets = eye[classes[batch]].to(self.device, non_blocking=True)
                 waves, targets = mixup(waves, targets, config.mixup_prob, torch_rng)
-                waves, targets = waves.to(self.device), targets.to(self.device)
                 with autocast:
                     embeddings = self.embedder(waves)
                 value = self.loss(embeddings.float(), targets)
@@ -213,19 +236,26 @@ class Trainer:
                 self.optimizer.zero_grad(set_to_none=True)
                 objective.backward()
                 self.optimizer.step()
-                loss_value = float(value.detach())
-                total += loss_value * len(batch)
-                scale = float(getattr(self.loss, "scale", float("nan")))
-                global_step = epoch * steps_per_epoch + step
-                if self.on_step is not None:
-                    self.on_step(global_step, {"train/loss": loss_value, "train/scale": scale})
-                elapsed = time.perf_counter() - started
-                bar.set_postfix(
-                    loss=f"{loss_value:.3f}",
-                    scale=f"{scale:.2f}",
-                    clips_s=f"{(step * config.batch_size + len(batch)) / elapsed:.0f}",
-                )
+                # kept on the device: reading them here would wait for the GPU every step
+                logged.append((value.detach(), read_scale()))
+                if self.progress and (step % PROGRESS_EVERY == 0 or step == steps_per_epoch - 1):
+                    elapsed = time.perf_counter() - started
+                    bar.set_postfix(
+                        loss=f"{float(logged[-1][0]):.3f}",
+                        scale=f"{float(logged[-1][1]):.2f}",
+                        clips_s=f"{(step * config.batch_size + len(batch)) / elapsed:.0f}",
+                    )
                 bar.update()
+            values = torch.stack([v for v, _ in logged]).cpu().tolist()
+            scales = torch.stack([s.float().to(self.device) for _, s in logged]).cpu().tolist()
+            for step, (loss_value, scale) in enumerate(zip(values, scales, strict=True)):
+                size = min(config.batch_size, len(rows) - step * config.batch_size)
+                total += loss_value * size
+                if self.on_step is not None:
+                    self.on_step(
+                        epoch * steps_per_epoch + step,
+                        {"train/loss": loss_value, "train/scale": scale},
+                    )
             bar.close()
             seconds = time.perf_counter() - started
             self.history.epochs.append(

@@ -104,6 +104,7 @@ def tracking_available(fallback: str) -> bool:
 @click.option("--ensemble", default=None, help="Ensemble of each cell's trials.")
 @click.option("--seed", type=int, default=None)
 @click.option("--epochs", type=int, default=None)
+@click.option("--batch-size", type=int, default=None)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option(
     "--ground-truth", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None
@@ -113,6 +114,25 @@ def tracking_available(fallback: str) -> bool:
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @TRACKING_FALLBACK
 @NUM_WORKERS
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: cells and trials one after another here; ray: every trial a Ray task.",
+)
+@click.option(
+    "--address", default=None, help="Ray cluster address [default: RAY_ADDRESS or local]."
+)
+@click.option("--cpus-per-trial", type=float, default=1.0, show_default=True, help="Ray: CPUs.")
+@click.option("--gpus-per-trial", type=float, default=0.0, show_default=True, help="Ray: GPUs.")
+@click.option(
+    "--max-retries",
+    type=int,
+    default=3,
+    show_default=True,
+    help="Ray: resubmissions of a trial whose worker died.",
+)
 def sweep_command(
     config_file: Path | None,
     losses: tuple[str, ...],
@@ -121,6 +141,7 @@ def sweep_command(
     ensemble: str | None,
     seed: int | None,
     epochs: int | None,
+    batch_size: int | None,
     data_dir: Path | None,
     ground_truth: Path | None,
     sets: tuple[str, ...],
@@ -128,9 +149,19 @@ def sweep_command(
     quiet: bool,
     tracking_fallback: str,
     num_workers: int | None,
+    executor: str,
+    address: str | None,
+    cpus_per_trial: float,
+    gpus_per_trial: float,
+    max_retries: int,
 ) -> None:
     """Run every cell of losses x datasets with its trials, skipping cells already finished
-    in MLflow, so an interrupted sweep continues where it stopped. Prints the leaderboard."""
+    in MLflow, so an interrupted sweep continues where it stopped (interrupted trials resume
+    from their checkpoints, finished ones from the trial cache). Prints the leaderboard.
+
+    With --executor ray every trial is a Ray task on the cluster at --address; the data is
+    prepared here first, so ASDBENCH_CACHE_DIR and the dataset folders must be on a file system
+    every node shares, and MLflow must be a server every node reaches (docs/cluster.md)."""
     from asdbench.leaderboard import query, render_leaderboard
     from asdbench.pipeline import run_benchmark
 
@@ -146,7 +177,7 @@ def sweep_command(
                 k: v
                 for k, v in (
                     ("epochs", epochs or plan.get("epochs")),
-                    ("batch_size", plan.get("batch_size")),
+                    ("batch_size", batch_size or plan.get("batch_size")),
                 )
                 if v is not None
             }
@@ -177,30 +208,52 @@ def sweep_command(
     stop_on_sigterm()
     online = tracking_available(tracking_fallback)
     done = finished_cells(configs) if online else set()
+    todo = []
     for config in configs:
         key = f"{config.cell_hash()}:{config.trials}:{config.seed}"
         label = f"{config.dataset.name} / {config.loss.name} ({config.trials} trials)"
         if key in done:
             click.echo(f"done     {label}", err=True)
             continue
-        click.echo(f"{'to run' if dry_run else 'running'}  {label}", err=True)
-        if not dry_run:
-            outcome = run_benchmark(
-                config,
-                resume=True,
-                progress=not quiet,
-                echo=lambda message: click.echo(message, err=True),
-                tracking_fallback="local",  # the start was checked above
-                num_workers=workers,
-            )
-            online = online and outcome.sync_hint is None
-    if not dry_run and not online:
+        click.echo(f"{'to run' if dry_run else 'queued'}  {label}", err=True)
+        todo.append(config)
+    if dry_run:
+        return
+
+    def echo(message: str) -> None:
+        click.echo(message, err=True)
+
+    if executor == "ray" and todo:
+        from asdbench.ray_executor import run_on_ray
+
+        outcomes = run_on_ray(
+            todo,
+            address=address,
+            cpus_per_trial=cpus_per_trial,
+            gpus_per_trial=gpus_per_trial,
+            max_retries=max_retries,
+            tracking_fallback="local",  # the start was checked above
+            progress=not quiet,
+            echo=echo,
+        )
+        online = online and all(outcome.sync_hint is None for outcome in outcomes)
+    for config in todo if executor == "local" else []:
+        outcome = run_benchmark(
+            config,
+            resume=True,
+            progress=not quiet,
+            echo=echo,
+            tracking_fallback="local",  # the start was checked above
+            num_workers=workers,
+        )
+        online = online and outcome.sync_hint is None
+    if not online:
         click.echo(
             "MLflow was unavailable: upload the kept tracking with `asdbench sync`, then "
             "`asdbench leaderboard` shows the sweep",
             err=True,
         )
-    elif not dry_run:
+    else:
         rows = query(dataset=None)
         wanted = {c.dataset.name for c in configs}
         click.echo(render_leaderboard([r for r in rows if r.dataset in wanted]))

@@ -1,0 +1,219 @@
+"""``asdbench sweep --executor ray``: every trial of every cell as one Ray task.
+
+The driver (the ``asdbench sweep`` process) prepares each cell's data, so the audio cache is
+decoded once, before fan-out, into ``$ASDBENCH_CACHE_DIR``, which must be a folder every node
+sees (a shared file system). It starts the cells' parent runs, submits the trials with their
+resource requests and, as trials complete, finishes each cell whose trials are all done
+(aggregate, ensemble, submission, leaderboard). A trial whose worker dies is retried by Ray; its
+nested MLflow run is continued, not duplicated. Ray is an optional dependency
+(``pip install 'asdbench[ray]'``); this module imports it only when used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from asdbench.config import RunConfig
+from asdbench.errors import AsdbenchError
+from asdbench.paths import cache_dir
+from asdbench.pipeline import Cell, Outcome, Trial, close_cell, open_cell, run_trial
+from asdbench.tracking import Tracker, experiment_name
+
+Echo = Callable[[str], None]
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError as exc:
+        raise AsdbenchError(
+            "--executor ray needs Ray: pip install 'asdbench[ray]' (or pip install ray)"
+        ) from exc
+    return ray
+
+
+def connect(address: str | None, tracking_uri: str, echo: Echo) -> int:
+    """Join the Ray cluster at ``address`` (None: ``RAY_ADDRESS`` or a new local one) with
+    this process's tracking URI and cache folder passed to every worker; returns the number
+    of live nodes. More than one node needs an MLflow server every node can reach."""
+    ray = _ray()
+    env = {
+        "MLFLOW_TRACKING_URI": tracking_uri,
+        "ASDBENCH_CACHE_DIR": str(cache_dir().resolve()),
+    }
+    env.update({k: v for k, v in os.environ.items() if k.startswith("ASDBENCH_") and k not in env})
+    ray.init(
+        address=address,
+        runtime_env={"env_vars": env},
+        include_dashboard=False,
+        log_to_driver=True,
+        logging_level="WARNING",
+    )
+    nodes = [node for node in ray.nodes() if node.get("Alive")]
+    if len(nodes) > 1 and not tracking_uri.startswith(("http://", "https://")):
+        ray.shutdown()
+        raise AsdbenchError(
+            f"the Ray cluster has {len(nodes)} nodes but MLflow logs to {tracking_uri}: a local "
+            "store is a file on one machine, so the other nodes' trials would be lost or "
+            "clash; start `mlflow server` where every node can reach it and set "
+            "MLFLOW_TRACKING_URI=http://HOST:PORT"
+        )
+    resources = ray.cluster_resources()
+    echo(
+        f"Ray: {len(nodes)} nodes, {resources.get('CPU', 0):g} CPUs, "
+        f"{resources.get('GPU', 0):g} GPUs"
+    )
+    return len(nodes)
+
+
+def _trial_task(
+    spec: dict[str, Any],
+    experiment: str,
+    parent_id: str,
+    output: str,
+    index: int,
+    resume: bool,
+    threads: int,
+) -> Trial:
+    """Runs on a Ray worker: rebuild the cell from the shared data and run one trial."""
+    import ray
+
+    from asdbench.config import from_portable
+    from asdbench.pipeline import prepare
+    from asdbench.resources import use_threads
+
+    def echo(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    config = from_portable(spec)
+    use_threads(threads)
+    tracker = Tracker(
+        experiment, fallback="local", offline_dir=Path(output) / "mlflow-offline", echo=echo
+    )
+    dataset, table, cache = prepare(config, echo, False, build=False)
+    cell = Cell(config, dataset, table, cache, Path(output), parent_id)
+    context = ray.get_runtime_context()
+    where = {"asdbench.ray_node": context.get_node_id(), "asdbench.executor": "ray"}
+    return run_trial(cell, index, tracker, resume=resume, progress=False, echo=echo, where=where)
+
+
+def _absolute(config: RunConfig) -> RunConfig:
+    """Paths as every worker must see them (workers do not share the driver's folder)."""
+
+    def absolute(path: Path | None) -> Path | None:
+        return Path(path).resolve() if path is not None else None
+
+    from asdbench.pipeline import default_output
+
+    return dataclasses.replace(
+        config,
+        data_dir=absolute(config.data_dir),
+        ground_truth=absolute(config.ground_truth),
+        output=absolute(config.output or default_output(config)),
+    )
+
+
+def run_on_ray(
+    configs: list[RunConfig],
+    *,
+    address: str | None,
+    cpus_per_trial: float,
+    gpus_per_trial: float,
+    max_retries: int,
+    tracking_fallback: str,
+    progress: bool,
+    echo: Echo,
+) -> list[Outcome]:
+    """Run every trial of every cell of ``configs`` as Ray tasks; returns the finished cells.
+    A cell whose trial fails is marked FAILED and the others go on; the failures are raised
+    together at the end."""
+    import mlflow
+
+    ray = _ray()
+    if cpus_per_trial <= 0 or gpus_per_trial < 0 or max_retries < 0:
+        raise AsdbenchError(
+            "--cpus-per-trial must be positive, --gpus-per-trial and --max-retries not negative"
+        )
+    configs = [_absolute(config) for config in configs]
+    trackers: dict[str, Tracker] = {}
+    cells: list[Cell] = []
+    connect(address, mlflow.get_tracking_uri(), echo)
+    task = ray.remote(_trial_task)
+    pending: dict[Any, tuple[int, int]] = {}
+    done: dict[int, list[Trial]] = {}
+    failed: dict[int, str] = {}
+    outcomes: list[Outcome] = []
+    try:
+        for config in configs:
+            name = experiment_name(config)
+            if name not in trackers:
+                trackers[name] = Tracker(
+                    name,
+                    fallback=tracking_fallback,
+                    offline_dir=Path(config.output or ".") / "mlflow-offline",
+                    echo=echo,
+                )
+            cells.append(open_cell(config, trackers[name], progress=progress, echo=echo))
+        threads = max(1, int(cpus_per_trial))
+        for position, cell in enumerate(cells):
+            done[position] = []
+            for index in range(cell.config.trials):
+                ref = task.options(
+                    num_cpus=cpus_per_trial,
+                    num_gpus=gpus_per_trial,
+                    max_retries=max_retries,
+                    name=f"asdbench trial {cell.name} {index}",
+                ).remote(
+                    cell.config.portable(),
+                    experiment_name(cell.config),
+                    cell.run_id,
+                    str(cell.output),
+                    index,
+                    True,
+                    threads,
+                )
+                pending[ref] = (position, index)
+        echo(f"submitted {len(pending)} trials of {len(cells)} cells")
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                position, index = pending.pop(ref)
+                cell = cells[position]
+                tracker = trackers[experiment_name(cell.config)]
+                try:
+                    trial = ray.get(ref)
+                except (ray.exceptions.RayError, AsdbenchError) as exc:
+                    echo(f"{cell.name} trial {index} failed: {str(exc).splitlines()[0]}")
+                    if position not in failed:
+                        failed[position] = str(exc).splitlines()[0]
+                        tracker.end(cell.run_id, "FAILED")
+                    continue
+                if position in failed:
+                    continue
+                done[position].append(trial)
+                if len(done[position]) == cell.config.trials:
+                    outcomes.append(close_cell(cell, done[position], tracker, echo))
+    except BaseException as exc:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        status = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
+        finished = {outcome.run_id for outcome in outcomes}
+        for position, cell in enumerate(cells):
+            if cell.run_id not in finished and position not in failed:
+                tracker = trackers[experiment_name(cell.config)]
+                tracker.end_unfinished_children(cell.run_id, status)
+                tracker.end(cell.run_id, status)
+        raise
+    finally:
+        ray.shutdown()
+    if failed:
+        raise AsdbenchError(
+            f"{len(failed)} of {len(cells)} cells failed: "
+            + "; ".join(f"{cells[p].name}: {why}" for p, why in failed.items())
+        )
+    return outcomes
