@@ -9,17 +9,33 @@ from collections.abc import Callable
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+CPU = torch.device("cpu")
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for queued GPU work (CUDA calls return before the work is done)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
 
 def matmul_gflops(
-    dtype: torch.dtype = torch.float32, size: int = 2048, seconds: float = 2.0
+    dtype: torch.dtype = torch.float32,
+    size: int = 2048,
+    seconds: float = 2.0,
+    device: torch.device = CPU,
 ) -> float:
     """Sustained GFLOP/s of a square matrix multiply: the machine's practical peak."""
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    if device.type == "cuda":
+        size = 8192
+    a = torch.randn(size, size, dtype=dtype, device=device)
+    b = torch.randn(size, size, dtype=dtype, device=device)
     a @ b  # warm up
+    synchronize(device)
     count, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
         a @ b
         count += 1
+        synchronize(device)
     return 2 * size**3 * count / (time.perf_counter() - started) / 1e9
 
 
@@ -30,13 +46,20 @@ def counted_flops(step: Callable[[], None]) -> int:
     return counter.get_total_flops()
 
 
-def seconds_per_call(step: Callable[[], None], warmup: int = 2, repeats: int = 5) -> float:
+def seconds_per_call(
+    step: Callable[[], None],
+    warmup: int = 2,
+    repeats: int = 5,
+    device: torch.device = CPU,
+) -> float:
     """Median wall time of ``step`` after warm-up calls."""
     for _ in range(warmup):
         step()
+    synchronize(device)
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
         step()
+        synchronize(device)
         times.append(time.perf_counter() - started)
     return sorted(times)[len(times) // 2]

@@ -1,9 +1,13 @@
 """Training and inference speed of dual_branch + adaproj at the paper's shape (18 s clips,
 512-dim embeddings, 167 classes as DCASE2023 has), as clips/s and as the utilisation ratio:
 achieved GFLOP/s over torch's counted FLOPs, divided by the float32 matmul GFLOP/s measured in
-the same process. Batch 16 (the size the targets are stated for) and 64 (the paper's batch)."""
+the same process. Batch 16 (the size the targets are stated for) and 64 (the paper's batch).
+
+``ASDBENCH_BENCH_DEVICE=cuda`` runs them on the GPU (``benchmarks/gpu_check.sh``)."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 import torch
@@ -13,12 +17,16 @@ import asdbench
 from asdbench.training import keep_freed_memory, l2_penalty
 
 SAMPLES, DIM, CLASSES = 288_000, 512, 167
+DEVICE = torch.device(os.environ.get("ASDBENCH_BENCH_DEVICE", "cpu"))
 
 
 @pytest.fixture(scope="module")
 def peak() -> dict[str, float]:
     keep_freed_memory()  # as the trainer does
-    return {"fp32": matmul_gflops(torch.float32), "bf16": matmul_gflops(torch.bfloat16)}
+    return {
+        "fp32": matmul_gflops(torch.float32, device=DEVICE),
+        "bf16": matmul_gflops(torch.bfloat16, device=DEVICE),
+    }
 
 
 def model_and_loss():
@@ -27,7 +35,7 @@ def model_and_loss():
         "embedder", "dual_branch", sample_rate=16000, clip_samples=SAMPLES, embedding_dim=DIM
     )
     loss = asdbench.create("loss", "adaproj", num_classes=CLASSES, embedding_dim=DIM)
-    return embedder, loss
+    return embedder.to(DEVICE), loss.to(DEVICE)
 
 
 def record(benchmark, clips: int, seconds: float, flops: int, peak: float) -> None:
@@ -48,9 +56,9 @@ def record(benchmark, clips: int, seconds: float, flops: int, peak: float) -> No
 def test_training_step(benchmark, peak, batch, precision):
     embedder, loss = model_and_loss()
     optimizer = torch.optim.Adam(list(embedder.parameters()), lr=1e-3, eps=1e-7)
-    waves = torch.randn(batch, SAMPLES)
-    targets = torch.eye(CLASSES)[torch.randint(CLASSES, (batch,))]
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
+    waves = torch.randn(batch, SAMPLES, device=DEVICE)
+    targets = torch.eye(CLASSES, device=DEVICE)[torch.randint(CLASSES, (batch,), device=DEVICE)]
+    autocast = torch.autocast(DEVICE.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
@@ -61,7 +69,7 @@ def test_training_step(benchmark, peak, batch, precision):
         optimizer.step()
 
     flops = counted_flops(step)
-    seconds = seconds_per_call(step, warmup=1, repeats=3)
+    seconds = seconds_per_call(step, warmup=1, repeats=3, device=DEVICE)
     benchmark.pedantic(step, rounds=1, iterations=1)
     record(benchmark, batch, seconds, flops, peak[precision])
 
@@ -70,13 +78,13 @@ def test_training_step(benchmark, peak, batch, precision):
 def test_inference(benchmark, peak, batch):
     embedder, _ = model_and_loss()
     embedder.eval()
-    waves = torch.randn(batch, SAMPLES)
+    waves = torch.randn(batch, SAMPLES, device=DEVICE)
 
     def step() -> None:
         with torch.no_grad():
             embedder(waves)
 
     flops = counted_flops(step)
-    seconds = seconds_per_call(step, warmup=1, repeats=3)
+    seconds = seconds_per_call(step, warmup=1, repeats=3, device=DEVICE)
     benchmark.pedantic(step, rounds=1, iterations=1)
     record(benchmark, batch, seconds, flops, peak["fp32"])
