@@ -24,10 +24,10 @@ def test_sweep_runs_the_grid_then_skips_finished_cells(mlflow_tracking, asdbench
         'set = ["dataset.size=tiny", "train.embedding_dim=16"]\n'
     )
     first = invoke("sweep", "--config", str(sweep_file), "--quiet")
-    assert first.stderr.count("running  synthetic") == 2
+    assert first.stderr.count("queued  synthetic") == 2
     assert "adaproj" in first.stdout and "adacos" in first.stdout  # the leaderboard
     again = invoke("sweep", "--config", str(sweep_file), "--quiet")
-    assert again.stderr.count("done     synthetic") == 2 and "running" not in again.stderr
+    assert again.stderr.count("done     synthetic") == 2 and "queued" not in again.stderr
 
     rows = json.loads(invoke("leaderboard", "--dataset", "synthetic", "--format", "json").stdout)
     assert {(r["loss"], r["partition"]) for r in rows} == {
