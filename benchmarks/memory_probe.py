@@ -53,7 +53,8 @@ def main() -> None:
     train_clips = [i for i, c in enumerate(table) if c.split == "train"]
     wanted = min(len(train_clips), args.steps * args.batch_size)
     chosen = np.linspace(0, len(train_clips) - 1, wanted).round().astype(int)
-    rows = np.array([cache.files.index(str(table[train_clips[i]].path)) for i in chosen])
+    position = {path: row for row, path in enumerate(cache.files)}
+    rows = np.array([position[str(table[train_clips[i]].path)] for i in chosen])
     classes = np.array([table.class_index(table[train_clips[i]]) for i in chosen])
     torch.manual_seed(0)
     embedder = config.embedder.create(

@@ -134,22 +134,9 @@ FAN_ZIP = {
 
 def test_download_dev_then_read_it(zenodo, tmp_path):
     zenodo.add("7882613", "dev_fan.zip", make_zip(FAN_ZIP))
-    result = CliRunner().invoke(
-        cli,
-        [
-            "data",
-            "download",
-            "dcase2023",
-            "--to",
-            str(tmp_path),
-            "--part",
-            "dev",
-            "--machine",
-            "fan",
-            "--mirror",
-            zenodo.url,
-        ],
-    )
+    download = ["data", "download", "dcase2023", "--to", str(tmp_path), "--part", "dev"]
+    download += ["--machine", "fan", "--mirror", zenodo.url]
+    result = CliRunner().invoke(cli, download)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "dev_data/fan/train/section_00_source_train_normal_0000_m-n_W.wav").exists()
     table = Dcase2023().load(tmp_path)
@@ -157,22 +144,7 @@ def test_download_dev_then_read_it(zenodo, tmp_path):
         "fan_00###m-n_W###source",
         "fan_00###m-n_Y###target",
     ]
-    again = CliRunner().invoke(
-        cli,
-        [
-            "data",
-            "download",
-            "dcase2023",
-            "--to",
-            str(tmp_path),
-            "--part",
-            "dev",
-            "--machine",
-            "fan",
-            "--mirror",
-            zenodo.url,
-        ],
-    )
+    again = CliRunner().invoke(cli, download)
     assert again.exit_code == 0
     assert [p for p, _ in zenodo.requests].count("/files/dev_fan.zip") == 1  # kept, not refetched
 

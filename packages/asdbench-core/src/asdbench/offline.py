@@ -31,11 +31,15 @@ JOURNAL = "journal.jsonl"
 PROGRESS = "synced.json"
 OFFLINE_PREFIX = "offline-"
 OFFLINE_KEY_TAG = "asdbench.offline_key"
-BATCH = 1000
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def offline_key() -> str:
+    """The key of a run started while the server was away (until ``sync`` gives it an id)."""
+    return f"{OFFLINE_PREFIX}{uuid.uuid4().hex[:16]}"
 
 
 class Journal:
@@ -55,25 +59,26 @@ class Journal:
             os.fsync(handle.fileno())
         self._count += 1
 
-    def new_key(self) -> str:
-        return f"{OFFLINE_PREFIX}{uuid.uuid4().hex[:16]}"
+    def _slot(self, name: str) -> Path:
+        """A new place for an artifact called ``name``, relative to the journal folder (one
+        folder per entry, so equal names never collide)."""
+        target = Path("artifacts") / f"{self._count:06d}" / name
+        (self.folder / target).parent.mkdir(parents=True, exist_ok=True)
+        return target
 
     def keep_file(self, path: Path) -> str:
         """Copy ``path`` (a file or folder) into the journal folder; returns its relative path."""
-        target = Path("artifacts") / f"{self._count:06d}" / path.name
-        destination = self.folder / target
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        target = self._slot(path.name)
         if path.is_dir():
-            shutil.copytree(path, destination)
+            shutil.copytree(path, self.folder / target)
         else:
-            shutil.copy2(path, destination)
+            shutil.copy2(path, self.folder / target)
         return str(target)
 
     def keep_text(self, text: str, artifact_file: str) -> tuple[str, str | None]:
         """Write ``text`` as the artifact ``artifact_file``; returns (file, artifact folder)."""
         name = Path(artifact_file)
-        target = Path("artifacts") / f"{self._count:06d}" / name.name
-        (self.folder / target).parent.mkdir(parents=True, exist_ok=True)
+        target = self._slot(name.name)
         (self.folder / target).write_text(text)
         folder = str(name.parent) if str(name.parent) != "." else None
         return str(target), folder
@@ -126,18 +131,18 @@ def _save_progress(folder: Path, progress: dict[str, Any]) -> None:
 def sync_journal(folder: Path, echo: Callable[[str], None]) -> list[str]:
     """Replay the journal in ``folder`` against the current tracking server; returns the ids of
     the runs it finished as cells (for their leaderboards)."""
-    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.entities import Metric, Param
     from mlflow.tracking import MlflowClient
+
+    from asdbench.tracking import experiment_id as find_experiment
+    from asdbench.tracking import send_batches
 
     entries = read_journal(folder)
     progress = _progress(folder)
     ids: dict[str, str] = progress["ids"]
     client = MlflowClient()
     name = entries[0]["name"]
-    experiment = client.get_experiment_by_name(name)
-    experiment_id = (
-        experiment.experiment_id if experiment is not None else client.create_experiment(name)
-    )
+    experiment_id = find_experiment(client, name)
     finished_cells = []
 
     def server_id(key: str) -> str:
@@ -158,17 +163,10 @@ def sync_journal(folder: Path, echo: Callable[[str], None]) -> list[str]:
                 run_id = run.info.run_id
             ids[entry["run"]] = run_id
             params = [Param(k, str(v)) for k, v in entry["params"].items()]
-            for start in range(0, len(params), 100):
-                client.log_batch(run_id, params=params[start : start + 100])
-        elif op == "tags":
-            client.log_batch(
-                server_id(entry["run"]),
-                tags=[RunTag(k, str(v)) for k, v in entry["tags"].items()],
-            )
+            send_batches(client, run_id, params=params)
         elif op == "metrics":
             metrics = [Metric(k, float(v), t, s) for k, v, t, s in entry["entries"]]
-            for start in range(0, len(metrics), BATCH):
-                client.log_batch(server_id(entry["run"]), metrics=metrics[start : start + BATCH])
+            send_batches(client, server_id(entry["run"]), metrics=metrics)
         elif op == "artifact":
             path = folder / entry["file"]
             if path.is_dir():

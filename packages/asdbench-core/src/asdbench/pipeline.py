@@ -25,6 +25,7 @@ import numpy as np
 from asdbench.audio_cache import AudioCache
 from asdbench.clips import ClipTable
 from asdbench.config import RunConfig
+from asdbench.errors import DataError
 from asdbench.metrics import Results, ScoredSection, evaluate_sections
 from asdbench.paths import cache_dir
 from asdbench.submission import decide, threshold, write_section
@@ -88,10 +89,18 @@ def training_key(config: RunConfig, cache: AudioCache, seed: int, device: str) -
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def default_output(config: RunConfig) -> Path:
+def output_folder(config: RunConfig) -> Path:
+    """Where a cell writes: ``--output``, else ``asdbench-output/<dataset>/<loss>-<cell>``."""
+    if config.output:
+        return Path(config.output)
     return (
         Path("asdbench-output") / config.dataset.name / f"{config.loss.name}-{config.cell_hash()}"
     )
+
+
+def cell_name(config: RunConfig) -> str:
+    """``loss/embedder/backend``: the name of a cell's MLflow run."""
+    return f"{config.loss.name}/{config.embedder.name}/{config.backend.name}"
 
 
 def prepare(
@@ -108,8 +117,6 @@ def prepare(
     root = cache_dir() / "audio"
     if not AudioCache.exists(paths, root, dataset.audio_format):
         if not build:
-            from asdbench.errors import DataError
-
             raise DataError(
                 f"{socket.gethostname()} does not see the audio cache under {root}: the driver "
                 "builds it once before the trials, so ASDBENCH_CACHE_DIR and the dataset folder "
@@ -139,8 +146,6 @@ def check_disk_space(table: ClipTable, sample_rate: int, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(folder).free
     if needed > free:
-        from asdbench.errors import DataError
-
         raise DataError(
             f"the audio cache needs about {needed / 1e9:.1f} GB in {folder}, but only "
             f"{free / 1e9:.1f} GB are free; free space or set ASDBENCH_CACHE_DIR elsewhere"
@@ -410,7 +415,7 @@ class Cell:
 
     @property
     def name(self) -> str:
-        return f"{self.config.loss.name}/{self.config.embedder.name}/{self.config.backend.name}"
+        return cell_name(self.config)
 
 
 def open_cell(
@@ -420,13 +425,12 @@ def open_cell(
     cell's parent run."""
     from asdbench.tracking import cell_tags, flat_params
 
-    output = Path(config.output) if config.output else default_output(config)
+    output = output_folder(config)
     dataset, table, cache = prepare(config, echo, progress, workers)
     output.mkdir(parents=True, exist_ok=True)
     (output / "config.json").write_text(json.dumps(config.as_dict(), indent=1, default=str))
     echo(f"{len(table)} clips, {len(table.classes)} classes; MLflow: {tracker.uri}")
-    name = f"{config.loss.name}/{config.embedder.name}/{config.backend.name}"
-    run_id = tracker.start(name, cell_tags(config, "cell"), flat_params(config))
+    run_id = tracker.start(cell_name(config), cell_tags(config, "cell"), flat_params(config))
     tracker.json(run_id, config.as_dict(), "config/resolved.json")
     return Cell(config, dataset, table, cache, output, run_id)
 
@@ -564,11 +568,10 @@ def run_benchmark(
     from asdbench.resources import bounded_workers, use_threads
     from asdbench.tracking import experiment_name
 
-    output = Path(config.output) if config.output else default_output(config)
     tracker = Tracker(  # fails first if the tracking store is unusable
         experiment_name(config),
         fallback=tracking_fallback,
-        offline_dir=output / "mlflow-offline",
+        offline_dir=output_folder(config) / "mlflow-offline",
         echo=echo,
     )
     workers = bounded_workers(num_workers, echo)

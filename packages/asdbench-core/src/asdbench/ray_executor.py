@@ -14,17 +14,23 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from asdbench.config import RunConfig
 from asdbench.errors import AsdbenchError
 from asdbench.paths import cache_dir
-from asdbench.pipeline import Cell, Outcome, Trial, close_cell, open_cell, run_trial
+from asdbench.pipeline import (
+    Cell,
+    Echo,
+    Outcome,
+    Trial,
+    close_cell,
+    open_cell,
+    output_folder,
+    run_trial,
+)
 from asdbench.tracking import Tracker, experiment_name
-
-Echo = Callable[[str], None]
 
 
 def _ray() -> Any:
@@ -37,10 +43,10 @@ def _ray() -> Any:
     return ray
 
 
-def connect(address: str | None, tracking_uri: str, echo: Echo) -> int:
+def connect(address: str | None, tracking_uri: str, echo: Echo) -> None:
     """Join the Ray cluster at ``address`` (None: ``RAY_ADDRESS`` or a new local one) with
-    this process's tracking URI and cache folder passed to every worker; returns the number
-    of live nodes. More than one node needs an MLflow server every node can reach."""
+    this process's tracking URI and cache folder passed to every worker. More than one node
+    needs an MLflow server every node can reach."""
     ray = _ray()
     env = {
         "MLFLOW_TRACKING_URI": tracking_uri,
@@ -68,7 +74,6 @@ def connect(address: str | None, tracking_uri: str, echo: Echo) -> int:
         f"Ray: {len(nodes)} nodes, {resources.get('CPU', 0):g} CPUs, "
         f"{resources.get('GPU', 0):g} GPUs"
     )
-    return len(nodes)
 
 
 def _trial_task(
@@ -108,13 +113,11 @@ def _absolute(config: RunConfig) -> RunConfig:
     def absolute(path: Path | None) -> Path | None:
         return Path(path).resolve() if path is not None else None
 
-    from asdbench.pipeline import default_output
-
     return dataclasses.replace(
         config,
         data_dir=absolute(config.data_dir),
         ground_truth=absolute(config.ground_truth),
-        output=absolute(config.output or default_output(config)),
+        output=output_folder(config).resolve(),
     )
 
 
@@ -155,7 +158,7 @@ def run_on_ray(
                 trackers[name] = Tracker(
                     name,
                     fallback=tracking_fallback,
-                    offline_dir=Path(config.output or ".") / "mlflow-offline",
+                    offline_dir=output_folder(config) / "mlflow-offline",
                     echo=echo,
                 )
             cells.append(open_cell(config, trackers[name], progress=progress, echo=echo))

@@ -21,7 +21,7 @@ from typing import Any
 
 from asdbench.config import RunConfig
 from asdbench.errors import AsdbenchError
-from asdbench.offline import Journal, now_ms
+from asdbench.offline import Journal, now_ms, offline_key
 from asdbench.plugins import CORE_DISTRIBUTION, core_version, get_plugins
 
 #: Tag keys (every run carries all of them).
@@ -99,6 +99,32 @@ def limit_http_retries() -> None:
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
 
 
+def experiment_id(client: Any, name: str) -> str:
+    """The id of MLflow experiment ``name``, created when missing (a deleted one is an error:
+    MLflow would refuse to log into it)."""
+    found = client.get_experiment_by_name(name)
+    if found is None:
+        return client.create_experiment(name)
+    if found.lifecycle_stage == "deleted":
+        raise AsdbenchError(
+            f"the MLflow experiment {name!r} is deleted; restore it "
+            "(mlflow experiments restore) or choose another with --experiment"
+        )
+    return found.experiment_id
+
+
+def send_batches(
+    client: Any, run_id: str, *, params: list = (), metrics: list = (), tags: list = ()
+) -> None:
+    """``log_batch`` within MLflow's per-call limits (100 params, 1000 metrics)."""
+    for start in range(0, len(params), 100):
+        client.log_batch(run_id, params=params[start : start + 100])
+    for start in range(0, len(metrics), 1000):
+        client.log_batch(run_id, metrics=metrics[start : start + 1000])
+    if tags:
+        client.log_batch(run_id, tags=tags)
+
+
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
@@ -142,23 +168,11 @@ class Tracker:
             self._go_offline(str(exc))
             return
         try:
-            found = self._client.get_experiment_by_name(experiment)
-            if found is not None and found.lifecycle_stage == "deleted":
-                raise AsdbenchError(
-                    f"the MLflow experiment {experiment!r} is deleted; restore it "
-                    f"(mlflow experiments restore) or choose another with --experiment"
-                )
-            self.experiment_id = (
-                found.experiment_id if found else self._client.create_experiment(experiment)
-            )
+            self.experiment_id = experiment_id(self._client, experiment)
         except AsdbenchError:
             raise
         except Exception as exc:
             raise AsdbenchError(f"cannot use the MLflow tracking store {self.uri}: {exc}") from exc
-
-    @property
-    def offline(self) -> bool:
-        return self.journal is not None
 
     def _go_offline(self, reason: str) -> None:
         folder = self.offline_dir / time.strftime("%Y%m%d-%H%M%S")
@@ -249,40 +263,31 @@ class Tracker:
         started = now_ms()
         server_tags = {**tags, "mlflow.parentRunId": parent} if parent else tags
 
-        def create() -> str:
+        def create_or_continue() -> str:
+            previous = self.unfinished_child(parent, name)
+            if previous is not None:
+                self._client.update_run(previous, "RUNNING")
+                tags_now = [RunTag(k, v) for k, v in tags.items()]
+                send_batches(self._client, previous, tags=tags_now)
+                return previous
             run = self._client.create_run(
                 self.experiment_id, start_time=started, tags=server_tags, run_name=name
             )
-            items = [Param(k, v) for k, v in params.items()]
-            for start in range(0, len(items), 100):
-                self._client.log_batch(run.info.run_id, params=items[start : start + 100])
+            params_now = [Param(k, v) for k, v in params.items()]
+            send_batches(self._client, run.info.run_id, params=params_now)
             return run.info.run_id
 
-        def create_or_continue() -> str:
-            previous = self.unfinished_child(parent, name)
-            if previous is None:
-                return create()
-            self._client.update_run(previous, "RUNNING")
-            self._client.log_batch(previous, tags=[RunTag(k, v) for k, v in tags.items()])
-            return previous
-
-        key = ""
-
-        def entry() -> dict[str, Any]:
-            nonlocal key
-            assert self.journal is not None
-            key = self.journal.new_key()
-            return {
-                "op": "start",
-                "run": key,
-                "parent": parent or None,
-                "name": name,
-                "tags": tags,
-                "params": params,
-                "time": started,
-            }
-
-        return self._call(create_or_continue, entry) or key
+        key = offline_key()
+        entry = {
+            "op": "start",
+            "run": key,
+            "parent": parent or None,
+            "name": name,
+            "tags": tags,
+            "params": params,
+            "time": started,
+        }
+        return self._call(create_or_continue, lambda: entry) or key
 
     def end(self, run_id: str, status: str) -> None:
         ended = now_ms()
@@ -316,9 +321,7 @@ class Tracker:
             return
 
         def send() -> None:
-            metrics = [Metric(*entry) for entry in entries]
-            for start in range(0, len(metrics), 1000):
-                self._client.log_batch(run_id, metrics=metrics[start : start + 1000])
+            send_batches(self._client, run_id, metrics=[Metric(*entry) for entry in entries])
 
         self._call(send, lambda: {"op": "metrics", "run": run_id, "entries": entries})
 

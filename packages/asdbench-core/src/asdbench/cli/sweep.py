@@ -236,17 +236,19 @@ def sweep_command(
             progress=not quiet,
             echo=echo,
         )
-        online = online and all(outcome.sync_hint is None for outcome in outcomes)
-    for config in todo if executor == "local" else []:
-        outcome = run_benchmark(
-            config,
-            resume=True,
-            progress=not quiet,
-            echo=echo,
-            tracking_fallback="local",  # the start was checked above
-            num_workers=workers,
-        )
-        online = online and outcome.sync_hint is None
+    else:
+        outcomes = [
+            run_benchmark(
+                config,
+                resume=True,
+                progress=not quiet,
+                echo=echo,
+                tracking_fallback="local",  # the start was checked above
+                num_workers=workers,
+            )
+            for config in todo
+        ]
+    online = online and all(outcome.sync_hint is None for outcome in outcomes)
     if not online:
         click.echo(
             "MLflow was unavailable: upload the kept tracking with `asdbench sync`, then "
