@@ -1,7 +1,9 @@
 """``asdbench sweep --executor ray`` on a real local Ray cluster (a head and a second worker node
 on 127.0.0.1) with a real MLflow server: a worker killed mid-trial is retried, every trial ends
-exactly once in MLflow, and the leaderboard equals the local executor's."""
+exactly once in MLflow, and the leaderboard equals the local executor's; an interrupted driver
+leaves no run RUNNING, and sweeping again sends Ray only the trials that never finished."""
 
+import dataclasses
 import json
 import os
 import secrets
@@ -14,6 +16,10 @@ from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
+
+from asdbench.config import resolve
+from asdbench.errors import AsdbenchError
+from asdbench.ray_executor import _for_workers
 
 pytestmark = pytest.mark.slow
 
@@ -81,6 +87,17 @@ def leaderboard(env: dict[str, str], cwd: Path) -> list[dict]:
     )
     assert shown.returncode == 0, shown.stderr[-2000:]
     return json.loads(shown.stdout)
+
+
+def test_a_trial_takes_a_gpu_only_when_ray_reserves_one():
+    config = resolve(loss="adaproj", embedder="dual_branch", backend="kmeans", dataset="synthetic")
+    assert _for_workers(config, gpus_per_trial=0).device == "cpu"  # "auto" on a worker
+    assert _for_workers(config, gpus_per_trial=1).device == "cuda"
+    on_cuda = dataclasses.replace(config, device="cuda")
+    with pytest.raises(AsdbenchError, match="needs --gpus-per-trial"):
+        _for_workers(on_cuda, gpus_per_trial=0)
+    placed = _for_workers(dataclasses.replace(config, data_dir=Path("data")), gpus_per_trial=0)
+    assert placed.data_dir.is_absolute() and placed.output.is_absolute()
 
 
 def test_ray_sweep_survives_a_killed_worker(ray_cluster, mlflow_server, tmp_path, quick_run_args):
@@ -172,3 +189,82 @@ def test_ray_sweep_survives_a_killed_worker(ray_cluster, mlflow_server, tmp_path
         )
 
     assert comparable(ray_board) == comparable(local_board)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_an_interrupted_ray_sweep_resubmits_only_what_is_missing(
+    ray_cluster, mlflow_server, tmp_path, quick_run_args, stop
+):
+    address, ray_env = ray_cluster
+    env = {
+        **ray_env,
+        "ASDBENCH_CACHE_DIR": str(tmp_path / "shared-cache"),
+        "MLFLOW_TRACKING_URI": mlflow_server,
+    }
+    sweep = [str(BIN / "asdbench"), "sweep", "--loss", "adaproj", "--trials", "3", "--seed", "5"]
+    sweep += [*quick_run_args, "--epochs", "2", "--executor", "ray", "--address", address]
+    client = MlflowClient(mlflow_server)
+
+    def trial_runs() -> list:
+        experiment = client.get_experiment_by_name("asdbench-synthetic")
+        if experiment is None:
+            return []
+        return client.search_runs([experiment.experiment_id], "tags.`asdbench.run_type` = 'trial'")
+
+    # A scheduler's SIGTERM or a Ctrl-C once a trial has finished and another is training.
+    first = subprocess.Popen(
+        sweep, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    signalled = False
+    deadline = time.time() + 400
+    while not signalled and time.time() < deadline and first.poll() is None:
+        runs = trial_runs()
+        training = [
+            r
+            for r in runs
+            if r.info.status == "RUNNING" and int(r.data.tags["asdbench.pid"]) in trial_processes()
+        ]
+        if training and any(r.info.status == "FINISHED" for r in runs):
+            first.send_signal(stop)
+            signalled = True
+        time.sleep(0.2)
+    _, stderr = first.communicate(timeout=300)
+    assert signalled, "no moment with a finished and a running trial"
+    assert first.returncode == 130 and "Interrupted." in stderr, stderr[-4000:]
+    deadline = time.time() + 60
+    while trial_processes() and time.time() < deadline:  # the driver cancelled its tasks
+        time.sleep(0.5)
+    assert not trial_processes()
+
+    experiment = client.get_experiment_by_name("asdbench-synthetic")
+    runs = client.search_runs([experiment.experiment_id])
+    assert [r.info.status for r in runs if r.data.tags["asdbench.run_type"] == "cell"] == ["KILLED"]
+    assert {r.info.status for r in runs} <= {"FINISHED", "KILLED"}  # nothing left RUNNING
+    finished = {r.data.tags["asdbench.trial"] for r in trial_runs() if r.info.status == "FINISHED"}
+    assert 1 <= len(finished) < 3
+
+    # Sweeping again sends Ray only the trials that never finished; the driver scores the
+    # others from the trial cache, under the cell's new parent run.
+    second = subprocess.Popen(
+        sweep, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    _, stderr = second.communicate(timeout=600)
+    assert second.returncode == 0, stderr[-4000:]
+    missing = 3 - len(finished)
+    assert f"submitted {missing} trials of 1 cells; {len(finished)} trained earlier" in stderr
+    runs = client.search_runs([experiment.experiment_id])
+    parent = [
+        r
+        for r in runs
+        if r.data.tags["asdbench.run_type"] == "cell" and r.info.status == "FINISHED"
+    ]
+    assert len(parent) == 1
+    trials = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent[0].info.run_id]
+    assert sorted(r.data.tags["asdbench.trial"] for r in trials) == ["0", "1", "2"]
+    assert {r.info.status for r in trials} == {"FINISHED"}
+    for run in trials:
+        reused = run.data.tags["asdbench.trial"] in finished
+        assert run.data.tags["asdbench.trial_cache"] == ("reused" if reused else "trained")
+        assert (run.data.tags["asdbench.pid"] == str(second.pid)) == reused  # in the driver
+    board = leaderboard(env, tmp_path)
+    assert len(board) == 2 and {row["trials"] for row in board} == {3}

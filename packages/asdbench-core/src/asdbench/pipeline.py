@@ -89,6 +89,23 @@ def training_key(config: RunConfig, cache: AudioCache, seed: int, device: str) -
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def trial_workdir(config: RunConfig, cache: AudioCache, seed: int) -> Path:
+    """The trial cache folder of the model trained with ``seed`` on the kind of device
+    ``config.device`` names (found without needing that device: a driver can look)."""
+    import torch
+
+    from asdbench.training import pick_device
+
+    kind = pick_device("auto").type if config.device == "auto" else torch.device(config.device).type
+    return cache_dir() / "trials" / training_key(config, cache, seed, kind)
+
+
+def trial_is_cached(config: RunConfig, cache: AudioCache, index: int) -> bool:
+    """Whether trial ``index`` is trained and embedded already (only scoring is left)."""
+    workdir = trial_workdir(config, cache, trial_seed(config.seed, index))
+    return (workdir / "embeddings.npy").exists()
+
+
 def output_folder(config: RunConfig) -> Path:
     """Where a cell writes: ``--output``, else ``asdbench-output/<dataset>/<loss>-<cell>``."""
     if config.output:
@@ -170,8 +187,7 @@ def train_and_embed(
 
     from asdbench.training import Trainer, embed, pick_device, save_atomically
 
-    device = pick_device(config.device)
-    workdir = cache_dir() / "trials" / training_key(config, cache, seed, device.type)
+    workdir = trial_workdir(config, cache, seed)
     embeddings_path = workdir / "embeddings.npy"
     history_path = workdir / "history.json"
     position = {path: i for i, path in enumerate(cache.files)}
@@ -180,6 +196,7 @@ def train_and_embed(
         echo(f"reusing the trained model and embeddings in {workdir}")
         record = json.loads(history_path.read_text())
         return np.load(embeddings_path), record["history"], record["timings"], workdir
+    device = pick_device(config.device)
     train = config.train
     torch.manual_seed(seed)
     embedder = config.embedder.create(
@@ -457,6 +474,9 @@ def run_trial(
         "asdbench.trial": str(index),
         "asdbench.host": socket.gethostname(),
         "asdbench.pid": str(os.getpid()),
+        "asdbench.trial_cache": "reused"
+        if trial_is_cached(config, cell.cache, index)
+        else "trained",
         **(where or {}),
     }
     params = {**flat_params(config), "trial_seed": str(seed)}

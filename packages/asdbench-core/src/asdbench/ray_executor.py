@@ -5,14 +5,16 @@ decoded once, before fan-out, into ``$ASDBENCH_CACHE_DIR``, which must be a fold
 sees (a shared file system). It starts the cells' parent runs, submits the trials with their
 resource requests and, as trials complete, finishes each cell whose trials are all done
 (aggregate, ensemble, submission, leaderboard). A trial whose worker dies is retried by Ray; its
-nested MLflow run is continued, not duplicated. Ray is an optional dependency
-(``pip install 'asdbench[ray]'``); this module imports it only when used.
+nested MLflow run is continued, not duplicated. A trial already in the trial cache (an earlier,
+interrupted sweep trained it) is not resubmitted: the driver scores it. Ray is an optional
+dependency (``pip install 'asdbench[ray]'``); this module imports it only when used.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from asdbench.pipeline import (
     open_cell,
     output_folder,
     run_trial,
+    trial_is_cached,
 )
 from asdbench.tracking import Tracker, experiment_name
 
@@ -53,6 +56,7 @@ def connect(address: str | None, tracking_uri: str, echo: Echo) -> None:
         "ASDBENCH_CACHE_DIR": str(cache_dir().resolve()),
     }
     env.update({k: v for k, v in os.environ.items() if k.startswith("ASDBENCH_") and k not in env})
+    on_sigterm = signal.getsignal(signal.SIGTERM) or signal.SIG_DFL  # ray.init: a plain exit
     ray.init(
         address=address,
         runtime_env={"env_vars": env},
@@ -60,6 +64,7 @@ def connect(address: str | None, tracking_uri: str, echo: Echo) -> None:
         log_to_driver=True,
         logging_level="WARNING",
     )
+    signal.signal(signal.SIGTERM, on_sigterm)  # a scheduler's SIGTERM still ends runs KILLED
     nodes = [node for node in ray.nodes() if node.get("Alive")]
     if len(nodes) > 1 and not tracking_uri.startswith(("http://", "https://")):
         ray.shutdown()
@@ -107,17 +112,25 @@ def _trial_task(
     return run_trial(cell, index, tracker, resume=resume, progress=False, echo=echo, where=where)
 
 
-def _absolute(config: RunConfig) -> RunConfig:
-    """Paths as every worker must see them (workers do not share the driver's folder)."""
+def _for_workers(config: RunConfig, gpus_per_trial: float) -> RunConfig:
+    """The config as every worker must see it: absolute paths (workers do not share the
+    driver's folder) and the device the trial's resources give it (``auto``: CUDA only with
+    ``--gpus-per-trial``, so a task never takes a GPU Ray did not reserve for it)."""
 
     def absolute(path: Path | None) -> Path | None:
         return Path(path).resolve() if path is not None else None
 
+    device = config.device
+    if device == "auto":
+        device = "cuda" if gpus_per_trial > 0 else "cpu"
+    elif device.startswith("cuda") and gpus_per_trial <= 0:
+        raise AsdbenchError("--device cuda with --executor ray needs --gpus-per-trial (e.g. 1)")
     return dataclasses.replace(
         config,
         data_dir=absolute(config.data_dir),
         ground_truth=absolute(config.ground_truth),
         output=output_folder(config).resolve(),
+        device=device,
     )
 
 
@@ -142,15 +155,37 @@ def run_on_ray(
         raise AsdbenchError(
             "--cpus-per-trial must be positive, --gpus-per-trial and --max-retries not negative"
         )
-    configs = [_absolute(config) for config in configs]
+    configs = [_for_workers(config, gpus_per_trial) for config in configs]
     trackers: dict[str, Tracker] = {}
     cells: list[Cell] = []
     connect(address, mlflow.get_tracking_uri(), echo)
     task = ray.remote(_trial_task)
     pending: dict[Any, tuple[int, int]] = {}
+    cached: list[tuple[int, int]] = []
     done: dict[int, list[Trial]] = {}
     failed: dict[int, str] = {}
     outcomes: list[Outcome] = []
+
+    def tracker_of(cell: Cell) -> Tracker:
+        return trackers[experiment_name(cell.config)]
+
+    def fail(position: int, index: int, error: str) -> None:
+        """A trial that failed fails its cell (the other cells go on)."""
+        cell = cells[position]
+        echo(f"{cell.name} trial {index} failed: {error}")
+        if position not in failed:
+            failed[position] = error
+            tracker_of(cell).end(cell.run_id, "FAILED")
+
+    def complete(position: int, trial: Trial) -> None:
+        """A trial done; the last one of its cell closes the cell."""
+        cell = cells[position]
+        if position in failed:
+            return
+        done[position].append(trial)
+        if len(done[position]) == cell.config.trials:
+            outcomes.append(close_cell(cell, done[position], tracker_of(cell), echo))
+
     try:
         for config in configs:
             name = experiment_name(config)
@@ -166,6 +201,9 @@ def run_on_ray(
         for position, cell in enumerate(cells):
             done[position] = []
             for index in range(cell.config.trials):
+                if trial_is_cached(cell.config, cell.cache, index):
+                    cached.append((position, index))  # trained before: only scoring is left
+                    continue
                 ref = task.options(
                     num_cpus=cpus_per_trial,
                     num_gpus=gpus_per_trial,
@@ -181,26 +219,40 @@ def run_on_ray(
                     threads,
                 )
                 pending[ref] = (position, index)
-        echo(f"submitted {len(pending)} trials of {len(cells)} cells")
+        echo(
+            f"submitted {len(pending)} trials of {len(cells)} cells"
+            + (f"; {len(cached)} trained earlier are scored here" if cached else "")
+        )
+        where = {
+            "asdbench.executor": "ray",
+            "asdbench.ray_node": ray.get_runtime_context().get_node_id(),
+        }
+        for position, index in cached:
+            cell = cells[position]
+            try:
+                trial = run_trial(
+                    cell,
+                    index,
+                    tracker_of(cell),
+                    resume=True,
+                    progress=False,
+                    echo=echo,
+                    where=where,
+                )
+            except AsdbenchError as exc:
+                fail(position, index, str(exc).splitlines()[0])
+                continue
+            complete(position, trial)
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
                 position, index = pending.pop(ref)
-                cell = cells[position]
-                tracker = trackers[experiment_name(cell.config)]
                 try:
                     trial = ray.get(ref)
                 except (ray.exceptions.RayError, AsdbenchError) as exc:
-                    echo(f"{cell.name} trial {index} failed: {str(exc).splitlines()[0]}")
-                    if position not in failed:
-                        failed[position] = str(exc).splitlines()[0]
-                        tracker.end(cell.run_id, "FAILED")
+                    fail(position, index, str(exc).splitlines()[0])
                     continue
-                if position in failed:
-                    continue
-                done[position].append(trial)
-                if len(done[position]) == cell.config.trials:
-                    outcomes.append(close_cell(cell, done[position], tracker, echo))
+                complete(position, trial)
     except BaseException as exc:
         for ref in pending:
             ray.cancel(ref, force=True)
@@ -208,9 +260,8 @@ def run_on_ray(
         finished = {outcome.run_id for outcome in outcomes}
         for position, cell in enumerate(cells):
             if cell.run_id not in finished and position not in failed:
-                tracker = trackers[experiment_name(cell.config)]
-                tracker.end_unfinished_children(cell.run_id, status)
-                tracker.end(cell.run_id, status)
+                tracker_of(cell).end_unfinished_children(cell.run_id, status)
+                tracker_of(cell).end(cell.run_id, status)
         raise
     finally:
         ray.shutdown()
