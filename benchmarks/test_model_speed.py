@@ -38,6 +38,17 @@ def model_and_loss():
     return embedder.to(DEVICE), loss.to(DEVICE)
 
 
+def nominal_flops(embedder: torch.nn.Module, step) -> int:
+    """The FLOPs of the model as specified: counted with the stem in its plain form, not the
+    faster space-to-depth form whose zero kernel taps the counter would add."""
+    stem = embedder.spectrogram.stem
+    stem.space_to_depth = False
+    try:
+        return counted_flops(step)
+    finally:
+        stem.space_to_depth = True
+
+
 def record(benchmark, clips: int, seconds: float, flops: int, peak: float) -> None:
     achieved = flops / seconds / 1e9
     benchmark.extra_info.update(
@@ -68,7 +79,7 @@ def test_training_step(benchmark, peak, batch, precision):
         value.backward()
         optimizer.step()
 
-    flops = counted_flops(step)
+    flops = nominal_flops(embedder, step)
     seconds = seconds_per_call(step, warmup=1, repeats=3, device=DEVICE)
     benchmark.pedantic(step, rounds=1, iterations=1)
     record(benchmark, batch, seconds, flops, peak[precision])
@@ -84,7 +95,7 @@ def test_inference(benchmark, peak, batch):
         with torch.no_grad():
             embedder(waves)
 
-    flops = counted_flops(step)
+    flops = nominal_flops(embedder, step)
     seconds = seconds_per_call(step, warmup=1, repeats=3, device=DEVICE)
     benchmark.pedantic(step, rounds=1, iterations=1)
     record(benchmark, batch, seconds, flops, peak["fp32"])

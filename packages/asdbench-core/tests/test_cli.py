@@ -126,9 +126,12 @@ def test_dry_run_prints_the_resolved_plan(runner):
             "train.learning_rate=0.0005",
             "--epochs",
             "3",
+            "--precision",
+            "bf16",
         ],
     )
     assert result.exit_code == 0, result.output
+    assert "precision = 'bf16'" in result.output
     assert "loss      toyloss  [asdbench-toys 9.9]" in result.output
     assert "subspace_dim = 16  (set)" in result.output
     assert "renormalize = False" in result.output
@@ -152,6 +155,7 @@ def test_dry_run_prints_the_resolved_plan(runner):
         (["--epochs", "-1"], "train.epochs must be at least 1, got -1"),
         (["--set", "ensemble.x=1"], "no --ensemble was chosen"),
         (["--num-workers", "0"], "--num-workers must be at least 1, got 0"),
+        (["--precision", "bf16", "--set", "train.precision=fp32"], "train.precision"),
     ],
 )
 def test_user_errors_are_one_line_with_status_2(runner, args, message):

@@ -2,9 +2,10 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from asdbench.dual_branch import DualBranchEmbedder, same_padding
+from asdbench.dual_branch import DualBranchEmbedder, StemConv2d, same_padding
 
 # reference-system.md §2: shapes for 18 s (288,000 samples) and 10 s (160,000 samples).
 SPEC = {
@@ -99,3 +100,26 @@ def test_adapts_to_short_clips_and_rejects_bad_sizes():
         DualBranchEmbedder(sample_rate=16000, clip_samples=8000, embedding_dim=33)
     with pytest.raises(ValueError, match="at least 2048"):
         DualBranchEmbedder(sample_rate=16000, clip_samples=1000, embedding_dim=32)
+
+
+@pytest.mark.parametrize("size", [(561, 513), (40, 33), (9, 8)])
+def test_the_stem_equals_a_plain_stride_2_convolution(size):
+    """The space-to-depth stem against the plain convolution in float64: output, input gradient
+    (the per-frequency batch norm before it needs one) and weight gradient."""
+    torch.manual_seed(0)
+    stem = StemConv2d(1, 16, 7).double()
+    x = torch.randn(3, 1, *size, dtype=torch.float64)
+    top, bottom = same_padding(size[0], 7, 2)
+    left, right = same_padding(size[1], 7, 2)
+    weight = stem.weight.detach().clone().requires_grad_()
+    plain_input = x.clone().requires_grad_()
+    plain = F.conv2d(F.pad(plain_input, (left, right, top, bottom)), weight, stride=2)
+    fast_input = x.clone().requires_grad_()
+    fast = stem(fast_input)
+    assert fast.shape == plain.shape == (3, 16, (size[0] + 1) // 2, (size[1] + 1) // 2)
+    torch.testing.assert_close(fast, plain)
+    grad = torch.randn_like(plain)
+    plain.backward(grad)
+    fast.backward(grad)
+    torch.testing.assert_close(fast_input.grad, plain_input.grad)
+    torch.testing.assert_close(stem.weight.grad, weight.grad)

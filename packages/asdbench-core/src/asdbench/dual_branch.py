@@ -72,6 +72,47 @@ class SameConv2d(nn.Conv2d):
         return super().forward(x)
 
 
+class StemConv2d(SameConv2d):
+    """The stem's stride-2 ``same`` convolution. When its input needs a gradient on the CPU it
+    runs as the equal stride-1 convolution over the 2x2 space-to-depth input (the kernel padded
+    with zeros to an even size): oneDNN computes the input gradient of a stride-2 convolution
+    with one input channel about ten times slower than its forward, while this form's backward
+    is ordinary, halving the stem's forward and backward time (151 -> 74 ms at batch 16,
+    18 s clips). Same parameters; results equal to float rounding. ``space_to_depth = False``
+    keeps the plain form (the benchmarks count the model's FLOPs in it)."""
+
+    space_to_depth = True
+
+    def __init__(self, cin: int, cout: int, kernel: int) -> None:
+        super().__init__(cin, cout, kernel, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not (self.space_to_depth and x.requires_grad and x.device.type == "cpu"):
+            return super().forward(x)
+        k, half = self.kernel_size[0], (self.kernel_size[0] + 1) // 2
+        top, bottom = same_padding(x.shape[-2], k, 2)
+        left, right = same_padding(x.shape[-1], k, 2)
+        rows = (x.shape[-2] + top + bottom - k) // 2 + 1
+        cols = (x.shape[-1] + left + right - k) // 2 + 1
+        # pad to 2 * (output + taps - 1): the same padding plus at most one more row/column
+        x = F.pad(
+            x,
+            (
+                left,
+                2 * (cols + half - 1) - x.shape[-1] - left,
+                top,
+                2 * (rows + half - 1) - x.shape[-2] - top,
+            ),
+        )
+        x = F.pixel_unshuffle(x, 2).contiguous(memory_format=torch.channels_last)
+        cout, cin = self.weight.shape[:2]
+        weight = F.pad(self.weight, (0, 2 * half - k, 0, 2 * half - k))
+        # weight[o, c, 2u + a, 2v + b] -> [o, 4c + 2a + b, u, v], pixel_unshuffle's channel order
+        weight = weight.view(cout, cin, half, 2, half, 2).permute(0, 1, 3, 5, 2, 4)
+        weight = weight.reshape(cout, 4 * cin, half, half)
+        return F.conv2d(x, weight.contiguous(memory_format=torch.channels_last))
+
+
 class SpectrumBranch(nn.Module):
     """Branch A: full-clip FFT magnitude -> 3 Conv1D -> 4 x (Dense, BN, ReLU) -> Dense."""
 
@@ -170,7 +211,7 @@ class SpectrogramBranch(nn.Module):
         super().__init__()
         self.register_buffer("window", torch.hann_window(N_FFT, periodic=True), persistent=False)
         self.freq_bn = bn1d(N_FFT // 2 + 1)
-        self.stem = SameConv2d(1, 16, 7, 2)
+        self.stem = StemConv2d(1, 16, 7)
         self.stem_bn = bn2d(16)
         self.stage2 = Stage2(bn_bug)
         stages = []

@@ -55,6 +55,15 @@ NUM_WORKERS = click.option(
 )
 
 
+PRECISION = click.option(
+    "--precision",
+    type=click.Choice(["fp32", "bf16"]),
+    default=None,
+    help="bf16: autocast training and embedding (CPU and CUDA) [default: fp32]. Faster only "
+    "where the hardware has bf16 matrix units (docs/performance.md).",
+)
+
+
 def stop_on_sigterm() -> None:
     """Treat SIGTERM (a scheduler, ``kill``) like Ctrl-C: the run in progress is marked KILLED in
     MLflow and its last checkpoint stays for ``--resume``, instead of dying mid-write."""

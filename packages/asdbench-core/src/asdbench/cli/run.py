@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from asdbench.cli.main import NUM_WORKERS, TRACKING_FALLBACK, cli, stop_on_sigterm
+from asdbench.cli.main import NUM_WORKERS, PRECISION, TRACKING_FALLBACK, cli, stop_on_sigterm
 from asdbench.config import RunConfig, resolve
 from asdbench.resources import bounded_workers
 
@@ -47,6 +47,7 @@ def _plan(config: RunConfig) -> str:
 @click.option("--trials", type=int, default=1, show_default=True, help="Independent models.")
 @click.option("--epochs", type=int, default=None, help="Training epochs [default: 10].")
 @click.option("--batch-size", type=int, default=None, help="Batch size [default: 64].")
+@PRECISION
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the first trial.")
 @click.option(
     "--data-dir",
@@ -98,6 +99,7 @@ def _plan(config: RunConfig) -> str:
 def run_command(
     epochs: int | None,
     batch_size: int | None,
+    precision: str | None,
     dry_run: bool,
     resume: bool,
     fmt: str,
@@ -111,8 +113,8 @@ def run_command(
     With no options: AdaProj with the dual-branch embedder and the k-means backend on the
     built-in synthetic dataset.
     """
-    train = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size)) if v is not None}
-    config = resolve(train=train, **kwargs)
+    chosen = (("epochs", epochs), ("batch_size", batch_size), ("precision", precision))
+    config = resolve(train={k: v for k, v in chosen if v is not None}, **kwargs)
 
     def echo(message: str) -> None:
         click.echo(message, err=True)

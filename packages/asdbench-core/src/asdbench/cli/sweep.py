@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from asdbench.cli.main import NUM_WORKERS, TRACKING_FALLBACK, cli, stop_on_sigterm
+from asdbench.cli.main import NUM_WORKERS, PRECISION, TRACKING_FALLBACK, cli, stop_on_sigterm
 from asdbench.config import RunConfig, resolve
 from asdbench.errors import OptionError
 
@@ -20,6 +20,7 @@ SWEEP_KEYS = {
     "ensemble",
     "epochs",
     "batch_size",
+    "precision",
     "embedder",
     "backend",
     "set",
@@ -105,6 +106,7 @@ def tracking_available(fallback: str) -> bool:
 @click.option("--seed", type=int, default=None)
 @click.option("--epochs", type=int, default=None)
 @click.option("--batch-size", type=int, default=None)
+@PRECISION
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option(
     "--ground-truth", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None
@@ -142,6 +144,7 @@ def sweep_command(
     seed: int | None,
     epochs: int | None,
     batch_size: int | None,
+    precision: str | None,
     data_dir: Path | None,
     ground_truth: Path | None,
     sets: tuple[str, ...],
@@ -178,6 +181,7 @@ def sweep_command(
                 for k, v in (
                     ("epochs", epochs or plan.get("epochs")),
                     ("batch_size", batch_size or plan.get("batch_size")),
+                    ("precision", precision or plan.get("precision")),
                 )
                 if v is not None
             }
