@@ -73,13 +73,23 @@ def trial_seed(seed: int, trial: int) -> int:
 
 
 def training_key(config: RunConfig, cache: AudioCache, seed: int, device: str) -> str:
-    """Everything that determines a trained model: data, components, training settings, seed
-    and the kind of device (CPU and CUDA kernels differ in their last bits)."""
+    """Everything that determines a trained model: data, components and the versions of the
+    distributions that implement them and the training loop (a new release retrains), training
+    settings, seed and the kind of device (CPU and CUDA kernels differ in their last bits)."""
+    from asdbench.plugins import core_version
+
     settings = config.as_dict()
     identity = {
         "dataset": settings["dataset"],
         "loss": settings["loss"],
         "embedder": settings["embedder"],
+        "code": {
+            "core": core_version(),
+            **{
+                kind: f"{choice.component.plugin.distribution} {choice.component.plugin.version}"
+                for kind, choice in (("loss", config.loss), ("embedder", config.embedder))
+            },
+        },
         "train": settings["train"],
         "seed": seed,
         "audio": cache.directory.name,
