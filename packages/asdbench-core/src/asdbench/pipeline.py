@@ -416,6 +416,13 @@ def write_results(results: dict[str, Results], folder: Path) -> None:
         (folder / f"results_{partition}.csv").write_text(render(result, "csv"))
 
 
+def official_summary(results: dict[str, Results]) -> str:
+    """``dev official score 66.41, eval official score 75.22``: one line for the log."""
+    return ", ".join(
+        f"{p} official score {100 * r.official_score():.2f}" for p, r in results.items()
+    )
+
+
 def metric_values(results: dict[str, Results], prefix: str = "") -> dict[str, float]:
     """``<partition>/<metric>`` for the aggregates and ``<partition>/<metric>/<section>``."""
     values = {}
@@ -528,12 +535,7 @@ def run_trial(
         tracker.artifact(trial_id, folder / "scores.csv", "scores")
         if (workdir / "weights.pt").exists():
             tracker.artifact(trial_id, workdir / "weights.pt", "weights")
-    echo(
-        f"{cell.name} trial {index} (seed {seed}): "
-        + ", ".join(
-            f"{p} official score {100 * r.official_score():.2f}" for p, r in results.items()
-        )
-    )
+    echo(f"{cell.name} trial {index} (seed {seed}): {official_summary(results)}")
     return Trial(index, seed, scores, decided, results, history, timings, workdir)
 
 
@@ -551,12 +553,7 @@ def close_cell(cell: Cell, trials: list[Trial], tracker: Tracker, echo: Echo) ->
         decided_out = decisions_for(table, scores_out)
         final = evaluate_partitions(table, scores_out, decided_out, cell.dataset.official_score)
         tracker.metrics(cell.run_id, metric_values(final, prefix="ensemble/"))
-        echo(
-            f"ensemble ({config.ensemble.name} of {len(trials)}): "
-            + ", ".join(
-                f"{p} official score {100 * r.official_score():.2f}" for p, r in final.items()
-            )
-        )
+        echo(f"ensemble ({config.ensemble.name} of {len(trials)}): {official_summary(final)}")
     else:  # as the reference: the submission of the last trial
         last = trials[-1]
         scores_out, decided_out, final = last.scores, last.decisions, last.results

@@ -87,10 +87,10 @@ def _trial_task(
     parent_id: str,
     output: str,
     index: int,
-    resume: bool,
     threads: int,
 ) -> Trial:
-    """Runs on a Ray worker: rebuild the cell from the shared data and run one trial."""
+    """Runs on a Ray worker: rebuild the cell from the shared data and run one trial (resuming
+    its checkpoint when an earlier attempt left one)."""
     import ray
 
     from asdbench.config import from_portable
@@ -109,7 +109,7 @@ def _trial_task(
     cell = Cell(config, dataset, table, cache, Path(output), parent_id)
     context = ray.get_runtime_context()
     where = {"asdbench.ray_node": context.get_node_id(), "asdbench.executor": "ray"}
-    return run_trial(cell, index, tracker, resume=resume, progress=False, echo=echo, where=where)
+    return run_trial(cell, index, tracker, resume=True, progress=False, echo=echo, where=where)
 
 
 def _for_workers(config: RunConfig, gpus_per_trial: float) -> RunConfig:
@@ -215,7 +215,6 @@ def run_on_ray(
                     cell.run_id,
                     str(cell.output),
                     index,
-                    True,
                     threads,
                 )
                 pending[ref] = (position, index)

@@ -19,16 +19,13 @@ def sync_command(paths: tuple[Path, ...], dry_run: bool) -> None:
     tracking server (MLFLOW_TRACKING_URI): runs that started on the server are completed, runs
     started while it was away are created, and each cell gets its leaderboard. Safe to repeat:
     what was uploaded is not uploaded again."""
-    from asdbench.errors import AsdbenchError
     from asdbench.offline import find_journals, pending, sync_journal
     from asdbench.pipeline import publish_leaderboard
     from asdbench.tracking import check_reachable, limit_http_retries
 
-    roots = list(paths) or [DEFAULT_ROOT]
-    for root in roots:
-        if not root.exists():
-            raise AsdbenchError(f"{root}: no such folder")
-    journals = [(folder, pending(folder)) for folder in find_journals(roots)]
+    journals = [
+        (folder, pending(folder)) for folder in find_journals(list(paths) or [DEFAULT_ROOT])
+    ]
     waiting = [(folder, count) for folder, count in journals if count]
     if not waiting:
         click.echo(f"nothing to upload ({len(journals)} journals, all uploaded)", err=True)
