@@ -1,65 +1,228 @@
-"""``asdbench leaderboard`` and ``asdbench sweep`` over cells in a real sqlite MLflow store."""
+"""``asdbench sweep`` grids and ``asdbench leaderboard`` / ``runs`` over cells in a real sqlite
+MLflow store: rows that identify their cell, filters, estimators, unfinished cells, the mean
+over datasets, and a store that does not exist."""
 
 import json
-from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
 
+import asdbench
 from asdbench.cli import cli
+from asdbench.synthetic import SyntheticDataset
+
+SWEEP = """[sweep]
+losses = ["adaproj"]
+backends = ["kmeans", "knn"]
+trials = 2
+ensemble = "mean"
+epochs = 1
+batch_size = 16
+set = ["dataset.size=tiny", "train.embedding_dim=16", "loss.subspace_dim=2,4"]
+"""
 
 
 def invoke(*args):
-    result = CliRunner().invoke(cli, list(args))
+    result = CliRunner().invoke(cli, [str(a) for a in args])
     assert result.exit_code == 0, result.output
     return result
 
 
-def test_sweep_runs_the_grid_then_skips_finished_cells(mlflow_tracking, asdbench_cache, tmp_path):
-    sweep_file = tmp_path / "sweep.toml"
-    sweep_file.write_text(
-        '[sweep]\nlosses = ["adaproj", "adacos"]\ndatasets = ["synthetic"]\ntrials = 2\n'
-        'ensemble = "mean"\nepochs = 1\nbatch_size = 16\n'
-        'set = ["dataset.size=tiny", "train.embedding_dim=16"]\n'
+def board(*args):
+    return json.loads(invoke("leaderboard", "--format", "json", *args).stdout)
+
+
+def trial_values(client, run_id, key):
+    parent = client.get_run(run_id)
+    children = client.search_runs(
+        [parent.info.experiment_id], f"tags.mlflow.parentRunId = '{run_id}'"
     )
-    first = invoke("sweep", "--config", str(sweep_file), "--quiet")
-    assert first.stderr.count("queued  synthetic") == 2
-    assert "adaproj" in first.stdout and "adacos" in first.stdout  # the leaderboard
-    again = invoke("sweep", "--config", str(sweep_file), "--quiet")
-    assert again.stderr.count("done     synthetic") == 2 and "queued" not in again.stderr
+    return np.array([c.data.metrics[key] for c in children])
 
-    rows = json.loads(invoke("leaderboard", "--dataset", "synthetic", "--format", "json").stdout)
-    assert {(r["loss"], r["partition"]) for r in rows} == {
-        (loss, partition) for loss in ("adaproj", "adacos") for partition in ("dev", "eval")
-    }
+
+@pytest.fixture
+def swept(mlflow_tracking, asdbench_cache, tmp_path):
+    """A finished sweep: adaproj x {kmeans, knn} x J in {2, 4}, two trials each."""
+    sweep_file = tmp_path / "sweep.toml"
+    sweep_file.write_text(SWEEP)
+    first = invoke("sweep", "--config", sweep_file, "--quiet")
+    return sweep_file, first
+
+
+def test_a_grid_over_an_option_is_one_sweep_and_finished_cells_are_skipped(swept):
+    sweep_file, first = swept
+    queued = [line for line in first.stderr.splitlines() if line.startswith("queued")]
+    assert len(queued) == 4
+    for backend in ("kmeans", "knn"):
+        for j in (2, 4):
+            assert any(
+                f"adaproj/dual_branch/{backend}" in line and f"loss.subspace_dim={j}" in line
+                for line in queued
+            ), queued
+    again = invoke("sweep", "--config", sweep_file, "--quiet")
+    assert again.stderr.count("done     synthetic") == 4 and "queued" not in again.stderr
+    # A flag replaces the file's list: one new cell (J = 8), the others are done.
+    more = invoke("sweep", "--config", sweep_file, "--set", "loss.subspace_dim=4,8", "--dry-run")
+    assert more.stderr.count("to run") == 2 and more.stderr.count("done") == 2
+
+
+def test_rows_identify_their_cell_and_agree_with_mlflow(swept):
     client = MlflowClient()
-    for row in rows:
-        parent = client.get_run(row["run_id"])
-        assert row["official_score"]["mean"] == pytest.approx(
-            parent.data.metrics[f"{row['partition']}/official_score"]
+    result = board("--dataset", "synthetic")
+    assert result["store"] == client.tracking_uri
+    cells = result["cells"]
+    assert len(cells) == 8  # 4 cells x 2 partitions
+    identities = {(c["backend"], c["settings"]["loss.subspace_dim"], c["partition"]) for c in cells}
+    assert len(identities) == 8, "every row tells its cell apart"
+    assert set(cells[0]["settings"]) == {"loss.subspace_dim"}  # only what differs
+    for cell in cells:
+        partition = cell["partition"]
+        values = trial_values(client, cell["run_id"], f"{partition}/official_score")
+        parent = client.get_run(cell["run_id"]).data.metrics
+        # Independent: numpy over the trial runs' own metrics.
+        assert cell["official_score_mean"] == pytest.approx(np.mean(values))
+        assert cell["official_score_std"] == pytest.approx(np.std(values, ddof=1))
+        assert parent[f"{partition}/official_score_mean"] == pytest.approx(np.mean(values))
+        assert cell["ensemble_official_score"] == pytest.approx(
+            parent[f"ensemble/{partition}/official_score"]
         )
-        assert row["official_score"]["std"] == pytest.approx(
-            parent.data.metrics[f"{row['partition']}/official_score_std"]
-        )
-        assert row["ensemble_official_score"] == pytest.approx(
-            parent.data.metrics[f"ensemble/{row['partition']}/official_score"]
-        )
-        assert row["trials"] == 2
+        assert cell["trials"] == cell["trials_asked"] == 2 and cell["complete"]
     for partition in ("dev", "eval"):
-        scores = [r["official_score"]["mean"] for r in rows if r["partition"] == partition]
+        scores = [c["official_score_mean"] for c in cells if c["partition"] == partition]
         assert scores == sorted(scores, reverse=True)
+    population = board("--std", "population")["cells"][0]
+    values = trial_values(client, population["run_id"], f"{population['partition']}/official_score")
+    assert population["official_score_pstd"] == pytest.approx(np.std(values, ddof=0))
+    assert "population std (ddof 0)" in invoke("leaderboard", "--std", "population").stdout
 
-    markdown = invoke("leaderboard", "--format", "markdown").stdout
-    assert markdown.splitlines()[0].startswith("| dataset | partition | loss |")
-    assert " ± " in markdown  # mean ± std over the two trials
-    last = client.get_run(rows[0]["run_id"])
-    text = client.download_artifacts(last.info.run_id, "leaderboard.md", str(tmp_path))
-    assert "| synthetic |" in Path(text).read_text()
+    text = invoke("leaderboard").stdout
+    assert "loss.subspace_dim" in text.splitlines()[0]
+    assert "mean ± sample std (ddof 1) over trials" in text
+    assert "source-only" in text and "AUC (source)" not in text
+    official = invoke("leaderboard", "--columns", "official").stdout
+    assert "AUC (source)" in official and "source-only" not in official
+    csv_rows = invoke("leaderboard", "--format", "csv").stdout.splitlines()
+    assert csv_rows[0].startswith("run_id,dataset,partition,loss,embedder,backend,")
+    assert {row.split(",")[0] for row in csv_rows[1:]} == {c["run_id"] for c in cells}
+
+
+def test_where_filters_cells_and_names_unknown_settings(swept):
+    only = board("--where", "loss.subspace_dim=4", "--where", "backend=knn")["cells"]
+    assert len(only) == 2 and {c["backend"] for c in only} == {"knn"}
+    unknown = CliRunner().invoke(cli, ["leaderboard", "--where", "loss.nope=1"])
+    assert unknown.exit_code == 2
+    assert "--where loss.nope: no cell has this setting" in unknown.output
+    assert "loss.subspace_dim" in unknown.output
+
+
+def test_an_unfinished_cell_is_listed_with_what_it_has_and_marked(swept):
+    """A sweep killed after one of three trials leaves a KILLED parent with one finished
+    trial: the leaderboard shows that trial's numbers and marks the row."""
+    client = MlflowClient()
+    [done] = [c for c in board()["cells"] if c["partition"] == "eval"][:1]
+    source = client.get_run(done["run_id"])
+    tags = {**source.data.tags, "asdbench.trials": "3"}
+    tags = {k: v for k, v in tags.items() if not k.startswith("mlflow.")}
+    parent = client.create_run(source.info.experiment_id, tags=tags, run_name="killed cell")
+    for key, value in source.data.params.items():
+        client.log_param(parent.info.run_id, key, "3" if key == "trials" else value)
+    [trial] = client.search_runs(
+        [source.info.experiment_id],
+        f"tags.mlflow.parentRunId = '{done['run_id']}' and tags.`asdbench.trial` = '0'",
+    )
+    child = client.create_run(
+        source.info.experiment_id,
+        tags={**trial.data.tags, "mlflow.parentRunId": parent.info.run_id},
+    )
+    for key in ("eval/official_score", "dev/official_score"):
+        client.log_metric(child.info.run_id, key, trial.data.metrics[key])
+    client.set_terminated(child.info.run_id, "FINISHED")
+    client.set_terminated(parent.info.run_id, "KILLED")
+
+    [row] = [
+        c
+        for c in board()["cells"]
+        if c["run_id"] == parent.info.run_id and c["partition"] == "eval"
+    ]
+    assert row["status"] == "KILLED" and not row["complete"]
+    assert (row["trials"], row["trials_asked"]) == (1, 3)
+    assert row["official_score_mean"] == pytest.approx(trial.data.metrics["eval/official_score"])
+    assert row["official_score_std"] is None  # one trial: no sample std
+    text = invoke("leaderboard").stdout
+    assert "1 of 3, killed *" in text and "* an unfinished cell" in text
+    listed = json.loads(invoke("runs", "--format", "json").stdout)
+    assert {(r["run_id"], r["status"], r["trials"]) for r in listed} >= {
+        (parent.info.run_id, "KILLED", 1)
+    }
+    shown = invoke("runs", "show", parent.info.run_id).stdout
+    assert "[KILLED]" in shown and "trials (1 of 3)" in shown
+
+
+class OtherSynthetic(SyntheticDataset):
+    """The synthetic dataset under a second name and seed: a second dataset for the same
+    configuration."""
+
+    name = "synthetic_b"
+
+    def __init__(self, *, size: str = "small", seed: int = 1) -> None:
+        super().__init__(size=size, seed=seed)
+
+
+class OtherSyntheticPlugin:
+    @asdbench.hookimpl
+    def asdbench_datasets(self):
+        yield asdbench.DatasetSpec(name="synthetic_b", factory=OtherSynthetic, summary="b")
+
+
+def test_a_configuration_on_several_datasets_gets_its_mean_over_them(
+    mlflow_tracking, asdbench_cache, register_plugin, quick_run_args
+):
+    register_plugin(OtherSyntheticPlugin(), "other-synthetic")
+    invoke(
+        "sweep",
+        "--dataset",
+        "synthetic",
+        "--dataset",
+        "synthetic_b",
+        "--trials",
+        "1",
+        "--set",
+        "dataset.size=tiny",
+        "--set",
+        "train.embedding_dim=16",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--quiet",
+    )
+    result = board()
+    [dev_mean] = [m for m in result["means_over_datasets"] if m["partition"] == "dev"]
+    assert dev_mean["datasets"] == ["synthetic", "synthetic_b"]
+    per_dataset = [c for c in result["cells"] if c["partition"] == "dev"]
+    assert len(per_dataset) == 2
+    assert dev_mean["official_score_mean"] == pytest.approx(
+        np.mean([c["official_score_mean"] for c in per_dataset])
+    )
+    text = invoke("leaderboard").stdout
+    assert "arithmetic mean over datasets" in text and "mean over synthetic, synthetic_b" in text
+
+
+def test_read_only_commands_name_the_store_and_never_create_one(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    for command in (["leaderboard"], ["runs"], ["ui"], ["plot", "trials", "--vs", "loss.x"]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 2, (command, result.output)
+        assert f"no MLflow store at {tmp_path / 'mlflow.db'}" in result.output
+    assert not (tmp_path / "mlflow.db").exists()
 
 
 def test_empty_leaderboard_and_unknown_experiment(mlflow_tracking):
     result = CliRunner().invoke(cli, ["leaderboard"])
-    assert result.exit_code == 0 and "No finished benchmark cells" in result.output
+    assert result.exit_code == 0 and "No benchmark cells in sqlite:///" in result.output
+    assert f"MLflow store: {mlflow_tracking}" in result.output
     missing = CliRunner().invoke(cli, ["leaderboard", "--experiment", "nope"])
     assert missing.exit_code == 2 and "no MLflow experiment 'nope'" in missing.output

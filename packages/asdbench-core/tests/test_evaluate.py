@@ -86,11 +86,18 @@ def test_official_score_matches_an_independent_computation(tmp_path, dataset, la
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["official_score"] == pytest.approx(official, abs=1e-12)
-    assert [(s["machine"], s["section"]) for s in report["sections"]] == sorted(layout)
-    for key in ("machine", "section", "auc_source", "auc_target", "pauc", "auc_all", "pauc_all"):
-        assert key in report["sections"][0]
-    assert (system / "asdbench_results.csv").read_text().startswith("machine,section,auc_source")
+    # Evaluator-format ground truth holds the evaluation set: one partition, "eval".
+    assert list(report) == ["eval"]
+    assert report["eval"]["official_score"] == pytest.approx(official, abs=1e-12)
+    sections = report["eval"]["sections"]
+    assert [(s["machine"], s["section"]) for s in sections] == sorted(layout)
+    for key in ("machine", "section", "auc_source", "auc_target", "pauc", "auc_all"):
+        assert key in sections[0]
+    assert sorted(p.name for p in system.iterdir()) == sorted(
+        f"{kind}_{m}_section_{s}_test.csv"
+        for kind in ("anomaly_score", "decision_result")
+        for m, s in layout
+    ), "evaluate writes nothing into the submission folder"
 
 
 def test_text_and_markdown_tables(tmp_path):
@@ -98,7 +105,7 @@ def test_text_and_markdown_tables(tmp_path):
     text = invoke("evaluate", system, "--dataset", "synthetic", "--ground-truth", gt)
     assert text.exit_code == 0
     assert any(line.split()[:2] == ["bandsaw", "00"] for line in text.output.splitlines())
-    assert f"official score (dcase2023): {100 * official:.2f}" in text.output
+    assert f"eval official score (dcase2023 rule): {100 * official:.2f}" in text.output
     markdown = invoke(
         "evaluate", system, "--dataset", "synthetic", "--ground-truth", gt, "--format", "markdown"
     )
@@ -126,7 +133,7 @@ def test_dev_labels_from_file_names_with_data_dir(tmp_path, tree_dataset):
         "evaluate", system, "--dataset", "tree", "--data-dir", tmp_path / "data", "--format", "json"
     )
     assert result.exit_code == 0, result.output
-    [section] = json.loads(result.output)["sections"]
+    [section] = json.loads(result.output)["dev"]["sections"]
     assert section["auc_source"] == 1.0
     assert section["auc_target"] == pytest.approx(6 / 9)  # target normal 0002 beats every anomaly
     assert section["clips"] == 12
@@ -207,3 +214,171 @@ def test_section_missing_from_the_submission(tmp_path):
     (system / "decision_result_pump_section_00_test.csv").unlink()
     result = invoke("evaluate", system, "--dataset", "synthetic", "--ground-truth", gt)
     assert result.exit_code == 2 and "no anomaly_score_pump_section_00_test.csv" in result.output
+
+
+def write_labelled_section(root, partition, machine, section, counts, rng):
+    """A DCASE tree section with labelled test names (a train clip too); returns the names,
+    labels and domains of its test clips."""
+    names, labels, domains = [], [], []
+    for (domain, label), count in zip(
+        [("source", "normal"), ("source", "anomaly"), ("target", "normal"), ("target", "anomaly")],
+        counts,
+        strict=True,
+    ):
+        for i in range(count):
+            names.append(f"section_{section}_{domain}_test_{label}_{i:04d}_a_1.wav")
+            labels.append(int(label == "anomaly"))
+            domains.append(int(domain == "target"))
+    folder = root / f"{partition}_data" / machine
+    write_clips(folder / "test", names)
+    write_clips(folder / "train", [f"section_{section}_source_train_normal_0000_a_1.wav"])
+    order = rng.permutation(len(names))
+    return [names[i] for i in order], np.array(labels)[order], np.array(domains)[order]
+
+
+def expected_official(sections):
+    """The harmonic mean of pair-counted AUCs and staircase pAUCs of ``sections``."""
+    values = []
+    for labels, domains, scores in sections:
+        for domain in (0, 1):
+            keep = (domains == domain) | (labels == 1)
+            values.append(pair_auc(labels[keep], scores[keep]))
+        values.append(mcclish_pauc(labels, scores))
+    return len(values) / sum(1 / v for v in values)
+
+
+@pytest.fixture
+def two_partitions(tmp_path, tree_dataset):
+    """A tree with a dev section (fan 00) and two eval sections (pump 01, valve 01, labelled
+    names), and a submission for all three."""
+    rng = np.random.default_rng(3)
+    data, system = tmp_path / "data", tmp_path / "sub"
+    truth = {}
+    for partition, machine, section, counts in (
+        ("dev", "fan", "00", (6, 5, 5, 4)),
+        ("eval", "pump", "01", (7, 3, 5, 5)),
+        ("eval", "valve", "01", (5, 5, 6, 4)),
+    ):
+        names, labels, domains = write_labelled_section(
+            data, partition, machine, section, counts, rng
+        )
+        scores = rng.normal(size=len(names)) + labels
+        write_section(system, machine, section, names, scores, decide(scores, 0.5))
+        truth.setdefault(partition, []).append((labels, domains, scores))
+    return data, system, truth
+
+
+def test_each_partition_gets_its_own_official_score_never_a_pooled_one(two_partitions):
+    data, system, truth = two_partitions
+    result = invoke("evaluate", system, "--dataset", "tree", "--data-dir", data, "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert list(report) == ["dev", "eval"]
+    for partition in ("dev", "eval"):
+        assert report[partition]["official_score"] == pytest.approx(
+            expected_official(truth[partition]), abs=1e-12
+        )
+    pooled = expected_official(truth["dev"] + truth["eval"])
+    text = invoke("evaluate", system, "--dataset", "tree", "--data-dir", data).output
+    assert f"{100 * pooled:.2f}" not in text
+    assert "dev official score" in text and "eval official score" in text
+
+
+def test_a_partition_with_some_sections_missing_is_refused(two_partitions):
+    data, system, _ = two_partitions
+    (system / "anomaly_score_valve_section_01_test.csv").unlink()
+    (system / "decision_result_valve_section_01_test.csv").unlink()
+    result = invoke("evaluate", system, "--dataset", "tree", "--data-dir", data)
+    assert result.exit_code == 2
+    assert "no anomaly_score_valve_section_01_test.csv" in result.output
+    assert "1 of 2 eval sections missing" in result.output
+
+
+def test_a_partition_the_submission_does_not_cover_is_left_out_with_a_note(two_partitions):
+    data, system, _ = two_partitions
+    for machine, section in (("pump", "01"), ("valve", "01")):
+        for kind in ("anomaly_score", "decision_result"):
+            (system / f"{kind}_{machine}_section_{section}_test.csv").unlink()
+    result = invoke("evaluate", system, "--dataset", "tree", "--data-dir", data, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert list(json.loads(result.stdout)) == ["dev"]
+    assert "eval: not scored (the submission has none of its 2 sections)" in result.stderr
+
+
+def test_results_are_written_only_where_output_says(two_partitions, tmp_path):
+    data, system, _ = two_partitions
+    before = sorted(p.name for p in system.iterdir())
+    target = tmp_path / "results.csv"
+    result = invoke("evaluate", system, "--dataset", "tree", "--data-dir", data, "--output", target)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in system.iterdir()) == before
+    rows = target.read_text().splitlines()
+    assert rows[0] == "partition,machine,section,official_score,auc_source,auc_target,pauc,auc_all"
+    summary = [r.split(",") for r in rows if ",harmonic mean," in r]
+    assert [r[0] for r in summary] == ["dev", "eval"] and all(r[3] for r in summary)
+    missing = invoke(
+        "evaluate",
+        system,
+        "--dataset",
+        "tree",
+        "--data-dir",
+        data,
+        "--output",
+        tmp_path / "nowhere" / "results.csv",
+    )
+    assert missing.exit_code == 2 and "nowhere does not exist" in missing.output
+
+
+def test_the_synthetic_dataset_finds_its_own_ground_truth(asdbench_cache, tmp_path):
+    from asdbench.ground_truth import read_ground_truth
+    from asdbench.layout import read_tree
+    from asdbench.synthetic import SyntheticDataset, ensure_tree
+
+    root = ensure_tree(None, SyntheticDataset(size="tiny").plan, progress=False)
+    table = read_tree(root, dataset="synthetic", ground_truth=root / "ground_truth")
+    rng = np.random.default_rng(0)
+    system = tmp_path / "sub"
+    expected = {}
+    eval_truth = read_ground_truth(root / "ground_truth")
+    for (partition, machine, section), clips in sorted(
+        {
+            (c.partition, c.machine, c.section): [
+                x for x in table if x.split == "test" and x.machine == c.machine
+            ]
+            for c in table
+        }.items()
+    ):
+        names = [c.file for c in clips]
+        if partition == "eval":  # labels from the evaluator-format files, by name
+            rows = eval_truth[(machine, section)]
+            labels = np.array([int(rows[n].label == "anomaly") for n in names])
+            domains = np.array([int(rows[n].domain == "target") for n in names])
+        else:  # labels from the file names
+            labels = np.array([int("_anomaly_" in n) for n in names])
+            domains = np.array([int("_target_" in n) for n in names])
+        scores = rng.normal(size=len(names)) + labels
+        write_section(system, machine, section, names, scores, decide(scores, 0.5))
+        expected.setdefault(partition, []).append((labels, domains, scores))
+    result = invoke(
+        "evaluate",
+        system,
+        "--dataset",
+        "synthetic",
+        "--set",
+        "dataset.size=tiny",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert list(report) == ["dev", "eval"]
+    for partition, sections in expected.items():
+        assert report[partition]["official_score"] == pytest.approx(
+            expected_official(sections), abs=1e-12
+        )
+
+
+def test_a_dataset_without_data_of_its_own_needs_labels(tmp_path, tree_dataset):
+    result = invoke("evaluate", tmp_path, "--dataset", "tree")
+    assert result.exit_code == 2
+    assert "needs --data-dir" in result.output and "--ground-truth" in result.output

@@ -76,6 +76,13 @@ class Choice:
 
 
 COMPONENT_KINDS = ("loss", "embedder", "backend", "dataset", "ensemble")
+#: The components of a run that names none: AdaProj on the built-in synthetic dataset.
+DEFAULT_COMPONENTS = {
+    "loss": "adaproj",
+    "embedder": "dual_branch",
+    "backend": "kmeans",
+    "dataset": "synthetic",
+}
 
 
 @dataclass
@@ -127,6 +134,20 @@ class RunConfig:
                 if f.name not in (*COMPONENT_KINDS, "train")
             },
         }
+
+    def non_default(self) -> dict[str, Any]:
+        """``kind.option`` -> value for every component option and training setting whose
+        value is not its default: what a cell's readable name shows."""
+        changed: dict[str, Any] = {}
+        for kind, choice in self.choices().items():
+            defaults = {o.name: o.default for o in choice.component.options() if not o.required}
+            for name, value in choice.resolved_options().items():
+                if name not in defaults or defaults[name] != value:
+                    changed[f"{kind}.{name}"] = value
+        for name, value in dataclasses.asdict(self.train).items():
+            if value != getattr(TrainConfig, name):
+                changed[f"train.{name}"] = value
+        return changed
 
     def cell_hash(self) -> str:
         """Identifies the benchmark cell: the same components, options and training settings."""

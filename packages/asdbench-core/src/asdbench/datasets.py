@@ -78,6 +78,18 @@ class DcaseLayoutDataset:
         table.problems.extend(self.check(table))
         return table.with_classes(self.scheme)
 
+    def partition_of(self, machine: str, section: str) -> str | None:
+        """The partition ("dev", "eval") that section ``section`` of ``machine`` belongs to, by
+        the dataset's facts; None when the facts do not place it in exactly one."""
+        found = [
+            partition
+            for partition in ("dev", "eval")
+            if machine in self.machine_types.get(partition, (machine,))
+            and section in self.sections.get(partition, (section,))
+            and (partition in self.machine_types or partition in self.sections)
+        ]
+        return found[0] if len(found) == 1 else None
+
     def check(self, table: ClipTable) -> list[str]:
         """Problems with the tree's machine types and sections, compared with the dataset's."""
         problems = []

@@ -1,26 +1,32 @@
-"""Scoring a submission folder against ground truth, joined by file name."""
+"""Scoring a submission folder against ground truth, joined by file name, one partition at a
+time: DCASE scores the development and evaluation sets apart and never pools them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from asdbench.clips import ClipTable
-from asdbench.errors import AsdbenchError
+from asdbench.errors import AsdbenchError, DataError
 from asdbench.ground_truth import read_ground_truth
 from asdbench.metrics import Results, ScoredSection, align, evaluate_sections
 from asdbench.submission import read_submission
 
-#: (machine, section) -> file -> (label: 1 = anomaly, domain: 1 = target)
-TruthTable = dict[tuple[str, str], dict[str, tuple[int, int]]]
+#: (partition, machine, section) -> file -> (label: 1 = anomaly, domain: 1 = target)
+TruthTable = dict[tuple[str, str, str], dict[str, tuple[int, int]]]
 
 
-def truth_from_folder(folder: Path) -> TruthTable:
-    """Ground truth in the official evaluator's format."""
+def truth_from_folder(folder: Path, partition_of: Callable[[str, str], str | None]) -> TruthTable:
+    """Ground truth in the official evaluator's format. The evaluators hold the evaluation
+    set's labels, so a section is "eval" unless ``partition_of`` (the dataset's facts) places
+    it in another partition."""
     return {
-        key: {f: (int(t.label == "anomaly"), int(t.domain == "target")) for f, t in rows.items()}
-        for key, rows in read_ground_truth(folder).items()
+        (partition_of(machine, section) or "eval", machine, section): {
+            f: (int(t.label == "anomaly"), int(t.domain == "target")) for f, t in rows.items()
+        }
+        for (machine, section), rows in read_ground_truth(folder).items()
     }
 
 
@@ -30,31 +36,75 @@ def truth_from_table(table: ClipTable) -> TruthTable:
     for clip in table:
         if clip.split == "test" and clip.label != "unknown" and clip.domain != "unknown":
             entry = (int(clip.label == "anomaly"), int(clip.domain == "target"))
-            truth.setdefault((clip.machine, clip.section), {})[clip.file] = entry
+            key = (clip.partition, clip.machine, clip.section)
+            truth.setdefault(key, {})[clip.file] = entry
     return truth
 
 
-def evaluate_submission(folder: Path, truth: TruthTable, rule: str) -> Results:
-    """Every section that has ground truth must be in the submission, with every clip once;
-    sections of the submission without ground truth are reported in ``notes``, not scored."""
+def evaluate_submission(
+    folder: Path, truth: TruthTable, rule: str
+) -> tuple[dict[str, Results], list[str]]:
+    """Results per partition, each over all of that partition's sections with ground truth,
+    and notes on what was not scored.
+
+    A partition none of whose sections is in the submission is left out (a note says so); one
+    with only some of them is an error, since its official score would cover part of the
+    partition. Submitted sections without ground truth are noted, not scored."""
     if not truth:
         raise AsdbenchError("no ground truth: give --ground-truth or a --data-dir with labels")
-    submitted = {(s.machine, s.section): s for s in read_submission(folder)}
-    missing = sorted(set(truth) - set(submitted))
-    if missing:
-        machine, section = missing[0]
-        raise AsdbenchError(
-            f"{folder}: no anomaly_score_{machine}_section_{section}_test.csv, but the ground "
-            f"truth has that section ({len(missing)} section(s) missing)"
+    clashes = _sections_in_two_partitions(truth)
+    if clashes:
+        raise DataError(
+            f"{clashes[0][0]} section {clashes[0][1]} has ground truth in two partitions; "
+            "submission files cannot tell them apart"
         )
-    scored = []
-    for (machine, section), rows in sorted(truth.items()):
-        entry = submitted[(machine, section)]
-        where = f"anomaly_score_{machine}_section_{section}_test.csv"
-        files, scores, labels, domains = align(entry.scores, rows, where)
-        decisions = np.array([entry.decisions[f] for f in files])
-        scored.append(ScoredSection(machine, section, files, scores, labels, domains, decisions))
-    results = evaluate_sections(scored, rule)
-    for machine, section in sorted(set(submitted) - set(truth)):
-        results.notes.append(f"{machine} section {section}: no ground truth, not scored")
-    return results
+    submitted = {(s.machine, s.section): s for s in read_submission(folder)}
+    partitions = sorted({partition for partition, _, _ in truth})
+    results: dict[str, Results] = {}
+    skipped = []
+    for partition in partitions:
+        sections = sorted((m, s) for p, m, s in truth if p == partition)
+        missing = [key for key in sections if key not in submitted]
+        if len(missing) == len(sections):
+            skipped.append(
+                f"{partition}: not scored (the submission has none of its {len(sections)} sections)"
+            )
+            continue
+        if missing:
+            machine, section = missing[0]
+            raise AsdbenchError(
+                f"{folder}: no anomaly_score_{machine}_section_{section}_test.csv, but the "
+                f"ground truth has that {partition} section ({len(missing)} of {len(sections)} "
+                f"{partition} sections missing; a {partition} score needs all of them)"
+            )
+        scored = []
+        for machine, section in sections:
+            entry = submitted[(machine, section)]
+            where = f"anomaly_score_{machine}_section_{section}_test.csv"
+            rows = truth[(partition, machine, section)]
+            files, scores, labels, domains = align(entry.scores, rows, where)
+            decisions = np.array([entry.decisions[f] for f in files])
+            scored.append(
+                ScoredSection(machine, section, files, scores, labels, domains, decisions)
+            )
+        results[partition] = evaluate_sections(scored, rule)
+    if not results:
+        raise AsdbenchError(
+            f"{folder}: none of its score files is a section of the ground truth "
+            f"({'; '.join(skipped)})"
+        )
+    known = {(m, s) for _, m, s in truth}
+    notes = skipped + [
+        f"{machine} section {section}: no ground truth, not scored"
+        for machine, section in sorted(set(submitted) - known)
+    ]
+    return results, notes
+
+
+def _sections_in_two_partitions(truth: TruthTable) -> list[tuple[str, str]]:
+    seen: dict[tuple[str, str], str] = {}
+    clashes = []
+    for partition, machine, section in truth:
+        if seen.setdefault((machine, section), partition) != partition:
+            clashes.append((machine, section))
+    return clashes

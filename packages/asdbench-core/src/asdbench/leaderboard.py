@@ -1,8 +1,14 @@
 """The challenge-style leaderboard: one row per benchmark cell and partition, from MLflow.
 
-Columns follow the AdaProj paper's Table 1 — source, target and domain-independent AUC and pAUC
-(harmonic means over sections), mean ± std over the trials — plus the official DCASE score and
-the official score of the cell's ensemble. Sorted by official score.
+Columns follow the AdaProj paper's Table 1 (harmonic means over sections, mean ± std over the
+trials) with the official DCASE score and the official score of the cell's ensemble. Which
+source/target AUCs a leaderboard shows is named in its caption and its column labels: the
+own-domain ones of the AdaProj code (``table1``) or the official DCASE ones (``official``).
+
+Rows identify their cell: every setting of the resolved configuration that differs among the
+listed cells of a dataset is a column. A cell whose parent run did not finish, or that has
+fewer finished trials than it asked for, is listed with what it has and marked. When the same
+configuration has cells on several datasets, a block gives its arithmetic mean over them.
 """
 
 from __future__ import annotations
@@ -11,177 +17,577 @@ import csv
 import io
 import json
 import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-#: (column title, metric name) in the paper's Table 1 order. Source and target use each
-#: domain's own normals and anomalies, as the AdaProj code computes them.
-TABLE1 = (
-    ("source AUC", "auc_source_own"),
-    ("source pAUC", "pauc_source_own"),
-    ("target AUC", "auc_target_own"),
-    ("target pAUC", "pauc_target_own"),
-    ("all AUC", "auc_all"),
-    ("all pAUC", "pauc_all"),
-    ("official", "official_score"),
-)
+from asdbench.errors import OptionError
+from asdbench.metrics import label
+
+#: The source/target/domain-independent columns of each layout, before the official score.
+DOMAIN_COLUMNS: dict[str, tuple[str, ...]] = {
+    "table1": (
+        "auc_source_own",
+        "pauc_source_own",
+        "auc_target_own",
+        "pauc_target_own",
+        "auc_all",
+        "pauc",
+    ),
+    "official": ("auc_source", "auc_target", "pauc", "auc_all"),
+}
+CAPTIONS = {
+    "table1": "Source/target: each domain's normals against that domain's own anomalies "
+    "(source-only, target-only), as the AdaProj code computes the paper's Table 1.",
+    "official": "Source/target: the official DCASE AUCs, each domain's normals against the "
+    "anomalies of both domains.",
+}
+#: Standard deviation over trials: its numpy ``ddof`` and its key suffix.
+STD = {"sample": (1, "std"), "population": (0, "pstd")}
 FORMATS = ("text", "csv", "json", "markdown")
+#: Settings shown as columns of their own rather than among the differing settings.
+COMPONENT_COLUMNS = ("loss", "embedder", "backend")
+_OWN_COLUMNS = {
+    "dataset.name",
+    "ensemble.name",
+    "trials",
+    *(f"{k}.name" for k in COMPONENT_COLUMNS),
+}
+#: Settings that belong to the data rather than to the configuration compared across datasets.
+_DATA_SETTINGS = ("dataset.", "data_dir", "ground_truth")
+
+
+@dataclass
+class Cell:
+    """A benchmark cell as MLflow holds it: its parent run and its finished trials."""
+
+    run_id: str
+    experiment: str
+    dataset: str
+    name: str
+    status: str
+    #: The resolved configuration as flat ``kind.option`` params.
+    params: dict[str, str]
+    trials_asked: int
+    #: The metrics of each finished trial run.
+    trials: list[dict[str, float]]
+    ensemble: str = ""
+    #: ``<partition>/<metric>`` of the cell's ensemble (its parent's ``ensemble/`` metrics).
+    ensemble_scores: dict[str, float] = field(default_factory=dict)
+    #: When the parent run started (ms since the epoch) and where the cell wrote its files.
+    started: int = 0
+    output: str = ""
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "FINISHED" and len(self.trials) >= self.trials_asked
+
+    @property
+    def partitions(self) -> list[str]:
+        return [p for p in ("dev", "eval") if any(f"{p}/official_score" in t for t in self.trials)]
+
+    def component(self, kind: str) -> str:
+        return self.params.get(f"{kind}.name", "?")
+
+    @property
+    def configuration(self) -> tuple[tuple[str, str], ...]:
+        """Everything but the data: what makes cells on two datasets the same system."""
+        return tuple(sorted((k, v) for k, v in self.params.items() if not _is_data(k)))
+
+
+def _is_data(key: str) -> bool:
+    return key.startswith(_DATA_SETTINGS)
+
+
+@dataclass(frozen=True)
+class Stat:
+    """Mean and standard deviation over ``n`` trials (std NaN when undefined)."""
+
+    mean: float
+    std: float
+    n: int
+
+
+def stat(values: Sequence[float], ddof: int) -> Stat:
+    kept = [v for v in values if not math.isnan(v)]
+    if not kept:
+        return Stat(math.nan, math.nan, 0)
+    mean = sum(kept) / len(kept)
+    if len(kept) <= ddof:
+        return Stat(mean, math.nan, len(kept))
+    variance = sum((v - mean) ** 2 for v in kept) / (len(kept) - ddof)
+    return Stat(mean, math.sqrt(variance), len(kept))
 
 
 @dataclass
 class Row:
-    run_id: str
+    """One cell and partition, or (``cell`` None) a configuration's mean over datasets."""
+
     dataset: str
     partition: str
-    loss: str
-    embedder: str
-    backend: str
-    trials: int
-    #: metric -> (mean, std) over trials
-    values: dict[str, tuple[float, float]] = field(default_factory=dict)
-    ensemble: str = ""
-    ensemble_official: float = math.nan
+    values: dict[str, Stat]
+    ensemble_official: float
+    cell: Cell | None = None
+    #: The datasets a mean-over-datasets row averages.
+    datasets: tuple[str, ...] = ()
 
     @property
     def official(self) -> float:
-        return self.values.get("official_score", (math.nan, math.nan))[0]
+        return self.values["official_score"].mean
 
 
-def rows_from_runs(runs: list) -> list[Row]:
-    """Rows from MLflow parent (cell) runs, one per partition they hold metrics for."""
-    rows = []
-    for run in runs:
+@dataclass
+class Leaderboard:
+    store: str
+    layout: str
+    std: str
+    #: The settings that differ among the listed cells (columns of their own).
+    settings: list[str]
+    rows: list[Row]
+    means: list[Row]
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return (*DOMAIN_COLUMNS[self.layout], "official_score")
+
+    @property
+    def caption(self) -> str:
+        ddof = STD[self.std][0]
+        return (
+            f"Harmonic means over sections, in %; mean ± {self.std} std (ddof {ddof}) over "
+            f"trials. {CAPTIONS[self.layout]}"
+        )
+
+
+def load_cells(mlflow: Any, experiments: list, *, every: bool = False) -> list[Cell]:
+    """The cells of the experiments, with their finished trials: for each cell identity
+    (configuration, trials, seed) the newest finished parent run, else the newest unfinished
+    one; with ``every``, every parent run, newest first."""
+    from asdbench import store
+
+    ids = [e.experiment_id for e in experiments]
+    names = {e.experiment_id: e.name for e in experiments}
+    trials: dict[str, list[dict[str, float]]] = defaultdict(list)
+    for run in store.runs_of_type(mlflow, ids, "trial", "FINISHED"):
+        trials[run.data.tags.get(store.PARENT, "")].append(dict(run.data.metrics))
+    chosen: dict[tuple[str, ...], Any] = {}
+    for run in store.runs_of_type(mlflow, ids, "cell"):
+        tags = run.data.tags
+        identity = (
+            run.info.experiment_id,
+            tags.get(store.CELL, ""),
+            tags.get(store.TRIALS, ""),
+            tags.get(store.SEED, ""),
+        )
+        if every:
+            identity = (run.info.run_id,)
+        previous = chosen.get(identity)
+        if previous is None or (
+            previous.info.status != "FINISHED" and run.info.status == "FINISHED"
+        ):
+            chosen[identity] = run
+    cells = []
+    for run in chosen.values():
         tags, metrics = run.data.tags, run.data.metrics
-        for partition in ("dev", "eval"):
-            if f"{partition}/official_score" not in metrics:
-                continue
-            values = {
-                name: (
-                    metrics.get(f"{partition}/{name}", math.nan),
-                    metrics.get(f"{partition}/{name}_std", math.nan),
-                )
-                for _, name in TABLE1
-            }
-            rows.append(
-                Row(
-                    run.info.run_id,
-                    tags.get("asdbench.dataset", "?"),
-                    partition,
-                    tags.get("asdbench.loss", "?"),
-                    tags.get("asdbench.embedder", "?"),
-                    tags.get("asdbench.backend", "?"),
-                    int(tags.get("asdbench.trials", "1")),
-                    values,
-                    tags.get("asdbench.ensemble", ""),
-                    metrics.get(f"ensemble/{partition}/official_score", math.nan),
-                )
+        cells.append(
+            Cell(
+                run.info.run_id,
+                names[run.info.experiment_id],
+                tags.get(store.DATASET, "?"),
+                run.info.run_name,
+                run.info.status,
+                dict(run.data.params),
+                int(tags.get(store.TRIALS, "1")),
+                trials.get(run.info.run_id, []),
+                tags.get("asdbench.ensemble", ""),
+                {
+                    key.removeprefix("ensemble/"): value
+                    for key, value in metrics.items()
+                    if key.startswith("ensemble/")
+                },
+                run.info.start_time or 0,
+                tags.get(store.OUTPUT, ""),
             )
-    return sorted(rows, key=lambda r: (r.dataset, r.partition, -_key(r.official)))
+        )
+    return cells
+
+
+def parse_where(pairs: Iterable[str]) -> list[tuple[str, str]]:
+    """``["loss=adaproj", "loss.subspace_dim=16"]`` -> ``[("loss.name", "adaproj"), ...]``."""
+    parsed = []
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise OptionError(f"--where {pair!r}: expected KIND.OPTION=VALUE, e.g. loss=adaproj")
+        if "." not in key and key not in ("trials", "seed", "device", "data_dir", "ground_truth"):
+            key = f"{key}.name"
+        parsed.append((key, value.strip()))
+    return parsed
+
+
+def _same(text: str, wanted: str) -> bool:
+    if text == wanted:
+        return True
+    try:
+        return float(text) == float(wanted)
+    except ValueError:
+        return text.lower() == wanted.lower() and text.lower() in ("true", "false", "none")
+
+
+def select(cells: list[Cell], where: list[tuple[str, str]]) -> list[Cell]:
+    """The cells whose settings match every ``(key, value)``; a key no cell has is an error."""
+    for key, _ in where:
+        if cells and not any(key in c.params for c in cells):
+            known = sorted({k for c in cells for k in c.params})
+            raise OptionError(
+                f"--where {key}: no cell has this setting; settings: {', '.join(known)}"
+            )
+    return [c for c in cells if all(_same(c.params.get(k, ""), v) for k, v in where)]
+
+
+def differing_settings(cells: list[Cell]) -> list[str]:
+    """The settings with two or more values among the cells of one dataset (any dataset)."""
+    by_dataset: dict[str, list[Cell]] = defaultdict(list)
+    for cell in cells:
+        by_dataset[cell.dataset].append(cell)
+    keys = set()
+    for group in by_dataset.values():
+        for key in {k for c in group for k in c.params} - _OWN_COLUMNS:
+            if len({c.params[key] for c in group if key in c.params}) > 1:
+                keys.add(key)
+    order = ("loss.", "embedder.", "backend.", "dataset.", "ensemble.", "train.")
+    return sorted(
+        keys, key=lambda k: (next((i for i, p in enumerate(order) if k.startswith(p)), 9), k)
+    )
+
+
+def build(
+    cells: list[Cell], *, store: str, layout: str = "table1", std: str = "sample"
+) -> Leaderboard:
+    """The leaderboard of ``cells``: rows sorted by dataset, partition and official score."""
+    if layout not in DOMAIN_COLUMNS:
+        raise OptionError(f"unknown columns {layout!r}; columns: {', '.join(DOMAIN_COLUMNS)}")
+    if std not in STD:
+        raise OptionError(f"unknown std {std!r}; choose {' or '.join(STD)}")
+    ddof = STD[std][0]
+    metrics = (*DOMAIN_COLUMNS[layout], "official_score")
+    rows = [
+        Row(
+            cell.dataset,
+            partition,
+            {
+                m: stat([t.get(f"{partition}/{m}", math.nan) for t in cell.trials], ddof)
+                for m in metrics
+            },
+            cell.ensemble_scores.get(f"{partition}/official_score", math.nan),
+            cell,
+        )
+        for cell in cells
+        for partition in cell.partitions
+    ]
+    rows.sort(key=lambda r: (r.dataset, r.partition, -_key(r.official)))
+    return Leaderboard(store, layout, std, differing_settings(cells), rows, _means(rows, metrics))
+
+
+def _means(rows: list[Row], metrics: tuple[str, ...]) -> list[Row]:
+    """For each configuration and partition with complete cells on two or more datasets, the
+    arithmetic mean over those datasets of its per-dataset means."""
+    groups: dict[tuple, list[Row]] = defaultdict(list)
+    for row in rows:
+        if row.cell is not None and row.cell.complete:
+            groups[(row.cell.configuration, row.partition)].append(row)
+    means = []
+    for (_, partition), members in groups.items():
+        datasets = tuple(sorted({r.dataset for r in members}))
+        if len(datasets) < 2 or len(datasets) != len(members):
+            continue
+        values = {
+            m: Stat(sum(r.values[m].mean for r in members) / len(members), math.nan, len(members))
+            for m in metrics
+        }
+        ensemble = sum(r.ensemble_official for r in members) / len(members)
+        means.append(
+            Row("mean over " + ", ".join(datasets), partition, values, ensemble, None, datasets)
+        )
+    means.sort(key=lambda r: (r.partition, -_key(r.official)))
+    return means
 
 
 def _key(value: float) -> float:
     return -1.0 if math.isnan(value) else value
 
 
-def query(experiments: list[str] | None = None, dataset: str | None = None) -> list[Row]:
-    """Finished cell runs of the named experiments (default: every ``asdbench-*`` experiment,
-    or the one of ``dataset``)."""
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient()
-    if experiments:
-        found = [client.get_experiment_by_name(name) for name in experiments]
-        missing = [n for n, e in zip(experiments, found, strict=True) if e is None]
-        if missing:
-            from asdbench.errors import AsdbenchError
-
-            raise AsdbenchError(f"no MLflow experiment {missing[0]!r} in {client.tracking_uri}")
-    elif dataset:
-        found = [client.get_experiment_by_name(f"asdbench-{dataset}")]
-    else:
-        found = [e for e in client.search_experiments() if e.name.startswith("asdbench-")]
-    ids = [e.experiment_id for e in found if e is not None]
-    if not ids:
-        return []
-    runs = client.search_runs(
-        ids,
-        "tags.`asdbench.run_type` = 'cell' and attributes.status = 'FINISHED'",
-        max_results=10_000,
-    )
-    rows = rows_from_runs(runs)
-    return [r for r in rows if dataset is None or r.dataset == dataset]
+def _num(value: float) -> float | None:
+    return None if math.isnan(value) else value
 
 
-def _cell(mean: float, std: float) -> str:
-    if math.isnan(mean):
+def _percent(value: float) -> str:
+    return "-" if math.isnan(value) else f"{100 * value:.2f}"
+
+
+def _cell_text(value: Stat) -> str:
+    if math.isnan(value.mean):
         return "-"
-    return (
-        f"{100 * mean:.2f}"
-        if math.isnan(std) or std == 0
-        else f"{100 * mean:.2f} ± {100 * std:.2f}"
-    )
+    if math.isnan(value.std):
+        return _percent(value.mean)
+    return f"{_percent(value.mean)} ± {_percent(value.std)}"
 
 
-def render_leaderboard(rows: list[Row], fmt: str = "text") -> str:
+def _trials_text(row: Row) -> str:
+    cell = row.cell
+    if cell is None:
+        return ""
+    if cell.complete:
+        return str(len(cell.trials))
+    state = "" if cell.status == "FINISHED" else f", {cell.status.lower()}"
+    return f"{len(cell.trials)} of {cell.trials_asked}{state} *"
+
+
+def _row_json(board: Leaderboard, row: Row) -> dict[str, Any]:
+    suffix = STD[board.std][1]
+    cell = row.cell
+    out: dict[str, Any] = {
+        "dataset": row.dataset if cell else None,
+        "partition": row.partition,
+    }
+    if cell is not None:
+        out.update(
+            {
+                "run_id": cell.run_id,
+                "experiment": cell.experiment,
+                "name": cell.name,
+                "status": cell.status,
+                "complete": cell.complete,
+                "trials": len(cell.trials),
+                "trials_asked": cell.trials_asked,
+                **{kind: cell.component(kind) for kind in COMPONENT_COLUMNS},
+                "settings": {k: cell.params.get(k) for k in board.settings},
+                "ensemble": cell.ensemble or None,
+            }
+        )
+    else:
+        out["datasets"] = list(row.datasets)
+    for metric in board.metrics:
+        value = row.values[metric]
+        out[f"{metric}_mean"] = _num(value.mean)
+        if cell is not None:
+            out[f"{metric}_{suffix}"] = _num(value.std)
+    out["ensemble_official_score"] = _num(row.ensemble_official)
+    return out
+
+
+def render_leaderboard(board: Leaderboard, fmt: str = "text") -> str:
+    """The leaderboard in one of ``FORMATS``: text and Markdown show labels and percentages
+    with a caption; CSV and JSON show keys and fractions."""
+    if fmt == "json":
+        return json.dumps(
+            {
+                "store": board.store,
+                "columns": board.layout,
+                "std": f"{board.std} (ddof {STD[board.std][0]})",
+                "caption": board.caption,
+                "cells": [_row_json(board, r) for r in board.rows],
+                "means_over_datasets": [_row_json(board, r) for r in board.means],
+            },
+            indent=1,
+        )
+    if fmt == "csv":
+        return _csv(board)
     header = [
         "dataset",
         "partition",
-        "loss",
-        "embedder",
-        "backend",
+        *COMPONENT_COLUMNS,
+        *board.settings,
         "trials",
-        *(title for title, _ in TABLE1),
-        "ensemble official",
+        *(label(m) for m in board.metrics),
+        "ensemble",
+        f"ensemble {label('official_score')}",
     ]
-    if fmt == "json":
-        return json.dumps(
-            [
-                {
-                    "run_id": r.run_id,
-                    "dataset": r.dataset,
-                    "partition": r.partition,
-                    "loss": r.loss,
-                    "embedder": r.embedder,
-                    "backend": r.backend,
-                    "trials": r.trials,
-                    **{
-                        name: {"mean": _num(r.values[name][0]), "std": _num(r.values[name][1])}
-                        for _, name in TABLE1
-                    },
-                    "ensemble": r.ensemble or None,
-                    "ensemble_official_score": _num(r.ensemble_official),
-                }
-                for r in rows
-            ],
-            indent=1,
-        )
-    table = [
-        [
-            r.dataset,
-            r.partition,
-            r.loss,
-            r.embedder,
-            r.backend,
-            str(r.trials),
-            *(_cell(*r.values[name]) for _, name in TABLE1),
-            _cell(r.ensemble_official, math.nan),
-        ]
-        for r in rows
-    ]
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(table)
-        return buffer.getvalue()
+    table = [_text_row(board, r) for r in board.rows]
+    means = [_text_row(board, r) for r in board.means]
+    notes = [board.caption]
+    if any(r.cell is not None and not r.cell.complete for r in board.rows):
+        notes.append("* an unfinished cell, or one with fewer trials than it asked for.")
     if fmt == "markdown":
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * 6 + "---:|" * (len(header) - 6)]
+        align = "|" + "---|" * (len(header) - len(board.metrics) - 1)
+        align += "---:|" * len(board.metrics) + "---:|"
+        lines = ["| " + " | ".join(header) + " |", align]
         lines += ["| " + " | ".join(row) + " |" for row in table]
-        return "\n".join(lines)
-    widths = [max(len(x) for x in column) for column in zip(header, *table, strict=True)]
-    return "\n".join(
-        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in [header, *table]
+        if means:
+            lines += ["", "**Arithmetic mean over datasets**", "", lines[0], lines[1]]
+            lines += ["| " + " | ".join(row) + " |" for row in means]
+        return "\n".join([*lines, "", *notes])
+    blocks = [table, means] if means else [table]
+    widths = [
+        max(len(x) for x in column)
+        for column in zip(header, *[r for block in blocks for r in block], strict=True)
+    ]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+
+    lines = [line(header), *(line(r) for r in table)]
+    if means:
+        lines += ["", "arithmetic mean over datasets", line(header), *(line(r) for r in means)]
+    return "\n".join([*lines, "", *notes])
+
+
+def _text_row(board: Leaderboard, row: Row) -> list[str]:
+    cell = row.cell
+    return [
+        row.dataset,
+        row.partition,
+        *(cell.component(k) if cell else "" for k in COMPONENT_COLUMNS),
+        *(cell.params.get(k, "-") if cell else "" for k in board.settings),
+        _trials_text(row),
+        *(_cell_text(row.values[m]) for m in board.metrics),
+        (cell.ensemble or "-") if cell else "",
+        _percent(row.ensemble_official),
+    ]
+
+
+def _csv(board: Leaderboard) -> str:
+    suffix = STD[board.std][1]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    keys = [key for m in board.metrics for key in (f"{m}_mean", f"{m}_{suffix}")]
+    writer.writerow(
+        [
+            "run_id",
+            "dataset",
+            "partition",
+            *COMPONENT_COLUMNS,
+            *board.settings,
+            "trials",
+            "trials_asked",
+            "status",
+            *keys,
+            "ensemble",
+            "ensemble_official_score",
+        ]
+    )
+    for row in [*board.rows, *board.means]:
+        cell = row.cell
+        values = [
+            "" if math.isnan(v) else v
+            for m in board.metrics
+            for v in (row.values[m].mean, row.values[m].std)
+        ]
+        writer.writerow(
+            [
+                cell.run_id if cell else "",
+                row.dataset,
+                row.partition,
+                *(cell.component(k) if cell else "" for k in COMPONENT_COLUMNS),
+                *(cell.params.get(k, "") if cell else "" for k in board.settings),
+                len(cell.trials) if cell else "",
+                cell.trials_asked if cell else "",
+                cell.status if cell else "",
+                *values,
+                cell.ensemble if cell else "",
+                "" if math.isnan(row.ensemble_official) else row.ensemble_official,
+            ]
+        )
+    return buffer.getvalue()
+
+
+def query(
+    uri: str,
+    experiments: list[str] | None = None,
+    dataset: str | None = None,
+    *,
+    where: Iterable[str] = (),
+    layout: str = "table1",
+    std: str = "sample",
+) -> Leaderboard:
+    """The leaderboard of the store at ``uri``: the named experiments, the one of
+    ``dataset``, or every ``asdbench-*`` experiment; cells filtered by ``where``."""
+    from asdbench import store
+
+    mlflow = store.client(uri)
+    found = store.experiments(mlflow, experiments, dataset)
+    cells = [c for c in load_cells(mlflow, found) if dataset is None or c.dataset == dataset]
+    return build(select(cells, parse_where(where)), store=uri, layout=layout, std=std)
+
+
+#: MLflow's limit on an experiment tag's value, with room to spare.
+DESCRIPTION_LIMIT = 19_000
+
+
+def headline(board: Leaderboard) -> str:
+    """The best official score of each dataset and partition, short enough for the one line
+    that the collapsed experiment description shows in the MLflow UI."""
+    best: dict[str, dict[str, Row]] = defaultdict(dict)
+    for row in board.rows:
+        best[row.dataset].setdefault(row.partition, row)
+    parts = [
+        f"**{dataset}** "
+        + ", ".join(f"{p} {_cell_text(r.values['official_score'])}" for p, r in rows.items())
+        for dataset, rows in best.items()
+    ]
+    return (
+        f"Best {label('official_score')} (mean ± {board.std} std over trials): "
+        + "; ".join(parts)
+        + " (expand for the leaderboard)"
     )
 
 
-def _num(value: float) -> float | None:
-    return None if math.isnan(value) else value
+def description(board: Leaderboard) -> str:
+    """The experiment's description in the MLflow UI (markdown): the best cells in one line,
+    then the leaderboard, cut to the best rows of each dataset and partition when it would not
+    fit in a tag."""
+    intro = (
+        f"{headline(board)}\n\n## asdbench leaderboard\n\nOne parent run per benchmark cell "
+        "(named by the settings that differ between cells), its trials nested under it. "
+        "Refreshed after each cell; `asdbench leaderboard` prints it in full.\n\n"
+    )
+    text = intro + render_leaderboard(board, "markdown")
+    shown = max(len(board.rows), 1)
+    while len(text) > DESCRIPTION_LIMIT and shown > 1:
+        shown = max(1, shown // 2)
+        kept: dict[tuple[str, str], int] = defaultdict(int)
+        rows = []
+        for row in board.rows:
+            kept[(row.dataset, row.partition)] += 1
+            if kept[(row.dataset, row.partition)] <= shown:
+                rows.append(row)
+        cut = Leaderboard(board.store, board.layout, board.std, board.settings, rows, board.means)
+        hidden = len(board.rows) - len(rows)
+        text = (
+            intro
+            + render_leaderboard(cut, "markdown")
+            + f"\n\nThe best {shown} of each dataset and partition; {hidden} rows more in "
+            "`asdbench leaderboard`."
+        )
+    return text
+
+
+def publish(uri: str, experiment: str) -> str:
+    """Make experiment ``experiment`` its own leaderboard in the MLflow UI: the description
+    holds the leaderboard, parent runs are named by the settings that differ between cells,
+    and the runs view opens on the official scores (:func:`asdbench.store.set_up_experiment`).
+    Returns the whole leaderboard as Markdown."""
+    from asdbench import store
+
+    mlflow = store.client(uri)
+    found = store.experiments(mlflow, [experiment])
+    board = build(load_cells(mlflow, found), store=uri)
+    experiment_id = found[0].experiment_id
+    partitions = {row.partition for row in board.rows}
+    store.set_up_experiment(mlflow, experiment_id, "eval" if "eval" in partitions else "dev")
+    mlflow.set_experiment_tag(experiment_id, store.DESCRIPTION, description(board))
+    for cell in {row.cell.run_id: row.cell for row in board.rows if row.cell}.values():
+        name = run_name(cell, board.settings)
+        if name != cell.name:
+            mlflow.update_run(cell.run_id, name=name)
+    return render_leaderboard(board, "markdown")
+
+
+def run_name(cell: Cell, settings: list[str]) -> str:
+    """``adaproj/dual_branch/kmeans loss.subspace_dim=16``: the components and every setting
+    that differs between the experiment's cells."""
+    base = "/".join(cell.component(kind) for kind in COMPONENT_COLUMNS)
+    differing = [f"{key}={cell.params[key]}" for key in settings if key in cell.params]
+    return " ".join([base, *differing])

@@ -1,18 +1,18 @@
-"""The official DCASE Task 2 metrics (2022, 2023) and the paper's Table 1 columns.
+"""The official DCASE Task 2 metrics (2022, 2023), the AdaProj paper's Table 1 columns, and
+the one key and one display label of every metric (``METRICS``).
 
 Per section (machine type + section), with y = 1 for anomalies:
 
-| name | clips | what |
+| key | label | clips |
 |---|---|---|
-| ``auc_source`` | source normals + all anomalies (both domains) | official AUC (source) |
-| ``auc_target`` | target normals + all anomalies (both domains) | official AUC (target) |
-| ``pauc`` | all clips | official pAUC: McClish-standardised partial AUC, FPR <= 0.1 |
-| ``auc_all`` | all clips | domain-independent AUC (the paper's Table 1) |
-| ``pauc_all`` | all clips | domain-independent pAUC (equal to ``pauc`` by definition) |
-| ``auc_source_own`` ... | that domain's normals and anomalies | per-domain AUC/pAUC (code) |
-| ``precision_source`` ... | that domain's clips, 0/1 decisions | precision, recall, F1 |
+| ``auc_source`` | AUC (source) | source normals + all anomalies (both domains): official |
+| ``auc_target`` | AUC (target) | target normals + all anomalies (both domains): official |
+| ``pauc`` | pAUC | all clips; McClish-standardised partial AUC, FPR <= 0.1: official |
+| ``auc_all`` | AUC (all) | all clips: the domain-independent AUC |
+| ``auc_source_own`` ... | AUC (source-only) ... | that domain's normals and anomalies (code) |
+| ``precision_source`` ... | precision (source) ... | that domain's clips, 0/1 decisions |
 
-Aggregates: every column's harmonic mean over sections (same name), and ``official_score``, the
+Aggregates: every column's harmonic mean over sections (same key), and ``official_score``, the
 harmonic mean of every section's AUC (source), AUC (target) and pAUC pooled together, each
 floored at machine epsilon, as the official evaluator computes it.
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -36,7 +36,7 @@ EPSILON = sys.float_info.epsilon
 
 #: The columns of a section (and of the harmonic means over sections), in display order.
 OFFICIAL = ("auc_source", "auc_target", "pauc")
-DOMAIN_INDEPENDENT = ("auc_all", "pauc_all")
+DOMAIN_INDEPENDENT = ("auc_all",)
 OWN_DOMAIN = ("auc_source_own", "pauc_source_own", "auc_target_own", "pauc_target_own")
 DECISIONS = (
     "precision_source",
@@ -47,6 +47,83 @@ DECISIONS = (
     "f1_target",
 )
 SECTION_METRICS = OFFICIAL + DOMAIN_INDEPENDENT + OWN_DOMAIN + DECISIONS
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric's key (JSON, CSV, MLflow) and its display label (tables, figures, docs)."""
+
+    key: str
+    label: str
+    #: Which clips it is computed on, for docs and help texts.
+    clips: str
+
+
+#: Every metric, by key. Official DCASE figures carry the evaluator's own labels; the
+#: own-domain metrics carry labels of their own, so that no label stands for two numbers.
+METRICS: dict[str, Metric] = {
+    m.key: m
+    for m in (
+        Metric(
+            "official_score", "official score", "hmean of every AUC (source), AUC (target), pAUC"
+        ),
+        Metric("auc_source", "AUC (source)", "source normals + all anomalies"),
+        Metric("auc_target", "AUC (target)", "target normals + all anomalies"),
+        Metric("pauc", "pAUC", "all clips, FPR <= 0.1, McClish-standardised"),
+        Metric("auc_all", "AUC (all)", "all clips"),
+        Metric("auc_source_own", "AUC (source-only)", "source normals + source anomalies"),
+        Metric("pauc_source_own", "pAUC (source-only)", "source normals + source anomalies"),
+        Metric("auc_target_own", "AUC (target-only)", "target normals + target anomalies"),
+        Metric("pauc_target_own", "pAUC (target-only)", "target normals + target anomalies"),
+        *(
+            Metric(
+                f"{kind}_{domain}",
+                f"{kind.replace('f1', 'F1 score')} ({domain})",
+                f"{domain} clips",
+            )
+            for kind in ("precision", "recall", "f1")
+            for domain in ("source", "target")
+        ),
+    )
+}
+
+
+def label(key: str) -> str:
+    """The display label of metric ``key``."""
+    return METRICS[key].label
+
+
+#: Suffixes of a cell's aggregates over its trials, and what they say.
+OVER_TRIALS = {
+    "_mean": "mean over trials",
+    "_std": "sample std over trials, ddof 1",
+    "_pstd": "population std over trials, ddof 0",
+}
+
+
+def describe(key: str) -> str:
+    """The label of an MLflow metric key of a trial or cell run:
+    ``dev/auc_source`` -> ``dev AUC (source)``, ``eval/official_score_mean`` -> ``eval official
+    score (mean over trials)``, ``ensemble/eval/pauc`` -> ``eval pAUC (ensemble)``,
+    ``dev/pauc/fan_00`` -> ``dev pAUC (fan section 00)``."""
+    parts = key.split("/")
+    ensemble = parts[0] == "ensemble"
+    if ensemble:
+        parts = parts[1:]
+    if len(parts) not in (2, 3):
+        raise KeyError(key)
+    partition, name = parts[0], parts[1]
+    notes = ["ensemble"] if ensemble else []
+    for suffix, meaning in OVER_TRIALS.items():
+        if name.endswith(suffix) and name[: -len(suffix)] in METRICS:
+            name = name[: -len(suffix)]
+            notes.append(meaning)
+    if len(parts) == 3:
+        machine, _, section = parts[2].rpartition("_")
+        notes.append(f"{machine} section {section}")
+    text = f"{partition} {label(name)}"
+    return f"{text} ({', '.join(notes)})" if notes else text
+
 
 #: Official-score rules by the name a dataset gives (``DcaseLayoutDataset.official_score``).
 #: 2022 and 2023 (and 2024) pool AUC (source), AUC (target) and pAUC into one harmonic mean.
@@ -87,7 +164,6 @@ def section_metrics(
         result[f"pauc_{name}_own"] = auc(labels[domain_mask], scores[domain_mask], MAX_FPR)
     result["pauc"] = auc(labels, scores, MAX_FPR)
     result["auc_all"] = auc(labels, scores)
-    result["pauc_all"] = result["pauc"]
     if decisions is not None:
         decisions = np.asarray(decisions)
         for name, domain_mask in (("source", ~target), ("target", target)):
@@ -128,7 +204,6 @@ class Results:
 
     sections: list[SectionResult]
     rule: str = "dcase2023"
-    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.rule not in OFFICIAL_RULES:

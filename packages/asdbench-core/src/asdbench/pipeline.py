@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import socket
 import time
@@ -24,10 +25,10 @@ import numpy as np
 
 from asdbench.audio_cache import AudioCache
 from asdbench.clips import ClipTable
-from asdbench.config import RunConfig
+from asdbench.config import DEFAULT_COMPONENTS, RunConfig
 from asdbench.errors import DataError
 from asdbench.metrics import Results, ScoredSection, evaluate_sections
-from asdbench.paths import cache_dir
+from asdbench.paths import cache_dir, write_atomically
 from asdbench.submission import decide, threshold, write_section
 from asdbench.tracking import Tracker
 
@@ -65,6 +66,11 @@ class Outcome:
     aggregate: dict[str, float] = field(default_factory=dict)
     #: The ``asdbench sync`` command that uploads tracking kept locally (None: all on MLflow).
     sync_hint: str | None = None
+
+    @property
+    def submission(self) -> Path:
+        """The cell's DCASE submission folder (``<output>/submission/<team>/<system>``)."""
+        return submission_folder(self.output, self.config)
 
 
 def trial_seed(seed: int, trial: int) -> int:
@@ -117,12 +123,28 @@ def trial_is_cached(config: RunConfig, cache: AudioCache, index: int) -> bool:
 
 
 def output_folder(config: RunConfig) -> Path:
-    """Where a cell writes: ``--output``, else ``asdbench-output/<dataset>/<loss>-<cell>``."""
+    """Where a cell writes: ``--output``, else ``asdbench-output/<dataset>/<readable name>``
+    (:func:`folder_name`)."""
     if config.output:
         return Path(config.output)
-    return (
-        Path("asdbench-output") / config.dataset.name / f"{config.loss.name}-{config.cell_hash()}"
-    )
+    return Path("asdbench-output") / config.dataset.name / folder_name(config)
+
+
+#: The longest run of settings in a folder name; the hash tells longer ones apart.
+FOLDER_SETTINGS_LENGTH = 60
+
+
+def folder_name(config: RunConfig) -> str:
+    """``adaproj-kmeans_subspace_dim=16_epochs=1_1c8c8c2d``: loss, backend (and embedder when
+    not the default), the settings that are not their defaults, and the cell hash."""
+    parts = [config.loss.name, config.backend.name]
+    if config.embedder.name != DEFAULT_COMPONENTS["embedder"]:
+        parts.insert(1, config.embedder.name)
+    settings = "_".join(
+        re.sub(r"[^A-Za-z0-9.+=-]", "-", f"{key.split('.', 1)[1]}={value}")
+        for key, value in config.non_default().items()
+    )[:FOLDER_SETTINGS_LENGTH]
+    return "_".join(filter(None, ["-".join(parts), settings.strip("_"), config.cell_hash()[:8]]))
 
 
 def cell_name(config: RunConfig) -> str:
@@ -350,6 +372,7 @@ def write_submission(
             )
 
 
+RESULTS_FILE = "results.csv"
 SCORE_COLUMNS = ("file", "partition", "machine", "section", "split", "domain", "label", "score")
 
 
@@ -409,18 +432,20 @@ def combine_trials(ensemble: object, table: ClipTable, per_trial: list[np.ndarra
 
 
 def write_results(results: dict[str, Results], folder: Path) -> None:
+    """``results.csv``: every partition's per-section table, harmonic means, official score."""
     from asdbench.report import render
 
     folder.mkdir(parents=True, exist_ok=True)
-    for partition, result in results.items():
-        (folder / f"results_{partition}.csv").write_text(render(result, "csv"))
+    write_atomically(folder / RESULTS_FILE, render(results, "csv"))
 
 
 def official_summary(results: dict[str, Results]) -> str:
     """``dev official score 66.41, eval official score 75.22``: one line for the log."""
-    return ", ".join(
-        f"{p} official score {100 * r.official_score():.2f}" for p, r in results.items()
-    )
+    from asdbench.metrics import label
+    from asdbench.report import percent
+
+    name = label("official_score")
+    return ", ".join(f"{p} {name} {percent(r.official_score())}" for p, r in results.items())
 
 
 def metric_values(results: dict[str, Results], prefix: str = "") -> dict[str, float]:
@@ -434,6 +459,12 @@ def metric_values(results: dict[str, Results], prefix: str = "") -> dict[str, fl
 
 def system_name(config: RunConfig) -> str:
     return f"{config.loss.name}_{config.embedder.name}_{config.backend.name}_{config.cell_hash()}"
+
+
+def submission_folder(folder: Path, config: RunConfig) -> Path:
+    """Where the submission files of ``folder`` (a cell's or a trial's) go: the evaluator's
+    ``<team>/<system>`` depth under ``submission/``."""
+    return folder / "submission" / TEAM / system_name(config)
 
 
 @dataclass
@@ -457,6 +488,7 @@ def open_cell(
 ) -> Cell:
     """Prepare the data (decoding the audio cache once, before any trial) and start the
     cell's parent run."""
+    from asdbench import store
     from asdbench.tracking import cell_tags, flat_params
 
     output = output_folder(config)
@@ -464,7 +496,8 @@ def open_cell(
     output.mkdir(parents=True, exist_ok=True)
     (output / "config.json").write_text(json.dumps(config.as_dict(), indent=1, default=str))
     echo(f"{len(table)} clips, {len(table.classes)} classes; MLflow: {tracker.uri}")
-    run_id = tracker.start(cell_name(config), cell_tags(config, "cell"), flat_params(config))
+    tags = {**cell_tags(config, "cell"), store.OUTPUT: str(output.resolve())}
+    run_id = tracker.start(cell_name(config), tags, flat_params(config))
     tracker.json(run_id, config.as_dict(), "config/resolved.json")
     return Cell(config, dataset, table, cache, output, run_id)
 
@@ -481,7 +514,7 @@ def run_trial(
 ) -> Trial:
     """Trial ``index`` of ``cell``: train (or reuse the trial cache), score, evaluate, write
     its files and log its nested run. ``where`` tags the run with the place it ran."""
-    from asdbench.plots import write_figures
+    from asdbench.plots import write_section_figures
     from asdbench.tracking import cell_tags, flat_params
 
     config, table = cell.config, cell.table
@@ -521,17 +554,16 @@ def run_trial(
         decided = decisions_for(table, scores)
         results = evaluate_partitions(table, scores, decided, cell.dataset.official_score)
         folder = cell.output / f"trial-{index}"
-        write_submission(table, scores, decided, folder / "submission" / TEAM / system_name(config))
+        write_submission(table, scores, decided, submission_folder(folder, config))
         write_results(results, folder)
         write_scores(table, scores, folder / "scores.csv")
-        write_figures(table, scores, folder / "plots")
+        write_section_figures(table, scores, folder / "plots")
         tracker.metrics(
             trial_id, {**metric_values(results), **{f"time/{k}": v for k, v in timings.items()}}
         )
         tracker.artifacts(trial_id, folder / "submission", "submission")
         tracker.artifacts(trial_id, folder / "plots", "plots")
-        for partition in results:
-            tracker.artifact(trial_id, folder / f"results_{partition}.csv", "results")
+        tracker.artifact(trial_id, folder / RESULTS_FILE, "results")
         tracker.artifact(trial_id, folder / "scores.csv", "scores")
         if (workdir / "weights.pt").exists():
             tracker.artifact(trial_id, workdir / "weights.pt", "weights")
@@ -558,9 +590,7 @@ def close_cell(cell: Cell, trials: list[Trial], tracker: Tracker, echo: Echo) ->
         last = trials[-1]
         scores_out, decided_out, final = last.scores, last.decisions, last.results
     output = cell.output
-    write_submission(
-        table, scores_out, decided_out, output / "submission" / TEAM / system_name(config)
-    )
+    write_submission(table, scores_out, decided_out, submission_folder(output, config))
     write_results(final, output)
     write_scores(table, scores_out, output / "scores.csv")
     tracker.artifacts(cell.run_id, output / "submission", "submission")
@@ -569,7 +599,7 @@ def close_cell(cell: Cell, trials: list[Trial], tracker: Tracker, echo: Echo) ->
     if hint:
         echo(f"MLflow was unavailable; upload this run's tracking with: {hint}")
     else:
-        publish_leaderboard(experiment_name(config), cell.run_id)
+        publish_leaderboard(tracker.uri, experiment_name(config), cell.run_id)
         link = tracker.run_link(cell.run_id)
         if link:
             echo(f"MLflow run: {link}")
@@ -612,19 +642,19 @@ def run_benchmark(
         return close_cell(cell, trials, tracker, echo)
 
 
-def publish_leaderboard(experiment: str, run_id: str) -> None:
-    """Attach the experiment's leaderboard (this cell included) to the finished parent run."""
-    from mlflow.tracking import MlflowClient
+def publish_leaderboard(uri: str, experiment: str, run_id: str) -> None:
+    """Refresh the experiment's leaderboard in the MLflow UI (this cell included) and attach
+    it to the finished parent run as ``leaderboard.md``."""
+    from asdbench import store
+    from asdbench.leaderboard import publish
 
-    from asdbench.leaderboard import query, render_leaderboard
-
-    rows = query([experiment])
-    MlflowClient().log_text(run_id, render_leaderboard(rows, "markdown") + "\n", "leaderboard.md")
+    store.client(uri).log_text(run_id, publish(uri, experiment) + "\n", "leaderboard.md")
 
 
 def aggregate_trials(trials: list[Trial]) -> dict[str, float]:
-    """Mean and standard deviation over trials of every aggregate metric (the paper's
-    "mean ± std" of Table 1): ``<partition>/<metric>`` and ``<partition>/<metric>_std``."""
+    """Mean and sample standard deviation (ddof 1) over trials of every aggregate metric (the
+    paper's "mean ± std" of Table 1): ``<partition>/<metric>_mean`` and ``..._std``; the std
+    only from two trials on."""
     per_trial = [
         {f"{p}/{k}": v for p, r in trial.results.items() for k, v in r.summary().items()}
         for trial in trials
@@ -635,6 +665,7 @@ def aggregate_trials(trials: list[Trial]) -> dict[str, float]:
         values = np.array([t.get(key, math.nan) for t in per_trial], dtype=float)
         values = values[~np.isnan(values)]
         if len(values):
-            aggregated[key] = float(values.mean())
-            aggregated[f"{key}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+            aggregated[f"{key}_mean"] = float(values.mean())
+        if len(values) > 1:
+            aggregated[f"{key}_std"] = float(values.std(ddof=1))
     return aggregated

@@ -1,55 +1,236 @@
-"""Per-machine figures: ROC curves (official source and target subsets) and score histograms."""
+"""Figures: per section of a trial, ROC curves with their AUCs and score histograms; across
+cells, a metric against a varying setting (the AdaProj paper's Figure 2) and ensembles against
+their single trials (Figure 3).
+
+Sizes are chosen to read on a laptop screen: 6 x 5 inches at 120 dpi (720 x 600 pixels), text
+at 11 points. Labels are the metrics' display labels (:data:`asdbench.metrics.METRICS`).
+"""
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from asdbench.clips import ClipTable
+from asdbench.metrics import label, section_metrics
+
+DPI = 120
+SIZE = (6.0, 5.0)
 
 
-def write_figures(table: ClipTable, scores: np.ndarray, folder: Path) -> list[Path]:
-    """``roc_<machine>.png`` and ``hist_<machine>.png`` for every machine with labelled test
-    clips; returns the files written."""
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "legend.fontsize": 10})
+    return plt
+
+
+def _save(figure: Any, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=DPI, bbox_inches="tight")
+    figure.clear()
+    _pyplot().close(figure)
+    return path
+
+
+def write_section_figures(table: ClipTable, scores: np.ndarray, folder: Path) -> list[Path]:
+    """``roc_<machine>_section_<SS>.png`` (the official AUC (source) and AUC (target) subsets
+    and all clips, each AUC in the legend) and ``hist_<machine>_section_<SS>.png`` for every
+    section with labelled test clips of both kinds; returns the files written."""
     from sklearn.metrics import roc_curve
 
-    folder.mkdir(parents=True, exist_ok=True)
+    plt = _pyplot()
+    grouped: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for i, clip in enumerate(table):
+        if clip.split == "test" and clip.label != "unknown" and clip.domain != "unknown":
+            grouped[(clip.partition, clip.machine, clip.section)].append(i)
     written = []
-    index = {clip.path: i for i, clip in enumerate(table)}
-    for machine in dict.fromkeys(clip.machine for clip in table):
-        test = [c for c in table.where(machine=machine, split="test") if c.label != "unknown"]
-        if not test or len({c.label for c in test}) < 2:
+    for (partition, machine, section), indices in sorted(grouped.items()):
+        values = scores[indices]
+        anomaly = np.array([table[i].label == "anomaly" for i in indices])
+        target = np.array([table[i].domain == "target" for i in indices])
+        if anomaly.all() or not anomaly.any():
             continue
-        values = np.array([scores[index[c.path]] for c in test])
-        anomaly = np.array([c.label == "anomaly" for c in test])
-        domain = np.array([c.domain for c in test])
-        figure, axis = plt.subplots(figsize=(4.5, 4.5))
-        for name in ("source", "target"):
-            keep = anomaly | (domain == name)
+        metrics = section_metrics(values, anomaly.astype(int), target.astype(int))
+        name = f"{machine}_section_{section}"
+        figure, axis = plt.subplots(figsize=(SIZE[1], SIZE[1]))
+        subsets = (
+            ("auc_source", anomaly | ~target),
+            ("auc_target", anomaly | target),
+            ("auc_all", np.ones_like(anomaly)),
+        )
+        for key, keep in subsets:
             if (keep & ~anomaly).any():
                 fpr, tpr, _ = roc_curve(anomaly[keep], values[keep])
-                axis.plot(fpr, tpr, label=f"{name} normals + all anomalies")
+                axis.plot(fpr, tpr, label=f"{label(key)} = {100 * metrics[key]:.2f}")
         axis.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
-        axis.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC: {machine}")
-        axis.legend(loc="lower right", fontsize=8)
-        written.append(folder / f"roc_{machine}.png")
-        figure.savefig(written[-1], dpi=80, bbox_inches="tight")
-        plt.close(figure)
-        figure, axis = plt.subplots(figsize=(5, 3.5))
+        axis.axvline(0.1, color="grey", linewidth=0.8, linestyle="--")
+        axis.set(
+            xlabel="false positive rate",
+            ylabel="true positive rate",
+            title=f"{machine} section {section} ({partition}): {label('pauc')} "
+            f"{100 * metrics['pauc']:.2f}",
+        )
+        axis.legend(loc="lower right")
+        written.append(_save(figure, folder / f"roc_{name}.png"))
+        figure, axis = plt.subplots(figsize=SIZE)
         bins = np.histogram_bin_edges(values, bins=30)
-        for name in ("source", "target"):
-            for label, is_anomaly in (("normal", False), ("anomaly", True)):
-                chosen = values[(domain == name) & (anomaly == is_anomaly)]
+        for domain, is_target in (("source", False), ("target", True)):
+            for kind, is_anomaly in (("normal", False), ("anomaly", True)):
+                chosen = values[(target == is_target) & (anomaly == is_anomaly)]
                 if len(chosen):
-                    axis.hist(chosen, bins=bins, alpha=0.45, label=f"{name} {label}")
-        axis.set(xlabel="anomaly score", ylabel="clips", title=f"scores: {machine}")
-        axis.legend(fontsize=8)
-        written.append(folder / f"hist_{machine}.png")
-        figure.savefig(written[-1], dpi=80, bbox_inches="tight")
-        plt.close(figure)
+                    axis.hist(chosen, bins=bins, alpha=0.45, label=f"{domain} {kind}")
+        axis.set(
+            xlabel="anomaly score",
+            ylabel="clips",
+            title=f"scores: {machine} section {section} ({partition})",
+        )
+        axis.legend()
+        written.append(_save(figure, folder / f"hist_{name}.png"))
+    return written
+
+
+def _numeric(values: Sequence[str]) -> list[float] | None:
+    try:
+        return [float(v) for v in values]
+    except ValueError:
+        return None
+
+
+def _x_axis(axis: Any, values: Sequence[str], title: str) -> list[float]:
+    """Positions for ``values`` (numbers where they are; powers of two on a log2 axis)."""
+    numbers = _numeric(values)
+    if numbers is None:
+        axis.set_xticks(range(len(values)), values, rotation=20, ha="right")
+        axis.set_xlabel(title)
+        return [float(i) for i in range(len(values))]
+    if all(n > 0 and math.log2(n).is_integer() for n in numbers) and len(set(numbers)) > 2:
+        axis.set_xscale("log", base=2)
+        axis.set_xticks(numbers, [f"{n:g}" for n in numbers])
+    axis.set_xlabel(title)
+    return numbers
+
+
+def line_figure(
+    series: dict[str, list[tuple[str, float, float]]],
+    *,
+    x_title: str,
+    y_title: str,
+    title: str,
+    path: Path,
+    points: dict[str, list[tuple[str, list[float]]]] | None = None,
+) -> Path:
+    """Lines of (x value, mean, std) per series name, the std as a band and error bars;
+    ``points`` adds each series' single values at every x (single trials, as dots)."""
+    plt = _pyplot()
+    figure, axis = plt.subplots(figsize=SIZE)
+    every_x = list(dict.fromkeys(x for entries in series.values() for x, _, _ in entries))
+    numbers = _numeric(every_x)
+    if numbers is not None:
+        every_x = [x for _, x in sorted(zip(numbers, every_x, strict=True))]
+    positions = dict(zip(every_x, _x_axis(axis, every_x, x_title), strict=True))
+    for name, entries in series.items():
+        ordered = sorted(entries, key=lambda e: positions[e[0]])
+        xs = [positions[x] for x, _, _ in ordered]
+        means = np.array([100 * m for _, m, _ in ordered])
+        stds = np.array([100 * s for _, _, s in ordered])
+        drawn = axis.errorbar(
+            xs,
+            means,
+            yerr=np.nan_to_num(stds),
+            marker="o",
+            capsize=3,
+            label=name,
+            linestyle="-" if numbers is not None else "none",
+        )
+        if not np.isnan(stds).all():
+            axis.fill_between(
+                xs,
+                means - np.nan_to_num(stds),
+                means + np.nan_to_num(stds),
+                alpha=0.15,
+                color=drawn.lines[0].get_color(),
+            )
+    for name, entries in (points or {}).items():
+        xs = [positions[x] for x, values in entries for _ in values]
+        ys = [100 * v for _, values in entries for v in values]
+        axis.scatter(xs, ys, s=14, alpha=0.6, label=name, zorder=3)
+    axis.set(ylabel=y_title, title=title)
+    axis.grid(alpha=0.3)
+    axis.legend()
+    return _save(figure, path)
+
+
+def _series_names(cells: list[Any], key: str | None) -> dict[str, str]:
+    """A name per cell for its line: the components, and the settings other than ``key``
+    that differ among the cells (the same rule as the leaderboard's columns)."""
+    from asdbench.leaderboard import differing_settings, run_name
+
+    settings = [s for s in differing_settings(cells) if s != key]
+    return {cell.run_id: run_name(cell, settings) for cell in cells}
+
+
+def comparison_figures(
+    cells: list[Any],
+    *,
+    key: str | None,
+    metric: str,
+    std: str,
+    ensemble: bool,
+    folder: Path,
+) -> list[tuple[str, Path]]:
+    """Per dataset and partition, ``metric`` (mean ± std over each cell's trials) against
+    setting ``key`` (the paper's Figure 2), or against the cells themselves when ``key`` is
+    None. With ``ensemble``, each cell's single trials are dots and its ensemble a line of its
+    own (Figure 3). ``cells`` are complete cells (leaderboard ``Cell`` records). Returns
+    (dataset, file) of every figure."""
+    from asdbench.leaderboard import STD, stat
+
+    ddof = STD[std][0]
+    names = _series_names(cells, key)
+    groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for cell in cells:
+        for partition in cell.partitions:
+            groups[(cell.dataset, partition)].append(cell)
+    written = []
+    for (dataset, partition), members in sorted(groups.items()):
+        series: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
+        points: dict[str, list[tuple[str, list[float]]]] = defaultdict(list)
+        for cell in members:
+            x = cell.params[key] if key else names[cell.run_id]
+            values = [t.get(f"{partition}/{metric}", math.nan) for t in cell.trials]
+            summary = stat(values, ddof)
+            line = names[cell.run_id] if key else "cells"
+            if ensemble:
+                series[f"{line}: single trials (mean ± {std} std)"].append(
+                    (x, summary.mean, summary.std)
+                )
+                points[f"{line}: single trials"].append((x, values))
+                value = cell.ensemble_scores.get(f"{partition}/{metric}", math.nan)
+                series[f"{line}: ensemble ({cell.ensemble})"].append((x, value, math.nan))
+            else:
+                series[line].append((x, summary.mean, summary.std))
+        stem = f"{'ensemble_' if ensemble else ''}{metric}" + (f"_vs_{key}" if key else "")
+        written.append(
+            (
+                dataset,
+                line_figure(
+                    dict(series),
+                    x_title=key or "cell",
+                    y_title=f"{partition} {label(metric)} (%)",
+                    title=f"{dataset} {partition}: {label(metric)}"
+                    + (" of ensembles and single trials" if ensemble else f" (mean ± {std} std)"),
+                    path=folder / f"{stem}_{dataset}_{partition}.png",
+                    points=dict(points) if ensemble else None,
+                ),
+            )
+        )
     return written

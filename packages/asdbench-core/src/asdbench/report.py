@@ -1,6 +1,10 @@
-"""The results table: per machine and section AUC (source), AUC (target), pAUC and the
-domain-independent columns, their harmonic means and the official score, as text, CSV, JSON or
-Markdown. Used by ``evaluate``, ``run`` and ``leaderboard``."""
+"""The results tables of ``run``, ``evaluate`` and ``ensemble``: per partition, one row per
+machine and section (AUC (source), AUC (target), pAUC, AUC (all)), their harmonic means and the
+partition's official score, as text, CSV, JSON or Markdown.
+
+Partitions are never pooled: each has its own table and its own official score. Text and
+Markdown show labels (``metrics.METRICS``), CSV and JSON show keys, in the same column order.
+"""
 
 from __future__ import annotations
 
@@ -9,58 +13,84 @@ import io
 import json
 import math
 
-from asdbench.metrics import DOMAIN_INDEPENDENT, OFFICIAL, Results
+from asdbench.metrics import DOMAIN_INDEPENDENT, OFFICIAL, Results, label
 
 COLUMNS = OFFICIAL + DOMAIN_INDEPENDENT
-HEADERS = {
-    "auc_source": "AUC (source)",
-    "auc_target": "AUC (target)",
-    "pauc": "pAUC",
-    "auc_all": "AUC (all)",
-    "pauc_all": "pAUC (all)",
-}
 FORMATS = ("text", "csv", "json", "markdown")
+#: The row that holds the harmonic means over sections and the official score.
+SUMMARY_ROW = "harmonic mean"
+
+
+def percent(value: float) -> str:
+    """A score in percent with two decimals, or ``-`` when undefined."""
+    return "-" if math.isnan(value) else f"{100 * value:.2f}"
+
+
+def official_line(partition: str, results: Results) -> str:
+    """``eval official score (dcase2023 rule): 75.22``."""
+    return (
+        f"{partition} {label('official_score')} ({results.rule} rule): "
+        f"{percent(results.official_score())}"
+    )
 
 
 def _rows(results: Results) -> list[list[str]]:
     rows = [
-        [s.machine, s.section, *(_percent(s.metrics.get(c, math.nan)) for c in COLUMNS)]
+        [s.machine, s.section, *(percent(s.metrics.get(c, math.nan)) for c in COLUMNS)]
         for s in results.sections
     ]
     summary = results.summary()
-    rows.append(["harmonic mean", "", *(_percent(summary.get(c, math.nan)) for c in COLUMNS)])
+    rows.append([SUMMARY_ROW, "", *(percent(summary.get(c, math.nan)) for c in COLUMNS)])
     return rows
 
 
-def _percent(value: float) -> str:
-    return "-" if math.isnan(value) else f"{100 * value:.2f}"
+def _csv(results: dict[str, Results]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["partition", "machine", "section", "official_score", *COLUMNS])
+    for partition, result in results.items():
+        for s in result.sections:
+            writer.writerow(
+                [partition, s.machine, s.section, "", *(s.metrics.get(c, "") for c in COLUMNS)]
+            )
+        summary = result.summary()
+        writer.writerow(
+            [
+                partition,
+                SUMMARY_ROW,
+                "",
+                summary["official_score"],
+                *(summary.get(c, "") for c in COLUMNS),
+            ]
+        )
+    return buffer.getvalue()
 
 
-def render(results: Results, fmt: str = "text", title: str = "") -> str:
-    """The table in one of ``FORMATS``; values are percentages except in CSV and JSON."""
-    if fmt == "json":
-        return json.dumps(results.as_json(), indent=1)
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["machine", "section", *COLUMNS])
-        for s in results.sections:
-            writer.writerow([s.machine, s.section, *(s.metrics.get(c, "") for c in COLUMNS)])
-        summary = results.summary()
-        writer.writerow(["harmonic mean", "", *(summary.get(c, "") for c in COLUMNS)])
-        writer.writerow(["official score", "", summary["official_score"]])
-        return buffer.getvalue()
-    header = ["machine", "section", *(HEADERS[c] for c in COLUMNS)]
+def _table(partition: str, results: Results, fmt: str, title: str) -> str:
+    header = ["machine", "section", *(label(c) for c in COLUMNS)]
     rows = _rows(results)
-    official = f"official score ({results.rule}): {_percent(results.official_score())}"
     if fmt == "markdown":
         lines = [f"### {title}", ""] if title else []
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "|".join(["---"] * 2 + ["---:"] * len(COLUMNS)) + "|")
         lines += ["| " + " | ".join(row) + " |" for row in rows]
-        return "\n".join([*lines, "", f"**{official}**"])
+        return "\n".join([*lines, "", f"**{official_line(partition, results)}**"])
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     lines = [title] if title else []
     lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join([*lines, official])
+    return "\n".join([*lines, official_line(partition, results)])
+
+
+def render(results: dict[str, Results], fmt: str = "text", what: str = "") -> str:
+    """Every partition's table in one of ``FORMATS``; percentages in text and Markdown.
+    ``what`` completes each partition's title (``eval: <what>``)."""
+    if fmt == "json":
+        return json.dumps({p: r.as_json() for p, r in results.items()}, indent=1)
+    if fmt == "csv":
+        return _csv(results)
+    tables = [
+        _table(partition, result, fmt, f"{partition}: {what}" if what else partition)
+        for partition, result in results.items()
+    ]
+    return "\n\n".join(tables)

@@ -102,9 +102,11 @@ def limit_http_retries() -> None:
 def experiment_id(client: Any, name: str) -> str:
     """The id of MLflow experiment ``name``, created when missing (a deleted one is an error:
     MLflow would refuse to log into it)."""
+    from asdbench import store
+
     found = client.get_experiment_by_name(name)
     if found is None:
-        return client.create_experiment(name)
+        return client.create_experiment(name, tags={store.EXPERIMENT_KIND: store.MODEL_TRAINING})
     if found.lifecycle_stage == "deleted":
         raise AsdbenchError(
             f"the MLflow experiment {name!r} is deleted; restore it "

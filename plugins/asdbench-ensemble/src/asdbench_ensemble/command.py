@@ -125,7 +125,6 @@ def ensemble_command(run_ids: tuple[str, ...], method: str, output: Path | None,
         payload.update({p: r.as_json() for p, r in results.items()})
         click.echo(json.dumps(payload, indent=1))
         return
-    for partition, result in results.items():
-        click.echo(render(result, "text", title=f"{partition}: {method} of {len(trials)} trials"))
-        click.echo()
+    click.echo(render(results, "text", what=f"{method} of {len(trials)} trials"))
+    click.echo()
     click.echo(f"MLflow run: {run_id}")

@@ -47,15 +47,19 @@ def dataset_options(function: Any) -> Any:
     return function
 
 
-def load_table(
-    dataset: str, data_dir: Path | None, ground_truth: Path | None, sets: tuple[str, ...]
-) -> tuple[Any, ClipTable]:
+def dataset_instance(dataset: str, sets: tuple[str, ...]) -> Any:
+    """The dataset ``dataset`` built with its ``--set dataset.*`` options."""
     sections = parse_sets(sets)
     other = set(sections) - {"dataset"}
     if other:
         raise OptionError(f"--set {sorted(other)[0]}.*: data commands take dataset.* options only")
-    choice = choose("dataset", dataset, sections.get("dataset"))
-    instance = choice.create()
+    return choose("dataset", dataset, sections.get("dataset")).create()
+
+
+def load_table(
+    dataset: str, data_dir: Path | None, ground_truth: Path | None, sets: tuple[str, ...]
+) -> tuple[Any, ClipTable]:
+    instance = dataset_instance(dataset, sets)
     return instance, instance.load(data_dir, ground_truth=ground_truth)
 
 

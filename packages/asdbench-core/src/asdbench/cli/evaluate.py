@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
-from asdbench.cli.data import load_table
+from asdbench.cli.data import dataset_instance
 from asdbench.cli.main import cli
-from asdbench.config import choose, parse_sets
-from asdbench.evaluation import TruthTable, evaluate_submission, truth_from_folder, truth_from_table
+from asdbench.errors import DataError, OptionError
+from asdbench.evaluation import evaluate_submission, truth_from_folder, truth_from_table
+from asdbench.paths import write_atomically
 from asdbench.report import FORMATS, render
 
 
@@ -19,7 +20,7 @@ from asdbench.report import FORMATS, render
     "--dataset",
     default="dcase2023",
     show_default=True,
-    help="The dataset, which decides the official-score rule.",
+    help="The dataset: its official-score rule and which sections are dev and which eval.",
 )
 @click.option(
     "--ground-truth",
@@ -29,14 +30,15 @@ from asdbench.report import FORMATS, render
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Dataset root: dev test labels come from the file names.",
+    help="Dataset root: dev test labels come from the file names, eval labels from "
+    "--ground-truth. A dataset that has its own data (synthetic) needs neither.",
 )
 @click.option("--set", "sets", multiple=True, metavar="dataset.OPTION=VALUE")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Results CSV [default: SUBMISSION_DIR/asdbench_results.csv].",
+    help="Also write the results as CSV to this file (nothing is written otherwise).",
 )
 def evaluate_command(
     submission_dir: Path,
@@ -48,19 +50,25 @@ def evaluate_command(
     output: Path | None,
 ) -> None:
     """Score SUBMISSION_DIR (anomaly_score_* and decision_result_* files) by file name against
-    the ground truth; print the per-section table and the official score, write a results CSV.
-    """
-    if data_dir is not None:
-        instance, table = load_table(dataset, data_dir, ground_truth, sets)
-        truth: TruthTable = truth_from_table(table)
+    the ground truth. Each partition (dev, eval) the submission covers gets its own table and
+    its own official score, by the dataset's rule; partitions are never pooled, and a partition
+    is scored over all of its sections or not at all."""
+    if output is not None and not output.parent.is_dir():
+        raise OptionError(f"--output {output}: the folder {output.parent} does not exist")
+    instance = dataset_instance(dataset, sets)
+    if data_dir is None and ground_truth is not None:
+        truth = truth_from_folder(ground_truth, instance.partition_of)
     else:
-        instance = choose("dataset", dataset, parse_sets(sets).get("dataset")).create()
-        truth = truth_from_folder(ground_truth) if ground_truth else {}
-    results = evaluate_submission(submission_dir, truth, instance.official_score)
-    target = output or submission_dir / "asdbench_results.csv"
-    target.write_text(render(results, "csv"))
-    click.echo(render(results, fmt))
-    for note in results.notes:
+        try:
+            root = instance.data_dir(data_dir)
+        except DataError as exc:
+            raise OptionError(f"{exc} Or give --ground-truth alone (eval labels).") from exc
+        truth = truth_from_table(instance.load(root, ground_truth=ground_truth))
+    results, notes = evaluate_submission(submission_dir, truth, instance.official_score)
+    if output is not None:
+        write_atomically(output, render(results, "csv"))
+    click.echo(render(results, fmt, what=f"{submission_dir} ({dataset})").rstrip("\n"))
+    for note in notes:
         click.echo(f"note: {note}", err=True)
-    if fmt == "text":
-        click.echo(f"results written to {target}", err=True)
+    if output is not None:
+        click.echo(f"results written to {output}", err=True)

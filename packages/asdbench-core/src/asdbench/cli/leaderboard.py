@@ -8,7 +8,19 @@ import sys
 import click
 
 from asdbench.cli.main import cli
-from asdbench.leaderboard import FORMATS, query, render_leaderboard
+from asdbench.leaderboard import DOMAIN_COLUMNS, FORMATS, STD, query, render_leaderboard
+
+WHERE = click.option(
+    "--where",
+    multiple=True,
+    metavar="KIND.OPTION=VALUE",
+    help="Only cells with this setting (repeat to combine), e.g. loss=adaproj, "
+    "loss.subspace_dim=16, train.epochs=10.",
+)
+
+
+def store_line(uri: str) -> None:
+    click.echo(f"MLflow store: {uri}", err=True)
 
 
 @cli.command("leaderboard")
@@ -19,31 +31,76 @@ from asdbench.leaderboard import FORMATS, query, render_leaderboard
     multiple=True,
     help="MLflow experiment(s) [default: every asdbench-* experiment].",
 )
+@WHERE
+@click.option(
+    "--columns",
+    type=click.Choice(list(DOMAIN_COLUMNS)),
+    default="table1",
+    show_default=True,
+    help="table1: source-only/target-only AUC and pAUC, as the AdaProj code computes the "
+    "paper's Table 1; official: the official DCASE AUC (source), AUC (target) and pAUC.",
+)
+@click.option(
+    "--std",
+    type=click.Choice(list(STD)),
+    default="sample",
+    show_default=True,
+    help="Standard deviation over trials: sample (ddof 1) or population (ddof 0, as the "
+    "AdaProj code prints it).",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-def leaderboard_command(dataset: str | None, experiments: tuple[str, ...], fmt: str) -> None:
-    """One row per benchmark cell and partition, as the AdaProj paper's Table 1: source,
-    target and domain-independent AUC and pAUC (mean ± std over trials), the official score and
-    the ensemble's official score, sorted by official score."""
-    rows = query(list(experiments) or None, dataset)
-    if not rows:
-        click.echo("No finished benchmark cells in MLflow yet (run `asdbench run`).", err=True)
+def leaderboard_command(
+    dataset: str | None,
+    experiments: tuple[str, ...],
+    where: tuple[str, ...],
+    columns: str,
+    std: str,
+    fmt: str,
+) -> None:
+    """One row per benchmark cell and partition, in the layout of the AdaProj paper's Table 1:
+    source, target and domain-independent AUC and pAUC (harmonic means over sections, mean ±
+    std over trials), the official DCASE score and the ensemble's official score, sorted by
+    official score. Settings that differ between cells are columns; unfinished cells are
+    marked; a configuration run on several datasets gets its mean over them."""
+    from asdbench.store import existing_store
+
+    uri = existing_store()
+    store_line(uri)
+    board = query(uri, list(experiments) or None, dataset, where=where, layout=columns, std=std)
+    if not board.rows:
+        click.echo(f"No benchmark cells in {uri} (run `asdbench run`).", err=True)
         return
-    click.echo(render_leaderboard(rows, fmt))
+    click.echo(render_leaderboard(board, fmt).rstrip("\n"))
 
 
 @cli.command("ui")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def ui_command(host: str, port: int) -> None:
-    """Start the MLflow UI on the store asdbench logs to (MLFLOW_TRACKING_URI or ./mlflow.db).
-    Parent runs are the leaderboard; their nested runs are the trials."""
-    import mlflow
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Server worker processes (MLflow's own default is 4).",
+)
+def ui_command(host: str, port: int, workers: int) -> None:
+    """Start the MLflow UI on the store asdbench logs to (MLFLOW_TRACKING_URI or ./mlflow.db)
+    and print, per asdbench experiment, the link to its leaderboard: the runs table with the
+    official scores as columns, sorted. Parent runs are cells; their nested runs the trials."""
+    from asdbench import store
 
-    uri = mlflow.get_tracking_uri()
-    if uri.startswith(("http://", "https://")):
-        click.echo(f"The tracking store is a server; open {uri} in a browser.")
+    uri = store.existing_store()
+    store_line(uri)
+    remote = uri.startswith(("http://", "https://"))
+    base = uri if remote else f"http://{host}:{port}"
+    mlflow = store.client(uri)
+    for experiment in store.experiments(mlflow):
+        link = store.leaderboard_link(base, experiment.experiment_id)
+        click.echo(f"{experiment.name}: {link}", err=True)
+    if remote:
+        click.echo(f"The tracking store is a server; open {uri} in a browser.", err=True)
         return
-    click.echo(f"MLflow UI for {uri} at http://{host}:{port} (Ctrl-C stops it)", err=True)
+    click.echo(f"MLflow UI for {uri} at {base} (Ctrl-C stops it)", err=True)
     command = [
         sys.executable,
         "-m",
@@ -55,6 +112,8 @@ def ui_command(host: str, port: int) -> None:
         host,
         "--port",
         str(port),
+        "--workers",
+        str(workers),
     ]
     sys.stderr.flush()
     # Become the MLflow UI process, so that signals (Ctrl-C, SIGTERM) reach it directly.

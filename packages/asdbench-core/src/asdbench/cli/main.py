@@ -117,6 +117,8 @@ from asdbench.cli import components as _components  # noqa: E402,F401
 from asdbench.cli import data as _data  # noqa: E402,F401
 from asdbench.cli import evaluate as _evaluate  # noqa: E402,F401
 from asdbench.cli import leaderboard as _leaderboard  # noqa: E402,F401
+from asdbench.cli import plot as _plot  # noqa: E402,F401
 from asdbench.cli import run as _run  # noqa: E402,F401
+from asdbench.cli import runs as _runs  # noqa: E402,F401
 from asdbench.cli import sweep as _sweep  # noqa: E402,F401
 from asdbench.cli import sync as _sync  # noqa: E402,F401

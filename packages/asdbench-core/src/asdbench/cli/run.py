@@ -9,15 +9,12 @@ from typing import Any
 import click
 
 from asdbench.cli.main import NUM_WORKERS, PRECISION, TRACKING_FALLBACK, cli, stop_on_sigterm
-from asdbench.config import RunConfig, resolve
+from asdbench.config import DEFAULT_COMPONENTS, RunConfig, resolve
+from asdbench.metrics import label
+from asdbench.report import percent
 from asdbench.resources import bounded_workers
 
-DEFAULTS = {
-    "loss": "adaproj",
-    "embedder": "dual_branch",
-    "backend": "kmeans",
-    "dataset": "synthetic",
-}
+DEFAULTS = DEFAULT_COMPONENTS
 
 
 def _plan(config: RunConfig) -> str:
@@ -36,6 +33,16 @@ def _plan(config: RunConfig) -> str:
         lines.append(f"  {name:<9} {settings[name]}")
     lines.append(f"  experiment {config.experiment or '(one per dataset)'}")
     return "\n".join(lines)
+
+
+def trials_line(partition: str, aggregate: dict[str, float], trials: int) -> str:
+    """``dev official score: 65.09 ± 2.05 (mean ± sample std over 10 trials)``."""
+    mean = aggregate.get(f"{partition}/official_score_mean", float("nan"))
+    std = aggregate.get(f"{partition}/official_score_std", float("nan"))
+    return (
+        f"{partition} {label('official_score')}: {percent(mean)} ± {percent(std)} "
+        f"(mean ± sample std over {trials} trials)"
+    )
 
 
 @cli.command("run")
@@ -124,7 +131,7 @@ def run_command(
         click.echo(_plan(config))
         click.echo(f"  workers   {workers}")
         return
-    from asdbench.pipeline import run_benchmark
+    from asdbench.pipeline import RESULTS_FILE, run_benchmark
     from asdbench.report import render
 
     stop_on_sigterm()
@@ -140,9 +147,9 @@ def run_command(
     what = (
         f"ensemble ({config.ensemble.name} of {config.trials} trials)"
         if config.ensemble
-        else f"trial {config.trials - 1}"
+        else f"trial {config.trials - 1} of {config.trials}"
         if config.trials > 1
-        else ""
+        else "1 trial"
     )
     if fmt == "json":
         payload: dict[str, Any] = {"run_id": outcome.run_id, "output": str(outcome.output)}
@@ -153,20 +160,15 @@ def run_command(
             payload["trials"] = outcome.aggregate
         click.echo(json.dumps(payload, indent=1))
         return
-    for partition, results in outcome.results.items():
-        title = f"{partition} ({config.dataset.name}) {what}".rstrip()
-        click.echo(render(results, "text", title=title))
-        click.echo()
+    click.echo(render(outcome.results, "text", what=f"{config.dataset.name}, {what}"))
+    click.echo()
     if config.trials > 1:
         for partition in outcome.results:
-            mean = outcome.aggregate.get(f"{partition}/official_score", float("nan"))
-            std = outcome.aggregate.get(f"{partition}/official_score_std", float("nan"))
-            click.echo(
-                f"{partition} official score over {config.trials} trials: "
-                f"{100 * mean:.2f} ± {100 * std:.2f}"
-            )
+            click.echo(trials_line(partition, outcome.aggregate, config.trials))
     if outcome.sync_hint:
         click.echo(f"MLflow run: kept locally; upload it with: {outcome.sync_hint}")
     else:
         click.echo(f"MLflow run: {outcome.run_id}")
-    click.echo(f"output: {outcome.output}")
+    click.echo(f"submission: {outcome.submission}")
+    click.echo(f"results: {outcome.output / RESULTS_FILE}")
+    click.echo(f"figures: {outcome.output / 'trial-*' / 'plots'}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -9,20 +10,22 @@ from typing import Any
 import click
 
 from asdbench.cli.main import NUM_WORKERS, PRECISION, TRACKING_FALLBACK, cli, stop_on_sigterm
-from asdbench.config import RunConfig, resolve
+from asdbench.config import DEFAULT_COMPONENTS, RunConfig, resolve
 from asdbench.errors import OptionError
 
 SWEEP_KEYS = {
     "losses",
     "datasets",
+    "backends",
+    "embedders",
+    "backend",
+    "embedder",
     "trials",
     "seed",
     "ensemble",
     "epochs",
     "batch_size",
     "precision",
-    "embedder",
-    "backend",
     "set",
     "data_dir",
     "ground_truth",
@@ -33,10 +36,11 @@ SWEEP_KEYS = {
 
 def read_sweep_file(path: Path) -> dict[str, Any]:
     """A TOML file with a ``[sweep]`` table; ``data_dir`` and ``ground_truth`` may be tables
-    keyed by dataset name."""
+    keyed by dataset name; ``set`` a list of ``KIND.OPTION=VALUE[,VALUE...]`` strings or a
+    table of ``"KIND.OPTION" = value or [values]``."""
     try:
         table = tomllib.loads(path.read_text()).get("sweep")
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise OptionError(f"{path}: {exc}") from exc
     if not isinstance(table, dict):
         raise OptionError(f"{path}: expected a [sweep] table")
@@ -46,6 +50,116 @@ def read_sweep_file(path: Path) -> dict[str, Any]:
             f"{path}: unknown key {sorted(unknown)[0]!r}; keys: {', '.join(sorted(SWEEP_KEYS))}"
         )
     return table
+
+
+def grid_values(pairs: list[str], where: str) -> dict[str, list[str]]:
+    """``["loss.subspace_dim=1,2,4"]`` -> ``{"loss.subspace_dim": ["1", "2", "4"]}``; a later
+    pair for the same key replaces an earlier one (flags after the sweep file)."""
+    grid: dict[str, list[str]] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        values = [v.strip() for v in text.split(",")]
+        if not sep or not key.strip() or not all(values):
+            raise OptionError(
+                f"{where} {pair!r}: expected KIND.OPTION=VALUE or KIND.OPTION=V1,V2,..."
+            )
+        grid[key.strip()] = list(dict.fromkeys(values))
+    return grid
+
+
+def plan_sets(plan: dict[str, Any]) -> list[str]:
+    """The sweep file's ``set`` as ``KIND.OPTION=V1,V2`` strings (a list or a table)."""
+    sets = plan.get("set", [])
+    if isinstance(sets, dict):
+        return [
+            f"{key}={','.join(map(str, v)) if isinstance(v, list) else v}"
+            for key, v in sets.items()
+        ]
+    if not isinstance(sets, list) or not all(isinstance(v, str) for v in sets):
+        raise OptionError("sweep file: 'set' must be a list of strings or a table")
+    return sets
+
+
+def _names(flags: tuple[str, ...], plan: dict[str, Any], plural: str, default: str) -> list[str]:
+    if flags:
+        return list(dict.fromkeys(flags))
+    value = plan.get(plural, plan.get(plural[:-1], default))
+    return list(dict.fromkeys([value] if isinstance(value, str) else value))
+
+
+def build_configs(
+    plan: dict[str, Any], flags: dict[str, Any], sets: tuple[str, ...]
+) -> list[RunConfig]:
+    """Every cell of the grid: losses x embedders x backends x datasets x every list of
+    ``--set`` values, each resolved and checked before any work starts."""
+    grid = {**grid_values(plan_sets(plan), "set"), **grid_values(list(sets), "--set")}
+    keys = list(grid)
+    kinds = {
+        kind: _names(flags[plural], plan, plural, DEFAULT_COMPONENTS[kind])
+        for kind, plural in (
+            ("dataset", "datasets"),
+            ("loss", "losses"),
+            ("embedder", "embedders"),
+            ("backend", "backends"),
+        )
+    }
+    data_dirs, truths = plan.get("data_dir", {}), plan.get("ground_truth", {})
+    train = {
+        name: flags[name] if flags[name] is not None else plan.get(name)
+        for name in ("epochs", "batch_size", "precision")
+    }
+    configs = []
+    for dataset, loss, embedder, backend, values in itertools.product(
+        *kinds.values(), itertools.product(*grid.values())
+    ):
+        folder = flags["data_dir"] or (
+            data_dirs.get(dataset) if isinstance(data_dirs, dict) else data_dirs
+        )
+        truth = flags["ground_truth"] or (
+            truths.get(dataset) if isinstance(truths, dict) else truths
+        )
+        configs.append(
+            resolve(
+                loss=loss,
+                dataset=dataset,
+                embedder=embedder,
+                backend=backend,
+                ensemble=flags["ensemble"] or plan.get("ensemble"),
+                sets=[f"{k}={v}" for k, v in zip(keys, values, strict=True)],
+                train={k: v for k, v in train.items() if v is not None},
+                trials=flags["trials"] or plan.get("trials", 1),
+                seed=flags["seed"] if flags["seed"] is not None else plan.get("seed", 0),
+                data_dir=Path(folder).expanduser() if folder else None,
+                ground_truth=Path(truth).expanduser() if truth else None,
+                experiment=plan.get("experiment"),
+                device=plan.get("device", "auto"),
+            )
+        )
+    return configs
+
+
+def cell_labels(configs: list[RunConfig]) -> list[str]:
+    """``synthetic / adaproj/dual_branch/kmeans loss.subspace_dim=16 (10 trials)``: each cell
+    named by its components and the settings that vary across the sweep."""
+    from asdbench.pipeline import cell_name
+    from asdbench.tracking import flat_params
+
+    params = [flat_params(c) for c in configs]
+    varying = [
+        key
+        for key in dict.fromkeys(k for p in params for k in p)
+        if not key.endswith(".name") and len({p.get(key) for p in params}) > 1
+    ]
+    return [
+        " ".join(
+            [
+                f"{c.dataset.name} / {cell_name(c)}",
+                *(f"{k}={p[k]}" for k in varying if k in p and k != "data_dir"),
+                f"({c.trials} trials)",
+            ]
+        )
+        for c, p in zip(configs, params, strict=True)
+    ]
 
 
 def finished_cells(configs: list[RunConfig]) -> set[str]:
@@ -95,11 +209,15 @@ def tracking_available(fallback: str) -> bool:
     "--config",
     "config_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A TOML file with a [sweep] table (keys as the options below).",
+    help="A TOML file with a [sweep] table (keys as the options below; flags win).",
 )
 @click.option("--loss", "losses", multiple=True, help="Losses (repeat) [default: adaproj].")
 @click.option(
     "--dataset", "datasets", multiple=True, help="Datasets (repeat) [default: synthetic]."
+)
+@click.option("--backend", "backends", multiple=True, help="Back ends (repeat) [default: kmeans].")
+@click.option(
+    "--embedder", "embedders", multiple=True, help="Embedders (repeat) [default: dual_branch]."
 )
 @click.option("--trials", type=int, default=None, help="Trials per cell [default: 1].")
 @click.option("--ensemble", default=None, help="Ensemble of each cell's trials.")
@@ -111,7 +229,14 @@ def tracking_available(fallback: str) -> bool:
 @click.option(
     "--ground-truth", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None
 )
-@click.option("--set", "sets", multiple=True, metavar="KIND.OPTION=VALUE")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KIND.OPTION=VALUE[,VALUE...]",
+    help="A setting for every cell, or with several comma-separated values one cell per value "
+    "(crossed with the other lists), e.g. loss.subspace_dim=1,2,4,8.",
+)
 @click.option("--dry-run", is_flag=True, help="List the cells and which are done.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @TRACKING_FALLBACK
@@ -137,16 +262,6 @@ def tracking_available(fallback: str) -> bool:
 )
 def sweep_command(
     config_file: Path | None,
-    losses: tuple[str, ...],
-    datasets: tuple[str, ...],
-    trials: int | None,
-    ensemble: str | None,
-    seed: int | None,
-    epochs: int | None,
-    batch_size: int | None,
-    precision: str | None,
-    data_dir: Path | None,
-    ground_truth: Path | None,
     sets: tuple[str, ...],
     dry_run: bool,
     quiet: bool,
@@ -157,109 +272,93 @@ def sweep_command(
     cpus_per_trial: float,
     gpus_per_trial: float,
     max_retries: int,
+    **flags: Any,
 ) -> None:
-    """Run every cell of losses x datasets with its trials, skipping cells already finished
-    in MLflow, so an interrupted sweep continues where it stopped (interrupted trials resume
-    from their checkpoints, finished ones from the trial cache). Prints the leaderboard.
+    """Run every cell of the grid (losses x embedders x backends x datasets x every list of
+    --set values) with its trials, skipping cells already finished in MLflow, so an
+    interrupted sweep continues where it stopped (interrupted trials resume from their
+    checkpoints, finished ones from the trial cache). Prints the leaderboard.
 
     With --executor ray every trial is a Ray task on the cluster at --address; the data is
     prepared here first, so ASDBENCH_CACHE_DIR and the dataset folders must be on a file system
     every node shares, and MLflow must be a server every node reaches (docs/cluster.md)."""
-    from asdbench.leaderboard import query, render_leaderboard
-    from asdbench.pipeline import run_benchmark
-
-    plan = read_sweep_file(config_file) if config_file else {}
-    losses = losses or tuple(plan.get("losses", ("adaproj",)))
-    datasets = datasets or tuple(plan.get("datasets", ("synthetic",)))
-    data_dirs = plan.get("data_dir", {})
-    truths = plan.get("ground_truth", {})
-    configs = []
-    for dataset in datasets:
-        for loss in losses:
-            train = {
-                k: v
-                for k, v in (
-                    ("epochs", epochs or plan.get("epochs")),
-                    ("batch_size", batch_size or plan.get("batch_size")),
-                    ("precision", precision or plan.get("precision")),
-                )
-                if v is not None
-            }
-            folder = data_dir or (
-                data_dirs.get(dataset) if isinstance(data_dirs, dict) else data_dirs
-            )
-            truth = ground_truth or (truths.get(dataset) if isinstance(truths, dict) else truths)
-            configs.append(
-                resolve(
-                    loss=loss,
-                    dataset=dataset,
-                    embedder=plan.get("embedder", "dual_branch"),
-                    backend=plan.get("backend", "kmeans"),
-                    ensemble=ensemble or plan.get("ensemble"),
-                    sets=[*plan.get("set", []), *sets],
-                    train=train,
-                    trials=trials or plan.get("trials", 1),
-                    seed=seed if seed is not None else plan.get("seed", 0),
-                    data_dir=Path(folder) if folder else None,
-                    ground_truth=Path(truth) if truth else None,
-                    experiment=plan.get("experiment"),
-                    device=plan.get("device", "auto"),
-                )
-            )
     from asdbench.resources import bounded_workers
 
+    plan = read_sweep_file(config_file) if config_file else {}
+    configs = build_configs(plan, flags, sets)
     workers = bounded_workers(num_workers, lambda message: click.echo(message, err=True))
     stop_on_sigterm()
     online = tracking_available(tracking_fallback)
     done = finished_cells(configs) if online else set()
     todo = []
-    for config in configs:
-        key = f"{config.cell_hash()}:{config.trials}:{config.seed}"
-        label = f"{config.dataset.name} / {config.loss.name} ({config.trials} trials)"
-        if key in done:
-            click.echo(f"done     {label}", err=True)
+    for config, name in zip(configs, cell_labels(configs), strict=True):
+        if f"{config.cell_hash()}:{config.trials}:{config.seed}" in done:
+            click.echo(f"done     {name}", err=True)
             continue
-        click.echo(f"{'to run' if dry_run else 'queued'}  {label}", err=True)
+        click.echo(f"{'to run' if dry_run else 'queued'}  {name}", err=True)
         todo.append(config)
     if dry_run:
         return
-
-    def echo(message: str) -> None:
-        click.echo(message, err=True)
-
-    if executor == "ray" and todo:
-        from asdbench.ray_executor import run_on_ray
-
-        outcomes = run_on_ray(
-            todo,
-            address=address,
-            cpus_per_trial=cpus_per_trial,
-            gpus_per_trial=gpus_per_trial,
-            max_retries=max_retries,
-            tracking_fallback="local",  # the start was checked above
-            progress=not quiet,
-            echo=echo,
-        )
-    else:
-        outcomes = [
-            run_benchmark(
-                config,
-                resume=True,
-                progress=not quiet,
-                echo=echo,
-                tracking_fallback="local",  # the start was checked above
-                num_workers=workers,
-            )
-            for config in todo
-        ]
-    online = online and all(outcome.sync_hint is None for outcome in outcomes)
-    if not online:
+    outcomes = run_cells(
+        todo,
+        executor=executor,
+        workers=workers,
+        progress=not quiet,
+        ray_options={
+            "address": address,
+            "cpus_per_trial": cpus_per_trial,
+            "gpus_per_trial": gpus_per_trial,
+            "max_retries": max_retries,
+        },
+    )
+    if not online or any(outcome.sync_hint for outcome in outcomes):
         click.echo(
             "MLflow was unavailable: upload the kept tracking with `asdbench sync`, then "
             "`asdbench leaderboard` shows the sweep",
             err=True,
         )
-    else:
-        rows = query(dataset=None)
-        wanted = {c.dataset.name for c in configs}
-        click.echo(render_leaderboard([r for r in rows if r.dataset in wanted]))
+        return
+    from asdbench import store
+    from asdbench.leaderboard import query, render_leaderboard
+    from asdbench.tracking import experiment_name
+
+    board = query(store.tracking_uri(), sorted({experiment_name(c) for c in configs}))
+    click.echo(render_leaderboard(board))
+
+
+def run_cells(
+    configs: list[RunConfig],
+    *,
+    executor: str,
+    workers: int,
+    progress: bool,
+    ray_options: dict[str, Any],
+) -> list:
+    """Run the cells here one after another, or every trial as a Ray task."""
+
+    def echo(message: str) -> None:
+        click.echo(message, err=True)
+
+    if executor == "ray" and configs:
+        from asdbench.ray_executor import run_on_ray
+
+        return run_on_ray(
+            configs,
+            **ray_options,
+            tracking_fallback="local",  # the start was checked by the caller
+            progress=progress,
+            echo=echo,
+        )
+    from asdbench.pipeline import run_benchmark
+
+    return [
+        run_benchmark(
+            config,
+            resume=True,
+            progress=progress,
+            echo=echo,
+            tracking_fallback="local",  # the start was checked by the caller
+            num_workers=workers,
+        )
+        for config in configs
+    ]

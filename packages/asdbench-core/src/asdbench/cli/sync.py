@@ -43,5 +43,5 @@ def sync_command(paths: tuple[Path, ...], dry_run: bool) -> None:
     for folder, _ in waiting:
         for run_id in sync_journal(folder, lambda message: click.echo(message, err=True)):
             experiment = client.get_experiment(client.get_run(run_id).info.experiment_id)
-            publish_leaderboard(experiment.name, run_id)
+            publish_leaderboard(client.tracking_uri, experiment.name, run_id)
             click.echo(run_id)

@@ -1,0 +1,161 @@
+"""The MLflow store as asdbench lays it out: which store a command reads, the tags that mark
+cells and trials, the queries that find them, and the experiment page (the UI's leaderboard).
+
+Layout: one experiment per dataset (``asdbench-<dataset>``), one parent run per benchmark cell
+(``asdbench.run_type = cell``), one nested run per trial (``trial``). Read-only commands never
+create a store: a sqlite file that does not exist is an error naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+from asdbench.errors import AsdbenchError
+
+RUN_TYPE = "asdbench.run_type"
+CELL = "asdbench.cell"
+TRIALS = "asdbench.trials"
+SEED = "asdbench.seed"
+DATASET = "asdbench.dataset"
+#: The cell's output folder (absolute), where its submission, results and figures are.
+OUTPUT = "asdbench.output"
+PARENT = "mlflow.parentRunId"
+#: Experiment tags read by the MLflow UI: the description (markdown), the kind of experiment
+#: (the model-training view rather than the GenAI one) and a saved view of the runs table.
+DESCRIPTION = "mlflow.note.content"
+EXPERIMENT_KIND = "mlflow.experimentKind"
+MODEL_TRAINING = "custom_model_development"
+SHARED_VIEW_PREFIX = "mlflow.sharedViewState."
+LEADERBOARD_VIEW = "asdbench-leaderboard"
+RUN_NAME_COLUMN = "attributes.`Run Name`"
+EXPERIMENT_PREFIX = "asdbench-"
+MAX_RESULTS = 50_000
+
+
+def tracking_uri() -> str:
+    """``MLFLOW_TRACKING_URI``, else MLflow's default (``sqlite:///<cwd>/mlflow.db``)."""
+    import mlflow
+
+    return mlflow.get_tracking_uri()
+
+
+def sqlite_file(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI (None for other stores)."""
+    if not uri.startswith("sqlite:"):
+        return None
+    path = urllib.parse.urlparse(uri).path
+    return Path(path[1:] if path.startswith("//") else path)
+
+
+def existing_store() -> str:
+    """The URI of the store to read, which must exist: reading never creates an empty
+    database (MLflow would, silently, wherever the command runs)."""
+    from asdbench.tracking import check_reachable
+
+    uri = tracking_uri()
+    database = sqlite_file(uri)
+    if database is not None and not database.is_file():
+        raise AsdbenchError(
+            f"no MLflow store at {database} ({uri}): nothing has been run here; run from the "
+            "folder of your runs or set MLFLOW_TRACKING_URI to their store"
+        )
+    check_reachable(uri)
+    return uri
+
+
+def client(uri: str) -> Any:
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=uri)
+
+
+def experiments(mlflow: Any, names: list[str] | None = None, dataset: str | None = None) -> list:
+    """The named experiments (each must exist), the one of ``dataset``, or every asdbench one."""
+    if names:
+        found = [mlflow.get_experiment_by_name(name) for name in names]
+        missing = [n for n, e in zip(names, found, strict=True) if e is None]
+        if missing:
+            raise AsdbenchError(f"no MLflow experiment {missing[0]!r} in {mlflow.tracking_uri}")
+        return found
+    if dataset:
+        found = mlflow.get_experiment_by_name(f"{EXPERIMENT_PREFIX}{dataset}")
+        return [found] if found is not None else []
+    return [e for e in mlflow.search_experiments() if e.name.startswith(EXPERIMENT_PREFIX)]
+
+
+def runs_of_type(mlflow: Any, experiment_ids: list[str], run_type: str, status: str = "") -> list:
+    """Every run of ``run_type`` (cell, trial, ensemble) in the experiments, newest first."""
+    if not experiment_ids:
+        return []
+    query = f"tags.`{RUN_TYPE}` = '{run_type}'"
+    if status:
+        query += f" and attributes.status = '{status}'"
+    return mlflow.search_runs(
+        experiment_ids, query, max_results=MAX_RESULTS, order_by=["attributes.start_time DESC"]
+    )
+
+
+def set_up_experiment(mlflow: Any, experiment_id: str, partition: str = "eval") -> None:
+    """Open the experiment on the model-training runs view, with the leaderboard's columns
+    shown and sorted by ``partition``'s official score (a saved view, see
+    :func:`leaderboard_link`)."""
+    columns = [
+        f"metrics.`{prefix}{p}/official_score{suffix}`"
+        for p in ("dev", "eval")
+        for prefix, suffix in (("", "_mean"), ("", "_std"), ("ensemble/", ""))
+    ]
+    view = {
+        "searchFilter": f"tags.`{RUN_TYPE}` = 'cell'",
+        "orderByKey": f"metrics.`{partition}/official_score_mean`",
+        "orderByAsc": False,
+        "selectedColumns": columns,
+        # The UI applies widths to the columns listed in columnOrder only.
+        "columnOrder": [RUN_NAME_COLUMN, *columns],
+        "columnWidths": {RUN_NAME_COLUMN: 420, **dict.fromkeys(columns, 150)},
+    }
+    mlflow.set_experiment_tag(experiment_id, EXPERIMENT_KIND, MODEL_TRAINING)
+    mlflow.set_experiment_tag(
+        experiment_id, SHARED_VIEW_PREFIX + LEADERBOARD_VIEW, json.dumps(view)
+    )
+
+
+def leaderboard_link(base_url: str, experiment_id: str) -> str:
+    """The UI address of the experiment's runs table in its leaderboard view."""
+    return (
+        f"{base_url.rstrip('/')}/#/experiments/{experiment_id}/runs"
+        f"?viewStateShareKey={LEADERBOARD_VIEW}&workflowType=machine_learning"
+    )
+
+
+def trials_of(mlflow: Any, run: Any) -> list:
+    """The trial runs nested under cell run ``run``, in trial order."""
+    children = mlflow.search_runs(
+        [run.info.experiment_id],
+        f"tags.`{PARENT}` = '{run.info.run_id}' and tags.`{RUN_TYPE}` = 'trial'",
+        max_results=MAX_RESULTS,
+    )
+    return sorted(children, key=lambda r: int(r.data.tags.get("asdbench.trial", "0")))
+
+
+def get_run(mlflow: Any, run_id: str) -> Any:
+    """Run ``run_id``, or an error naming the store."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return mlflow.get_run(run_id)
+    except MlflowException as exc:
+        raise AsdbenchError(f"no MLflow run {run_id!r} in {mlflow.tracking_uri}") from exc
+
+
+def figures_run(mlflow: Any, experiment_id: str) -> str:
+    """The experiment's run that holds its comparison figures (``asdbench plot``), made the
+    first time: figures span cells, so they belong to none of the cells' runs."""
+    found = runs_of_type(mlflow, [experiment_id], "figures")
+    if found:
+        return found[0].info.run_id
+    run = mlflow.create_run(experiment_id, tags={RUN_TYPE: "figures"}, run_name="figures")
+    mlflow.set_terminated(run.info.run_id, "FINISHED")
+    return run.info.run_id
