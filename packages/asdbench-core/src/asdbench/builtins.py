@@ -15,6 +15,12 @@ def asdbench_datasets() -> Iterator[DatasetSpec]:
         factory="asdbench.synthetic:SyntheticDataset",
         summary="Synthetic machine sounds in the DCASE2023 layout, generated on first use",
     )
+    yield DatasetSpec(
+        name="synthetic2022",
+        factory="asdbench.synthetic:Synthetic2022Dataset",
+        summary="Synthetic machine sounds in the DCASE2022 layout (sections), generated on "
+        "first use",
+    )
 
 
 @hookimpl

@@ -14,6 +14,7 @@ configuration has cells on several datasets, a block gives its arithmetic mean o
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -146,6 +147,8 @@ class Leaderboard:
     settings: list[str]
     rows: list[Row]
     means: list[Row]
+    #: The ``--where`` filters the cells were selected by.
+    where: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -154,9 +157,10 @@ class Leaderboard:
     @property
     def caption(self) -> str:
         ddof = STD[self.std][0]
+        selected = ", ".join(f"{key}={value}" for key, value in self.where)
         return (
             f"Harmonic means over sections, in %; mean ± {self.std} std (ddof {ddof}) over "
-            f"trials. {CAPTIONS[self.layout]}"
+            f"trials. {CAPTIONS[self.layout]}" + (f" Cells with {selected}." if selected else "")
         )
 
 
@@ -264,7 +268,12 @@ def differing_settings(cells: list[Cell]) -> list[str]:
 
 
 def build(
-    cells: list[Cell], *, store: str, layout: str = "table1", std: str = "sample"
+    cells: list[Cell],
+    *,
+    store: str,
+    layout: str = "table1",
+    std: str = "sample",
+    where: list[tuple[str, str]] | None = None,
 ) -> Leaderboard:
     """The leaderboard of ``cells``: rows sorted by dataset, partition and official score."""
     if layout not in DOMAIN_COLUMNS:
@@ -288,7 +297,8 @@ def build(
         for partition in cell.partitions
     ]
     rows.sort(key=lambda r: (r.dataset, r.partition, -_key(r.official)))
-    return Leaderboard(store, layout, std, differing_settings(cells), rows, _means(rows, metrics))
+    means = _means(rows, metrics)
+    return Leaderboard(store, layout, std, differing_settings(cells), rows, means, where or [])
 
 
 def _means(rows: list[Row], metrics: tuple[str, ...]) -> list[Row]:
@@ -509,7 +519,8 @@ def query(
     mlflow = store.client(uri)
     found = store.experiments(mlflow, experiments, dataset)
     cells = [c for c in load_cells(mlflow, found) if dataset is None or c.dataset == dataset]
-    return build(select(cells, parse_where(where)), store=uri, layout=layout, std=std)
+    filters = parse_where(where)
+    return build(select(cells, filters), store=uri, layout=layout, std=std, where=filters)
 
 
 #: MLflow's limit on an experiment tag's value, with room to spare.
@@ -553,7 +564,7 @@ def description(board: Leaderboard) -> str:
             kept[(row.dataset, row.partition)] += 1
             if kept[(row.dataset, row.partition)] <= shown:
                 rows.append(row)
-        cut = Leaderboard(board.store, board.layout, board.std, board.settings, rows, board.means)
+        cut = dataclasses.replace(board, rows=rows)
         hidden = len(board.rows) - len(rows)
         text = (
             intro

@@ -136,15 +136,18 @@ FOLDER_SETTINGS_LENGTH = 60
 
 def folder_name(config: RunConfig) -> str:
     """``adaproj-kmeans_subspace_dim=16_epochs=1_1c8c8c2d``: loss, backend (and embedder when
-    not the default), the settings that are not their defaults, and the cell hash."""
+    not the default), the settings that are not their defaults (as many as fit), and the cell
+    hash, which tells apart what the name leaves out."""
     parts = [config.loss.name, config.backend.name]
     if config.embedder.name != DEFAULT_COMPONENTS["embedder"]:
         parts.insert(1, config.embedder.name)
-    settings = "_".join(
-        re.sub(r"[^A-Za-z0-9.+=-]", "-", f"{key.split('.', 1)[1]}={value}")
-        for key, value in config.non_default().items()
-    )[:FOLDER_SETTINGS_LENGTH]
-    return "_".join(filter(None, ["-".join(parts), settings.strip("_"), config.cell_hash()[:8]]))
+    settings: list[str] = []
+    for key, value in config.non_default().items():
+        text = re.sub(r"[^A-Za-z0-9.+=_-]", "-", f"{key.split('.', 1)[1]}={value}")
+        if len("_".join([*settings, text])) > FOLDER_SETTINGS_LENGTH:
+            break
+        settings.append(text)
+    return "_".join(["-".join(parts), *settings, config.cell_hash()[:8]])
 
 
 def cell_name(config: RunConfig) -> str:

@@ -2,7 +2,7 @@
 cells, a metric against a varying setting (the AdaProj paper's Figure 2) and ensembles against
 their single trials (Figure 3).
 
-Sizes are chosen to read on a laptop screen: 6 x 5 inches at 120 dpi (720 x 600 pixels), text
+Sizes are chosen to read on a laptop screen: 6 x 5 inches at 140 dpi (840 x 700 pixels), text
 at 11 points. Labels are the metrics' display labels (:data:`asdbench.metrics.METRICS`).
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 from asdbench.clips import ClipTable
 from asdbench.metrics import label, section_metrics
 
-DPI = 120
+DPI = 140
 SIZE = (6.0, 5.0)
 
 
@@ -33,9 +33,11 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(figure: Any, path: Path) -> Path:
+def _save(figure: Any, path: Path, description: str = "") -> Path:
+    """Write ``figure`` as PNG; ``description`` (what the figure states, e.g. its legend) goes
+    into the file's Description text field, for tools and tests that read figures back."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI, bbox_inches="tight")
+    figure.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Description": description})
     figure.clear()
     _pyplot().close(figure)
     return path
@@ -79,8 +81,9 @@ def write_section_figures(table: ClipTable, scores: np.ndarray, folder: Path) ->
             title=f"{machine} section {section} ({partition}): {label('pauc')} "
             f"{100 * metrics['pauc']:.2f}",
         )
-        axis.legend(loc="lower right")
-        written.append(_save(figure, folder / f"roc_{name}.png"))
+        legend = axis.legend(loc="lower right")
+        lines = "\n".join(text.get_text() for text in legend.get_texts())
+        written.append(_save(figure, folder / f"roc_{name}.png", lines))
         figure, axis = plt.subplots(figsize=SIZE)
         bins = np.histogram_bin_edges(values, bins=30)
         for domain, is_target in (("source", False), ("target", True)):
@@ -142,31 +145,47 @@ def line_figure(
         xs = [positions[x] for x, _, _ in ordered]
         means = np.array([100 * m for _, m, _ in ordered])
         stds = np.array([100 * s for _, _, s in ordered])
+        style = "-" if numbers is not None else "none"
+        if np.isnan(stds).all():
+            axis.plot(xs, means, marker="o", linestyle=style, label=name)
+            continue
         drawn = axis.errorbar(
-            xs,
-            means,
-            yerr=np.nan_to_num(stds),
-            marker="o",
-            capsize=3,
-            label=name,
-            linestyle="-" if numbers is not None else "none",
+            xs, means, yerr=np.nan_to_num(stds), marker="o", capsize=3, label=name, linestyle=style
         )
-        if not np.isnan(stds).all():
-            axis.fill_between(
-                xs,
-                means - np.nan_to_num(stds),
-                means + np.nan_to_num(stds),
-                alpha=0.15,
-                color=drawn.lines[0].get_color(),
-            )
+        band = np.nan_to_num(stds)
+        axis.fill_between(
+            xs, means - band, means + band, alpha=0.15, color=drawn.lines[0].get_color()
+        )
     for name, entries in (points or {}).items():
         xs = [positions[x] for x, values in entries for _ in values]
         ys = [100 * v for _, values in entries for v in values]
         axis.scatter(xs, ys, s=14, alpha=0.6, label=name, zorder=3)
     axis.set(ylabel=y_title, title=title)
     axis.grid(alpha=0.3)
-    axis.legend()
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)
+    _write_data(series, points or {}, x_title, path.with_suffix(".csv"))
     return _save(figure, path)
+
+
+def _write_data(
+    series: dict[str, list[tuple[str, float, float]]],
+    points: dict[str, list[tuple[str, list[float]]]],
+    x_title: str,
+    path: Path,
+) -> None:
+    """The numbers a comparison figure draws, beside it as CSV (fractions, not percent)."""
+    import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["series", x_title, "mean", "std", "values"])
+        for name, entries in series.items():
+            for x, mean, std in entries:
+                writer.writerow([name, x, mean, "" if math.isnan(std) else std, ""])
+        for name, entries in points.items():
+            for x, values in entries:
+                writer.writerow([name, x, "", "", " ".join(repr(v) for v in values)])
 
 
 def _series_names(cells: list[Any], key: str | None) -> dict[str, str]:

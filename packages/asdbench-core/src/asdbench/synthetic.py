@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -43,7 +44,9 @@ class MachineType:
 
     name: str
     family: str
-    variant: int
+    #: Shifts the sound's frequencies by 17 % per unit (sections of a 2022-layout type differ
+    #: by a fraction of a unit).
+    variant: float
     attributes: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
     anomalies: tuple[str, ...]
     one_based: bool = False
@@ -80,12 +83,22 @@ _DEV_NAMES = ("rotor", "gears", "compressor", "conveyor", "stamper", "pump", "sp
 _EVAL_NAMES = ("valve", "blower", "turbine", "injector", "press", "extractor", "gearmotor")
 
 
-def machine_types(size: Size) -> dict[str, list[MachineType]]:
+Layout = Literal["2023", "2022"]
+#: The sections of each partition in the 2022 layout (the 2023 layout has section 00 only).
+SECTIONS_2022: dict[str, dict[str, tuple[str, ...]]] = {
+    "tiny": {"dev": ("00",), "eval": ("03",)},
+    "small": {"dev": ("00", "01"), "eval": ("03", "04")},
+    "full": {"dev": ("00", "01", "02"), "eval": ("03", "04", "05")},
+}
+
+
+def machine_types(size: Size, layout: Layout = "2023") -> dict[str, list[MachineType]]:
     """dev and eval machine types: 2 + 2 for "tiny" and "small", 7 + 7 (as DCASE2023) for
-    "full"."""
+    "full"; in the 2022 layout the dev machine types serve both partitions (as DCASE2022)."""
     count = 7 if size == "full" else 2
     found: dict[str, list[MachineType]] = {"dev": [], "eval": []}
-    for partition, names, start in (("dev", _DEV_NAMES, 0), ("eval", _EVAL_NAMES, 2)):
+    eval_names, eval_start = (_DEV_NAMES, 0) if layout == "2022" else (_EVAL_NAMES, 2)
+    for partition, names, start in (("dev", _DEV_NAMES, 0), ("eval", eval_names, eval_start)):
         for position, name in enumerate(names[:count]):
             family = _FAMILY_ORDER[(start + position) % 4]
             attributes, anomalies = _FAMILIES[family]
@@ -265,6 +278,7 @@ class SynthesisPlan:
     seed: int
     clip_seconds: float
     version: int = GENERATOR_VERSION
+    layout: str = "2023"
 
     def key(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
@@ -279,111 +293,148 @@ def _attribute_values(
     }
 
 
+def sections_of(plan: SynthesisPlan) -> dict[str, tuple[str, ...]]:
+    """The sections of each partition."""
+    if plan.layout == "2022":
+        return SECTIONS_2022[plan.size]
+    return {"dev": ("00",), "eval": ("00",)}
+
+
 def _file_name(
-    machine: MachineType, domain: str, split: str, label: str, index: int, attrs: dict[str, str]
+    machine: MachineType,
+    section: str,
+    domain: str,
+    split: str,
+    label: str,
+    index: int,
+    attrs: dict[str, str],
 ) -> str:
     number = f"{index + 1 if machine.one_based else index:04d}"
     tokens = "_".join(f"{k}_{v}" for k, v in attrs.items())
-    return f"section_00_{domain}_{split}_{label}_{number}_{tokens}.wav"
+    return f"section_{section}_{domain}_{split}_{label}_{number}_{tokens}.wav"
 
 
 def write_tree(root: Path, plan: SynthesisPlan, *, progress: bool = True) -> None:
     """Write the whole dataset under ``root`` (which must not exist yet), atomically."""
-    import soundfile
     from tqdm.auto import tqdm
 
     counts = SIZES[plan.size]
-    n = round(plan.clip_seconds * SAMPLE_RATE)
-    types = machine_types(plan.size)  # type: ignore[arg-type]
+    types = machine_types(plan.size, plan.layout)  # type: ignore[arg-type]
+    sections = sections_of(plan)
     total = sum(
-        counts.train_source + counts.train_target + 4 * counts.test_per_group
-        for machines in types.values()
-        for _ in machines
+        (counts.train_source + counts.train_target + 4 * counts.test_per_group)
+        * len(machines)
+        * len(sections[partition])
+        for partition, machines in types.items()
     )
     bar = tqdm(total=total, desc="writing synthetic dataset", unit="clip", disable=not progress)
     with atomic_directory(root) as out:
         for partition, machines in types.items():
             for position, machine in enumerate(machines):
-                folder = out / f"{partition}_data" / machine.name
-                (folder / "train").mkdir(parents=True)
-                (folder / "test").mkdir()
-                csv_rows = []
-                groups = [
-                    ("source", "train", "normal", counts.train_source),
-                    ("target", "train", "normal", counts.train_target),
-                ]
-                unbalanced = partition == "eval" and position == 0
-                per = counts.test_per_group
-                test_counts = (
-                    {
-                        ("source", "normal"): round(per * 1.34),
-                        ("source", "anomaly"): round(per * 0.8),
-                        ("target", "normal"): round(per * 1.2),
-                        ("target", "anomaly"): round(per * 0.66),
-                    }
-                    if unbalanced
-                    else {}
-                )
-                for domain in ("source", "target"):
-                    for label in ("normal", "anomaly"):
-                        groups.append(
-                            (domain, "test", label, test_counts.get((domain, label), per))
-                        )
-                test_files: list[tuple[str, np.ndarray, Truth]] = []
-                for domain, split, label, count in groups:
-                    for index in range(count):
-                        key = (plan.seed, partition, machine.name, split, domain, label, index)
-                        choice_rng = _rng(*key, "choices")
-                        attrs = _attribute_values(machine, domain, choice_rng)
-                        anomaly = (
-                            str(choice_rng.choice(machine.anomalies))
-                            if label == "anomaly"
-                            else None
-                        )
-                        wave = to_int16(render_clip(machine, domain, attrs, anomaly, key, n))
-                        name = _file_name(machine, domain, split, label, index, attrs)
-                        if split == "train" or partition == "dev":
-                            soundfile.write(
-                                str(folder / split / name), wave, SAMPLE_RATE, subtype="PCM_16"
-                            )
-                        else:
-                            test_files.append((name, wave, Truth(label, domain)))
-                        if split == "train" or partition == "dev":
-                            values = [v for pair in attrs.items() for v in pair]
-                            csv_rows.append(",".join([f"{machine.name}/{split}/{name}", *values]))
-                        bar.update()
-                _write_attribute_csv(folder, machine, csv_rows)
-                if test_files:
-                    _write_anonymised(out, folder, machine, test_files, plan.seed)
+                for number, section in enumerate(sections[partition]):
+                    _write_section(
+                        out,
+                        plan,
+                        partition,
+                        # Sections of one type (2022 layout) sound alike but not the same.
+                        replace(machine, variant=machine.variant + 0.3 * number),
+                        section,
+                        unbalanced=partition == "eval" and position == 0 and number == 0,
+                        on_clip=bar.update,
+                    )
         (out / MARKER).write_text(json.dumps(asdict(plan), indent=1))
     bar.close()
 
 
-def _write_attribute_csv(folder: Path, machine: MachineType, rows: list[str]) -> None:
-    columns = ",".join(f"d{i + 1}p,d{i + 1}v" for i in range(len(machine.attributes)))
-    (folder / "attributes_00.csv").write_text(
-        f"file_name,{columns}\n" + "".join(r + "\n" for r in rows)
+def _test_counts(per: int, unbalanced: bool) -> dict[tuple[str, str], int]:
+    """Test clips per (domain, label); an unbalanced section as the real 2023 eval set has."""
+    if not unbalanced:
+        return dict.fromkeys(
+            [(d, lab) for d in ("source", "target") for lab in ("normal", "anomaly")], per
+        )
+    return {
+        ("source", "normal"): round(per * 1.34),
+        ("source", "anomaly"): round(per * 0.8),
+        ("target", "normal"): round(per * 1.2),
+        ("target", "anomaly"): round(per * 0.66),
+    }
+
+
+def _write_section(
+    out: Path,
+    plan: SynthesisPlan,
+    partition: str,
+    machine: MachineType,
+    section: str,
+    *,
+    unbalanced: bool,
+    on_clip: Callable[[], object],
+) -> None:
+    """One section of a machine type: training clips, test clips (labelled names in dev,
+    anonymised ones with ground truth in eval) and its attribute CSV."""
+    import soundfile
+
+    counts = SIZES[plan.size]
+    n = round(plan.clip_seconds * SAMPLE_RATE)
+    folder = out / f"{partition}_data" / machine.name
+    (folder / "train").mkdir(parents=True, exist_ok=True)
+    (folder / "test").mkdir(exist_ok=True)
+    groups = [
+        ("source", "train", "normal", counts.train_source),
+        ("target", "train", "normal", counts.train_target),
+        *(
+            (domain, "test", label, count)
+            for (domain, label), count in _test_counts(counts.test_per_group, unbalanced).items()
+        ),
+    ]
+    # The 2023 layout keeps the keys it always had, so its files stay the same.
+    where = (
+        (partition, machine.name) if plan.layout == "2023" else (partition, machine.name, section)
     )
+    csv_rows, test_files = [], []
+    for domain, split, label, count in groups:
+        for index in range(count):
+            key = (plan.seed, *where, split, domain, label, index)
+            choice_rng = _rng(*key, "choices")
+            attrs = _attribute_values(machine, domain, choice_rng)
+            anomaly = str(choice_rng.choice(machine.anomalies)) if label == "anomaly" else None
+            wave = to_int16(render_clip(machine, domain, attrs, anomaly, key, n))
+            name = _file_name(machine, section, domain, split, label, index, attrs)
+            if split == "train" or partition == "dev":
+                soundfile.write(str(folder / split / name), wave, SAMPLE_RATE, subtype="PCM_16")
+                values = [v for pair in attrs.items() for v in pair]
+                csv_rows.append(",".join([f"{machine.name}/{split}/{name}", *values]))
+            else:
+                test_files.append((name, wave, Truth(label, domain)))
+            on_clip()
+    columns = ",".join(f"d{i + 1}p,d{i + 1}v" for i in range(len(machine.attributes)))
+    (folder / f"attributes_{section}.csv").write_text(
+        f"file_name,{columns}\n" + "".join(r + "\n" for r in csv_rows)
+    )
+    if test_files:
+        shuffle = (plan.seed, machine.name) if plan.layout == "2023" else (plan.seed, *where)
+        _write_anonymised(out, folder, machine.name, section, test_files, shuffle)
 
 
 def _write_anonymised(
     root: Path,
     folder: Path,
-    machine: MachineType,
+    machine: str,
+    section: str,
     files: list[tuple[str, np.ndarray, Truth]],
-    seed: int,
+    shuffle: tuple[object, ...],
 ) -> None:
     """Eval test clips under shuffled anonymised names; their truth goes to ground_truth/."""
     import soundfile
 
-    order = _rng(seed, machine.name, "shuffle").permutation(len(files))
+    order = _rng(*shuffle, "shuffle").permutation(len(files))
     rows = []
     for number, position in enumerate(order):
         labelled, wave, truth = files[position]
-        anonymous = f"section_00_{number:04d}.wav"
+        anonymous = f"section_{section}_{number:04d}.wav"
         soundfile.write(str(folder / "test" / anonymous), wave, SAMPLE_RATE, subtype="PCM_16")
         rows.append((anonymous, truth, labelled))
-    write_ground_truth(root / "ground_truth", machine.name, "00", rows)
+    write_ground_truth(root / "ground_truth", machine, section, rows)
 
 
 def ensure_tree(root: Path | None, plan: SynthesisPlan, *, progress: bool = True) -> Path:
@@ -391,7 +442,7 @@ def ensure_tree(root: Path | None, plan: SynthesisPlan, *, progress: bool = True
     root = Path(root) if root is not None else cache_dir() / "synthetic" / plan.key()
     marker = root / MARKER
     if marker.exists():
-        written = json.loads(marker.read_text())
+        written = {"layout": "2023", **json.loads(marker.read_text())}  # older trees: 2023
         if written != asdict(plan):
             raise DataError(
                 f"{root}: holds a synthetic dataset written with other options ({written}); "
@@ -413,6 +464,7 @@ class SyntheticDataset(DcaseLayoutDataset):
     default_clip_seconds: ClassVar[float] = 2.0
     official_score: ClassVar[str] = "dcase2023"
     how_to_obtain: ClassVar[str] = "It is generated on first use (or with `asdbench data synth`)."
+    layout: ClassVar[Layout] = "2023"
 
     def __init__(
         self,
@@ -440,10 +492,10 @@ class SyntheticDataset(DcaseLayoutDataset):
             resample=resample,
             skip_bad_files=skip_bad_files,
         )
-        self.plan = SynthesisPlan(size, seed, self.clip_seconds)
-        types = machine_types(size)
+        self.plan = SynthesisPlan(size, seed, self.clip_seconds, layout=self.layout)
+        types = machine_types(size, self.layout)
         self.machine_types = {p: tuple(m.name for m in ms) for p, ms in types.items()}
-        self.sections = {"dev": ("00",), "eval": ("00",)}
+        self.sections = sections_of(self.plan)
 
     def data_dir(self, data_dir: Path | None) -> Path:
         return ensure_tree(data_dir, self.plan)
@@ -451,3 +503,13 @@ class SyntheticDataset(DcaseLayoutDataset):
     def load(self, data_dir: Path | None = None, *, ground_truth: Path | None = None) -> ClipTable:
         root = self.data_dir(data_dir)
         return super().load(root, ground_truth=ground_truth or root / "ground_truth")
+
+
+class Synthetic2022Dataset(SyntheticDataset):
+    """Synthetic machine sounds in the DCASE2022 layout: the same machine types in dev and
+    eval, told apart by section (00-02 dev, 03-05 eval at full size), scored by the 2022 rule.
+    Beside ``synthetic`` it gives the paper's two-dataset Table 1 on synthetic data."""
+
+    name: ClassVar[str] = "synthetic2022"
+    official_score: ClassVar[str] = "dcase2022"
+    layout: ClassVar[Layout] = "2022"

@@ -116,6 +116,7 @@ def _draw(
         for figure_dataset, path in written:
             if figure_dataset in datasets:
                 mlflow.log_artifact(run_id, str(path), "figures")
+                mlflow.log_artifact(run_id, str(path.with_suffix(".csv")), "figures")
         click.echo(f"MLflow: experiment {name}, run {run_id}, artifacts figures/", err=True)
     for _, path in written:
         click.echo(str(path))

@@ -171,4 +171,5 @@ def run_command(
         click.echo(f"MLflow run: {outcome.run_id}")
     click.echo(f"submission: {outcome.submission}")
     click.echo(f"results: {outcome.output / RESULTS_FILE}")
-    click.echo(f"figures: {outcome.output / 'trial-*' / 'plots'}")
+    trials = "trial-0" if config.trials == 1 else f"trial-{{0..{config.trials - 1}}}"
+    click.echo(f"figures (ROC, scores per section): {outcome.output}/{trials}/plots")
