@@ -1,17 +1,23 @@
-"""The MLflow UI as the comparison view, checked in headless Chromium as a user would use it:
-two benchmark cells with two trials each, parents with their nested trials, official scores."""
+"""The MLflow UI as the leaderboard, checked in headless Chromium as a user would use it: two
+benchmark cells that differ in one option, `asdbench ui` started on their store, and the page
+its printed link opens: the model-training runs view, the cells named by what differs, the
+official-score columns shown and sorted, and the leaderboard's numbers on the page."""
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
+PROGRAM = Path(sys.executable).parent / "asdbench"
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = [
     "--headless=new",
@@ -23,7 +29,7 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
-    "--window-size=2600,1000",
+    "--window-size=1700,1000",
 ]
 
 
@@ -49,30 +55,27 @@ def artifact_folder() -> Path:
     return folder
 
 
-def test_mlflow_ui_shows_cells_nested_trials_and_official_scores(
-    mlflow_server, tmp_path, quick_run_args
-):
-    ensure_chromium()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
+def free_port() -> int:
+    import socket
 
-    program = Path(sys.executable).parent / "asdbench"
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": mlflow_server,
-        "ASDBENCH_CACHE_DIR": str(tmp_path / "cache"),
-    }
-    for loss in ("adaproj", "adacos"):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def two_cells(mlflow_tracking, tmp_path, quick_run_args):
+    """Two finished cells of two trials each, differing only in loss.subspace_dim."""
+    env = {**os.environ, "ASDBENCH_CACHE_DIR": str(tmp_path / "cache")}
+    for j in ("2", "8"):
         subprocess.run(
             [
-                str(program),
+                str(PROGRAM),
                 "run",
-                "--loss",
-                loss,
                 "--trials",
                 "2",
+                "--set",
+                f"loss.subspace_dim={j}",
                 *quick_run_args,
             ],
             check=True,
@@ -81,79 +84,105 @@ def test_mlflow_ui_shows_cells_nested_trials_and_official_scores(
             cwd=tmp_path,
             timeout=600,
         )
+    board = subprocess.run(
+        [str(PROGRAM), "leaderboard", "--format", "json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    return env, json.loads(board.stdout)
+
+
+def start_ui(env, cwd, port):
+    """``asdbench ui`` on the store; returns the process and the leaderboard link it printed."""
+    server = subprocess.Popen(
+        [str(PROGRAM), "ui", "--port", str(port)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines = []
+    for line in server.stderr:
+        lines.append(line)
+        if "MLflow UI for" in line:
+            break
+    for _ in range(120):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as reply:
+                if reply.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        server.terminate()
+        pytest.fail("asdbench ui did not start:\n" + "".join(lines))
+    [link] = [m for line in lines for m in re.findall(r"(http://\S+viewStateShareKey\S+)", line)]
+    return server, link, "".join(lines)
+
+
+def test_the_page_asdbench_ui_opens_on_is_the_leaderboard(two_cells, tmp_path):
+    ensure_chromium()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    env, board = two_cells
+    server, link, printed = start_ui(env, tmp_path, free_port())
+    assert "asdbench-synthetic: http://127.0.0.1:" in printed
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in FLAGS:
         options.add_argument(flag)
     browser = webdriver.Chrome(service=Service(DRIVER), options=options)
     try:
-        browser.get(f"{mlflow_server}/#/experiments/1/runs")
-        deadline = time.time() + 60
-        while "adaproj/dual_branch/kmeans" not in browser.page_source and time.time() < deadline:
-            time.sleep(0.5)
-        # Show the official scores as columns, as a user does with the Columns menu.
-        [columns] = [
-            b for b in browser.find_elements(By.TAG_NAME, "button") if b.text.strip() == "Columns"
-        ]
-        columns.click()
-        time.sleep(1)
-        browser.find_element(By.CSS_SELECTOR, "input[placeholder='Search columns']").send_keys(
-            "official_score"
-        )
-        time.sleep(1)
-        for label in ("dev/official_score", "eval/official_score"):
-            # The search highlights the match, splitting the text: compare whole strings.
-            matches = browser.find_elements(By.XPATH, f"//*[normalize-space(.)='{label}']")
-            assert matches, f"{label} is not in the Columns menu"
-            matches[-1].click()
-        browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
-        time.sleep(1)
-        for expander in browser.find_elements(
-            By.CSS_SELECTOR, 'button[data-component-id$="runnamecellrenderer.tsx_46"]'
-        ):
-            expander.click()
+        browser.get(link)
+        deadline = time.time() + 90
+        column = '[col-id="metrics.`eval/official_score_mean`"][role="gridcell"]'
+        while len(browser.find_elements(By.CSS_SELECTOR, column)) < 2 and time.time() < deadline:
             time.sleep(0.5)
         time.sleep(2)
+        # MLflow opens its assistant panel on a browser's first visit; a user closes it.
+        for button in browser.find_elements(By.CSS_SELECTOR, "button[aria-label='Close']"):
+            if button.is_displayed():
+                button.click()
+        time.sleep(1)
         browser.save_screenshot(str(artifact_folder() / "mlflow-ui.png"))
-        page = browser.page_source
-        # The official scores are grid columns with a value in every row (parents and trials).
-        cells = browser.find_elements(By.CSS_SELECTOR, '[col-id="metrics.`eval/official_score`"]')
-        values = [c.text for c in cells if c.get_attribute("role") == "gridcell"]
+        page = browser.find_element(By.TAG_NAME, "body").text
+        grid = {
+            key: [c.text for c in browser.find_elements(By.CSS_SELECTOR, selector)]
+            for key, selector in {
+                partition: f'[col-id="metrics.`{partition}/official_score_mean`"][role="gridcell"]'
+                for partition in ("dev", "eval")
+            }.items()
+        }
+        names = [  # the cell's text also holds its colour swatch's name, on a line before
+            c.text.splitlines()[-1]
+            for c in browser.find_elements(
+                By.CSS_SELECTOR, '[col-id="attributes.`Run Name`"][role="gridcell"]'
+            )
+        ]
     finally:
         browser.quit()
-    for loss in ("adaproj", "adacos"):
-        assert f"{loss}/dual_branch/kmeans" in page
-        assert f"{loss}/dual_branch/kmeans trial 0" in page
-        assert f"{loss}/dual_branch/kmeans trial 1" in page
-    assert len(values) == 6 and all(float(v) > 0 for v in values), values
-
-
-def test_asdbench_ui_serves_the_local_store(mlflow_tracking, tmp_path):
-    import socket
-    import urllib.request
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    program = Path(sys.executable).parent / "asdbench"
-    server = subprocess.Popen(
-        [str(program), "ui", "--port", str(port)],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as reply:
-                    assert reply.status == 200
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("asdbench ui did not start")
-    finally:
         server.terminate()
-        _, stderr = server.communicate(timeout=30)
-    assert f"MLflow UI for {mlflow_tracking} at http://127.0.0.1:{port}" in stderr
+        server.wait(timeout=30)
+    # The model-training runs view (Runs, Models, Traces), not the GenAI one (its overview,
+    # judges and evaluation runs).
+    assert "Runs" in page and "Judges" not in page and "Evaluation runs" not in page
+    # The parent runs are the leaderboard's rows, named by what differs, best eval first.
+    eval_rows = [c for c in board["cells"] if c["partition"] == "eval"]
+    assert names == [
+        f"adaproj/dual_branch/kmeans loss.subspace_dim={c['settings']['loss.subspace_dim']}"
+        for c in eval_rows
+    ]
+    assert [float(v) for v in grid["eval"]] == pytest.approx(
+        [c["official_score_mean"] for c in eval_rows]
+    )
+    # The description's first line: the best official score of each partition, in %.
+    best = {c["partition"]: c for c in reversed(board["cells"])}
+    for partition in ("dev", "eval"):
+        mean = 100 * best[partition]["official_score_mean"]
+        assert f"{partition} {mean:.2f} ±" in page

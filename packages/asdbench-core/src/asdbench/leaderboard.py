@@ -388,9 +388,11 @@ def _row_json(board: Leaderboard, row: Row) -> dict[str, Any]:
     return out
 
 
-def render_leaderboard(board: Leaderboard, fmt: str = "text") -> str:
+def render_leaderboard(board: Leaderboard, fmt: str = "text", *, compact: bool = False) -> str:
     """The leaderboard in one of ``FORMATS``: text and Markdown show labels and percentages
-    with a caption; CSV and JSON show keys and fractions."""
+    with a caption; CSV and JSON show keys and fractions. ``compact`` (text and Markdown):
+    the dataset, component and ensemble columns that are the same in every row are named once
+    above the table instead."""
     if fmt == "json":
         return json.dumps(
             {
@@ -420,7 +422,17 @@ def render_leaderboard(board: Leaderboard, fmt: str = "text") -> str:
     notes = [board.caption]
     if any(r.cell is not None and not r.cell.complete for r in board.rows):
         notes.append("* an unfinished cell, or one with fewer trials than it asked for.")
-    if fmt == "markdown":
+    if compact and table and not means:
+        same = {
+            i
+            for i, name in enumerate(header)
+            if name in ("dataset", *COMPONENT_COLUMNS, "ensemble")
+            and len({row[i] for row in table}) == 1
+        }
+        named = ", ".join(f"{header[i]} {table[0][i]}" for i in sorted(same))
+        notes.insert(0, f"All cells: {named}.")
+        header = [v for i, v in enumerate(header) if i not in same]
+        table = [[v for i, v in enumerate(row) if i not in same] for row in table]
         align = "|" + "---|" * (len(header) - len(board.metrics) - 1)
         align += "---:|" * len(board.metrics) + "---:|"
         lines = ["| " + " | ".join(header) + " |", align]
@@ -554,7 +566,7 @@ def description(board: Leaderboard) -> str:
         "(named by the settings that differ between cells), its trials nested under it. "
         "Refreshed after each cell; `asdbench leaderboard` prints it in full.\n\n"
     )
-    text = intro + render_leaderboard(board, "markdown")
+    text = intro + render_leaderboard(board, "markdown", compact=True)
     shown = max(len(board.rows), 1)
     while len(text) > DESCRIPTION_LIMIT and shown > 1:
         shown = max(1, shown // 2)
@@ -568,7 +580,7 @@ def description(board: Leaderboard) -> str:
         hidden = len(board.rows) - len(rows)
         text = (
             intro
-            + render_leaderboard(cut, "markdown")
+            + render_leaderboard(cut, "markdown", compact=True)
             + f"\n\nThe best {shown} of each dataset and partition; {hidden} rows more in "
             "`asdbench leaderboard`."
         )
