@@ -145,6 +145,31 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def answers_health(url: str, attempts: int = 120) -> bool:
+    """Whether the MLflow server at ``url`` answers ``/health`` within ``attempts`` half
+    seconds."""
+    for _ in range(attempts):
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+@pytest.fixture
+def unused_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def until_healthy() -> Callable[[str], bool]:
+    """``until_healthy(url)``: wait for an MLflow server's ``/health`` (False if it never
+    answers)."""
+    return answers_health
+
+
 class MlflowServer:
     """A real ``mlflow server`` on 127.0.0.1 with a sqlite store, which a test can stop and
     start again (same port, same store)."""
@@ -176,14 +201,8 @@ class MlflowServer:
         self.process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, cwd=self.folder, start_new_session=True
         )
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.5)
-        pytest.fail("mlflow server did not start:\n" + (self.folder / "server.log").read_text())
+        if not answers_health(self.url):
+            pytest.fail("mlflow server did not start:\n" + (self.folder / "server.log").read_text())
 
     def stop(self) -> None:
         """Stop the server and its workers (the whole process group)."""

@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -55,14 +54,6 @@ def artifact_folder() -> Path:
     return folder
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def two_cells(mlflow_tracking, tmp_path, quick_run_args):
     """Two finished cells of two trials each, differing only in loss.subspace_dim."""
@@ -95,7 +86,7 @@ def two_cells(mlflow_tracking, tmp_path, quick_run_args):
     return env, json.loads(board.stdout)
 
 
-def start_ui(env, cwd, port):
+def start_ui(env, cwd, port, until_healthy):
     """``asdbench ui`` on the store; returns the process and the leaderboard link it printed."""
     server = subprocess.Popen(
         [str(PROGRAM), "ui", "--port", str(port)],
@@ -110,28 +101,23 @@ def start_ui(env, cwd, port):
         lines.append(line)
         if "MLflow UI for" in line:
             break
-    for _ in range(120):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as reply:
-                if reply.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    if not until_healthy(f"http://127.0.0.1:{port}"):
         server.terminate()
         pytest.fail("asdbench ui did not start:\n" + "".join(lines))
     [link] = [m for line in lines for m in re.findall(r"(http://\S+viewStateShareKey\S+)", line)]
     return server, link, "".join(lines)
 
 
-def test_the_page_asdbench_ui_opens_on_is_the_leaderboard(two_cells, tmp_path):
+def test_the_page_asdbench_ui_opens_on_is_the_leaderboard(
+    two_cells, tmp_path, unused_port, until_healthy
+):
     ensure_chromium()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
     env, board = two_cells
-    server, link, printed = start_ui(env, tmp_path, free_port())
+    server, link, printed = start_ui(env, tmp_path, unused_port, until_healthy)
     assert "asdbench-synthetic: http://127.0.0.1:" in printed
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -159,6 +145,12 @@ def test_the_page_asdbench_ui_opens_on_is_the_leaderboard(two_cells, tmp_path):
                 for partition in ("dev", "eval")
             }.items()
         }
+        browser.find_element(
+            By.CSS_SELECTOR,
+            "button[data-component-id='mlflow.experiment.metadata_editor.expand_button']",
+        ).click()
+        time.sleep(1)
+        described = browser.find_element(By.TAG_NAME, "body").text
         names = [  # the cell's text also holds its colour swatch's name, on a line before
             c.text.splitlines()[-1]
             for c in browser.find_elements(
@@ -186,3 +178,8 @@ def test_the_page_asdbench_ui_opens_on_is_the_leaderboard(two_cells, tmp_path):
     for partition in ("dev", "eval"):
         mean = 100 * best[partition]["official_score_mean"]
         assert f"{partition} {mean:.2f} ±" in page
+    # Expanded, the description is the leaderboard: every cell's mean ± std official score.
+    assert "loss.subspace_dim" in described and "All cells: dataset synthetic" in described
+    for cell in board["cells"]:
+        mean, std = 100 * cell["official_score_mean"], 100 * cell["official_score_std"]
+        assert f"{mean:.2f} ± {std:.2f}" in described

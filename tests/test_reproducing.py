@@ -70,6 +70,7 @@ def test_the_synthetic_protocol_runs_as_written(mlflow_tracking, asdbench_cache,
 
     # Table 1: five losses on each dataset, and the block of means over both datasets.
     table = outputs[1]
+    assert "**Arithmetic mean over datasets**" in table, table
     body, means = table.split("**Arithmetic mean over datasets**")
     for dataset in ("synthetic", "synthetic2022"):
         rows = [r for r in body.splitlines() if r.startswith(f"| {dataset} |")]

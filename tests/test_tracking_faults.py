@@ -92,8 +92,8 @@ def test_server_lost_mid_run_then_synced(mlflow_server_process, tmp_path, tiny_r
     assert trials[1].data.metrics["eval/official_score"] == pytest.approx(
         report["eval"]["official_score"]
     )
-    assert parent.data.metrics["eval/official_score"] == pytest.approx(
-        report["trials"]["eval/official_score"]
+    assert parent.data.metrics["eval/official_score_mean"] == pytest.approx(
+        report["trials"]["eval/official_score_mean"]
     )
     for trial in trials:
         assert trial.data.params["trial_seed"]

@@ -433,6 +433,7 @@ def render_leaderboard(board: Leaderboard, fmt: str = "text", *, compact: bool =
         notes.insert(0, f"All cells: {named}.")
         header = [v for i, v in enumerate(header) if i not in same]
         table = [[v for i, v in enumerate(row) if i not in same] for row in table]
+    if fmt == "markdown":
         align = "|" + "---|" * (len(header) - len(board.metrics) - 1)
         align += "---:|" * len(board.metrics) + "---:|"
         lines = ["| " + " | ".join(header) + " |", align]
