@@ -3,6 +3,7 @@ MLflow store: rows that identify their cell, filters, estimators, unfinished cel
 over datasets, and a store that does not exist."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -66,6 +67,26 @@ def test_a_grid_over_an_option_is_one_sweep_and_finished_cells_are_skipped(swept
     # A flag replaces the file's list: one new cell (J = 8), the others are done.
     more = invoke("sweep", "--config", sweep_file, "--set", "loss.subspace_dim=4,8", "--dry-run")
     assert more.stderr.count("to run") == 2 and more.stderr.count("done") == 2
+    # The same grid written as a TOML table of lists.
+    table = sweep_file.with_name("table.toml")
+    table.write_text(
+        SWEEP.replace(
+            'set = ["dataset.size=tiny", "train.embedding_dim=16", "loss.subspace_dim=2,4"]',
+            'set = {"dataset.size" = "tiny", "train.embedding_dim" = 16, '
+            '"loss.subspace_dim" = [2, 4]}',
+        )
+    )
+    same = invoke("sweep", "--config", table, "--dry-run")
+    assert same.stderr.count("done     synthetic") == 4 and "to run" not in same.stderr
+    # Readable cell folders: loss, back end, the settings that are not defaults, a short hash.
+    folders = sorted(
+        p.name for p in (sweep_file.parent / "asdbench-output" / "synthetic").iterdir()
+    )
+    assert len(folders) == 4
+    assert all(
+        re.fullmatch(r"adaproj-(kmeans|knn)_subspace_dim=[24]_size=tiny_.*_[0-9a-f]{8}", name)
+        for name in folders
+    ), folders
 
 
 def test_rows_identify_their_cell_and_agree_with_mlflow(swept):

@@ -243,16 +243,19 @@ def test_an_interrupted_ray_sweep_resubmits_only_what_is_missing(
     assert {r.info.status for r in runs} <= {"FINISHED", "KILLED"}  # nothing left RUNNING
     finished = {r.data.tags["asdbench.trial"] for r in trial_runs() if r.info.status == "FINISHED"}
     assert 1 <= len(finished) < 3
+    # A trial stopped while logging its results (its run KILLED) has its model and embeddings
+    # in the trial cache already: the cache, which a second sweep reads, is what counts.
+    cached = len(list((tmp_path / "shared-cache" / "trials").glob("*/embeddings.npy")))
+    assert len(finished) <= cached <= 3
 
-    # Sweeping again sends Ray only the trials that never finished; the driver scores the
+    # Sweeping again sends Ray only the trials that were never trained; the driver scores the
     # others from the trial cache, under the cell's new parent run.
     second = subprocess.Popen(
         sweep, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     _, stderr = second.communicate(timeout=600)
     assert second.returncode == 0, stderr[-4000:]
-    missing = 3 - len(finished)
-    assert f"submitted {missing} trials of 1 cells; {len(finished)} trained earlier" in stderr
+    assert f"submitted {3 - cached} trials of 1 cells; {cached} trained earlier" in stderr
     runs = client.search_runs([experiment.experiment_id])
     parent = [
         r
@@ -263,9 +266,14 @@ def test_an_interrupted_ray_sweep_resubmits_only_what_is_missing(
     trials = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent[0].info.run_id]
     assert sorted(r.data.tags["asdbench.trial"] for r in trials) == ["0", "1", "2"]
     assert {r.info.status for r in trials} == {"FINISHED"}
+    reused = {
+        r.data.tags["asdbench.trial"]
+        for r in trials
+        if r.data.tags["asdbench.trial_cache"] == "reused"
+    }
+    assert finished <= reused and len(reused) == cached
     for run in trials:
-        reused = run.data.tags["asdbench.trial"] in finished
-        assert run.data.tags["asdbench.trial_cache"] == ("reused" if reused else "trained")
-        assert (run.data.tags["asdbench.pid"] == str(second.pid)) == reused  # in the driver
+        in_driver = run.data.tags["asdbench.pid"] == str(second.pid)
+        assert in_driver == (run.data.tags["asdbench.trial"] in reused)
     board = leaderboard(env, tmp_path)
     assert len(board) == 2 and {row["trials"] for row in board} == {3}

@@ -253,8 +253,10 @@ def run_on_ray(
                     continue
                 complete(position, trial)
     except BaseException as exc:
-        for ref in pending:
-            ray.cancel(ref, force=True)
+        if pending:  # a finished task is not cancelled: its reply would race the cancel
+            _, running = ray.wait(list(pending), num_returns=len(pending), timeout=0)
+            for ref in running:
+                ray.cancel(ref, force=True)
         status = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
         finished = {outcome.run_id for outcome in outcomes}
         for position, cell in enumerate(cells):
