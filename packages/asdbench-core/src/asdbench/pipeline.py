@@ -27,8 +27,9 @@ from asdbench.audio_cache import AudioCache
 from asdbench.clips import ClipTable
 from asdbench.config import DEFAULT_COMPONENTS, RunConfig
 from asdbench.errors import DataError
-from asdbench.metrics import Results, ScoredSection, evaluate_sections
+from asdbench.metrics import Results, ScoredSection, evaluate_sections, label
 from asdbench.paths import cache_dir, write_atomically
+from asdbench.report import percent, render
 from asdbench.submission import decide, threshold, write_section
 from asdbench.tracking import Tracker
 
@@ -436,17 +437,12 @@ def combine_trials(ensemble: object, table: ClipTable, per_trial: list[np.ndarra
 
 def write_results(results: dict[str, Results], folder: Path) -> None:
     """``results.csv``: every partition's per-section table, harmonic means, official score."""
-    from asdbench.report import render
-
     folder.mkdir(parents=True, exist_ok=True)
     write_atomically(folder / RESULTS_FILE, render(results, "csv"))
 
 
 def official_summary(results: dict[str, Results]) -> str:
     """``dev official score 66.41, eval official score 75.22``: one line for the log."""
-    from asdbench.metrics import label
-    from asdbench.report import percent
-
     name = label("official_score")
     return ", ".join(f"{p} {name} {percent(r.official_score())}" for p, r in results.items())
 

@@ -14,8 +14,6 @@ from asdbench.metrics import label
 from asdbench.report import percent
 from asdbench.resources import bounded_workers
 
-DEFAULTS = DEFAULT_COMPONENTS
-
 
 def _plan(config: RunConfig) -> str:
     lines = [f"asdbench run plan (cell {config.cell_hash()})"]
@@ -46,10 +44,18 @@ def trials_line(partition: str, aggregate: dict[str, float], trials: int) -> str
 
 
 @cli.command("run")
-@click.option("--loss", default=DEFAULTS["loss"], show_default=True, help="Loss plugin name.")
-@click.option("--dataset", default=DEFAULTS["dataset"], show_default=True, help="Dataset name.")
-@click.option("--embedder", default=DEFAULTS["embedder"], show_default=True, help="Embedder.")
-@click.option("--backend", default=DEFAULTS["backend"], show_default=True, help="Backend.")
+@click.option(
+    "--loss", default=DEFAULT_COMPONENTS["loss"], show_default=True, help="Loss plugin name."
+)
+@click.option(
+    "--dataset", default=DEFAULT_COMPONENTS["dataset"], show_default=True, help="Dataset name."
+)
+@click.option(
+    "--embedder", default=DEFAULT_COMPONENTS["embedder"], show_default=True, help="Embedder."
+)
+@click.option(
+    "--backend", default=DEFAULT_COMPONENTS["backend"], show_default=True, help="Backend."
+)
 @click.option("--ensemble", default=None, help="Combine the trials' scores (e.g. mean).")
 @click.option("--trials", type=int, default=1, show_default=True, help="Independent models.")
 @click.option("--epochs", type=int, default=None, help="Training epochs [default: 10].")
