@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -84,20 +85,52 @@ class Journal:
         return str(target), folder
 
 
+#: The run keys a journal may hold: an MLflow run id, or an offline key (``offline_key``).
+RUN_KEY = re.compile(rf"[0-9a-f]{{32}}|{OFFLINE_PREFIX}[0-9a-f]{{16}}")
+
+
 def read_journal(folder: Path) -> list[dict[str, Any]]:
-    """The complete entries of a journal (a last line cut by a kill is ignored)."""
+    """The complete entries of a journal (a last line cut by a kill is ignored), checked: run
+    keys of the form asdbench writes, artifacts inside the journal's own folder."""
     entries = []
-    lines = (folder / JOURNAL).read_text().splitlines()
+    path = folder / JOURNAL
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AsdbenchError(f"{path}: cannot be read ({exc})") from exc
     for number, line in enumerate(lines):
         try:
             entries.append(json.loads(line))
         except json.JSONDecodeError as exc:
             if number == len(lines) - 1:
                 break
-            raise AsdbenchError(f"{folder / JOURNAL}: line {number + 1} is corrupt") from exc
-    if not entries or entries[0].get("op") != "experiment":
-        raise AsdbenchError(f"{folder / JOURNAL}: not an asdbench tracking journal")
+            raise AsdbenchError(f"{path}: line {number + 1} is corrupt") from exc
+    if not entries or not isinstance(entries[0], dict) or entries[0].get("op") != "experiment":
+        raise AsdbenchError(f"{path}: not an asdbench tracking journal")
+    for number, entry in enumerate(entries[1:], start=2):
+        _check_entry(folder, entry, f"{path}:{number}")
     return entries
+
+
+def _check_entry(folder: Path, entry: Any, where: str) -> None:
+    """Refuse an entry that names a run in a form asdbench never writes (it would be put into
+    an MLflow search filter) or a file outside the journal folder (it would be uploaded)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("run"), str):
+        raise AsdbenchError(f"{where}: not a journal entry; refused (nothing uploaded)")
+    for key in (entry["run"], entry.get("parent") or entry["run"]):
+        if not isinstance(key, str) or not RUN_KEY.fullmatch(key):
+            raise AsdbenchError(f"{where}: {key!r} is not a run id; refused (nothing uploaded)")
+    if entry.get("op") == "artifact":
+        name = entry.get("file")
+        root = folder.resolve()
+        files = [folder / name] if isinstance(name, str) and name else []
+        if files and files[0].is_dir():
+            files += list(files[0].rglob("*"))
+        if not files or not all(f.resolve().is_relative_to(root) for f in files):
+            raise AsdbenchError(
+                f"{where}: the artifact {name!r} is not inside the journal folder {folder}; "
+                "refused (nothing uploaded)"
+            )
 
 
 def find_journals(paths: list[Path]) -> Iterator[Path]:
@@ -128,9 +161,14 @@ def _save_progress(folder: Path, progress: dict[str, Any]) -> None:
     os.replace(temporary, folder / PROGRESS)
 
 
-def sync_journal(folder: Path, echo: Callable[[str], None]) -> list[str]:
-    """Replay the journal in ``folder`` against the current tracking server; returns the ids of
-    the runs it finished as cells (for their leaderboards)."""
+def recorded_uri(folder: Path) -> str:
+    """The tracking URI the run of the journal in ``folder`` was logging to."""
+    return str(read_journal(folder)[0].get("uri") or "")
+
+
+def sync_journal(folder: Path, echo: Callable[[str], None], uri: str) -> list[str]:
+    """Replay the journal in ``folder`` against the tracking store at ``uri``; returns the ids
+    of the runs it finished as cells (for their leaderboards)."""
     from mlflow.entities import Metric, Param
     from mlflow.tracking import MlflowClient
 
@@ -140,7 +178,7 @@ def sync_journal(folder: Path, echo: Callable[[str], None]) -> list[str]:
     entries = read_journal(folder)
     progress = _progress(folder)
     ids: dict[str, str] = progress["ids"]
-    client = MlflowClient()
+    client = MlflowClient(tracking_uri=uri)
     name = entries[0]["name"]
     experiment_id = find_experiment(client, name)
     finished_cells = []

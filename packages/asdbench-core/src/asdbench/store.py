@@ -53,9 +53,14 @@ def sqlite_file(uri: str) -> Path | None:
 def existing_store() -> str:
     """The URI of the store to read, which must exist: reading never creates an empty
     database (MLflow would, silently, wherever the command runs)."""
+    return require(tracking_uri())
+
+
+def require(uri: str) -> str:
+    """``uri``, once it is known to be a store that exists (a sqlite file) or answers (a
+    server)."""
     from asdbench.tracking import check_reachable
 
-    uri = tracking_uri()
     database = sqlite_file(uri)
     if database is not None and not database.is_file():
         raise AsdbenchError(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
+from asdbench import store
 from asdbench.cli.main import cli
+from asdbench.errors import AsdbenchError
 
 DEFAULT_ROOT = Path("asdbench-output")
 
@@ -16,12 +19,13 @@ DEFAULT_ROOT = Path("asdbench-output")
 @click.option("--dry-run", is_flag=True, help="List what would be uploaded.")
 def sync_command(paths: tuple[Path, ...], dry_run: bool) -> None:
     """Upload the tracking journals under PATHS (default: ./asdbench-output) to the MLflow
-    tracking server (MLFLOW_TRACKING_URI): runs that started on the server are completed, runs
-    started while it was away are created, and each cell gets its leaderboard. Safe to repeat:
-    what was uploaded is not uploaded again."""
-    from asdbench.offline import find_journals, pending, sync_journal
+    tracking server: MLFLOW_TRACKING_URI, else the server each journal's run was logging to.
+    Runs that started on the server are completed, runs started while it was away are created,
+    and each cell gets its leaderboard. Safe to repeat: what was uploaded is not uploaded
+    again. Only files inside a journal's own folder are ever sent."""
+    from asdbench.offline import find_journals, pending, recorded_uri, sync_journal
     from asdbench.pipeline import publish_leaderboard
-    from asdbench.tracking import check_reachable, limit_http_retries
+    from asdbench.tracking import limit_http_retries
 
     journals = [
         (folder, pending(folder)) for folder in find_journals(list(paths) or [DEFAULT_ROOT])
@@ -30,18 +34,21 @@ def sync_command(paths: tuple[Path, ...], dry_run: bool) -> None:
     if not waiting:
         click.echo(f"nothing to upload ({len(journals)} journals, all uploaded)", err=True)
         return
+    chosen = os.environ.get("MLFLOW_TRACKING_URI")
+    targets = {folder: chosen or recorded_uri(folder) for folder, _ in waiting}
     for folder, count in waiting:
-        click.echo(f"{folder}: {count} entries to upload", err=True)
+        click.echo(f"{folder}: {count} entries to upload to {targets[folder]}", err=True)
     if dry_run:
         return
-    import mlflow
-    from mlflow.tracking import MlflowClient
-
     limit_http_retries()
-    check_reachable(mlflow.get_tracking_uri())
-    client = MlflowClient()
+    for uri in dict.fromkeys(targets.values()):
+        if not uri:
+            raise AsdbenchError("a journal records no tracking URI; set MLFLOW_TRACKING_URI")
+        store.require(uri)
     for folder, _ in waiting:
-        for run_id in sync_journal(folder, lambda message: click.echo(message, err=True)):
+        uri = targets[folder]
+        client = store.client(uri)
+        for run_id in sync_journal(folder, lambda message: click.echo(message, err=True), uri):
             experiment = client.get_experiment(client.get_run(run_id).info.experiment_id)
-            publish_leaderboard(client.tracking_uri, experiment.name, run_id)
+            publish_leaderboard(uri, experiment.name, run_id)
             click.echo(run_id)
