@@ -46,6 +46,15 @@ class Zenodo(ThreadingHTTPServer):
         self.cut_first_transfer_at: int | None = None
         self.requests: list[tuple[str, str | None]] = []
         self.bad_checksum = False
+        #: How the record states checksums: "md5:" (Zenodo), "bare" hex, or None (omitted).
+        self.checksum_form: str | None = "md5:"
+        self.sizes = True
+        #: Send no Content-Length (the end of a cut transfer then looks like its end).
+        self.no_length = False
+        #: A link the record gives instead of the file's own (file://, ...).
+        self.links: dict[str, str] = {}
+        self.redirects: dict[str, str] = {}
+        self.raw_record: bytes | None = None
 
     @property
     def url(self):
@@ -69,27 +78,33 @@ class Handler(BaseHTTPRequestHandler):
         server.requests.append((self.path, self.headers.get("Range")))
         if self.path.startswith("/api/records/"):
             record = self.path.rsplit("/", 1)[-1]
-            files = [
-                {
+            files = []
+            for name in server.records.get(record, []):
+                entry = {
                     "key": name,
-                    "size": len(server.files[name]),
-                    "checksum": "md5:"
-                    + (
-                        ("0" * 32)
-                        if server.bad_checksum
-                        else hashlib.md5(server.files[name]).hexdigest()
-                    ),
-                    "links": {"self": f"{server.url}/files/{name}"},
+                    "links": {"self": server.links.get(name, f"{server.url}/files/{name}")},
                 }
-                for name in server.records.get(record, [])
-            ]
-            body = json.dumps({"files": files}).encode()
+                if server.sizes:
+                    entry["size"] = len(server.files[name])
+                if server.checksum_form is not None:
+                    digest = checksum(server, name)
+                    entry["checksum"] = (
+                        digest if server.checksum_form == "bare" else server.checksum_form + digest
+                    )
+                files.append(entry)
+            body = server.raw_record or json.dumps({"files": files}).encode()
             self.send_response(200 if record in server.records else 404)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
             return
-        data = server.files[self.path.rsplit("/", 1)[-1]]
+        name = self.path.rsplit("/", 1)[-1]
+        if name in server.redirects:
+            self.send_response(302)
+            self.send_header("Location", server.redirects[name])
+            self.end_headers()
+            return
+        data = server.files[name]
         start = 0
         if self.headers.get("Range"):
             start = int(self.headers["Range"].split("=")[1].rstrip("-"))
@@ -97,7 +112,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         else:
             self.send_response(200)
-        self.send_header("Content-Length", str(len(data) - start))
+        if not server.no_length:
+            self.send_header("Content-Length", str(len(data) - start))
+        else:
+            self.close_connection = True
         self.end_headers()
         body = data[start:]
         if server.cut_first_transfer_at is not None:
@@ -207,3 +225,193 @@ def test_fetch_without_checksum_keeps_the_bytes(zenodo, tmp_path):
     zenodo.add("1", "plain.bin", b"abc" * 1000)
     path = fetch(RemoteFile("plain.bin", f"{zenodo.url}/files/plain.bin"), tmp_path, progress=False)
     assert path.read_bytes() == b"abc" * 1000
+
+
+def download(zenodo, tmp_path):
+    """``asdbench data download`` of the dcase2023 fan dev archive, as a user runs it."""
+    command = ["data", "download", "dcase2023", "--to", str(tmp_path), "--part", "dev"]
+    return CliRunner().invoke(cli, [*command, "--machine", "fan", "--mirror", zenodo.url])
+
+
+def extracted(tmp_path):
+    return sorted(
+        str(p.relative_to(tmp_path / "dev_data"))
+        for p in (tmp_path / "dev_data").rglob("*")
+        if p.is_file()
+    )
+
+
+def test_an_archive_is_verified_before_it_takes_its_name(zenodo, tmp_path):
+    """A process killed during the checksum (or an archive changed since) leaves a final file
+    without its verified marker: it is verified again, and fetched again when it fails."""
+    data = make_zip(FAN_ZIP)
+    zenodo.add("7882613", "dev_fan.zip", data)
+    assert download(zenodo, tmp_path).exit_code == 0
+    archive = tmp_path / "archives" / "dev_fan.zip"
+    assert (tmp_path / "archives" / "dev_fan.zip.verified").exists()
+    archive.write_bytes(data[:100] + b"X" * (len(data) - 100))  # corrupted after the fact
+    (tmp_path / "archives" / "dev_fan.zip.verified").unlink()
+    (tmp_path / "dev_data").rename(tmp_path / "old")
+    assert download(zenodo, tmp_path).exit_code == 0
+    assert archive.read_bytes() == data
+    assert extracted(tmp_path) == sorted(name.removeprefix("") for name in FAN_ZIP)
+    assert [p for p, _ in zenodo.requests].count("/files/dev_fan.zip") == 2
+
+
+@pytest.mark.parametrize("form", ["bare", "MD5:"])
+def test_checksums_in_other_forms_are_understood(zenodo, tmp_path, form):
+    zenodo.add("7882613", "dev_fan.zip", make_zip(FAN_ZIP))
+    zenodo.checksum_form = form
+    assert download(zenodo, tmp_path).exit_code == 0
+    zenodo.bad_checksum = True
+    (tmp_path / "archives" / "dev_fan.zip").unlink()
+    failed = download(zenodo, tmp_path)
+    assert failed.exit_code == 2 and "checksum mismatch (md5" in failed.output
+
+
+@pytest.mark.parametrize("form", ["crc32:", "md5:zz"])
+def test_a_checksum_not_understood_is_an_error_before_any_transfer(zenodo, tmp_path, form):
+    zenodo.add("7882613", "dev_fan.zip", make_zip(FAN_ZIP))
+    zenodo.checksum_form = form
+    result = download(zenodo, tmp_path)
+    assert result.exit_code == 2 and "is not understood" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert [p for p, _ in zenodo.requests if p.startswith("/files/")] == []
+
+
+def test_a_cut_transfer_of_unknown_size_is_discarded_and_fetched_again(zenodo, tmp_path):
+    """No size and no checksum in the record, no Content-Length: a cut transfer looks whole;
+    the archive fails to open, is discarded and fetched again."""
+    data = make_zip(FAN_ZIP)
+    zenodo.add("7882613", "dev_fan.zip", data)
+    zenodo.checksum_form, zenodo.sizes, zenodo.no_length = None, False, True
+    zenodo.cut_first_transfer_at = len(data) // 2
+    result = download(zenodo, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "archives" / "dev_fan.zip").read_bytes() == data
+    assert extracted(tmp_path) == sorted(FAN_ZIP)
+
+
+def test_a_source_that_serves_a_broken_archive_leaves_nothing_behind(zenodo, tmp_path):
+    data = bytearray(stored_zip(FAN_ZIP))
+    data[data.index(b"RIFF") + 60] ^= 0xFF  # a damaged byte inside the first WAV: CRC error
+    zenodo.add("7882613", "dev_fan.zip", bytes(data))
+    zenodo.checksum_form = None
+    result = download(zenodo, tmp_path)
+    assert result.exit_code == 2 and "is damaged" in result.output
+    assert "fetched twice" in result.output
+    assert not (tmp_path / "dev_data").exists() or extracted(tmp_path) == []
+    assert not (tmp_path / "archives" / "dev_fan.zip").exists()
+
+
+@pytest.mark.parametrize("how", ["file link", "ftp link", "ftp redirect"])
+def test_only_http_links_are_followed(zenodo, tmp_path, how):
+    secret = tmp_path / "secret.zip"
+    secret.write_bytes(make_zip(FAN_ZIP))
+    zenodo.add("7882613", "dev_fan.zip", make_zip(FAN_ZIP))
+    zenodo.checksum_form = None
+    link = secret.as_uri() if how == "file link" else "ftp://127.0.0.1/secret.zip"
+    if how.endswith("link"):
+        zenodo.links["dev_fan.zip"] = link
+    else:
+        zenodo.redirects["dev_fan.zip"] = link
+    result = download(zenodo, tmp_path / "data")
+    assert result.exit_code == 2
+    assert f"{link}: refused, only http and https links are followed" in result.output
+    assert not (tmp_path / "data" / "archives" / "dev_fan.zip").exists()
+    assert not (tmp_path / "data" / "dev_data").exists()
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        (b'{"files": [{"size": 3}]}', "None is not a plain file name"),
+        (b'{"files": [{"key": "../../x.zip"}]}', "'../../x.zip' is not a plain file name"),
+        (b'{"files": [{"key": "a.zip", "size": -1}]}', "a.zip has size -1"),
+        (b'{"hits": []}', "lists no files"),
+    ],
+)
+def test_a_malformed_record_is_a_one_line_error(zenodo, tmp_path, record, message):
+    zenodo.add("7882613", "dev_fan.zip", b"")
+    zenodo.raw_record = record
+    result = download(zenodo, tmp_path)
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def stored_zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def with_method(data: bytes, method: int) -> bytes:
+    """A stored zip whose entries claim another compression method, as a deflate64 archive
+    made elsewhere would."""
+    return patched(data, {b"PK\x03\x04": 8, b"PK\x01\x02": 10}, method)
+
+
+def patched(data: bytes, field: dict[bytes, int], value: int) -> bytes:
+    """``data`` with a two-byte header field set to ``value`` in every local and central
+    header (``field``: header signature -> the field's offset)."""
+    out = bytearray(data)
+    for signature, offset in field.items():
+        start = 0
+        while (start := out.find(signature, start)) != -1:
+            out[start + offset : start + offset + 2] = value.to_bytes(2, "little")
+            start += 4
+    return bytes(out)
+
+
+def encrypted_zip() -> bytes:
+    """An entry flagged as encrypted (general-purpose bit 0), as a password-protected zip."""
+    plain = stored_zip({"fan/train/a.wav": b"scrambled"})
+    return patched(plain, {b"PK\x03\x04": 6, b"PK\x01\x02": 8}, 0x1)
+
+
+def bomb_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("fan/train/a.wav", b"\0" * (8 << 20))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            make_zip({"fan/a.wav": b"1", "fan/b.wav": b"2"}).replace(b"b.wav", b"a.wav"),
+            "appears twice",
+        ),
+        (make_zip({"fan/" + "x" * 300 + ".wav": b"1"}), "has a name part over 255 bytes"),
+        (make_zip({"fan/train": b"1", "fan/train/a.wav": b"2"}), "is a file where other entries"),
+        (encrypted_zip(), "is encrypted"),
+        (with_method(stored_zip({"fan/a.wav": b"12345"}), 9), "uses deflate64 compression"),
+        (bomb_zip(), "expands more than 100 times"),
+    ],
+)
+def test_archives_that_cannot_be_unpacked_safely_are_refused_whole(tmp_path, data, message):
+    archive = tmp_path / "bad.zip"
+    archive.write_bytes(data)
+    target = tmp_path / "dev_data"
+    with pytest.raises(DataError, match="refused") as refused:
+        safe_extract(archive, target)
+    assert message in str(refused.value)
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.zip"]  # nothing written
+
+
+def test_an_entry_over_the_size_limit_is_refused(tmp_path):
+    archive = tmp_path / "big.zip"
+    archive.write_bytes(make_zip({"fan/a.wav": b"x" * 5000}))
+    with pytest.raises(DataError, match="is 5000 bytes, over the 4096 limit"):
+        safe_extract(archive, tmp_path / "out", max_entry_bytes=4096)
+
+
+def test_a_file_where_the_target_has_a_folder_is_refused(tmp_path):
+    (tmp_path / "out" / "fan" / "train").mkdir(parents=True)
+    archive = tmp_path / "clash.zip"
+    archive.write_bytes(make_zip({"fan/train": b"x"}))
+    with pytest.raises(DataError, match="is a file, but .* is a folder"):
+        safe_extract(archive, tmp_path / "out")

@@ -1,9 +1,15 @@
 """Downloading dataset archives: resumable HTTP transfers, checksums, safe unzipping.
 
-Used by dataset plugins. Partial transfers are kept as ``<file>.part`` and resumed with an HTTP
-``Range`` request; a file is renamed into place only after its checksum (when known) matches.
-Zip entries that would land outside the target folder (absolute paths, ``..``, links) are
-refused before anything is extracted.
+Used by dataset plugins. Only ``http``/``https`` links are followed, redirects included.
+Partial transfers are kept as ``<file>.part`` and resumed with an HTTP ``Range`` request; a
+file is verified (checksum, size) *before* it is renamed into place, and a verified file
+carries a ``<file>.verified`` marker: a file without a matching marker is verified again before
+use, and one that fails is fetched again. Archives are checked whole before anything is
+extracted (entries outside the target, links, encrypted entries, unsupported compression,
+duplicate or over-long names, file/folder clashes, entries or compression ratios over a
+limit), extracted into a temporary folder and only then moved into place, so a failed
+extraction leaves no partial file. An archive that cannot be opened or fails its CRCs is
+discarded and fetched once more.
 """
 
 from __future__ import annotations
@@ -11,83 +17,239 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import os
 import shutil
 import stat
+import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from asdbench.errors import DataError
 
 CHUNK = 1 << 20
+#: Checksum algorithms by name, and by the length of a bare hex digest.
+ALGORITHMS = ("md5", "sha1", "sha256", "sha512")
+_BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
+#: Archive limits: the largest entry, and the largest compression ratio of an entry over 1 MiB
+#: (a DCASE WAV is under 1 MB and barely compresses; a zip bomb compresses a thousandfold).
+MAX_ENTRY_BYTES = 2 << 30
+MAX_RATIO = 100.0
+#: Zip compression methods Python reads: stored, deflated, bzip2, lzma.
+SUPPORTED_COMPRESSION = {
+    zipfile.ZIP_STORED: "stored",
+    zipfile.ZIP_DEFLATED: "deflate",
+    zipfile.ZIP_BZIP2: "bzip2",
+    zipfile.ZIP_LZMA: "lzma",
+}
+_COMPRESSION_NAMES = {9: "deflate64", 10: "PKWARE implode", 93: "zstandard", 98: "PPMd"}
+MAX_NAME_BYTES = 255
+
+
+class ArchiveCorrupt(DataError):
+    """An archive that cannot be opened or whose data fails its checks: worth fetching again."""
 
 
 @dataclass(frozen=True)
 class RemoteFile:
     name: str
     url: str
-    #: ``"md5:<hex>"`` (Zenodo's form) or ``None`` when unknown.
+    #: ``"md5:<hex>"`` (Zenodo's form), ``"sha256:<hex>"``..., a bare hex digest, or ``None``.
     checksum: str | None = None
     size: int | None = None
 
 
+def parse_checksum(text: str | None, where: str) -> tuple[str, str] | None:
+    """(algorithm, lower-case hex digest) of ``text``, None when there is none; a form not
+    understood is an error naming ``where``, before anything is fetched."""
+    if not text:
+        return None
+    algorithm, sep, digest = text.strip().rpartition(":")
+    algorithm = algorithm.lower() if sep else _BY_LENGTH.get(len(digest), "")
+    digest = digest.lower()
+    if (
+        algorithm not in ALGORITHMS
+        or not digest
+        or any(c not in "0123456789abcdef" for c in digest)
+    ):
+        raise DataError(
+            f"{where}: checksum {text!r} is not understood (expected md5:, sha1:, sha256: or "
+            "sha512: and a hex digest, or a bare hex digest)"
+        )
+    if len(digest) * 4 != hashlib.new(algorithm).digest_size * 8:
+        raise DataError(f"{where}: checksum {text!r} has the wrong length for {algorithm}")
+    return algorithm, digest
+
+
+def check_url(url: str) -> str:
+    """``url`` if it is an http or https link (the only ones asdbench follows)."""
+    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https"):
+        raise DataError(f"{url}: refused, only http and https links are followed")
+    return url
+
+
+class _HttpRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects to http(s) only (urllib alone would follow one to ftp)."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str):
+        check_url(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _open(request: urllib.request.Request | str, timeout: float = 60) -> Any:
+    url = request.full_url if isinstance(request, urllib.request.Request) else request
+    check_url(url)
+    return urllib.request.build_opener(_HttpRedirects).open(request, timeout=timeout)
+
+
+def plain_name(name: object, where: str) -> str:
+    """``name`` if it is a plain file name (it becomes a path on this machine)."""
+    if (
+        not isinstance(name, str)
+        or not name
+        or name in (".", "..")
+        or any(c in name for c in "/\\\0")
+        or len(name.encode()) > MAX_NAME_BYTES
+    ):
+        raise DataError(f"{where}: {name!r} is not a plain file name; refused")
+    return name
+
+
 def zenodo_files(record: str, base_url: str = "https://zenodo.org") -> list[RemoteFile]:
-    """The files of a Zenodo record with their checksums, from the record API."""
-    url = f"{base_url.rstrip('/')}/api/records/{record}"
+    """The files of a Zenodo record with their checksums, from the record API, checked: plain
+    file names, understood checksums, http(s) links."""
+    url = f"{check_url(base_url).rstrip('/')}/api/records/{record}"
     try:
-        with urllib.request.urlopen(url, timeout=60) as response:
+        with _open(url) as response:
             metadata = json.load(response)
+    except DataError:
+        raise
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise DataError(f"cannot read Zenodo record {record} at {url}: {exc}") from exc
+    where = f"Zenodo record {record}"
+    entries = metadata.get("files") if isinstance(metadata, dict) else None
+    if not isinstance(entries, list):
+        raise DataError(f"{where}: the record lists no files (not a Zenodo record answer)")
     files = []
-    for entry in metadata.get("files", []):
-        name = entry["key"]
-        link = entry.get("links", {}).get("self") or (
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise DataError(f"{where}: a file entry is not an object")
+        name = plain_name(entry.get("key"), where)
+        link = (entry.get("links") or {}).get("self") or (
             f"{base_url.rstrip('/')}/records/{record}/files/{name}?download=1"
         )
-        files.append(RemoteFile(name, link, entry.get("checksum"), entry.get("size")))
+        size = entry.get("size")
+        if size is not None and (not isinstance(size, int) or size < 0):
+            raise DataError(f"{where}: {name} has size {size!r}")
+        checksum = entry.get("checksum")
+        parse_checksum(checksum, f"{where}, {name}")
+        files.append(RemoteFile(name, check_url(str(link)), checksum, size))
     return files
 
 
-def _verify(path: Path, checksum: str | None) -> None:
-    if not checksum:
-        return
-    algorithm, _, expected = checksum.partition(":")
-    digest = hashlib.new(algorithm or "md5")
+def _digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(CHUNK), b""):
             digest.update(block)
-    if digest.hexdigest() != expected:
-        path.unlink()
-        raise DataError(
-            f"{path.name}: checksum mismatch ({algorithm} {digest.hexdigest()}, expected "
-            f"{expected}); the corrupt file was removed, run the download again"
-        )
+    return digest.hexdigest()
+
+
+def _marker(path: Path) -> Path:
+    return path.with_name(f"{path.name}.verified")
+
+
+def _mark_verified(path: Path, remote: RemoteFile) -> None:
+    info = path.stat()
+    record = {"checksum": remote.checksum, "size": info.st_size, "mtime_ns": info.st_mtime_ns}
+    _marker(path).write_text(json.dumps(record))
+
+
+def _is_marked(path: Path, remote: RemoteFile) -> bool:
+    try:
+        record = json.loads(_marker(path).read_text())
+        info = path.stat()
+    except (OSError, ValueError):
+        return False
+    return record == {
+        "checksum": remote.checksum,
+        "size": info.st_size,
+        "mtime_ns": info.st_mtime_ns,
+    }
+
+
+def discard(path: Path) -> None:
+    """Remove a downloaded file and its verified marker."""
+    path.unlink(missing_ok=True)
+    _marker(path).unlink(missing_ok=True)
+
+
+def _problem(path: Path, remote: RemoteFile) -> str | None:
+    """Why ``path`` is not the file ``remote`` describes (None when it is, as far as the
+    record says)."""
+    size = path.stat().st_size
+    if remote.size is not None and size != remote.size:
+        return f"it has {size} bytes, the record says {remote.size}"
+    expected = parse_checksum(remote.checksum, remote.name)
+    if expected is not None:
+        algorithm, digest = expected
+        found = _digest(path, algorithm)
+        if found != digest:
+            return f"checksum mismatch ({algorithm} {found}, expected {digest})"
+    return None
 
 
 def fetch(remote: RemoteFile, folder: Path, *, progress: bool = True) -> Path:
     """Download ``remote`` into ``folder``, resuming a ``.part`` file left by an interrupted
-    transfer, and verify its checksum. A complete, verified file is not fetched again."""
+    transfer; the file is verified before it takes its final name. A final file is reused when
+    its verified marker matches, verified again when it has none, and fetched again when that
+    fails."""
+    name = plain_name(remote.name, remote.url)
+    parse_checksum(remote.checksum, name)
+    check_url(remote.url)
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / name
+    if final.exists():
+        if _is_marked(final, remote):
+            return final
+        if _problem(final, remote) is None:
+            _mark_verified(final, remote)
+            return final
+        discard(final)
+    partial = folder / f"{name}.part"
+    _transfer(remote, partial, progress)
+    problem = _problem(partial, remote)
+    if problem is not None:
+        partial.unlink()
+        raise DataError(f"{name}: {problem}; the corrupt file was removed, run the download again")
+    os.replace(partial, final)
+    _mark_verified(final, remote)
+    return final
+
+
+def _transfer(remote: RemoteFile, partial: Path, progress: bool) -> None:
+    """Fetch the rest of ``remote`` into ``partial`` (an HTTP range request when part of it is
+    there); a transfer cut short is an error that a second call resumes."""
     from tqdm.auto import tqdm
 
-    folder.mkdir(parents=True, exist_ok=True)
-    final = folder / remote.name
-    if final.exists():
-        return final
-    partial = folder / f"{remote.name}.part"
     done = partial.stat().st_size if partial.exists() else 0
+    if remote.size is not None and done > remote.size:
+        partial.unlink()
+        done = 0
     request = urllib.request.Request(remote.url)
     if done:
         request.add_header("Range", f"bytes={done}-")
     try:
-        response = urllib.request.urlopen(request, timeout=60)
+        response = _open(request)
     except urllib.error.HTTPError as exc:
-        if exc.code == 416 and done:  # nothing left to fetch: the .part is complete
-            partial.rename(final)
-            _verify(final, remote.checksum)
-            return final
+        if exc.code == 416 and done:  # nothing left to fetch: the .part is whole
+            return
         raise DataError(f"{remote.url}: HTTP {exc.code} {exc.reason}") from exc
     except (urllib.error.URLError, OSError) as exc:
         raise DataError(f"{remote.url}: {exc}") from exc
@@ -95,9 +257,8 @@ def fetch(remote: RemoteFile, folder: Path, *, progress: bool = True) -> Path:
         if done and response.status != 206:  # the server ignored Range: start again
             done = 0
         total = remote.size or (int(response.headers.get("Content-Length", 0)) + done) or None
-        mode = "ab" if done else "wb"
         with (
-            partial.open(mode) as out,
+            partial.open("ab" if done else "wb") as out,
             tqdm(
                 total=total,
                 initial=done,
@@ -124,45 +285,127 @@ def fetch(remote: RemoteFile, folder: Path, *, progress: bool = True) -> Path:
             f"{remote.name}: transfer ended at {partial.stat().st_size} of {remote.size} bytes; "
             "run the download again to resume"
         )
-    partial.rename(final)
-    _verify(final, remote.checksum)
-    return final
 
 
-def safe_extract(archive: Path, target: Path) -> list[Path]:
-    """Extract a zip into ``target``, refusing it whole if any entry would escape ``target``
-    (absolute path, ``..``) or is a symbolic link."""
+def _compression(method: int) -> str:
+    return _COMPRESSION_NAMES.get(method, f"method {method}")
+
+
+def _check_members(
+    archive: Path,
+    target: Path,
+    members: list[zipfile.ZipInfo],
+    max_entry_bytes: int,
+    max_ratio: float,
+) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
+    """Every entry's relative path, or an error for the first entry that must be refused."""
+
+    def refuse(member: zipfile.ZipInfo, why: str) -> DataError:
+        return DataError(f"{archive.name}: refused, entry {member.filename!r} {why}")
+
+    checked, seen, folders = [], set(), set()
+    for member in members:
+        path = PurePosixPath(member.filename.replace("\\", "/"))
+        if path.is_absolute() or ".." in path.parts or ":" in member.filename:
+            raise refuse(member, "would be written outside the target folder")
+        if stat.S_ISLNK(member.external_attr >> 16):
+            raise refuse(member, "is a symbolic link")
+        if member.flag_bits & 0x1:
+            raise refuse(member, "is encrypted; unpack the archive with its password elsewhere")
+        if not member.is_dir() and member.compress_type not in SUPPORTED_COMPRESSION:
+            raise refuse(
+                member,
+                f"uses {_compression(member.compress_type)} compression, which Python cannot "
+                "read; unpack it with another tool (e.g. 7z) into the target folder",
+            )
+        if any(len(part.encode()) > MAX_NAME_BYTES for part in path.parts):
+            raise refuse(member, f"has a name part over {MAX_NAME_BYTES} bytes")
+        if path in seen:
+            raise refuse(member, "appears twice")
+        if member.file_size > max_entry_bytes:
+            raise refuse(member, f"is {member.file_size} bytes, over the {max_entry_bytes} limit")
+        if member.file_size > CHUNK and member.file_size > max_ratio * max(member.compress_size, 1):
+            raise refuse(member, f"expands more than {max_ratio:g} times (a zip bomb?)")
+        if not (target / path).resolve().is_relative_to(target):
+            raise refuse(member, "escapes the target folder")
+        seen.add(path)
+        folders.update(path.parents if not member.is_dir() else (path, *path.parents))
+        checked.append((member, path))
+    for member, path in checked:
+        if not member.is_dir() and path in folders:
+            raise refuse(member, "is a file where other entries need a folder")
+        if not member.is_dir() and (target / path).is_dir():
+            raise refuse(member, f"is a file, but {target / path} is a folder")
+    return checked
+
+
+def safe_extract(
+    archive: Path,
+    target: Path,
+    *,
+    max_entry_bytes: int = MAX_ENTRY_BYTES,
+    max_ratio: float = MAX_RATIO,
+) -> list[Path]:
+    """Extract a zip into ``target`` after checking it whole (see the module docstring); the
+    files go to a temporary folder beside ``target`` first and are moved into place only when
+    every one of them was written and passed its CRC check."""
     target = target.resolve()
     try:
-        with zipfile.ZipFile(archive) as zipped:
-            members = zipped.infolist()
-            for member in members:
-                path = PurePosixPath(member.filename.replace("\\", "/"))
-                if path.is_absolute() or ".." in path.parts or ":" in member.filename:
-                    raise DataError(
-                        f"{archive.name}: refused, entry {member.filename!r} would "
-                        "be written outside the target folder"
-                    )
-                if stat.S_ISLNK(member.external_attr >> 16):
-                    raise DataError(
-                        f"{archive.name}: refused, entry {member.filename!r} is a symbolic link"
-                    )
-                if not (target / path).resolve().is_relative_to(target):
-                    raise DataError(
-                        f"{archive.name}: refused, entry {member.filename!r} escapes "
-                        "the target folder"
-                    )
-            target.mkdir(parents=True, exist_ok=True)
-            written = []
-            for member in members:
-                destination = target / member.filename
+        zipped = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ArchiveCorrupt(f"{archive}: not a valid zip file ({exc})") from exc
+    with zipped:
+        checked = _check_members(archive, target, zipped.infolist(), max_entry_bytes, max_ratio)
+        target.mkdir(parents=True, exist_ok=True)
+        needed = sum(member.file_size for member, _ in checked)
+        free = shutil.disk_usage(target).free
+        if needed > free:
+            raise DataError(
+                f"{archive.name}: needs {needed / 1e9:.1f} GB in {target}, "
+                f"{free / 1e9:.1f} GB are free"
+            )
+        scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            files = []
+            for member, path in checked:
                 if member.is_dir():
-                    destination.mkdir(parents=True, exist_ok=True)
                     continue
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                with zipped.open(member) as source, destination.open("wb") as out:
-                    shutil.copyfileobj(source, out, CHUNK)
-                written.append(destination)
+                (scratch / path).parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    with zipped.open(member) as source, (scratch / path).open("wb") as out:
+                        shutil.copyfileobj(source, out, CHUNK)
+                except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+                    raise ArchiveCorrupt(
+                        f"{archive.name}: entry {member.filename!r} is damaged ({exc})"
+                    ) from exc
+                except OSError as exc:
+                    raise DataError(f"{archive.name}: cannot write {path}: {exc}") from exc
+                files.append(path)
+            for path in [p for m, p in checked if m.is_dir()]:
+                (target / path).mkdir(parents=True, exist_ok=True)
+            written = []
+            for path in files:
+                (target / path).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(scratch / path, target / path)
+                written.append(target / path)
             return written
-    except zipfile.BadZipFile as exc:
-        raise DataError(f"{archive}: not a valid zip file ({exc})") from exc
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def fetch_and_extract(
+    remote: RemoteFile, archives: Path, target: Path, *, progress: bool = True
+) -> list[Path]:
+    """:func:`fetch` then :func:`safe_extract`; an archive that cannot be opened or fails its
+    CRCs is discarded and fetched once more before that is an error."""
+    archive = fetch(remote, archives, progress=progress)
+    try:
+        return safe_extract(archive, target)
+    except ArchiveCorrupt:
+        discard(archive)
+    archive = fetch(remote, archives, progress=progress)
+    try:
+        return safe_extract(archive, target)
+    except ArchiveCorrupt as exc:
+        discard(archive)
+        raise DataError(f"{exc}; fetched twice, the source serves it so: try later") from exc

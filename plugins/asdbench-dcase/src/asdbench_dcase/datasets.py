@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from asdbench.datasets import DcaseLayoutDataset
-from asdbench.download import fetch, safe_extract, zenodo_files
+from asdbench.download import fetch_and_extract, zenodo_files
 from asdbench.errors import DataError
 
 PARTS = ("dev", "eval-train", "eval-test")
@@ -30,7 +30,7 @@ class DcaseYear(DcaseLayoutDataset):
     ) -> Path:
         """Fetch the archives of ``parts`` (all machine types, or ``machines``) and unpack them
         into ``target/dev_data`` and ``target/eval_data``: the plain layout the reader expects.
-        Archives are kept in ``target/archives`` so an interrupted run resumes."""
+        Archives are kept (verified) in ``target/archives`` so an interrupted run resumes."""
         target = Path(target)
         for part in parts:
             if part not in self.records:
@@ -49,8 +49,12 @@ class DcaseYear(DcaseLayoutDataset):
                 name = pattern.format(m=machine)
                 if name not in remote:
                     raise DataError(f"Zenodo record {record} has no file {name}")
-                archive = fetch(remote[name], target / "archives", progress=progress)
-                safe_extract(archive, target / f"{partition}_data")
+                fetch_and_extract(
+                    remote[name],
+                    target / "archives",
+                    target / f"{partition}_data",
+                    progress=progress,
+                )
         return target
 
 
