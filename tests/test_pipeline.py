@@ -226,3 +226,29 @@ def test_not_enough_disk_for_the_audio_cache_fails_early(tmp_path):
         16000,
         tmp_path / "cache",
     )
+
+
+def test_ground_truth_missing_a_machine_stops_the_run_before_any_work(
+    mlflow_tracking, asdbench_cache, tiny_run_args, tmp_path
+):
+    """No eval score over some of the eval machines: the run stops with one line naming the
+    machine, before training, and leaves no MLflow run."""
+    import shutil
+
+    from asdbench.synthetic import SyntheticDataset, ensure_tree
+
+    root = ensure_tree(tmp_path / "tree", SyntheticDataset(size="tiny").plan, progress=False)
+    truth = tmp_path / "truth"
+    shutil.copytree(root / "ground_truth", truth)
+    (truth / "ground_truth_data" / "ground_truth_valve_section_00_test.csv").unlink()
+    (truth / "ground_truth_domain" / "ground_truth_valve_section_00_test.csv").unlink()
+    result = CliRunner().invoke(
+        cli, ["run", *tiny_run_args, "--data-dir", str(root), "--ground-truth", str(truth)]
+    )
+    assert result.exit_code == 2
+    assert (
+        "no ground truth for 1 eval section(s) with test clips: valve section 00" in result.output
+    )
+    assert "epoch" not in result.output and "Traceback" not in result.output
+    client = MlflowClient()
+    assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []

@@ -292,3 +292,23 @@ def test_stereo_44k_file_is_listed_with_its_duration(tmp_path):
     )
     [clip] = read_tree(tmp_path, dataset="d")
     assert clip.duration == pytest.approx(0.2)
+
+
+def test_ground_truth_missing_a_machine_is_an_error_naming_it(eval_tree):
+    """A partition's official score covers all its sections or none: ground truth without one
+    machine's labels (its domain file may be there) is an error, not a smaller eval score."""
+    write_clips(eval_tree / "eval_data" / "bandsaw" / "test", ["section_00_0000.wav"])
+    gt = eval_tree / "gt"
+    rows = [("section_00_0000.wav", 1), ("section_00_0001.wav", 0)]
+    write_ground_truth_csv(gt, "data", "shaker", "00", rows)
+    write_ground_truth_csv(gt, "domain", "shaker", "00", rows)
+    with pytest.raises(DataError, match="no ground truth for 1 eval section.*: bandsaw section 00"):
+        read_tree(eval_tree, dataset="d", ground_truth=gt)
+    write_ground_truth_csv(gt, "domain", "bandsaw", "00", [("section_00_0000.wav", 1)])
+    with pytest.raises(
+        DataError, match="ground_truth_data/ground_truth_bandsaw_section_00_test.csv: missing"
+    ):
+        read_tree(eval_tree, dataset="d", ground_truth=gt)
+    write_ground_truth_csv(gt, "data", "bandsaw", "00", [("section_00_0000.wav", 0)])
+    table = read_tree(eval_tree, dataset="d", ground_truth=gt)
+    assert {c.label for c in table} == {"normal", "anomaly"}

@@ -56,6 +56,16 @@ def read_ground_truth(folder: Path) -> GroundTruth:
             "ground_truth_domain/ as in the official evaluator)"
         )
     truth: GroundTruth = {}
+    orphans = sorted(
+        f.name
+        for f in domain_dir.glob("*.csv")
+        if FILE_PATTERN.match(f.name) and not (data_dir / f.name).exists()
+    )
+    if orphans:
+        raise DataError(
+            f"{data_dir / orphans[0]}: missing (its domains are in {domain_dir / orphans[0]}; "
+            f"{len(orphans)} label file(s) missing)"
+        )
     for label_file in sorted(data_dir.glob("*.csv")):
         match = FILE_PATTERN.match(label_file.name)
         if match is None:

@@ -179,17 +179,26 @@ def _read_machine(
 def apply_ground_truth(clips: list[Clip], truth: GroundTruth, source: Path) -> list[Clip]:
     """Set label and domain of eval test clips from ``truth``, joined by file name.
 
-    A section with ground truth must list every clip of the section and nothing else.
+    Every eval section with test clips must have ground truth (a partition's official score
+    covers all its sections or none), and a section's ground truth must list every clip of the
+    section and nothing else.
     """
     anonymous = [c for c in clips if c.partition == "eval" and c.split == "test"]
     by_section: dict[tuple[str, str], list[Clip]] = {}
     for clip in anonymous:
         by_section.setdefault((clip.machine, clip.section), []).append(clip)
+    uncovered = sorted(key for key in by_section if key not in truth)
+    if uncovered:
+        named = ", ".join(f"{machine} section {section}" for machine, section in uncovered)
+        raise DataError(
+            f"{source}: no ground truth for {len(uncovered)} eval section(s) with test clips: "
+            f"{named} (ground_truth_data/ground_truth_<machine>_section_<SS>_test.csv); the "
+            "eval score needs every eval section: complete the ground truth, or remove those "
+            "sections' test clips from the data"
+        )
     updated: dict[Path, Clip] = {}
     for key, section_clips in by_section.items():
-        rows = truth.get(key)
-        if rows is None:
-            continue
+        rows = truth[key]
         names = {clip.file for clip in section_clips}
         missing = sorted(names - rows.keys())
         extra = sorted(rows.keys() - names)
