@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,13 +36,26 @@ class TrainConfig:
     precision: str = "fp32"
 
     def validate(self) -> None:
-        for name in ("epochs", "batch_size", "embedding_dim"):
+        for name in ("epochs", "embedding_dim"):
             if getattr(self, name) < 1:
                 raise OptionError(f"train.{name} must be at least 1, got {getattr(self, name)}")
+        if self.batch_size < 2:
+            raise OptionError(
+                f"train.batch_size must be at least 2 (batch norm needs two clips), got "
+                f"{self.batch_size}"
+            )
+        for name in ("learning_rate", "adam_eps", "l2_weight", "mixup_prob"):
+            if not math.isfinite(getattr(self, name)):
+                raise OptionError(
+                    f"train.{name} must be a finite number, got {getattr(self, name)}"
+                )
         if not 0.0 <= self.mixup_prob <= 1.0:
             raise OptionError(f"train.mixup_prob must be in [0, 1], got {self.mixup_prob}")
-        if self.learning_rate <= 0:
-            raise OptionError(f"train.learning_rate must be positive, got {self.learning_rate}")
+        for name in ("learning_rate", "adam_eps"):
+            if getattr(self, name) <= 0:
+                raise OptionError(f"train.{name} must be positive, got {getattr(self, name)}")
+        if self.l2_weight < 0:
+            raise OptionError(f"train.l2_weight must not be negative, got {self.l2_weight}")
         if self.precision not in ("fp32", "bf16"):
             raise OptionError(f"train.precision must be 'fp32' or 'bf16', got {self.precision!r}")
 
@@ -228,7 +242,32 @@ def resolve(
     train_config.validate()
     if settings.get("trials", 1) < 1:
         raise OptionError(f"--trials must be at least 1, got {settings['trials']}")
-    return RunConfig(**choices, train=train_config, **settings)
+    seed = settings.get("seed", 0)
+    if not 0 <= seed <= MAX_SEED:
+        raise OptionError(f"--seed must be between 0 and {MAX_SEED}, got {seed}")
+    config = RunConfig(**choices, train=train_config, **settings)
+    probe(config)
+    return config
+
+
+#: The largest seed (numpy and torch take any unsigned 32-bit integer).
+MAX_SEED = 2**32 - 1
+
+
+def probe(config: RunConfig) -> None:
+    """Build every component once with the run's sizes (a placeholder class count for the
+    loss), so that an option value a component refuses (``subspace_dim=0``) is a one-line error
+    now, not after the data is prepared or a model trained."""
+    dataset = config.dataset.create()
+    config.embedder.create(
+        sample_rate=dataset.sample_rate,
+        clip_samples=dataset.clip_samples,
+        embedding_dim=config.train.embedding_dim,
+    )
+    config.loss.create(num_classes=2, embedding_dim=config.train.embedding_dim)
+    config.backend.create()
+    if config.ensemble is not None:
+        config.ensemble.create()
 
 
 def from_portable(spec: Mapping[str, Any]) -> RunConfig:

@@ -8,6 +8,7 @@ options (``--set dataset.classes=train+dev-test``).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -46,8 +47,8 @@ class DcaseLayoutDataset:
         resample: bool = True,
         skip_bad_files: bool = False,
     ) -> None:
-        if clip_seconds is not None and clip_seconds <= 0:
-            raise ValueError(f"clip_seconds must be positive, got {clip_seconds}")
+        if clip_seconds is not None and not (math.isfinite(clip_seconds) and clip_seconds > 0):
+            raise ValueError(f"clip_seconds must be a positive number, got {clip_seconds}")
         if classes not in ("train", "train+dev-test"):
             raise ValueError(f"classes must be 'train' or 'train+dev-test', got {classes!r}")
         self.clip_seconds = clip_seconds or self.default_clip_seconds

@@ -164,6 +164,7 @@ def prepare(
     a cluster worker, where the driver has built it)."""
     dataset = config.dataset.create()
     table = dataset.load(config.data_dir, ground_truth=config.ground_truth)
+    check_trainable(table)
     for problem in table.problems:
         echo(f"warning: {problem}")
     paths = [clip.path for clip in table]
@@ -190,6 +191,23 @@ def prepare(
         kept = set(cache.files)
         table = ClipTable([c for c in table if str(c.path) in kept], table.classes, table.problems)
     return dataset, table, cache
+
+
+def check_trainable(table: ClipTable) -> None:
+    """Refuse, before any training, data the pipeline cannot train on or score: fewer than two
+    training clips, or a section with test clips but no training clips (its back end would
+    have nothing to fit)."""
+    train = [c for c in table if c.split == "train" and c.aux_class is not None]
+    if len(train) < 2:
+        raise DataError(f"the data has {len(train)} training clip(s); training needs at least 2")
+    trained = {c.section_id for c in train}
+    untrained = sorted({c.section_id for c in table if c.split == "test"} - trained)
+    if untrained:
+        named = ", ".join(untrained[:5]) + (", ..." if len(untrained) > 5 else "")
+        raise DataError(
+            f"{len(untrained)} section(s) have test clips but no training clips ({named}): "
+            "the back end could not score them; add their train/ folders or remove their tests"
+        )
 
 
 def check_disk_space(table: ClipTable, sample_rate: int, folder: Path) -> None:

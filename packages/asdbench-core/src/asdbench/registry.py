@@ -55,7 +55,11 @@ class Component:
             needed = ", ".join(f"{name}=..." for name in missing)
             raise OptionError(f"{self.label} needs {needed}")
         self.check(kwargs)
-        return factory(**kwargs)
+        try:
+            return factory(**kwargs)
+        except ValueError as exc:  # a value the component refuses
+            origin = f" ({self.plugin.distribution})" if self.plugin.distribution else ""
+            raise OptionError(f"{self.label}{origin}: {exc}") from exc
 
 
 def components(kind: str, plugins: Plugins | None = None) -> dict[str, Component]:

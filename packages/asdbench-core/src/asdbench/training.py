@@ -74,6 +74,16 @@ def epoch_rng(seed: int, epoch: int) -> tuple[np.random.Generator, torch.Generat
     return numpy_rng, torch_rng
 
 
+def batch_bounds(clips: int, batch_size: int) -> list[tuple[int, int]]:
+    """(start, stop) of each batch of an epoch: ``batch_size`` clips, the last partial batch
+    kept (as the reference code), except that a last batch of one clip joins the one before
+    (batch norm cannot train on a single clip)."""
+    bounds = [(start, min(start + batch_size, clips)) for start in range(0, clips, batch_size)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        bounds[-2:] = [(bounds[-2][0], clips)]
+    return bounds
+
+
 def mixup(
     waveforms: torch.Tensor, targets: torch.Tensor, probability: float, generator: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -206,7 +216,8 @@ class Trainer:
         autocast = torch.autocast(
             self.device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16"
         )
-        steps_per_epoch = -(-len(rows) // config.batch_size)
+        bounds = batch_bounds(len(rows), config.batch_size)
+        steps_per_epoch = len(bounds)
         for epoch in range(self.start_epoch, config.epochs):
             self.embedder.train()
             self.loss.train()
@@ -224,8 +235,8 @@ class Trainer:
             )
             logged: list[tuple[torch.Tensor, torch.Tensor]] = []
             read_scale = scale_reader(self.loss)
-            for step in range(steps_per_epoch):
-                batch = order[step * config.batch_size : (step + 1) * config.batch_size]
+            for step, (start, stop) in enumerate(bounds):
+                batch = order[start:stop]
                 waves = self._to_device(cache.batch(rows[batch], clip_samples, offsets[batch]))
                 targets = eye[classes[batch]].to(self.device, non_blocking=True)
                 waves, targets = mixup(waves, targets, config.mixup_prob, torch_rng)
@@ -243,14 +254,14 @@ class Trainer:
                     bar.set_postfix(
                         loss=f"{float(logged[-1][0]):.3f}",
                         scale=f"{float(logged[-1][1]):.2f}",
-                        clips_s=f"{(step * config.batch_size + len(batch)) / elapsed:.0f}",
+                        clips_s=f"{stop / elapsed:.0f}",
                     )
                 bar.update()
             values = torch.stack([v for v, _ in logged]).cpu().tolist()
             scales = torch.stack([s.float().to(self.device) for _, s in logged]).cpu().tolist()
             for step, (loss_value, scale) in enumerate(zip(values, scales, strict=True)):
-                size = min(config.batch_size, len(rows) - step * config.batch_size)
-                total += loss_value * size
+                start, stop = bounds[step]
+                total += loss_value * (stop - start)
                 if self.on_step is not None:
                     self.on_step(
                         epoch * steps_per_epoch + step,
