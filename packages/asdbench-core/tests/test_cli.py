@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import types
 
 import click
 import pytest
@@ -52,7 +53,9 @@ class Components:
     def backend(*, n_means: int = 32, renormalize: bool = False) -> None: ...
 
     @staticmethod
-    def dataset() -> None: ...
+    def dataset() -> object:
+        """What a run needs of a dataset before loading it: its sizes."""
+        return types.SimpleNamespace(sample_rate=16000, clip_samples=16000)
 
     @staticmethod
     def ensemble(*, weights: str = "equal") -> None: ...
