@@ -32,11 +32,13 @@ def test_stopped_run_is_killed_in_mlflow_and_resumes(
     program = Path(sys.executable).parent / "asdbench"
     cache = tmp_path / "cache"
     env = {**os.environ, "ASDBENCH_CACHE_DIR": str(cache)}
-    command = [str(program), "run", *tiny_run_args, "--epochs", "3"]
+    # Enough epochs that the signal, sent once the first checkpoint is written, lands in
+    # training even on a loaded machine (the observable state, not a length of time).
+    command = [str(program), "run", *tiny_run_args, "--epochs", "30"]
     process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     deadline = time.time() + 300
-    while not list(cache.glob("trials/*/checkpoint.pt")) and time.time() < deadline:
-        time.sleep(0.2)
+    while checkpoint_epoch(cache) < 1 and time.time() < deadline:
+        time.sleep(0.1)
     process.send_signal(stop)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr[-2000:]
@@ -51,6 +53,26 @@ def test_stopped_run_is_killed_in_mlflow_and_resumes(
     )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming from epoch" in resumed.stderr
+
+
+def test_a_second_interrupt_during_the_cleanup_still_exits_130(
+    mlflow_tracking, tmp_path, tiny_run_args
+):
+    """Ctrl-C twice: the second one, arriving while the runs are being marked KILLED, ends the
+    process at once, with the exit status of an interruption (not -2)."""
+    program = Path(sys.executable).parent / "asdbench"
+    cache = tmp_path / "cache"
+    env = {**os.environ, "ASDBENCH_CACHE_DIR": str(cache)}
+    command = [str(program), "run", *tiny_run_args, "--epochs", "30"]
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    deadline = time.time() + 300
+    while checkpoint_epoch(cache) < 1 and time.time() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "Traceback" not in stderr
 
 
 def test_unreachable_tracking_server_fails_before_training(tmp_path, tiny_run_args):
@@ -162,7 +184,7 @@ def test_sigterm_during_embedding_or_scoring(
         train={"epochs": 1, "batch_size": 16},
     )
     quiet = {"progress": False, "echo": lambda message: None}
-    previous = signal.getsignal(signal.SIGTERM)
+    previous = {n: signal.getsignal(n) for n in (signal.SIGTERM, signal.SIGINT)}
     stop_on_sigterm()
     try:
         with monkeypatch.context() as patch:
@@ -189,7 +211,8 @@ def test_sigterm_during_embedding_or_scoring(
             with pytest.raises(KeyboardInterrupt):
                 run_benchmark(config, **quiet)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
     client = MlflowClient()
     runs = client.search_runs([client.get_experiment_by_name("asdbench-synthetic").experiment_id])

@@ -252,3 +252,13 @@ def test_ground_truth_missing_a_machine_stops_the_run_before_any_work(
     assert "epoch" not in result.output and "Traceback" not in result.output
     client = MlflowClient()
     assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
+
+
+def test_quiet_shows_no_progress_bar_not_even_the_synthetic_datasets(
+    mlflow_tracking, asdbench_cache, quick_run_args
+):
+    assert not (asdbench_cache / "synthetic").exists()  # the dataset is written by this run
+    result = CliRunner().invoke(cli, ["run", *quick_run_args])
+    assert result.exit_code == 0, result.output
+    assert "writing synthetic dataset" not in result.output
+    assert "epoch 1/1" not in result.output and "decoding audio" not in result.output

@@ -61,16 +61,23 @@ class DcaseLayoutDataset:
         """The length every clip is tiled and cropped to for the embedder."""
         return round(self.clip_seconds * self.sample_rate)
 
-    def data_dir(self, data_dir: Path | None) -> Path:
-        """The folder to read; a dataset without a default needs ``--data-dir``."""
+    def data_dir(self, data_dir: Path | None, *, progress: bool = True) -> Path:
+        """The folder to read; a dataset without a default needs ``--data-dir``. ``progress``:
+        whether preparing it (a generated dataset) may show a progress bar."""
         if data_dir is None:
             raise DataError(f"dataset {self.name!r} needs --data-dir. {self.how_to_obtain}".strip())
         return Path(data_dir)
 
-    def load(self, data_dir: Path | None = None, *, ground_truth: Path | None = None) -> ClipTable:
+    def load(
+        self,
+        data_dir: Path | None = None,
+        *,
+        ground_truth: Path | None = None,
+        progress: bool = True,
+    ) -> ClipTable:
         """Read the tree into a clip table with auxiliary classes and checked machine types."""
         table = read_tree(
-            self.data_dir(data_dir),
+            self.data_dir(data_dir, progress=progress),
             dataset=self.name,
             year_folder=self.year_folder,
             ground_truth=ground_truth,

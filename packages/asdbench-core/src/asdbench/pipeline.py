@@ -163,7 +163,7 @@ def prepare(
     ``workers`` threads the first time; with ``build=False`` a missing cache is an error, as on
     a cluster worker, where the driver has built it)."""
     dataset = config.dataset.create()
-    table = dataset.load(config.data_dir, ground_truth=config.ground_truth)
+    table = dataset.load(config.data_dir, ground_truth=config.ground_truth, progress=progress)
     check_trainable(table)
     for problem in table.problems:
         echo(f"warning: {problem}")

@@ -56,7 +56,10 @@ def connect(address: str | None, tracking_uri: str, echo: Echo) -> None:
         "ASDBENCH_CACHE_DIR": str(cache_dir().resolve()),
     }
     env.update({k: v for k, v in os.environ.items() if k.startswith("ASDBENCH_") and k not in env})
-    on_sigterm = signal.getsignal(signal.SIGTERM) or signal.SIG_DFL  # ray.init: a plain exit
+    handlers = {  # ray.init installs its own (a plain exit)
+        number: signal.getsignal(number) or signal.SIG_DFL
+        for number in (signal.SIGTERM, signal.SIGINT)
+    }
     ray.init(
         address=address,
         runtime_env={"env_vars": env},
@@ -64,7 +67,8 @@ def connect(address: str | None, tracking_uri: str, echo: Echo) -> None:
         log_to_driver=True,
         logging_level="WARNING",
     )
-    signal.signal(signal.SIGTERM, on_sigterm)  # a scheduler's SIGTERM still ends runs KILLED
+    for number, handler in handlers.items():  # a scheduler's SIGTERM still ends runs KILLED
+        signal.signal(number, handler)
     nodes = [node for node in ray.nodes() if node.get("Alive")]
     if len(nodes) > 1 and not tracking_uri.startswith(("http://", "https://")):
         ray.shutdown()

@@ -497,12 +497,20 @@ class SyntheticDataset(DcaseLayoutDataset):
         self.machine_types = {p: tuple(m.name for m in ms) for p, ms in types.items()}
         self.sections = sections_of(self.plan)
 
-    def data_dir(self, data_dir: Path | None) -> Path:
-        return ensure_tree(data_dir, self.plan)
+    def data_dir(self, data_dir: Path | None, *, progress: bool = True) -> Path:
+        return ensure_tree(data_dir, self.plan, progress=progress)
 
-    def load(self, data_dir: Path | None = None, *, ground_truth: Path | None = None) -> ClipTable:
-        root = self.data_dir(data_dir)
-        return super().load(root, ground_truth=ground_truth or root / "ground_truth")
+    def load(
+        self,
+        data_dir: Path | None = None,
+        *,
+        ground_truth: Path | None = None,
+        progress: bool = True,
+    ) -> ClipTable:
+        root = self.data_dir(data_dir, progress=progress)
+        return super().load(
+            root, ground_truth=ground_truth or root / "ground_truth", progress=progress
+        )
 
 
 class Synthetic2022Dataset(SyntheticDataset):
