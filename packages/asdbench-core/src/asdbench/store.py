@@ -8,8 +8,11 @@ create a store: a sqlite file that does not exist is an error naming it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +64,7 @@ def require(uri: str) -> str:
     server)."""
     from asdbench.tracking import check_reachable
 
+    check_scheme(uri)
     database = sqlite_file(uri)
     if database is not None and not database.is_file():
         raise AsdbenchError(
@@ -69,6 +73,62 @@ def require(uri: str) -> str:
         )
     check_reachable(uri)
     return uri
+
+
+#: Store schemes MLflow's tracking client accepts (file stores aside, see check_writable).
+SCHEMES = ("sqlite", "postgresql", "mysql", "mssql", "http", "https", "databricks")
+
+
+def check_writable(uri: str) -> None:
+    """Refuse, before any work, a tracking URI that a run could not log to: a file store
+    (MLflow 3 writes to databases), a scheme MLflow does not know, a sqlite file in a folder
+    that does not exist or that cannot be written."""
+    check_scheme(uri)
+    database = sqlite_file(uri)
+    if database is None or str(database) in ("", ":memory:"):
+        return
+    folder = database.parent
+    if not folder.is_dir():
+        raise AsdbenchError(f"{uri}: the folder {folder} does not exist")
+    for path in (database, folder) if database.exists() else (folder,):
+        if not os.access(path, os.W_OK):
+            raise AsdbenchError(f"{uri}: {path} is read-only; MLflow cannot log there")
+
+
+def check_scheme(uri: str) -> None:
+    """Refuse a file store (MLflow 3 no longer writes to one) and a scheme MLflow does not
+    know, with what to use instead."""
+    scheme = urllib.parse.urlsplit(uri).scheme.lower().split("+")[0]
+    if scheme in ("", "file"):
+        if os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() in ("1", "true"):
+            return
+        raise AsdbenchError(
+            f"MLFLOW_TRACKING_URI={uri}: a file store, which MLflow 3 no longer writes to; use "
+            "sqlite:///mlflow.db or a server (`mlflow migrate-filestore` moves existing runs)"
+        )
+    if scheme not in SCHEMES:
+        raise AsdbenchError(
+            f"MLFLOW_TRACKING_URI={uri}: not a tracking store MLflow knows (use sqlite:///PATH, "
+            "http://HOST:PORT or a database URL such as postgresql://...)"
+        )
+
+
+@contextlib.contextmanager
+def first_use(uri: str) -> Iterator[None]:
+    """Hold an exclusive lock beside a sqlite store while it is opened, so that two runs
+    starting together do not both create (migrate) a new database."""
+    database = sqlite_file(uri)
+    if database is None or not database.parent.is_dir():
+        yield
+        return
+    import fcntl
+
+    with open(database.with_name(f".{database.name}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def client(uri: str) -> Any:

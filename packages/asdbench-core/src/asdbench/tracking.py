@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from asdbench import store
 from asdbench.config import RunConfig
 from asdbench.errors import AsdbenchError
 from asdbench.offline import Journal, now_ms, offline_key
@@ -160,21 +161,27 @@ class Tracker:
         self.journal: Journal | None = None
         self._echo = echo
         self._cells: set[str] = set()
-        self._client = MlflowClient(self.uri)
+        store.check_writable(self.uri)
         self.experiment_id = ""
         try:
             check_reachable(self.uri)
         except AsdbenchError as exc:
             if fallback != "local":
                 raise
+            self._client = MlflowClient(self.uri)
             self._go_offline(str(exc))
             return
         try:
-            self.experiment_id = experiment_id(self._client, experiment)
+            with store.first_use(self.uri):  # a new sqlite store is created by one process
+                self._client = MlflowClient(self.uri)
+                self.experiment_id = experiment_id(self._client, experiment)
         except AsdbenchError:
             raise
         except Exception as exc:
-            raise AsdbenchError(f"cannot use the MLflow tracking store {self.uri}: {exc}") from exc
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise AsdbenchError(
+                f"cannot use the MLflow tracking store {self.uri}: {reason}"
+            ) from exc
 
     def _go_offline(self, reason: str) -> None:
         folder = self.offline_dir / time.strftime("%Y%m%d-%H%M%S")
