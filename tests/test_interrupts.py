@@ -267,3 +267,69 @@ def test_cache_killed_mid_write_is_never_trusted(tmp_path):
     assert cache.directory == AudioCache.location(paths, root)
     for i in (0, 59, 119):
         assert np.array_equal(cache.clip(i), read_clip(paths[i]))
+
+
+@pytest.mark.parametrize("resume", [True, False], ids=["resume", "again"])
+def test_runs_of_a_killed_process_are_continued_or_closed(
+    mlflow_tracking, tmp_path, tiny_run_args, resume
+):
+    """SIGKILL leaves the cell and trial RUNNING. ``--resume`` continues those runs (and the
+    training, from its checkpoint); a run without it ends them KILLED and starts anew. Either
+    way no run stays RUNNING and none is duplicated."""
+    program = Path(sys.executable).parent / "asdbench"
+    cache = tmp_path / "cache"
+    env = {**os.environ, "ASDBENCH_CACHE_DIR": str(cache)}
+    command = [str(program), "run", *tiny_run_args, "--epochs", "30"]
+    process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    deadline = time.time() + 300
+    while checkpoint_epoch(cache) < 1 and time.time() < deadline:
+        time.sleep(0.1)
+    process.kill()
+    process.wait(timeout=60)
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name("asdbench-synthetic").experiment_id
+    killed = client.search_runs([experiment])
+    assert {r.info.status for r in killed} == {"RUNNING"} and len(killed) == 2
+
+    again = subprocess.run(
+        [*command, *(["--resume"] if resume else [])],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    runs = client.search_runs([experiment])
+    statuses = sorted(r.info.status for r in runs)
+    old = {r.info.run_id for r in killed}
+    if resume:
+        assert "continuing run" in again.stderr and "resuming from epoch" in again.stderr
+        assert {r.info.run_id for r in runs} == old and statuses == ["FINISHED", "FINISHED"]
+    else:
+        assert "as KILLED" in again.stderr
+        assert statuses == ["FINISHED", "FINISHED", "KILLED", "KILLED"]
+        assert {r.info.run_id for r in runs if r.info.status == "KILLED"} == old
+
+
+def test_two_runs_of_one_cell_at_once_train_it_once(mlflow_tracking, tmp_path, tiny_run_args):
+    """The second run waits for the first (naming it) instead of deleting its live checkpoint,
+    then reuses the trial it cached: both finish with the same scores."""
+    program = Path(sys.executable).parent / "asdbench"
+    env = {**os.environ, "ASDBENCH_CACHE_DIR": str(tmp_path / "cache")}
+    command = [str(program), "run", *tiny_run_args, "--epochs", "6", "--format", "json"]
+    first = subprocess.Popen(
+        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.time() + 300
+    while checkpoint_epoch(tmp_path / "cache") < 1 and time.time() < deadline:
+        time.sleep(0.1)
+    second = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True)
+    out, err = first.communicate(timeout=600)
+    assert first.returncode == 0, err[-2000:]
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert f"waiting for process {first.pid}" in second.stderr
+    assert "which is training this trial" in second.stderr
+    assert "reusing the trained model" in second.stderr
+    assert json.loads(second.stdout)["eval"] == json.loads(out)["eval"]
+    assert len(list((tmp_path / "cache" / "trials").glob("*/embeddings.npy"))) == 1

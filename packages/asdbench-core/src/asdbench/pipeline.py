@@ -28,7 +28,7 @@ from asdbench.clips import ClipTable
 from asdbench.config import DEFAULT_COMPONENTS, RunConfig
 from asdbench.errors import DataError
 from asdbench.metrics import Results, ScoredSection, evaluate_sections, label
-from asdbench.paths import cache_dir, write_atomically
+from asdbench.paths import cache_dir, exclusive, write_atomically
 from asdbench.report import percent, render
 from asdbench.submission import decide, threshold, write_section
 from asdbench.tracking import Tracker
@@ -236,12 +236,41 @@ def train_and_embed(
     on_step: Callable[[int, dict[str, float]], None] | None = None,
 ) -> tuple[np.ndarray, list[dict[str, float]], dict[str, float], Path]:
     """Embeddings of every clip (table order) from a model trained with ``seed``: from the
-    trial cache when complete, else trained (or resumed) and cached."""
+    trial cache when complete, else trained (or resumed) and cached. One process at a time
+    trains a trial: a second one waits, then reuses what the first cached."""
+    workdir = trial_workdir(config, cache, seed)
+    with exclusive(workdir / "lock", f"training this trial ({workdir})", echo):
+        return _train_and_embed(
+            config,
+            dataset,
+            table,
+            cache,
+            seed,
+            workdir,
+            resume=resume,
+            progress=progress,
+            echo=echo,
+            on_step=on_step,
+        )
+
+
+def _train_and_embed(
+    config: RunConfig,
+    dataset: object,
+    table: ClipTable,
+    cache: AudioCache,
+    seed: int,
+    workdir: Path,
+    *,
+    resume: bool,
+    progress: bool,
+    echo: Echo,
+    on_step: Callable[[int, dict[str, float]], None] | None,
+) -> tuple[np.ndarray, list[dict[str, float]], dict[str, float], Path]:
     import torch
 
     from asdbench.training import Trainer, embed, pick_device, save_atomically
 
-    workdir = trial_workdir(config, cache, seed)
     embeddings_path = workdir / "embeddings.npy"
     history_path = workdir / "history.json"
     position = {path: i for i, path in enumerate(cache.files)}
@@ -305,7 +334,7 @@ def train_and_embed(
     save_atomically(
         {"embedder": embedder.state_dict(), "loss": loss.state_dict()}, workdir / "weights.pt"
     )
-    history_path.write_text(json.dumps({"history": trained, "timings": timings}))
+    write_atomically(history_path, json.dumps({"history": trained, "timings": timings}))
     temporary = workdir / "embeddings.tmp.npy"
     np.save(temporary, embeddings)
     temporary.replace(embeddings_path)
@@ -501,10 +530,18 @@ class Cell:
 
 
 def open_cell(
-    config: RunConfig, tracker: Tracker, *, progress: bool, echo: Echo, workers: int = 1
+    config: RunConfig,
+    tracker: Tracker,
+    *,
+    progress: bool,
+    echo: Echo,
+    workers: int = 1,
+    resume: bool = False,
 ) -> Cell:
     """Prepare the data (decoding the audio cache once, before any trial) and start the
-    cell's parent run."""
+    cell's parent run. Runs of this cell left RUNNING by a process that is gone are continued
+    (``resume``: the newest, with its trials) or ended KILLED, never left running beside a new
+    one."""
     from asdbench import store
     from asdbench.tracking import cell_tags, flat_params
 
@@ -513,8 +550,23 @@ def open_cell(
     output.mkdir(parents=True, exist_ok=True)
     (output / "config.json").write_text(json.dumps(config.as_dict(), indent=1, default=str))
     echo(f"{len(table)} clips, {len(table.classes)} classes; MLflow: {tracker.uri}")
-    tags = {**cell_tags(config, "cell"), store.OUTPUT: str(output.resolve())}
-    run_id = tracker.start(cell_name(config), tags, flat_params(config))
+    tags = {
+        **cell_tags(config, "cell"),
+        store.OUTPUT: str(output.resolve()),
+        "asdbench.host": socket.gethostname(),
+        "asdbench.pid": str(os.getpid()),
+    }
+    abandoned = tracker.abandoned_cells(tags)
+    continued = abandoned.pop(0) if resume and abandoned else None
+    for run_id in abandoned:
+        echo(f"ending run {run_id}, left RUNNING by a process that is gone, as KILLED")
+        tracker.end_unfinished_children(run_id, "KILLED")
+        tracker.end(run_id, "KILLED")
+    if continued is not None:
+        echo(f"continuing run {continued}, left RUNNING by a process that is gone")
+        run_id = tracker.continue_run(continued, tags)
+    else:
+        run_id = tracker.start(cell_name(config), tags, flat_params(config))
     tracker.json(run_id, config.as_dict(), "config/resolved.json")
     return Cell(config, dataset, table, cache, output, run_id)
 
@@ -650,7 +702,7 @@ def run_benchmark(
     )
     workers = bounded_workers(num_workers, echo)
     use_threads(workers)
-    cell = open_cell(config, tracker, progress=progress, echo=echo, workers=workers)
+    cell = open_cell(config, tracker, progress=progress, echo=echo, workers=workers, resume=resume)
     with tracker.ending(cell.run_id):
         trials = [
             run_trial(cell, index, tracker, resume=resume, progress=progress, echo=echo)

@@ -200,7 +200,9 @@ def run_on_ray(
                     offline_dir=output_folder(config) / "mlflow-offline",
                     echo=echo,
                 )
-            cells.append(open_cell(config, trackers[name], progress=progress, echo=echo))
+            cells.append(
+                open_cell(config, trackers[name], progress=progress, echo=echo, resume=True)
+            )
         threads = max(1, int(cpus_per_trial))
         for position, cell in enumerate(cells):
             done[position] = []

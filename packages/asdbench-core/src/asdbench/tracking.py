@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -83,6 +84,19 @@ def check_reachable(uri: str, timeout_seconds: float = 5.0) -> None:
             "--tracking-fallback local to log locally and upload later with `asdbench sync`, "
             "or unset MLFLOW_TRACKING_URI to log to ./mlflow.db"
         ) from exc
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host exists (a pid of 0 or less: unknown, not alive)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def answers(uri: str) -> bool:
@@ -255,16 +269,48 @@ class Tracker:
         ):
             self.end(run.info.run_id, status)
 
-    def unfinished_child(self, parent: str, name: str) -> str | None:
-        """A run named ``name`` under ``parent`` that did not finish, when online."""
+    def child_named(self, parent: str, name: str) -> str | None:
+        """The run named ``name`` under ``parent``, when online: a continued parent (its worker
+        died, or its process was killed) continues its trials' runs instead of duplicating
+        them."""
         if self.journal is not None or not parent:
             return None
         runs = self._client.search_runs(
             [self.experiment_id],
-            f"tags.mlflow.parentRunId = '{parent}' and attributes.run_name = '{name}' "
-            "and attributes.status != 'FINISHED'",
+            f"tags.mlflow.parentRunId = '{parent}' and attributes.run_name = '{name}'",
         )
         return runs[0].info.run_id if runs else None
+
+    def abandoned_cells(self, tags: Mapping[str, str]) -> list[str]:
+        """The cell runs of the cell ``tags`` describe (configuration, trials, seed) left
+        RUNNING by a process of this host that is gone (killed with SIGKILL, crashed), newest
+        first, when online. Runs of other hosts may be alive and are left alone."""
+        if self.journal is not None:
+            return []
+        keys = (f"{TAG_PREFIX}{key}" for key in ("cell", "trials", "seed"))
+        query = " and ".join(f"tags.`{key}` = '{tags[key]}'" for key in keys)
+        runs = self._client.search_runs(
+            [self.experiment_id],
+            f"{query} and tags.`{TAG_PREFIX}run_type` = 'cell' and attributes.status = 'RUNNING'",
+            order_by=["attributes.start_time DESC"],
+        )
+        host = socket.gethostname()
+        return [
+            run.info.run_id
+            for run in runs
+            if run.data.tags.get(f"{TAG_PREFIX}host") == host
+            and not process_alive(int(run.data.tags.get(f"{TAG_PREFIX}pid", "0")))
+        ]
+
+    def continue_run(self, run_id: str, tags: Mapping[str, str]) -> str:
+        """Continue run ``run_id`` (RUNNING again, with ``tags`` updated)."""
+        from mlflow.entities import RunTag
+
+        self._client.update_run(run_id, "RUNNING")
+        send_batches(self._client, run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+        if tags.get(f"{TAG_PREFIX}run_type") == "cell":
+            self._cells.add(run_id)
+        return run_id
 
     def _start(self, name: str, tags: dict[str, str], params: dict[str, str], parent: str) -> str:
         from mlflow.entities import Param, RunTag
@@ -273,7 +319,7 @@ class Tracker:
         server_tags = {**tags, "mlflow.parentRunId": parent} if parent else tags
 
         def create_or_continue() -> str:
-            previous = self.unfinished_child(parent, name)
+            previous = self.child_named(parent, name)
             if previous is not None:
                 self._client.update_run(previous, "RUNNING")
                 tags_now = [RunTag(k, v) for k, v in tags.items()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -9,8 +10,13 @@ from typing import ClassVar
 from asdbench.datasets import DcaseLayoutDataset
 from asdbench.download import fetch_and_extract, zenodo_files
 from asdbench.errors import DataError
+from asdbench.paths import exclusive
 
 PARTS = ("dev", "eval-train", "eval-test")
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 class DcaseYear(DcaseLayoutDataset):
@@ -32,30 +38,36 @@ class DcaseYear(DcaseLayoutDataset):
         into ``target/dev_data`` and ``target/eval_data``: the plain layout the reader expects.
         Archives are kept (verified) in ``target/archives`` so an interrupted run resumes."""
         target = Path(target)
-        for part in parts:
-            if part not in self.records:
-                raise DataError(f"unknown part {part!r}; parts: {', '.join(self.records)}")
-            record, pattern = self.records[part]
-            partition = "dev" if part == "dev" else "eval"
-            wanted = machines or self.machine_types[partition]
-            unknown = sorted(set(wanted) - set(self.machine_types[partition]))
-            if unknown:
-                known = ", ".join(self.machine_types[partition])
-                raise DataError(
-                    f"{unknown[0]}: not a {self.name} {partition} machine type ({known})"
-                )
-            remote = {f.name: f for f in zenodo_files(record, mirror or "https://zenodo.org")}
-            for machine in wanted:
-                name = pattern.format(m=machine)
-                if name not in remote:
-                    raise DataError(f"Zenodo record {record} has no file {name}")
-                fetch_and_extract(
-                    remote[name],
-                    target / "archives",
-                    target / f"{partition}_data",
-                    progress=progress,
-                )
+        wanted = {part: self._machines(part, machines) for part in parts}  # checked first
+        with exclusive(target / "archives" / "lock", f"downloading into {target}", _stderr):
+            for part, names in wanted.items():
+                self._fetch(part, names, target, mirror, progress)
         return target
+
+    def _machines(self, part: str, machines: Sequence[str]) -> Sequence[str]:
+        """The machine types of ``part`` to fetch: ``machines``, or all of its partition's."""
+        if part not in self.records:
+            raise DataError(f"unknown part {part!r}; parts: {', '.join(self.records)}")
+        partition = "dev" if part == "dev" else "eval"
+        unknown = sorted(set(machines) - set(self.machine_types[partition]))
+        if unknown:
+            known = ", ".join(self.machine_types[partition])
+            raise DataError(f"{unknown[0]}: not a {self.name} {partition} machine type ({known})")
+        return machines or self.machine_types[partition]
+
+    def _fetch(
+        self, part: str, wanted: Sequence[str], target: Path, mirror: str | None, progress: bool
+    ) -> None:
+        record, pattern = self.records[part]
+        partition = "dev" if part == "dev" else "eval"
+        remote = {f.name: f for f in zenodo_files(record, mirror or "https://zenodo.org")}
+        for machine in wanted:
+            name = pattern.format(m=machine)
+            if name not in remote:
+                raise DataError(f"Zenodo record {record} has no file {name}")
+            fetch_and_extract(
+                remote[name], target / "archives", target / f"{partition}_data", progress=progress
+            )
 
 
 class Dcase2022(DcaseYear):
