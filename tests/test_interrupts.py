@@ -333,3 +333,80 @@ def test_two_runs_of_one_cell_at_once_train_it_once(mlflow_tracking, tmp_path, t
     assert "reusing the trained model" in second.stderr
     assert json.loads(second.stdout)["eval"] == json.loads(out)["eval"]
     assert len(list((tmp_path / "cache" / "trials").glob("*/embeddings.npy"))) == 1
+
+
+def limited_file_size(limit: int) -> Callable[[], None]:
+    """For a child process: files may not grow past ``limit`` bytes (writes then fail with
+    EFBIG, as they fail with ENOSPC on a full disk)."""
+
+    def apply() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_a_write_that_fails_leaves_no_partial_file(mlflow_tracking, tmp_path, tiny_run_args):
+    """A checkpoint that cannot be written (files limited to 12 MB; the checkpoint of this
+    model is larger) and a synthetic dataset that cannot be written (limited to 8 kB): one
+    line each, exit 2, and no temporary or partial file left behind."""
+    program = Path(sys.executable).parent / "asdbench"
+    cache = tmp_path / "cache"
+    env = {**os.environ, "ASDBENCH_CACHE_DIR": str(cache)}
+    done = subprocess.run(
+        [str(program), "run", *tiny_run_args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        preexec_fn=limited_file_size(12_000_000),
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "checkpoint.pt: cannot be written (" in done.stderr
+    assert "Traceback" not in done.stderr
+    [trial] = (cache / "trials").iterdir()
+    assert not [p.name for p in trial.iterdir() if "tmp" in p.name]
+    client = MlflowClient()
+    runs = client.search_runs([client.get_experiment_by_name("asdbench-synthetic").experiment_id])
+    assert {r.info.status for r in runs} == {"FAILED"}
+
+    other = {**env, "ASDBENCH_CACHE_DIR": str(tmp_path / "other")}
+    done = subprocess.run(
+        [str(program), "run", *tiny_run_args],
+        env=other,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        preexec_fn=limited_file_size(8_000),
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "the synthetic dataset cannot be written (" in done.stderr
+    assert not list((tmp_path / "other" / "synthetic").iterdir())  # no partial tree
+
+
+def test_a_corrupt_checkpoint_names_the_file_and_how_to_start_over(
+    mlflow_tracking, tmp_path, tiny_run_args
+):
+    program = Path(sys.executable).parent / "asdbench"
+    cache = tmp_path / "cache"
+    env = {**os.environ, "ASDBENCH_CACHE_DIR": str(cache)}
+    command = [str(program), "run", *tiny_run_args, "--epochs", "30"]
+    process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    deadline = time.time() + 300
+    while checkpoint_epoch(cache) < 1 and time.time() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=120)
+    [checkpoint] = cache.glob("trials/*/checkpoint.pt")
+    checkpoint.write_bytes(checkpoint.read_bytes()[:1000])  # cut short
+    resumed = subprocess.run(
+        [*command, "--resume"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert resumed.returncode == 2
+    assert f"{checkpoint}: the checkpoint cannot be resumed" in resumed.stderr
+    assert "run without --resume to train this trial from the start" in resumed.stderr
+    assert "Traceback" not in resumed.stderr

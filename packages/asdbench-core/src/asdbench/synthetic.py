@@ -453,7 +453,15 @@ def ensure_tree(root: Path | None, plan: SynthesisPlan, *, progress: bool = True
         raise DataError(f"{root}: exists and is not a synthetic dataset; choose an empty folder")
     if root.exists():
         root.rmdir()
-    write_tree(root, plan, progress=progress)
+    try:
+        write_tree(root, plan, progress=progress)
+    except (OSError, RuntimeError) as exc:  # a full disk, a file-size limit (soundfile's
+        # errors are RuntimeErrors): atomic_directory has removed the partial tree
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "a write failed"
+        raise DataError(
+            f"{root}: the synthetic dataset cannot be written ({reason}; is the disk full?); "
+            "free space, or choose another --data-dir or ASDBENCH_CACHE_DIR"
+        ) from exc
     return root
 
 

@@ -30,6 +30,7 @@ from torch import nn
 from asdbench.audio import max_offset
 from asdbench.audio_cache import AudioCache
 from asdbench.config import TrainConfig
+from asdbench.errors import DataError
 
 StepCallback = Callable[[int, dict[str, float]], None]
 
@@ -123,10 +124,20 @@ class History:
 
 
 def save_atomically(payload: dict, path: Path) -> None:
+    """``torch.save`` through a temporary file and one rename: an interruption or a full disk
+    leaves the previous file (or none), never half of one, and no temporary file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(f".tmp{os.getpid()}")
-    torch.save(payload, temporary)
-    os.replace(temporary, path)
+    try:
+        torch.save(payload, temporary)
+        os.replace(temporary, path)
+    except (OSError, RuntimeError) as exc:  # torch's zip writer reports a failed write so
+        temporary.unlink(missing_ok=True)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "the write failed"
+        raise DataError(f"{path}: cannot be written ({reason}; is the disk full?)") from exc
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 class Trainer:
@@ -175,13 +186,20 @@ class Trainer:
         """Load the checkpoint if there is one; returns whether training continues from it."""
         if self.checkpoint is None or not self.checkpoint.exists():
             return False
-        state = torch.load(self.checkpoint, map_location=self.device, weights_only=True)
-        self.embedder.load_state_dict(state["embedder"])
-        self.loss.load_state_dict(state["loss"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["torch_rng"])
-        self.start_epoch = int(state["epoch"])
-        self.history.epochs = [dict(e) for e in state["history"]]
+        try:
+            state = torch.load(self.checkpoint, map_location=self.device, weights_only=True)
+            self.embedder.load_state_dict(state["embedder"])
+            self.loss.load_state_dict(state["loss"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            torch.set_rng_state(state["torch_rng"])
+            self.start_epoch = int(state["epoch"])
+            self.history.epochs = [dict(e) for e in state["history"]]
+        except Exception as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(
+                f"{self.checkpoint}: the checkpoint cannot be resumed ({reason}); run without "
+                "--resume to train this trial from the start (the checkpoint is replaced)"
+            ) from exc
         return True
 
     def _save(self, epoch: int) -> None:
