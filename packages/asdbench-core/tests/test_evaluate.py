@@ -382,3 +382,51 @@ def test_a_dataset_without_data_of_its_own_needs_labels(tmp_path, tree_dataset):
     result = invoke("evaluate", tmp_path, "--dataset", "tree")
     assert result.exit_code == 2
     assert "needs --data-dir" in result.output and "--ground-truth" in result.output
+
+
+def with_bom(path):
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+
+def as_folder(path):
+    path.unlink()
+    path.mkdir()
+
+
+def with_long_field(path):
+    path.write_text('"' + "x" * 200_000 + '",1\n' + path.read_text())
+
+
+def as_latin1(path):
+    path.write_bytes(path.read_bytes().replace(b"section_00_0001", b"section_00_\xe90001", 1))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (as_folder, "anomaly_score_fan_section_00_test.csv: a folder, where a CSV file should be"),
+        (with_long_field, "anomaly_score_fan_section_00_test.csv:1: field larger than field limit"),
+        (as_latin1, "anomaly_score_fan_section_00_test.csv: not UTF-8 text"),
+    ],
+)
+def test_score_files_that_are_not_csv_text_are_one_line_errors(one_section, damage, message):
+    gt, system, score_path = one_section
+    damage(score_path)
+    result = invoke("evaluate", system, "--dataset", "synthetic", "--ground-truth", gt)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_name(one_section):
+    gt, system, score_path = one_section
+    before = json.loads(
+        invoke("evaluate", system, "--dataset", "synthetic", "--ground-truth", gt, "--format",
+               "json").output
+    )  # fmt: skip
+    with_bom(score_path)
+    with_bom(gt / "ground_truth_data" / "ground_truth_fan_section_00_test.csv")
+    after = invoke(
+        "evaluate", system, "--dataset", "synthetic", "--ground-truth", gt, "--format", "json"
+    )
+    assert after.exit_code == 0, after.output
+    assert json.loads(after.output) == before

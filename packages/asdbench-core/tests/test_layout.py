@@ -1,7 +1,9 @@
 """The DCASE tree reader on small trees with the real quirks, and its errors."""
 
+import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from asdbench.clips import ClassScheme
@@ -312,3 +314,76 @@ def test_ground_truth_missing_a_machine_is_an_error_naming_it(eval_tree):
     write_ground_truth_csv(gt, "data", "bandsaw", "00", [("section_00_0000.wav", 0)])
     table = read_tree(eval_tree, dataset="d", ground_truth=gt)
     assert {c.label for c in table} == {"normal", "anomaly"}
+
+
+TRAIN_NAME = "section_00_source_train_normal_0000_a_1.wav"
+
+
+def test_upper_case_wav_is_read_and_other_files_are_listed(tmp_path):
+    folder = tmp_path / "dev_data" / "fan" / "train"
+    write_clips(folder, [TRAIN_NAME.replace(".wav", ".WAV")])
+    (folder / "notes.txt").write_text("not audio")
+    table = read_tree(tmp_path, dataset="d")
+    assert [c.file for c in table] == [TRAIN_NAME.replace(".wav", ".WAV")]
+    assert any(
+        "1 file(s) that are not .wav left out (e.g. 'notes.txt')" in p for p in table.problems
+    )
+
+
+def test_a_dangling_link_names_the_file_and_can_be_skipped(tmp_path):
+    folder = tmp_path / "dev_data" / "fan" / "train"
+    write_clips(folder, [TRAIN_NAME])
+    (folder / TRAIN_NAME.replace("0000", "0001")).symlink_to(tmp_path / "gone.wav")
+    with pytest.raises(DataError, match="0001_a_1.wav: a link to a file that does not exist"):
+        read_tree(tmp_path, dataset="d")
+    table = read_tree(tmp_path, dataset="d", skip_bad_files=True)
+    assert len(table) == 1 and any("a link to a file" in p for p in table.problems)
+
+
+def test_a_file_name_that_is_not_utf8_is_an_error(tmp_path):
+    folder = tmp_path / "dev_data" / "fan" / "train"
+    write_clips(folder, [TRAIN_NAME])
+    [written] = write_clips(folder, [TRAIN_NAME.replace("0000", "0001")])
+    os.rename(written, os.fsencode(folder) + b"/section_00_source_train_normal_0001_a_\xe9.wav")
+    with pytest.raises(DataError, match=r"the file name b'section_00_.*\\xe9.wav' is not UTF-8"):
+        read_tree(tmp_path, dataset="d")
+
+
+def test_files_decoding_would_refuse_are_refused_when_listed(tmp_path):
+    """``data info`` and ``run`` read the tree alike: a WAV cut short, NaN samples in a float
+    file, a header whose rate makes the clip absurdly long all stop the listing."""
+    folder = tmp_path / "dev_data" / "fan" / "train"
+    [good] = write_clips(folder, [TRAIN_NAME])
+    cut = folder / TRAIN_NAME.replace("0000", "0001")
+    cut.write_bytes(good.read_bytes()[:-200])
+    with pytest.raises(DataError, match=r"0001_a_1.wav: truncated \(200 bytes"):
+        read_tree(tmp_path, dataset="d")
+    cut.unlink()
+    samples = np.zeros(800, dtype=np.float32)
+    samples[10] = np.nan
+    write_wav(folder / TRAIN_NAME.replace("0000", "0002"), samples=samples, subtype="FLOAT")
+    with pytest.raises(DataError, match="0002_a_1.wav: contains NaN or infinite samples"):
+        read_tree(tmp_path, dataset="d")
+    (folder / TRAIN_NAME.replace("0000", "0002")).unlink()
+    write_wav(folder / TRAIN_NAME.replace("0000", "0003"), seconds=2000, sample_rate=1)
+    with pytest.raises(DataError, match=r"0003_a_1.wav: lasts 2000 s \(2000 frames at 1 Hz\)"):
+        read_tree(tmp_path, dataset="d", max_seconds=180)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "ok"), [("utf-8-sig", True), ("utf-16", True), ("latin-1", False)]
+)
+def test_attribute_csv_encodings(tmp_path, encoding, ok):
+    machine = tmp_path / "dev_data" / "fan"
+    write_clips(machine / "train", ["section_00_source_train_normal_0000.wav"])
+    (machine / "attributes_00.csv").write_bytes(
+        "file_name,d1p,d1v\nfan/train/section_00_source_train_normal_0000.wav,vél,Ä\n".encode(
+            encoding
+        )
+    )
+    if ok:
+        [clip] = read_tree(tmp_path, dataset="d")
+        assert clip.attributes == (("vél", "Ä"),)
+    else:
+        with pytest.raises(DataError, match=r"attributes_00.csv: not UTF-8 text \(byte"):
+            read_tree(tmp_path, dataset="d")

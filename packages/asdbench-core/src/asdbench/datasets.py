@@ -18,6 +18,8 @@ from asdbench.errors import DataError
 from asdbench.layout import read_tree
 
 ClassSource = Literal["train", "train+dev-test"]
+#: The least of the longest clip a dataset accepts (see ``max_clip_seconds``).
+MAX_CLIP_SECONDS = 120.0
 
 
 class DcaseLayoutDataset:
@@ -57,6 +59,12 @@ class DcaseLayoutDataset:
         self.skip_bad_files = skip_bad_files
 
     @property
+    def max_clip_seconds(self) -> float:
+        """The longest clip accepted: a file reported longer has a damaged header (DCASE
+        clips last 6 to 18 s), and would decode to more samples than memory holds."""
+        return max(MAX_CLIP_SECONDS, 10 * self.clip_seconds)
+
+    @property
     def clip_samples(self) -> int:
         """The length every clip is tiled and cropped to for the embedder."""
         return round(self.clip_seconds * self.sample_rate)
@@ -82,6 +90,7 @@ class DcaseLayoutDataset:
             year_folder=self.year_folder,
             ground_truth=ground_truth,
             skip_bad_files=self.skip_bad_files,
+            max_seconds=self.max_clip_seconds,
         )
         table.problems.extend(self.check(table))
         return table.with_classes(self.scheme)

@@ -9,11 +9,11 @@ authoritative for eval labels; rows are never matched by position.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from asdbench.csvfiles import csv_rows
 from asdbench.errors import DataError
 
 FILE_PATTERN = re.compile(r"^ground_truth_(?P<machine>[^_]+)_section_(?P<section>\d\d)_test\.csv$")
@@ -30,19 +30,18 @@ GroundTruth = dict[tuple[str, str], dict[str, Truth]]
 
 def _read_pairs(path: Path, values: dict[str, str]) -> dict[str, str]:
     rows: dict[str, str] = {}
-    with path.open(newline="") as handle:
-        for number, row in enumerate(csv.reader(handle), start=1):
-            if not row or not "".join(row).strip():
-                continue
-            if len(row) < 2 or row[1].strip() not in values:
-                allowed = " or ".join(values)
-                raise DataError(
-                    f"{path}:{number}: expected '<file>,<{allowed}>', got {','.join(row)!r}"
-                )
-            name = row[0].strip()
-            if name in rows:
-                raise DataError(f"{path}:{number}: duplicate row for {name}")
-            rows[name] = values[row[1].strip()]
+    for number, row in csv_rows(path):
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) < 2 or row[1].strip() not in values:
+            allowed = " or ".join(values)
+            raise DataError(
+                f"{path}:{number}: expected '<file>,<{allowed}>', got {','.join(row)!r}"
+            )
+        name = row[0].strip()
+        if name in rows:
+            raise DataError(f"{path}:{number}: duplicate row for {name}")
+        rows[name] = values[row[1].strip()]
     return rows
 
 

@@ -12,11 +12,15 @@ evaluator-format ground-truth folder, joined by file name. Without it they stay 
 
 from __future__ import annotations
 
-import csv
+import os
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
+from asdbench.audio import wav_missing_bytes
 from asdbench.clips import Clip, ClipTable, sorted_clips
+from asdbench.csvfiles import csv_rows
 from asdbench.errors import DataError
 from asdbench.filenames import parse_clip_name
 from asdbench.ground_truth import GroundTruth, read_ground_truth
@@ -64,21 +68,20 @@ def read_attribute_csv(path: Path) -> dict[str, tuple[tuple[str, str], ...]]:
     """``attributes_<SS>.csv``: base name (``.wav`` added when missing, folder prefix dropped)
     -> the (parameter, value) pairs of its ``d1p,d1v,d2p,d2v...`` columns."""
     table: dict[str, tuple[tuple[str, str], ...]] = {}
-    with path.open(newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if not header or header[0].strip() != "file_name":
-            raise DataError(f"{path}: expected a header starting with 'file_name'")
-        for row in reader:
-            if not row or not row[0].strip():
-                continue
-            name = row[0].strip().rsplit("/", 1)[-1]
-            if not name.lower().endswith(".wav"):
-                name += ".wav"
-            values = [cell.strip() for cell in row[1:]]
-            table[name] = tuple(
-                (values[i], values[i + 1]) for i in range(0, len(values) - 1, 2) if values[i]
-            )
+    rows = csv_rows(path)
+    header = next(rows, (0, []))[1]
+    if not header or header[0].strip() != "file_name":
+        raise DataError(f"{path}: expected a header starting with 'file_name'")
+    for _, row in rows:
+        if not row or not row[0].strip():
+            continue
+        name = row[0].strip().rsplit("/", 1)[-1]
+        if not name.lower().endswith(".wav"):
+            name += ".wav"
+        values = [cell.strip() for cell in row[1:]]
+        table[name] = tuple(
+            (values[i], values[i + 1]) for i in range(0, len(values) - 1, 2) if values[i]
+        )
     return table
 
 
@@ -89,15 +92,19 @@ def read_tree(
     year_folder: str | None = None,
     ground_truth: Path | None = None,
     skip_bad_files: bool = False,
+    max_seconds: float | None = None,
 ) -> ClipTable:
     """Every clip under ``data_dir`` (both partitions, every machine), with eval test labels
-    from ``ground_truth`` when given. Unreadable files are errors, or with ``skip_bad_files``
-    left out and listed in ``problems``."""
+    from ``ground_truth`` when given. Files that decoding would refuse (:func:`audio_duration`)
+    are errors, or with ``skip_bad_files`` left out and listed in ``problems``; files that are
+    not WAV are listed in ``problems``."""
     problems: list[str] = []
     clips: list[Clip] = []
     for partition, partition_dir in find_partitions(data_dir, year_folder).items():
         for machine_dir in _machine_dirs(partition_dir):
-            clips += _read_machine(dataset, partition, machine_dir, problems, skip_bad_files)
+            clips += _read_machine(
+                dataset, partition, machine_dir, problems, skip_bad_files, max_seconds
+            )
     if not clips:
         raise DataError(f"{data_dir}: the machine folders hold no .wav files")
     if ground_truth is not None:
@@ -106,10 +113,13 @@ def read_tree(
 
 
 def _read_machine(
-    dataset: str, partition: str, machine_dir: Path, problems: list[str], skip_bad_files: bool
+    dataset: str,
+    partition: str,
+    machine_dir: Path,
+    problems: list[str],
+    skip_bad_files: bool,
+    max_seconds: float | None,
 ) -> list[Clip]:
-    import soundfile
-
     machine = machine_dir.name
     if "_" in machine:
         raise DataError(f"{machine_dir}: machine folder names must not contain '_'")
@@ -122,8 +132,14 @@ def _read_machine(
         folder = machine_dir / split
         if not folder.is_dir():
             continue
-        for path in sorted(folder.glob("*.wav")):
-            name = parse_clip_name(path.name)
+        entries = sorted(folder.iterdir())
+        others = [p.name for p in entries if p.suffix.lower() != ".wav"]
+        if others:
+            problems.append(
+                f"{folder}: {len(others)} file(s) that are not .wav left out (e.g. {others[0]!r})"
+            )
+        for path in (p for p in entries if p.suffix.lower() == ".wav"):
+            name = parse_clip_name(_utf8_name(path))
             if name.anonymous:
                 if partition != "eval" or split != "test":
                     raise DataError(
@@ -135,16 +151,13 @@ def _read_machine(
             if name.odd_attributes:
                 odd.append(path.name)
             try:
-                duration = soundfile.info(str(path)).duration
-            except (soundfile.LibsndfileError, RuntimeError) as exc:
-                empty = path.stat().st_size == 0
-                message = f"{path}: {'empty (0 bytes)' if empty else 'not a readable audio file'}"
+                duration = audio_duration(path, max_seconds)
+            except DataError as exc:
                 if not skip_bad_files:
                     raise DataError(
-                        f"{message} ({exc}); --set dataset.skip_bad_files=true "
-                        "leaves such files out"
+                        f"{exc}; --set dataset.skip_bad_files=true leaves such files out"
                     ) from exc
-                problems.append(f"skipped {message}")
+                problems.append(f"skipped {exc}")
                 continue
             attributes = name.attributes or csv_attributes.get(path.name, ())
             clips.append(
@@ -174,6 +187,49 @@ def _read_machine(
             f"(e.g. {unused[0]})"
         )
     return clips
+
+
+def _utf8_name(path: Path) -> str:
+    """The file name, which must be valid UTF-8 (it goes into CSV files, MLflow and JSON)."""
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = os.fsencode(path.name)
+        raise DataError(
+            f"{path.parent}: the file name {raw!r} is not UTF-8; rename the file"
+        ) from None
+    return path.name
+
+
+def audio_duration(path: Path, max_seconds: float | None = None) -> float:
+    """The duration of a clip from its header, after the checks decoding would otherwise fail
+    on later (and ``data info`` would miss): a link to a missing file, an unreadable or empty
+    file, a WAV cut short, NaN or infinite samples in a float file, or a length over
+    ``max_seconds`` (a damaged header: 1 Hz would decode to millions of samples)."""
+    import soundfile
+
+    if not path.exists():
+        raise DataError(f"{path}: a link to a file that does not exist")
+    try:
+        info = soundfile.info(str(path))
+    except (soundfile.LibsndfileError, RuntimeError) as exc:
+        empty = path.stat().st_size == 0
+        raise DataError(
+            f"{path}: {'empty (0 bytes)' if empty else 'not a readable audio file'} ({exc})"
+        ) from exc
+    missing = wav_missing_bytes(path)
+    if missing:
+        raise DataError(f"{path}: truncated ({missing} bytes of audio data missing)")
+    if max_seconds is not None and info.duration > max_seconds:
+        raise DataError(
+            f"{path}: lasts {info.duration:.0f} s ({info.frames} frames at {info.samplerate} "
+            f"Hz), over this dataset's limit of {max_seconds:.0f} s (a damaged header?)"
+        )
+    if info.subtype in ("FLOAT", "DOUBLE"):
+        samples, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
+        if not np.isfinite(samples).all():
+            raise DataError(f"{path}: contains NaN or infinite samples")
+    return float(info.duration)
 
 
 def apply_ground_truth(clips: list[Clip], truth: GroundTruth, source: Path) -> list[Clip]:

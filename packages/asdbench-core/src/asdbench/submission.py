@@ -12,7 +12,6 @@ refuses each with a message instead.
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asdbench.csvfiles import csv_rows
 from asdbench.errors import AsdbenchError
 
 SCORE_FILE = re.compile(r"^anomaly_score_(?P<machine>[^_]+)_section_(?P<section>\d\d)_test\.csv$")
@@ -77,33 +77,32 @@ def write_section(
 
 def _read_rows(path: Path, parse: type) -> dict[str, float]:
     rows: dict[str, float] = {}
-    with path.open(newline="") as handle:
-        for number, row in enumerate(csv.reader(handle), start=1):
-            if not row or not "".join(row).strip():
-                continue
-            where = f"{path.name}:{number}"
-            if len(row) != 2:
-                raise AsdbenchError(f"{where}: expected '<file>,<value>', got {','.join(row)!r}")
-            name, text = row[0].strip(), row[1].strip()
-            try:
-                value = float(text)
-            except ValueError:
-                what = "a header row" if number == 1 else "not a number"
-                raise AsdbenchError(
-                    f"{where}: {what} ({','.join(row)!r}); submission files have no header"
-                ) from None
-            if "/" in name or "\\" in name:
-                raise AsdbenchError(
-                    f"{where}: {name!r} has a path prefix; use the base name only (the official "
-                    "evaluator would silently mis-score it)"
-                )
-            if math.isnan(value) or math.isinf(value):
-                raise AsdbenchError(f"{where}: the value for {name} is {text}")
-            if parse is int and value not in (0.0, 1.0):
-                raise AsdbenchError(f"{where}: decisions must be 0 or 1, got {text}")
-            if name in rows:
-                raise AsdbenchError(f"{where}: {name} appears twice")
-            rows[name] = parse(value)
+    for number, row in csv_rows(path):
+        if not row or not "".join(row).strip():
+            continue
+        where = f"{path.name}:{number}"
+        if len(row) != 2:
+            raise AsdbenchError(f"{where}: expected '<file>,<value>', got {','.join(row)!r}")
+        name, text = row[0].strip(), row[1].strip()
+        try:
+            value = float(text)
+        except ValueError:
+            what = "a header row" if number == 1 else "not a number"
+            raise AsdbenchError(
+                f"{where}: {what} ({','.join(row)!r}); submission files have no header"
+            ) from None
+        if "/" in name or "\\" in name:
+            raise AsdbenchError(
+                f"{where}: {name!r} has a path prefix; use the base name only (the official "
+                "evaluator would silently mis-score it)"
+            )
+        if math.isnan(value) or math.isinf(value):
+            raise AsdbenchError(f"{where}: the value for {name} is {text}")
+        if parse is int and value not in (0.0, 1.0):
+            raise AsdbenchError(f"{where}: decisions must be 0 or 1, got {text}")
+        if name in rows:
+            raise AsdbenchError(f"{where}: {name} appears twice")
+        rows[name] = parse(value)
     return rows
 
 
