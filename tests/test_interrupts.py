@@ -34,11 +34,10 @@ def test_stopped_run_is_killed_in_mlflow_and_resumes(
     env = {**os.environ, "ASDBENCH_CACHE_DIR": str(cache)}
     # Enough epochs that the signal, sent once the first checkpoint is written, lands in
     # training even on a loaded machine (the observable state, not a length of time).
-    command = [str(program), "run", *tiny_run_args, "--epochs", "30"]
-    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
-    deadline = time.time() + 300
-    while checkpoint_epoch(cache) < 1 and time.time() < deadline:
-        time.sleep(0.1)
+    command = [str(program), "run", *tiny_run_args, "--epochs", "12"]
+    process = started_training(
+        command, cache, env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    )
     process.send_signal(stop)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr[-2000:]
@@ -63,11 +62,10 @@ def test_a_second_interrupt_during_the_cleanup_still_exits_130(
     program = Path(sys.executable).parent / "asdbench"
     cache = tmp_path / "cache"
     env = {**os.environ, "ASDBENCH_CACHE_DIR": str(cache)}
-    command = [str(program), "run", *tiny_run_args, "--epochs", "30"]
-    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
-    deadline = time.time() + 300
-    while checkpoint_epoch(cache) < 1 and time.time() < deadline:
-        time.sleep(0.1)
+    command = [str(program), "run", *tiny_run_args, "--epochs", "12"]
+    process = started_training(
+        command, cache, env=env, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    )
     process.send_signal(signal.SIGINT)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
@@ -103,6 +101,16 @@ def test_unreachable_tracking_server_fails_before_training(tmp_path, tiny_run_ar
     assert not (tmp_path / "asdbench-output").exists()  # nor half-written
 
 
+def started_training(command: list[str], cache: Path, epoch: int = 1, **options: Any):
+    """``command`` started in a process, returned once its trial's checkpoint holds ``epoch``
+    (an observable state, never a length of time)."""
+    process = subprocess.Popen(command, **options)
+    deadline = time.time() + 300
+    while checkpoint_epoch(cache) < epoch and time.time() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    return process
+
+
 def checkpoint_epoch(cache: Path) -> int:
     import torch
 
@@ -118,22 +126,22 @@ def test_a_second_interruption_during_resume_is_recoverable(
     mlflow_tracking, tmp_path, tiny_run_args
 ):
     program = Path(sys.executable).parent / "asdbench"
-    command = [str(program), "run", *tiny_run_args, "--epochs", "4", "--format", "json"]
+    # Epochs to spare after the ones waited for: each signal lands in training.
+    command = [str(program), "run", *tiny_run_args, "--epochs", "12", "--format", "json"]
     cache = tmp_path / "cache"
     env = {**os.environ, "ASDBENCH_CACHE_DIR": str(cache)}
 
     def run_until(epoch: int, *extra: str) -> None:
-        process = subprocess.Popen(
+        process = started_training(
             [*command, *extra],
+            cache,
+            epoch,
             env=env,
             cwd=tmp_path,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
         )
-        deadline = time.time() + 300
-        while checkpoint_epoch(cache) < epoch and time.time() < deadline:
-            time.sleep(0.2)
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=120)
         assert process.returncode == 130, stderr[-2000:]
@@ -279,11 +287,8 @@ def test_runs_of_a_killed_process_are_continued_or_closed(
     program = Path(sys.executable).parent / "asdbench"
     cache = tmp_path / "cache"
     env = {**os.environ, "ASDBENCH_CACHE_DIR": str(cache)}
-    command = [str(program), "run", *tiny_run_args, "--epochs", "30"]
-    process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL, cwd=tmp_path)
-    deadline = time.time() + 300
-    while checkpoint_epoch(cache) < 1 and time.time() < deadline:
-        time.sleep(0.1)
+    command = [str(program), "run", *tiny_run_args, "--epochs", "12"]
+    process = started_training(command, cache, env=env, stderr=subprocess.DEVNULL, cwd=tmp_path)
     process.kill()
     process.wait(timeout=60)
     client = MlflowClient()
@@ -318,12 +323,15 @@ def test_two_runs_of_one_cell_at_once_train_it_once(mlflow_tracking, tmp_path, t
     program = Path(sys.executable).parent / "asdbench"
     env = {**os.environ, "ASDBENCH_CACHE_DIR": str(tmp_path / "cache")}
     command = [str(program), "run", *tiny_run_args, "--epochs", "6", "--format", "json"]
-    first = subprocess.Popen(
-        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    first = started_training(
+        command,
+        tmp_path / "cache",
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    deadline = time.time() + 300
-    while checkpoint_epoch(tmp_path / "cache") < 1 and time.time() < deadline:
-        time.sleep(0.1)
     second = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True)
     out, err = first.communicate(timeout=600)
     assert first.returncode == 0, err[-2000:]
@@ -394,11 +402,8 @@ def test_a_corrupt_checkpoint_names_the_file_and_how_to_start_over(
     program = Path(sys.executable).parent / "asdbench"
     cache = tmp_path / "cache"
     env = {**os.environ, "ASDBENCH_CACHE_DIR": str(cache)}
-    command = [str(program), "run", *tiny_run_args, "--epochs", "30"]
-    process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL, cwd=tmp_path)
-    deadline = time.time() + 300
-    while checkpoint_epoch(cache) < 1 and time.time() < deadline:
-        time.sleep(0.1)
+    command = [str(program), "run", *tiny_run_args, "--epochs", "12"]
+    process = started_training(command, cache, env=env, stderr=subprocess.DEVNULL, cwd=tmp_path)
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=120)
     [checkpoint] = cache.glob("trials/*/checkpoint.pt")
