@@ -11,7 +11,7 @@ from mlflow.tracking import MlflowClient
 from asdbench.cli import cli
 from asdbench.config import resolve
 from asdbench.dual_branch import DualBranchEmbedder
-from asdbench.pipeline import prepare, run_benchmark, train_and_embed, trial_workdir
+from asdbench.pipeline import prepare, run_benchmark, train_and_embed
 from asdbench.resources import available_cores
 
 
@@ -123,21 +123,6 @@ def test_a_second_backend_reuses_the_trained_model(mlflow_tracking, asdbench_cac
         torch.set_num_threads(threads)
     assert "reusing the trained model" in second.stderr
     assert json.loads(first.stdout)["run_id"] != json.loads(second.stdout)["run_id"]
-
-
-def test_a_new_release_retrains_instead_of_reusing_the_trial_cache(asdbench_cache, monkeypatch):
-    """A trained model belongs to the code that trained it: another version of core (training
-    loop, embedder) or of the loss's distribution gives another trial cache entry."""
-    config = adaproj_on_tiny(embedding_dim=16, epochs=1, batch_size=8)
-    _, _, cache = prepare(config, lambda message: None, False)
-    entry = trial_workdir(config, cache, 0)
-    assert trial_workdir(config, cache, 0) == entry
-    loss_plugin = config.loss.component.plugin
-    assert loss_plugin.distribution == "asdbench-adaproj"
-    monkeypatch.setattr(loss_plugin, "version", "99.0")
-    new_loss = trial_workdir(config, cache, 0)
-    monkeypatch.setattr("asdbench.plugins.core_version", lambda: "99.0")
-    assert len({entry, new_loss, trial_workdir(config, cache, 0)}) == 3
 
 
 def test_interrupted_run_resumes_to_the_same_scores(

@@ -20,6 +20,11 @@ from asdbench.errors import DataError
 Stereo = Literal["first", "mean", "reject"]
 
 
+#: The version of the samples decoding produces (mono mixing, resampling, int16 conversion):
+#: bump it with any change that alters them (the audio cache is keyed by it).
+NUMERICS_VERSION = "1"
+
+
 @dataclass(frozen=True)
 class AudioFormat:
     """What every decoded clip is converted to."""

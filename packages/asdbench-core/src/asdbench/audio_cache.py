@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asdbench.audio import AudioFormat, fit_length, read_clip
+from asdbench.audio import NUMERICS_VERSION, AudioFormat, fit_length, read_clip
 from asdbench.errors import DataError
 from asdbench.paths import atomic_directory
 
@@ -32,7 +32,8 @@ INDEX_FILE = "index.json"
 
 
 def cache_key(paths: Sequence[Path], fmt: AudioFormat) -> str:
-    digest = hashlib.sha256(repr((fmt.sample_rate, fmt.resample, fmt.stereo)).encode())
+    decoding = (NUMERICS_VERSION, fmt.sample_rate, fmt.resample, fmt.stereo)
+    digest = hashlib.sha256(repr(decoding).encode())
     for path in paths:
         stat = path.stat()
         digest.update(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())

@@ -12,6 +12,7 @@ epsilon 1e-3. The network adapts to any clip length (the flatten size is compute
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -257,6 +258,10 @@ class DualBranchEmbedder(nn.Module):
         block2_bn_bug: reproduce the reference's batch-norm placement in unit 2a (default);
             false gives the fixed form of later repositories and ASDKit.
     """
+
+    #: The version of the numbers this network computes: bump it with any change that alters
+    #: them (the trial cache is keyed by it).
+    numerics_version: ClassVar[str] = "1"
 
     def __init__(
         self,

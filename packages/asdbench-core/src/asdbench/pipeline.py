@@ -25,7 +25,7 @@ import numpy as np
 
 from asdbench.audio_cache import AudioCache
 from asdbench.clips import ClipTable
-from asdbench.config import DEFAULT_COMPONENTS, RunConfig
+from asdbench.config import DEFAULT_COMPONENTS, Choice, RunConfig
 from asdbench.errors import DataError
 from asdbench.metrics import Results, ScoredSection, evaluate_sections, label
 from asdbench.paths import cache_dir, exclusive, write_atomically
@@ -79,11 +79,22 @@ def trial_seed(seed: int, trial: int) -> int:
     return seed if trial == 0 else int(np.random.default_rng([seed, trial]).integers(2**31))
 
 
+def numerics_of(choice: Choice) -> str:
+    """The version of the numbers a component computes: its ``numerics_version`` when it
+    declares one, else its distribution's version (each release of it then retrains)."""
+    declared = getattr(choice.component.spec.resolve(), "numerics_version", None)
+    if declared is not None:
+        return f"{choice.name} numerics {declared}"
+    plugin = choice.component.plugin
+    return f"{plugin.distribution or plugin.name} {plugin.version}"
+
+
 def training_key(config: RunConfig, cache: AudioCache, seed: int, device: str) -> str:
-    """Everything that determines a trained model: data, components and the versions of the
-    distributions that implement them and the training loop (a new release retrains), training
+    """Everything that determines a trained model: data (the audio cache's key, which names
+    the decoding's numerics version), components and the versions of the numbers they and the
+    training loop compute (a release that changes none of them reuses cached trials), training
     settings, seed and the kind of device (CPU and CUDA kernels differ in their last bits)."""
-    from asdbench.plugins import core_version
+    from asdbench.training import NUMERICS_VERSION
 
     settings = config.as_dict()
     identity = {
@@ -91,11 +102,9 @@ def training_key(config: RunConfig, cache: AudioCache, seed: int, device: str) -
         "loss": settings["loss"],
         "embedder": settings["embedder"],
         "code": {
-            "core": core_version(),
-            **{
-                kind: f"{choice.component.plugin.distribution} {choice.component.plugin.version}"
-                for kind, choice in (("loss", config.loss), ("embedder", config.embedder))
-            },
+            "training": NUMERICS_VERSION,
+            "loss": numerics_of(config.loss),
+            "embedder": numerics_of(config.embedder),
         },
         "train": settings["train"],
         "seed": seed,

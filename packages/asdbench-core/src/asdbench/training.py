@@ -40,6 +40,11 @@ M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's mallopt parameters
 PROGRESS_EVERY = 10
 
 
+#: The version of the numbers the training loop and the embedding extraction compute: bump it
+#: with any change that alters them (the trial cache is keyed by it, not by core's release).
+NUMERICS_VERSION = "1"
+
+
 def keep_freed_memory() -> None:
     """Have glibc keep large freed blocks for reuse instead of unmapping them.
 

@@ -14,7 +14,7 @@ The loss is the cross-entropy of ``softmax(s * logit)`` against soft (mixup) tar
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -40,6 +40,10 @@ class AdaProjLoss(nn.Module):
             ``initial_scale``.
         initial_scale: the starting scale; default ``sqrt(2) * ln(C*J - 1)`` as coded.
     """
+
+    #: The version of the numbers this loss computes: bump it with any change that alters them
+    #: (the trial cache is keyed by it, not by the package's release).
+    numerics_version: ClassVar[str] = "1"
 
     def __init__(
         self,

@@ -10,6 +10,8 @@ by the number of classes in the (mixed) target.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -28,6 +30,10 @@ class SubclusterAdaCosLoss(nn.Module):
             ``initial_scale``.
         initial_scale: the starting scale; default ``sqrt(2) * ln(C*J - 1)``.
     """
+
+    #: The version of the numbers this loss computes: bump it with any change that alters them
+    #: (the trial cache is keyed by it, not by the package's release).
+    numerics_version: ClassVar[str] = "1"
 
     def __init__(
         self,

@@ -13,6 +13,8 @@ a linear classifier ``V`` (no bias) on the embeddings adds a categorical cross-e
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -22,6 +24,10 @@ from asdbench.angular import glorot_centers
 
 class CompactnessLoss(nn.Module):
     """Squared distance of the normalised embedding to its class's fixed unit centre."""
+
+    #: The version of the numbers this loss computes: bump it with any change that alters them
+    #: (the trial cache is keyed by it, not by the package's release).
+    numerics_version: ClassVar[str] = "1"
 
     def __init__(self, *, num_classes: int, embedding_dim: int) -> None:
         super().__init__()
