@@ -623,9 +623,10 @@ def run_trial(
         )
         tracker.step_metrics(trial_id, steps)
         for epoch in history:
+            reported = {f"train/epoch_{k}": v for k, v in epoch.get("reported", {}).items()}
             tracker.metrics(
                 trial_id,
-                {"train/epoch_loss": epoch["loss"], "train/epoch_scale": epoch["scale"]},
+                {"train/epoch_loss": epoch["loss"], **reported},
                 step=int(epoch["epoch"]),
             )
         scores = score_sections(config, table, embeddings)

@@ -30,6 +30,7 @@ from torch import nn
 from asdbench.audio import max_offset
 from asdbench.audio_cache import AudioCache
 from asdbench.config import TrainConfig
+from asdbench.contracts import ReportsTrainingMetrics
 from asdbench.errors import DataError
 
 StepCallback = Callable[[int, dict[str, float]], None]
@@ -109,16 +110,13 @@ def l2_penalty(model: nn.Module) -> torch.Tensor:
     return torch.stack([p.square().sum() for p in model.parameters() if p.dim() > 1]).sum()
 
 
-def scale_reader(loss: nn.Module) -> Callable[[], torch.Tensor]:
-    """Reads the loss's current scale as a tensor on its device (no wait for a GPU): the
-    buffer of its :class:`~asdbench.angular.AdaptiveScale` when it has one, else its ``scale``
-    attribute (NaN without one)."""
-    from asdbench.angular import AdaptiveScale
-
-    adaptive = [m for m in loss.modules() if isinstance(m, AdaptiveScale)]
-    if adaptive:
-        return lambda: adaptive[0].value.detach().clone()
-    return lambda: torch.tensor(float(getattr(loss, "scale", float("nan"))))
+def metrics_reader(loss: nn.Module) -> Callable[[], dict[str, torch.Tensor]]:
+    """Reads the values a loss declares it reports
+    (:class:`~asdbench.contracts.ReportsTrainingMetrics`), as tensors on its device (no wait
+    for a GPU); nothing for a loss that reports none."""
+    if not isinstance(loss, ReportsTrainingMetrics):
+        return dict
+    return lambda: {name: v.detach().clone() for name, v in loss.training_metrics().items()}
 
 
 @dataclass
@@ -256,8 +254,8 @@ class Trainer:
                 disable=not self.progress,
                 leave=False,
             )
-            logged: list[tuple[torch.Tensor, torch.Tensor]] = []
-            read_scale = scale_reader(self.loss)
+            logged: list[tuple[torch.Tensor, dict[str, torch.Tensor]]] = []
+            read_metrics = metrics_reader(self.loss)
             for step, (start, stop) in enumerate(bounds):
                 batch = order[start:stop]
                 waves = self._to_device(cache.batch(rows[batch], clip_samples, offsets[batch]))
@@ -271,24 +269,32 @@ class Trainer:
                 objective.backward()
                 self.optimizer.step()
                 # kept on the device: reading them here would wait for the GPU every step
-                logged.append((value.detach(), read_scale()))
+                logged.append((value.detach(), read_metrics()))
                 if self.progress and (step % PROGRESS_EVERY == 0 or step == steps_per_epoch - 1):
                     elapsed = time.perf_counter() - started
                     bar.set_postfix(
                         loss=f"{float(logged[-1][0]):.3f}",
-                        scale=f"{float(logged[-1][1]):.2f}",
+                        **{name: f"{float(v):.2f}" for name, v in logged[-1][1].items()},
                         clips_s=f"{stop / elapsed:.0f}",
                     )
                 bar.update()
             values = torch.stack([v for v, _ in logged]).cpu().tolist()
-            scales = torch.stack([s.float().to(self.device) for _, s in logged]).cpu().tolist()
-            for step, (loss_value, scale) in enumerate(zip(values, scales, strict=True)):
+            reported = {
+                name: torch.stack([m[name].float().to(self.device) for _, m in logged])
+                .cpu()
+                .tolist()
+                for name in logged[0][1]
+            }
+            for step, loss_value in enumerate(values):
                 start, stop = bounds[step]
                 total += loss_value * (stop - start)
                 if self.on_step is not None:
                     self.on_step(
                         epoch * steps_per_epoch + step,
-                        {"train/loss": loss_value, "train/scale": scale},
+                        {
+                            "train/loss": loss_value,
+                            **{f"train/{name}": v[step] for name, v in reported.items()},
+                        },
                     )
             bar.close()
             seconds = time.perf_counter() - started
@@ -296,7 +302,8 @@ class Trainer:
                 {
                     "epoch": epoch + 1,
                     "loss": total / len(rows),
-                    "scale": float(getattr(self.loss, "scale", float("nan"))),
+                    #: each reported value at the end of the epoch
+                    "reported": {name: v[-1] for name, v in reported.items()},
                     "clips_per_second": len(rows) / seconds,
                     "seconds": seconds,
                 }

@@ -103,6 +103,10 @@ class AdaProjLoss(nn.Module):
         """The current scale ``s``."""
         return float(self.adaptive_scale.value)
 
+    def training_metrics(self) -> dict[str, torch.Tensor]:
+        """The scale, logged during training as ``train/scale``."""
+        return {"scale": self.adaptive_scale.value}
+
     def _forms(self, embeddings: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(cosine logits, the configured logits), both ``[B, C]``."""
         x = F.normalize(embeddings, dim=1)

@@ -72,6 +72,10 @@ class SubclusterAdaCosLoss(nn.Module):
     def scale(self) -> float:
         return float(self.adaptive_scale.value)
 
+    def training_metrics(self) -> dict[str, torch.Tensor]:
+        """The scale, logged during training as ``train/scale``."""
+        return {"scale": self.adaptive_scale.value}
+
     def _cosines(self, embeddings: torch.Tensor) -> torch.Tensor:
         """``[B, C, J]`` cosine to every centre."""
         x = F.normalize(embeddings, dim=1)

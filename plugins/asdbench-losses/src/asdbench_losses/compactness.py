@@ -38,11 +38,6 @@ class CompactnessLoss(nn.Module):
         """Unit centres ``[classes, 1, dim]``."""
         return self.raw_centers
 
-    @property
-    def scale(self) -> float:
-        """No scale: the loss is a distance (1.0, for a uniform interface)."""
-        return 1.0
-
     def logits(self, embeddings: torch.Tensor) -> torch.Tensor:
         """Cosine similarity to each class centre, ``[batch, classes]``."""
         return F.normalize(embeddings, dim=1) @ self.centers[:, 0].to(embeddings.dtype).T
