@@ -1,4 +1,5 @@
-"""Test kit for plugin authors: conformance base classes and pytest fixtures.
+"""Test kit for plugin authors: a conformance base class per kind (loss, embedder, backend,
+dataset, ensemble; each checks ``asdbench.contracts``) and pytest fixtures.
 
 In a plugin's tests::
 
@@ -14,6 +15,10 @@ In a plugin's tests::
         invalid_options = {"margin_rad": -1.0}     # values the constructor must reject
 """
 
+from asdbench.testing.backends import BackendConformanceTests
+from asdbench.testing.datasets import DatasetConformanceTests
+from asdbench.testing.embedders import EmbedderConformanceTests
+from asdbench.testing.ensembles import EnsembleConformanceTests
 from asdbench.testing.fixtures import (
     _mlflow_template,
     asdbench_cache,
@@ -24,6 +29,10 @@ from asdbench.testing.fixtures import (
 from asdbench.testing.losses import LossConformanceTests
 
 __all__ = [
+    "BackendConformanceTests",
+    "DatasetConformanceTests",
+    "EmbedderConformanceTests",
+    "EnsembleConformanceTests",
     "LossConformanceTests",
     "_mlflow_template",
     "asdbench_cache",

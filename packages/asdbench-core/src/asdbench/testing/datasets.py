@@ -1,0 +1,81 @@
+"""Conformance tests every dataset plugin should pass. Subclass ``DatasetConformanceTests``,
+set ``factory`` (see ``ComponentKit``) and write a small tree in your layout in ``write_tree``
+(``asdbench.testing.trees`` writes real WAV files in milliseconds)."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from asdbench.clips import ClipTable
+from asdbench.contracts import Downloadable
+from asdbench.metrics import OFFICIAL_RULES
+from asdbench.testing.components import ComponentKit
+
+
+class DatasetConformanceTests(ComponentKit):
+    kind: ClassVar[str] = "dataset"
+
+    def write_tree(self, root: Path) -> Path | None:
+        """Write a small tree of the dataset under ``root`` and return the folder to load
+        (``--data-dir``); None when the dataset has data of its own."""
+        raise NotImplementedError("write a small tree in the dataset's layout")
+
+    def ground_truth(self, root: Path) -> Path | None:
+        """Evaluator-format ground truth for the tree's eval test clips, if it has any."""
+        return None
+
+    @pytest.fixture
+    def table(self, tmp_path: Path) -> ClipTable:
+        data_dir = self.write_tree(tmp_path / "tree")
+        return self.make().load(data_dir, ground_truth=self.ground_truth(tmp_path / "tree"))
+
+    def test_facts_a_run_needs(self) -> None:
+        """Sample rate, clip length and the official-score rule are stated (a run sizes the
+        embedder from them and scores by the rule)."""
+        dataset = self.make()
+        assert isinstance(dataset.sample_rate, int) and dataset.sample_rate > 0
+        assert isinstance(dataset.clip_samples, int) and dataset.clip_samples > 0
+        assert dataset.official_score in OFFICIAL_RULES, dataset.official_score
+        assert isinstance(dataset.name, str) and dataset.name
+
+    def test_the_tree_loads_into_clips_with_classes(self, table: ClipTable) -> None:
+        """``load`` gives every clip, with training clips of known auxiliary classes."""
+        assert len(table) > 0
+        train = [c for c in table if c.split == "train"]
+        assert train and all(c.aux_class is not None for c in train)
+        assert table.classes
+
+    def test_partitions_agree_with_the_facts(self, table: ClipTable) -> None:
+        """``partition_of`` (used by ``evaluate`` on ground truth alone) agrees with where
+        the tree puts each section."""
+        dataset = self.make()
+        for clip in table:
+            stated = dataset.partition_of(clip.machine, clip.section)
+            assert stated in (None, clip.partition), (clip.machine, clip.section, stated)
+
+    def test_dev_test_clips_carry_labels(self, table: ClipTable) -> None:
+        """Development test clips have their label and domain (from their names)."""
+        dev = [c for c in table if c.partition == "dev" and c.split == "test"]
+        assert all(c.label != "unknown" and c.domain != "unknown" for c in dev)
+
+    def test_loading_twice_gives_the_same_table(self, tmp_path: Path) -> None:
+        data_dir = self.write_tree(tmp_path / "tree")
+        truth = self.ground_truth(tmp_path / "tree")
+        first = self.make().load(data_dir, ground_truth=truth)
+        second = self.make().load(data_dir, ground_truth=truth)
+        assert [(c.path, c.label, c.domain, c.aux_class) for c in first] == [
+            (c.path, c.label, c.domain, c.aux_class) for c in second
+        ]
+
+    def test_a_download_capability_has_the_contracts_signature(self) -> None:
+        """A dataset that can be downloaded declares it with ``download(target, *, parts,
+        machines, mirror, progress)`` (``asdbench data download`` calls it so)."""
+        dataset = self.make()
+        if not isinstance(dataset, Downloadable):
+            return
+        parameters = inspect.signature(dataset.download).parameters
+        assert {"parts", "machines", "mirror", "progress"} <= set(parameters)

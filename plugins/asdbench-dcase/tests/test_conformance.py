@@ -1,0 +1,68 @@
+"""The DCASE years pass the dataset conformance kit, on small trees in each year's layout."""
+
+from pathlib import Path
+
+from asdbench.testing import DatasetConformanceTests
+from asdbench.testing.trees import write_clips, write_ground_truth_csv
+from asdbench_dcase.datasets import Dcase2022, Dcase2023
+
+VARIANTS = {
+    "clip_seconds": 10.0,
+    "classes": "train+dev-test",
+    "class_attributes": False,
+    "class_domain": False,
+    "stereo": "first",
+    "resample": False,
+    "skip_bad_files": True,
+}
+INVALID = {"clip_seconds": -1.0, "classes": "all"}
+
+
+def write_year(root: Path, dev: tuple[str, str], eval_: tuple[str, str]) -> Path:
+    """A dev section with labelled test clips and an eval section with anonymised ones."""
+    machine, section = dev
+    folder = root / "dev_data" / machine
+    write_clips(
+        folder / "train",
+        [
+            f"section_{section}_source_train_normal_0000_a_1.wav",
+            f"section_{section}_source_train_normal_0001_a_2.wav",
+            f"section_{section}_target_train_normal_0000_a_3.wav",
+        ],
+    )
+    write_clips(
+        folder / "test",
+        [
+            f"section_{section}_{domain}_test_{label}_0000_a_1.wav"
+            for domain in ("source", "target")
+            for label in ("normal", "anomaly")
+        ],
+    )
+    machine, section = eval_
+    folder = root / "eval_data" / machine
+    write_clips(folder / "train", [f"section_{section}_source_train_normal_0000_b_1.wav"])
+    names = [f"section_{section}_{i:04d}.wav" for i in range(4)]
+    write_clips(folder / "test", names)
+    truth = root / "ground_truth"
+    write_ground_truth_csv(truth, "data", machine, section, zip(names, [0, 1, 0, 1], strict=True))
+    write_ground_truth_csv(truth, "domain", machine, section, zip(names, [0, 0, 1, 1], strict=True))
+    return root
+
+
+class TestDcase2023(DatasetConformanceTests):
+    factory = Dcase2023
+    option_variants = VARIANTS
+    invalid_options = INVALID
+
+    def write_tree(self, root: Path) -> Path:
+        return write_year(root, ("fan", "00"), ("bandsaw", "00"))
+
+    def ground_truth(self, root: Path) -> Path:
+        return root / "ground_truth"
+
+
+class TestDcase2022(TestDcase2023):
+    factory = Dcase2022
+
+    def write_tree(self, root: Path) -> Path:
+        return write_year(root, ("fan", "01"), ("fan", "04"))
