@@ -1,6 +1,4 @@
 import asdbench
-from asdbench.plugins import Plugins
-from asdbench.registry import components
 from asdbench.testing import LossConformanceTests
 from asdbench_example_loss.loss import CosineSoftmaxLoss
 
@@ -13,6 +11,7 @@ class TestCosineSoftmax(LossConformanceTests):
 
 def test_plugin_is_discoverable():
     """Installed with pip, the entry point registers the loss under its name."""
-    found = components("loss", Plugins())
-    assert found["cosine_softmax"].plugin.distribution == "asdbench-example-loss"
+    assert asdbench.component("loss", "cosine_softmax").plugin.distribution == (
+        "asdbench-example-loss"
+    )
     assert asdbench.available("loss").count("cosine_softmax") == 1

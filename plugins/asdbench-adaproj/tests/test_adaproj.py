@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from asdbench.plugins import Plugins
-from asdbench.registry import components
+import asdbench
 from asdbench.testing import LossConformanceTests
 from asdbench_adaproj.loss import AdaProjLoss
 
@@ -27,7 +26,7 @@ class TestAdaProjConformance(LossConformanceTests):
 
 
 def test_plugin_is_discoverable():
-    assert components("loss", Plugins())["adaproj"].plugin.distribution == "asdbench-adaproj"
+    assert asdbench.component("loss", "adaproj").plugin.distribution == "asdbench-adaproj"
 
 
 def make(seed=0, **options):

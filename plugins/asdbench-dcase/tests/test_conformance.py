@@ -2,8 +2,7 @@
 
 from pathlib import Path
 
-from asdbench.testing import DatasetConformanceTests
-from asdbench.testing.trees import write_clips, write_ground_truth_csv
+from asdbench.testing import DatasetConformanceTests, write_clips, write_ground_truth_csv
 from asdbench_dcase.datasets import Dcase2022, Dcase2023
 
 VARIANTS = {

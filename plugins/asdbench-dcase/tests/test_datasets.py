@@ -2,17 +2,15 @@
 
 import pytest
 
-from asdbench.errors import DataError
-from asdbench.plugins import Plugins
-from asdbench.registry import components
-from asdbench.testing.trees import write_clips, write_ground_truth_csv
+import asdbench
+from asdbench import DataError
+from asdbench.testing import write_clips, write_ground_truth_csv
 from asdbench_dcase.datasets import Dcase2022, Dcase2023
 
 
 def test_plugin_is_discoverable():
-    found = components("dataset", Plugins())
-    assert found["dcase2022"].plugin.distribution == "asdbench-dcase"
-    assert found["dcase2023"].plugin.distribution == "asdbench-dcase"
+    for name in ("dcase2022", "dcase2023"):
+        assert asdbench.component("dataset", name).plugin.distribution == "asdbench-dcase"
 
 
 def test_year_facts():

@@ -10,9 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
+from asdbench import DataError, RemoteFile, fetch, safe_extract
 from asdbench.cli import cli
-from asdbench.download import RemoteFile, fetch, safe_extract
-from asdbench.errors import DataError
 from asdbench_dcase.datasets import Dcase2023
 
 

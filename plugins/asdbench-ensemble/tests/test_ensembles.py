@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from scipy.stats import rankdata
 
 import asdbench
-from asdbench.plugins import Plugins
-from asdbench.registry import components
+from asdbench.cli import cli
 
 SECTIONS = np.array(["a_00"] * 5 + ["b_00"] * 4)
 TRAIN = np.array([True, True, True, False, False, True, True, False, False])
@@ -21,10 +21,9 @@ def make(name):
 
 
 def test_plugin_registers_four_ensembles_and_the_command():
-    plugins = Plugins()
-    found = components("ensemble", plugins)
-    assert {"mean", "sum", "zscore", "rank"} <= set(found)
-    assert "ensemble" in plugins.commands()
+    assert {"mean", "sum", "zscore", "rank"} <= set(asdbench.available("ensemble"))
+    help_text = CliRunner().invoke(cli, ["ensemble", "--help"])
+    assert help_text.exit_code == 0 and "Combine the trials" in help_text.output
 
 
 def test_mean_and_sum():

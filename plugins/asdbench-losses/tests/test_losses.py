@@ -6,8 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from asdbench.plugins import Plugins
-from asdbench.registry import components
+import asdbench
 from asdbench.testing import LossConformanceTests
 from asdbench_losses.adacos import AdaCosLoss, SubclusterAdaCosLoss
 from asdbench_losses.compactness import CompactnessCCELoss, CompactnessLoss
@@ -42,10 +41,9 @@ class TestCompactnessCCE(LossConformanceTests):
 
 
 def test_plugin_registers_four_losses():
-    found = components("loss", Plugins())
     names = {"adacos", "subcluster_adacos", "compactness", "compactness_cce"}
-    assert names <= set(found)
-    assert {found[n].plugin.distribution for n in names} == {"asdbench-losses"}
+    assert names <= set(asdbench.available("loss"))
+    assert {asdbench.component("loss", n).plugin.distribution for n in names} == {"asdbench-losses"}
 
 
 def batch(seed=0, n=6, d=16, c=5):

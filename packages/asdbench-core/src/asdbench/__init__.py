@@ -1,6 +1,10 @@
 """asdbench: a plugin-based benchmark suite for semi-supervised anomalous sound detection.
 
-The public API for users and plugin authors::
+Everything in ``__all__`` is the public API (docs/api.md): what plugins and Python users
+import, kept compatible within an ``API_VERSION``. Other modules are internal and move
+freely; a test fails when a plugin in this repository imports anything else.
+
+::
 
     import asdbench
 
@@ -11,8 +15,14 @@ The public API for users and plugin authors::
     def asdbench_losses():
         yield asdbench.LossSpec(name="mine", factory="my_pkg.loss:MyLoss", summary="...")
 
-Importing this package is cheap (no torch, no mlflow), so plugins and the CLI start quickly.
+Importing this package is cheap (no torch, no mlflow): the names that need those are loaded
+on first use, so plugins and the CLI start quickly.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from asdbench.errors import (
     AsdbenchError,
@@ -23,27 +33,138 @@ from asdbench.errors import (
 )
 from asdbench.hookspecs import hookimpl
 from asdbench.plugins import core_version
-from asdbench.registry import available, create
+from asdbench.registry import Component, available, create
+from asdbench.registry import get as component
 from asdbench.specs import BackendSpec, DatasetSpec, EmbedderSpec, EnsembleSpec, LossSpec
 
-#: Bumped when a hook or a component contract changes incompatibly.
+#: Bumped when a hook, a component contract or a public name changes incompatibly.
 API_VERSION = 1
 __version__ = core_version()
 
+#: Public names loaded on first use: ``name -> (module, attribute)``.
+_LAZY: dict[str, tuple[str, str]] = {
+    # Contracts: what each kind of component provides (docs/plugins.md).
+    **{
+        name: ("asdbench.contracts", name)
+        for name in (
+            "Loss",
+            "ReportsTrainingMetrics",
+            "Embedder",
+            "Backend",
+            "Dataset",
+            "Downloadable",
+            "Ensemble",
+        )
+    },
+    # Data: clips, the DCASE tree reader a dataset plugin builds on, downloads.
+    "Clip": ("asdbench.clips", "Clip"),
+    "ClipTable": ("asdbench.clips", "ClipTable"),
+    "DcaseLayoutDataset": ("asdbench.datasets", "DcaseLayoutDataset"),
+    "RemoteFile": ("asdbench.download", "RemoteFile"),
+    "fetch": ("asdbench.download", "fetch"),
+    "fetch_and_extract": ("asdbench.download", "fetch_and_extract"),
+    "safe_extract": ("asdbench.download", "safe_extract"),
+    "zenodo_files": ("asdbench.download", "zenodo_files"),
+    "exclusive": ("asdbench.paths", "exclusive"),
+    # Model: the angular-margin building blocks losses share.
+    "AdaptiveScale": ("asdbench.angular", "AdaptiveScale"),
+    "glorot_centers": ("asdbench.angular", "glorot_centers"),
+    "starting_scale": ("asdbench.angular", "starting_scale"),
+    # Scoring: official DCASE figures from scores, submission files, results tables.
+    "Results": ("asdbench.metrics", "Results"),
+    "ScoredSection": ("asdbench.metrics", "ScoredSection"),
+    "SectionResult": ("asdbench.metrics", "SectionResult"),
+    "auc": ("asdbench.metrics", "auc"),
+    "harmonic_mean": ("asdbench.metrics", "harmonic_mean"),
+    "evaluate_sections": ("asdbench.metrics", "evaluate_sections"),
+    "TEAM": ("asdbench.pipeline", "TEAM"),
+    "read_scores": ("asdbench.pipeline", "read_scores"),
+    "write_scores": ("asdbench.pipeline", "write_scores"),
+    "combine_trials": ("asdbench.pipeline", "combine_trials"),
+    "decisions_for": ("asdbench.pipeline", "decisions_for"),
+    "evaluate_partitions": ("asdbench.pipeline", "evaluate_partitions"),
+    "metric_values": ("asdbench.pipeline", "metric_values"),
+    "write_results": ("asdbench.pipeline", "write_results"),
+    "write_submission": ("asdbench.pipeline", "write_submission"),
+    "render_results": ("asdbench.report", "render"),
+    # Tracking: the MLflow store as asdbench lays it out.
+    "Tracker": ("asdbench.tracking", "Tracker"),
+    "mlflow_client": ("asdbench.store", "client"),
+    "finished_trials": ("asdbench.store", "finished_trials"),
+    "dataset_of": ("asdbench.store", "dataset_of"),
+    "ensemble_tags": ("asdbench.store", "ensemble_tags"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'asdbench' has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
 __all__ = [
     "API_VERSION",
+    "TEAM",
+    "AdaptiveScale",
     "AsdbenchError",
+    "Backend",
     "BackendSpec",
+    "Clip",
+    "ClipTable",
+    "Component",
     "DataError",
+    "Dataset",
     "DatasetSpec",
+    "DcaseLayoutDataset",
+    "Downloadable",
+    "Embedder",
     "EmbedderSpec",
+    "Ensemble",
     "EnsembleSpec",
+    "Loss",
     "LossSpec",
     "OptionError",
     "PluginError",
+    "RemoteFile",
+    "ReportsTrainingMetrics",
+    "Results",
+    "ScoredSection",
+    "SectionResult",
+    "Tracker",
     "UnknownComponentError",
     "__version__",
+    "auc",
     "available",
+    "combine_trials",
+    "component",
     "create",
+    "dataset_of",
+    "decisions_for",
+    "ensemble_tags",
+    "evaluate_partitions",
+    "evaluate_sections",
+    "exclusive",
+    "fetch",
+    "fetch_and_extract",
+    "finished_trials",
+    "glorot_centers",
+    "harmonic_mean",
     "hookimpl",
+    "metric_values",
+    "mlflow_client",
+    "read_scores",
+    "render_results",
+    "safe_extract",
+    "starting_scale",
+    "write_results",
+    "write_scores",
+    "write_submission",
+    "zenodo_files",
 ]

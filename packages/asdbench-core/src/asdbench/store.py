@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,9 @@ CELL = "asdbench.cell"
 TRIALS = "asdbench.trials"
 SEED = "asdbench.seed"
 DATASET = "asdbench.dataset"
+#: On ensemble runs: the ensemble's name and the trial runs it combines (comma-separated).
+ENSEMBLE = "asdbench.ensemble"
+SOURCES = "asdbench.sources"
 #: The cell's output folder (absolute), where its submission, results and figures are.
 OUTPUT = "asdbench.output"
 PARENT = "mlflow.parentRunId"
@@ -131,10 +134,11 @@ def first_use(uri: str) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def client(uri: str) -> Any:
+def client(uri: str | None = None) -> Any:
+    """An MLflow client of ``uri`` (default: the store commands use, see :func:`tracking_uri`)."""
     from mlflow.tracking import MlflowClient
 
-    return MlflowClient(tracking_uri=uri)
+    return MlflowClient(tracking_uri=uri or tracking_uri())
 
 
 def experiments(mlflow: Any, names: list[str] | None = None, dataset: str | None = None) -> list:
@@ -213,6 +217,48 @@ def get_run(mlflow: Any, run_id: str) -> Any:
         return mlflow.get_run(run_id)
     except MlflowException as exc:
         raise AsdbenchError(f"no MLflow run {run_id!r} in {mlflow.tracking_uri}") from exc
+
+
+def finished_trials(mlflow: Any, run_ids: Iterable[str]) -> list:
+    """The finished trial runs named, directly or through their cell runs, in the order given
+    (a cell's trials in trial order); an error names a run that is neither, or when none of
+    them has finished."""
+    trials = []
+    for run_id in run_ids:
+        run = get_run(mlflow, run_id)
+        kind = run.data.tags.get(RUN_TYPE)
+        if kind == "cell":
+            trials += trials_of(mlflow, run)
+        elif kind == "trial":
+            trials.append(run)
+        else:
+            raise AsdbenchError(f"run {run_id} is not an asdbench cell or trial run")
+    finished = [t for t in trials if t.info.status == "FINISHED"]
+    if not finished:
+        raise AsdbenchError("none of these runs has a finished trial")
+    return finished
+
+
+def dataset_of(runs: list) -> str:
+    """The one dataset of ``runs``; an error when they were trained on different ones."""
+    names = {run.data.tags.get(DATASET) for run in runs}
+    if len(names) != 1:
+        raise AsdbenchError(f"the runs use different datasets: {sorted(map(str, names))}")
+    return str(names.pop())
+
+
+def ensemble_tags(trials: list, method: str) -> dict[str, str]:
+    """The tags of a run that combines ``trials`` with ensemble ``method``: the configuration
+    of the first trial, the run type and the source runs."""
+    tags = {k: v for k, v in trials[0].data.tags.items() if k.startswith("asdbench.")}
+    tags.update(
+        {
+            RUN_TYPE: "ensemble",
+            ENSEMBLE: method,
+            SOURCES: ",".join(t.info.run_id for t in trials),
+        }
+    )
+    return tags
 
 
 def figures_run(mlflow: Any, experiment_id: str) -> str:

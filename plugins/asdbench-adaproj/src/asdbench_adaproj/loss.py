@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asdbench.angular import AdaptiveScale, glorot_centers, starting_scale
+from asdbench import AdaptiveScale, glorot_centers, starting_scale
 
 EPSILON = 1e-12
 

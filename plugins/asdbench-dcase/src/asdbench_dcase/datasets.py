@@ -7,10 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from asdbench.datasets import DcaseLayoutDataset
-from asdbench.download import fetch_and_extract, zenodo_files
-from asdbench.errors import DataError
-from asdbench.paths import exclusive
+from asdbench import DataError, DcaseLayoutDataset, exclusive, fetch_and_extract, zenodo_files
 
 PARTS = ("dev", "eval-train", "eval-test")
 

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asdbench.angular import glorot_centers
+from asdbench import glorot_centers
 
 
 class CompactnessLoss(nn.Module):

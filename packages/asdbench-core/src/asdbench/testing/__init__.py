@@ -6,6 +6,9 @@ In a plugin's tests::
     # conftest.py
     pytest_plugins = ["asdbench.testing"]
 
+``write_wav``, ``write_clips`` and ``write_ground_truth_csv`` write small DCASE-shaped trees
+(real WAV files, ground truth in the evaluators' format) for a dataset plugin's tests.
+
     # test_my_loss.py
     from asdbench.testing import LossConformanceTests
 
@@ -27,6 +30,7 @@ from asdbench.testing.fixtures import (
     register_plugin,
 )
 from asdbench.testing.losses import LossConformanceTests
+from asdbench.testing.trees import write_clips, write_ground_truth_csv, write_wav
 
 __all__ = [
     "BackendConformanceTests",
@@ -39,4 +43,7 @@ __all__ = [
     "asdbench_plugins",
     "mlflow_tracking",
     "register_plugin",
+    "write_clips",
+    "write_ground_truth_csv",
+    "write_wav",
 ]
