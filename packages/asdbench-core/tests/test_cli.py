@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import types
+from typing import Annotated
 
 import click
 import pytest
@@ -50,7 +51,9 @@ class Components:
     def embedder(*, sample_rate: int, clip_samples: int, embedding_dim: int) -> None: ...
 
     @staticmethod
-    def backend(*, n_means: int = 32, renormalize: bool = False) -> None: ...
+    def backend(
+        *, n_means: Annotated[int, "Means per section"] = 32, renormalize: bool = False
+    ) -> None: ...
 
     @staticmethod
     def dataset() -> object:
@@ -106,6 +109,43 @@ def test_list_shows_summary_and_options(runner):
     assert result.exit_code == 0, result.output
     assert "toyback  back  [asdbench-toys]" in result.output
     assert "n_means: int = 32" in result.output and "renormalize: bool = False" in result.output
+
+
+def test_list_shows_option_descriptions_and_the_training_settings(runner):
+    result = runner.invoke(cli, ["list"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    toy = lines.index("  toyback  back  [asdbench-toys]")
+    assert lines[toy + 1] == "      n_means: int = 32          Means per section"
+    assert lines[toy + 2] == "      renormalize: bool = False"
+    assert "train (settings of the training loop)" in lines
+    [epochs] = [x for x in lines if x.strip().startswith("epochs:")]
+    assert epochs.split()[:4] == ["epochs:", "int", "=", "10"]
+    assert epochs.endswith("Passes over the training clips")
+
+
+def test_list_json_gives_every_option_with_type_default_and_description(runner):
+    result = runner.invoke(cli, ["list", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert set(payload) == {"loss", "embedder", "backend", "dataset", "ensemble", "train"}
+    [toy] = [c for c in payload["backend"] if c["name"] == "toyback"]
+    assert toy["distribution"] == "asdbench-toys" and toy["summary"] == "back"
+    assert toy["options"][0] == {
+        "name": "n_means",
+        "type": "int",
+        "required": False,
+        "default": 32,
+        "description": "Means per section",
+    }
+    assert {k: v for k, v in payload["train"][0].items() if k != "description"} == {
+        "name": "epochs",
+        "type": "int",
+        "required": False,
+        "default": 10,
+    }
+    one_kind = json.loads(runner.invoke(cli, ["list", "backends", "--json"]).output)
+    assert set(one_kind) == {"backend"}
 
 
 def test_plugin_command_is_added(runner):

@@ -1,6 +1,6 @@
 """Components by name: creation, unknown names, option checks (the public Python API)."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import pytest
 
@@ -22,6 +22,9 @@ class ToyLoss:
         trainable: bool = False,
         mode: Literal["cosine", "distance"] = "cosine",
         limit: int | None = None,
+        window_s: Annotated[
+            float | None, "Analysis window in seconds;   none: the whole clip", "unit: s"
+        ] = None,
     ) -> None:
         self.args = dict(locals())
         del self.args["self"]
@@ -99,7 +102,34 @@ def test_missing_context_argument_is_named():
 
 def test_options_are_read_from_the_signature():
     options = {o.name: o for o in get("loss", "toy").options()}
-    assert list(options) == ["margin_rad", "subclusters", "trainable", "mode", "limit"]
+    assert list(options) == [
+        "margin_rad",
+        "subclusters",
+        "trainable",
+        "mode",
+        "limit",
+        "window_s",
+    ]
     assert options["mode"].type_name == "'cosine'|'distance'"
     assert options["limit"].type_name == "int | None"
     assert options["margin_rad"].default == 0.5
+
+
+def test_an_annotated_option_is_described_and_typed_by_its_inner_type():
+    option = {o.name: o for o in get("loss", "toy").options()}["window_s"]
+    assert option.description == "Analysis window in seconds; none: the whole clip"
+    assert option.type_name == "float | None" and option.default is None
+    assert {o.name: o for o in get("loss", "toy").options()}["limit"].description == ""
+    made = asdbench.create("loss", "toy", num_classes=3, embedding_dim=8, window_s=2)
+    assert made.args["window_s"] == 2
+    with pytest.raises(OptionError, match="option 'window_s' must be float | None"):
+        asdbench.create("loss", "toy", num_classes=3, embedding_dim=8, window_s="long")
+
+
+def test_an_annotated_option_parses_from_set_text():
+    from asdbench.config import choose
+
+    assert choose("loss", "toy", {"window_s": "0.25"}).options == {"window_s": 0.25}
+    assert choose("loss", "toy", {"window_s": "none"}).options == {"window_s": None}
+    with pytest.raises(OptionError, match="option 'window_s' must be float | None, got 'x'"):
+        choose("loss", "toy", {"window_s": "x"})

@@ -6,6 +6,8 @@ section (higher = more anomalous). Pure numpy/scikit-learn; embeddings are L2-no
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 
 SOURCE, TARGET = "source", "target"
@@ -30,7 +32,15 @@ class KMeansBackend:
     """
 
     def __init__(
-        self, *, n_means: int = 32, renormalize_centroids: bool = False, random_state: int = 0
+        self,
+        *,
+        n_means: Annotated[
+            int, "k-means clusters of the source clips (paper 32, code 16), capped at their count"
+        ] = 32,
+        renormalize_centroids: Annotated[
+            bool, "L2-normalise the centroids (ASDKit); the reference does not"
+        ] = False,
+        random_state: Annotated[int, "Seed of k-means (the reference: 0)"] = 0,
     ) -> None:
         if n_means < 1:
             raise ValueError(f"n_means must be at least 1, got {n_means}")
@@ -73,7 +83,9 @@ class KnnBackend:
         k: neighbours per domain (capped at the domain's training clips).
     """
 
-    def __init__(self, *, k: int = 1) -> None:
+    def __init__(
+        self, *, k: Annotated[int, "Neighbours averaged, per domain (at least 1)"] = 1
+    ) -> None:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         self.k = k

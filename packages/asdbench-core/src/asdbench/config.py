@@ -15,10 +15,10 @@ import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from asdbench.errors import OptionError
-from asdbench.options import Option, parse_value
+from asdbench.options import Option, declared, parse_value
 from asdbench.registry import Component, get
 
 
@@ -26,14 +26,18 @@ from asdbench.registry import Component, get
 class TrainConfig:
     """Training settings; defaults follow the reference system (Adam as in Keras, batch 64)."""
 
-    epochs: int = 10
-    batch_size: int = 64
-    embedding_dim: int = 512
-    learning_rate: float = 1e-3
-    adam_eps: float = 1e-7
-    l2_weight: float = 1e-5
-    mixup_prob: float = 1.0
-    precision: str = "fp32"
+    epochs: Annotated[int, "Passes over the training clips"] = 10
+    batch_size: Annotated[int, "Clips per training step (at least 2, for batch norm)"] = 64
+    embedding_dim: Annotated[int, "Size of the embedding the embedder outputs"] = 512
+    learning_rate: Annotated[float, "Adam learning rate"] = 1e-3
+    adam_eps: Annotated[float, "Adam epsilon (Keras's default, 1e-7)"] = 1e-7
+    l2_weight: Annotated[
+        float, "Weight of the L2 penalty on conv and dense kernels (as Keras adds it)"
+    ] = 1e-5
+    mixup_prob: Annotated[
+        float, "Probability that a clip is mixed with another (mixup), in [0, 1]"
+    ] = 1.0
+    precision: Annotated[str, "'fp32', or 'bf16' autocast on GPUs that support it"] = "fp32"
 
     def validate(self) -> None:
         for name in ("epochs", "embedding_dim"):
@@ -60,10 +64,11 @@ class TrainConfig:
             raise OptionError(f"train.precision must be 'fp32' or 'bf16', got {self.precision!r}")
 
 
-def _train_options() -> dict[str, Option]:
-    hints = typing.get_type_hints(TrainConfig)
+def train_options() -> dict[str, Option]:
+    """The ``train.*`` options, with their descriptions."""
+    hints = typing.get_type_hints(TrainConfig, include_extras=True)
     return {
-        f.name: Option(f.name, hints[f.name], f.default) for f in dataclasses.fields(TrainConfig)
+        f.name: declared(f.name, hints[f.name], f.default) for f in dataclasses.fields(TrainConfig)
     }
 
 
@@ -228,16 +233,16 @@ def resolve(
         names["ensemble"] = ensemble
     choices = {kind: choose(kind, name, sections.get(kind)) for kind, name in names.items()}
 
-    train_options = _train_options()
+    known = train_options()
     train_values: dict[str, Any] = dict(train or {})
     for key, text in sections.get("train", {}).items():
-        if key not in train_options:
+        if key not in known:
             raise OptionError(
-                f"--set train.{key}: no such training setting; settings: {', '.join(train_options)}"
+                f"--set train.{key}: no such training setting; settings: {', '.join(known)}"
             )
         if key in train_values:
             raise OptionError(f"train.{key} is given twice (as a flag and with --set)")
-        train_values[key] = parse_value("train", train_options[key], text)
+        train_values[key] = parse_value("train", known[key], text)
     train_config = TrainConfig(**train_values)
     train_config.validate()
     if settings.get("trials", 1) < 1:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from asdbench.audio import AudioFormat, Stereo
 from asdbench.clips import ClassScheme, ClipTable
@@ -18,6 +18,22 @@ from asdbench.errors import DataError
 from asdbench.layout import read_tree
 
 ClassSource = Literal["train", "train+dev-test"]
+
+# The options every dataset built on DcaseLayoutDataset has, each documented once; a subclass
+# with options of its own repeats them in its signature with these types.
+ClipSecondsOption = Annotated[
+    float | None, "Clip length in seconds (default: the year's); clips are tiled or cropped to it"
+]
+ClassesOption = Annotated[
+    ClassSource, "Auxiliary classes from training clips, or also dev-test ones (reference code)"
+]
+ClassAttributesOption = Annotated[bool, "Attributes from file names are part of a clip's class"]
+ClassDomainOption = Annotated[bool, "The domain (source/target) is part of a clip's class"]
+StereoOption = Annotated[Stereo, "Several channels: average them, keep the first, or refuse"]
+ResampleOption = Annotated[bool, "Resample other rates to the dataset's; false: refuse them"]
+SkipBadFilesOption = Annotated[
+    bool, "Leave out (and list) unreadable, truncated or non-finite files instead of failing"
+]
 #: The least of the longest clip a dataset accepts (see ``max_clip_seconds``).
 MAX_CLIP_SECONDS = 120.0
 
@@ -41,13 +57,13 @@ class DcaseLayoutDataset:
     def __init__(
         self,
         *,
-        clip_seconds: float | None = None,
-        classes: ClassSource = "train",
-        class_attributes: bool = True,
-        class_domain: bool = True,
-        stereo: Stereo = "mean",
-        resample: bool = True,
-        skip_bad_files: bool = False,
+        clip_seconds: ClipSecondsOption = None,
+        classes: ClassesOption = "train",
+        class_attributes: ClassAttributesOption = True,
+        class_domain: ClassDomainOption = True,
+        stereo: StereoOption = "mean",
+        resample: ResampleOption = True,
+        skip_bad_files: SkipBadFilesOption = False,
     ) -> None:
         if clip_seconds is not None and not (math.isfinite(clip_seconds) and clip_seconds > 0):
             raise ValueError(f"clip_seconds must be a positive number, got {clip_seconds}")

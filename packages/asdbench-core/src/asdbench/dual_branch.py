@@ -12,7 +12,7 @@ epsilon 1e-3. The network adapts to any clip length (the flatten size is compute
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -269,7 +269,9 @@ class DualBranchEmbedder(nn.Module):
         sample_rate: int,
         clip_samples: int,
         embedding_dim: int,
-        block2_bn_bug: bool = True,
+        block2_bn_bug: Annotated[
+            bool, "The reference's batch-norm placement in unit 2a; false: the fixed form (ASDKit)"
+        ] = True,
     ) -> None:
         super().__init__()
         if embedding_dim < 2 or embedding_dim % 2:

@@ -3,6 +3,11 @@
 A component's options are the keyword parameters of its factory, minus the context arguments
 the pipeline supplies itself (``num_classes`` for a loss, ``sample_rate`` for an embedder...).
 Their annotations decide how ``--set loss.subspace_dim=16`` is parsed and what is accepted.
+An option is documented where it is declared, with ``typing.Annotated``: the first string in
+its metadata is the description ``asdbench list`` shows::
+
+    def __init__(self, *, num_classes: int, margin_rad: Annotated[float, "Additive angular
+                 margin (radians)"] = 0.5) -> None: ...
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ class Option:
     name: str
     annotation: Any
     default: Any
+    description: str = ""
 
     @property
     def required(self) -> bool:
@@ -37,6 +43,34 @@ class Option:
 
     def describe_default(self) -> str:
         return "(required)" if self.required else repr(self.default)
+
+    def as_json(self) -> dict[str, Any]:
+        """For ``asdbench list --json``: the default as JSON where it can be, else its repr."""
+        default = None if self.required else self.default
+        if not isinstance(default, bool | int | float | str | type(None)):
+            default = repr(default)
+        return {
+            "name": self.name,
+            "type": self.type_name,
+            "required": self.required,
+            "default": default,
+            "description": self.description,
+        }
+
+
+def declared(name: str, annotation: Any, default: Any) -> Option:
+    """The option as declared: ``Annotated`` metadata becomes its description."""
+    base, description = _unannotated(annotation)
+    return Option(name, base, default, description)
+
+
+def _unannotated(annotation: Any) -> tuple[Any, str]:
+    """The type inside ``Annotated[type, "description", ...]`` and the description."""
+    if typing.get_origin(annotation) is not typing.Annotated:
+        return annotation, ""
+    base, *metadata = typing.get_args(annotation)
+    texts = [" ".join(m.split()) for m in metadata if isinstance(m, str)]
+    return base, texts[0] if texts else ""
 
 
 def _type_name(annotation: Any) -> str:
@@ -67,7 +101,7 @@ def options_of(factory: Callable[..., Any], context: tuple[str, ...] = ()) -> li
             continue
         if parameter.name in context or parameter.kind is parameter.POSITIONAL_ONLY:
             continue
-        options.append(Option(parameter.name, parameter.annotation, parameter.default))
+        options.append(declared(parameter.name, parameter.annotation, parameter.default))
     return options
 
 

@@ -20,13 +20,22 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 
-from asdbench.audio import Stereo, to_int16
+from asdbench.audio import to_int16
 from asdbench.clips import ClipTable
-from asdbench.datasets import ClassSource, DcaseLayoutDataset
+from asdbench.datasets import (
+    ClassAttributesOption,
+    ClassDomainOption,
+    ClassesOption,
+    ClipSecondsOption,
+    DcaseLayoutDataset,
+    ResampleOption,
+    SkipBadFilesOption,
+    StereoOption,
+)
 from asdbench.errors import DataError
 from asdbench.ground_truth import Truth, write_ground_truth
 from asdbench.paths import atomic_directory, cache_dir
@@ -477,15 +486,17 @@ class SyntheticDataset(DcaseLayoutDataset):
     def __init__(
         self,
         *,
-        size: Size = "small",
-        seed: int = 0,
-        clip_seconds: float | None = None,
-        classes: ClassSource = "train",
-        class_attributes: bool = True,
-        class_domain: bool = True,
-        stereo: Stereo = "mean",
-        resample: bool = True,
-        skip_bad_files: bool = False,
+        size: Annotated[
+            Size, "tiny (tests), small (the main job) or full (DCASE's clip counts)"
+        ] = "small",
+        seed: Annotated[int, "Seed of the generated sounds (another seed, another dataset)"] = 0,
+        clip_seconds: ClipSecondsOption = None,
+        classes: ClassesOption = "train",
+        class_attributes: ClassAttributesOption = True,
+        class_domain: ClassDomainOption = True,
+        stereo: StereoOption = "mean",
+        resample: ResampleOption = True,
+        skip_bad_files: SkipBadFilesOption = False,
     ) -> None:
         if size not in SIZES:
             raise ValueError(f"size must be one of {', '.join(SIZES)}, got {size!r}")

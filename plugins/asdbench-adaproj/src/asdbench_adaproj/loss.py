@@ -14,7 +14,7 @@ The loss is the cross-entropy of ``softmax(s * logit)`` against soft (mixup) tar
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -50,12 +50,24 @@ class AdaProjLoss(nn.Module):
         *,
         num_classes: int,
         embedding_dim: int,
-        subspace_dim: int = 32,
-        trainable_centers: bool = False,
-        exact_projection: bool = False,
-        logit: Literal["cosine", "distance"] = "cosine",
-        dynamic_scale: bool = True,
-        initial_scale: float | None = None,
+        subspace_dim: Annotated[int, "J: fixed random centres spanning each class's subspace"] = 32,
+        trainable_centers: Annotated[
+            bool, "Train the class centres with the network (the reference keeps them fixed)"
+        ] = False,
+        exact_projection: Annotated[
+            bool,
+            "Orthonormalise each class's centres (QR); the reference projects onto the raw ones",
+        ] = False,
+        logit: Annotated[
+            Literal["cosine", "distance"],
+            "Cosine to the projection (the reference code) or the distance form (docs/losses.md)",
+        ] = "cosine",
+        dynamic_scale: Annotated[
+            bool, "Update the scale every step from the batch's median angle; false keeps it fixed"
+        ] = True,
+        initial_scale: Annotated[
+            float | None, "Starting scale (default: sqrt(2) ln(C*J - 1), C classes, J centres each)"
+        ] = None,
     ) -> None:
         super().__init__()
         if num_classes < 1 or embedding_dim < 1:

@@ -10,7 +10,7 @@ by the number of classes in the (mixed) target.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -40,10 +40,16 @@ class SubclusterAdaCosLoss(nn.Module):
         *,
         num_classes: int,
         embedding_dim: int,
-        n_subclusters: int = 32,
-        trainable_centers: bool = False,
-        dynamic_scale: bool = True,
-        initial_scale: float | None = None,
+        n_subclusters: Annotated[int, "J: fixed centres (sub-clusters) per class"] = 32,
+        trainable_centers: Annotated[
+            bool, "Train the class centres with the network (the reference keeps them fixed)"
+        ] = False,
+        dynamic_scale: Annotated[
+            bool, "Update the scale every step from the batch's median angle; false keeps it fixed"
+        ] = True,
+        initial_scale: Annotated[
+            float | None, "Starting scale (default: sqrt(2) ln(C*J - 1), C classes, J centres each)"
+        ] = None,
     ) -> None:
         super().__init__()
         if n_subclusters < 1:
@@ -113,9 +119,15 @@ class AdaCosLoss(SubclusterAdaCosLoss):
         *,
         num_classes: int,
         embedding_dim: int,
-        trainable_centers: bool = False,
-        dynamic_scale: bool = True,
-        initial_scale: float | None = None,
+        trainable_centers: Annotated[
+            bool, "Train the class centres with the network (the reference keeps them fixed)"
+        ] = False,
+        dynamic_scale: Annotated[
+            bool, "Update the scale every step from the batch's median angle; false keeps it fixed"
+        ] = True,
+        initial_scale: Annotated[
+            float | None, "Starting scale (default: sqrt(2) ln(C*J - 1), C classes, J centres each)"
+        ] = None,
     ) -> None:
         super().__init__(
             num_classes=num_classes,

@@ -13,7 +13,7 @@ a linear classifier ``V`` (no bias) on the embeddings adds a categorical cross-e
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -59,7 +59,13 @@ class CompactnessCCELoss(CompactnessLoss):
     """
 
     def __init__(
-        self, *, num_classes: int, embedding_dim: int, compactness_weight: float = 0.1
+        self,
+        *,
+        num_classes: int,
+        embedding_dim: int,
+        compactness_weight: Annotated[
+            float, "Weight of the compactness term beside the cross-entropy (>= 0)"
+        ] = 0.1,
     ) -> None:
         super().__init__(num_classes=num_classes, embedding_dim=embedding_dim)
         if compactness_weight < 0:

@@ -7,8 +7,10 @@ import json
 import click
 
 from asdbench.cli.main import cli
+from asdbench.config import train_options
+from asdbench.options import Option
 from asdbench.plugins import PluginInfo, get_plugins
-from asdbench.registry import KINDS, components, normalise_kind
+from asdbench.registry import KINDS, Component, components, normalise_kind
 from asdbench.specs import HOOKS, PLURALS
 
 
@@ -69,15 +71,52 @@ def plugins_command(as_json: bool, show_all: bool, requirements: bool) -> None:
             click.echo(f"  {item['kind']}: {item['name']}")
 
 
+def _option_lines(options: list[Option], indent: str) -> list[str]:
+    """``name: type = default`` in a column, then the option's description."""
+    heads = [f"{o.name}: {o.type_name} = {o.describe_default()}" for o in options]
+    width = max((len(h) for h in heads), default=0)
+    return [
+        f"{indent}{head:<{width}}  {o.description}".rstrip()
+        for head, o in zip(heads, options, strict=True)
+    ]
+
+
+def _component_record(component: Component) -> dict[str, object]:
+    return {
+        "kind": component.kind,
+        "name": component.name,
+        "summary": component.spec.summary,
+        "plugin": component.plugin.name,
+        "distribution": component.plugin.distribution,
+        "version": component.plugin.version,
+        "options": [o.as_json() for o in component.options()],
+    }
+
+
 @cli.command("list")
 @click.argument(
     "kind",
     required=False,
     type=click.Choice([*HOOKS, *PLURALS]),
 )
-def list_command(kind: str | None) -> None:
-    """List every registered component of KIND (or of every kind) with its options."""
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON: every component with its options (type, default, description).",
+)
+def list_command(kind: str | None, as_json: bool) -> None:
+    """List every registered component of KIND (or of every kind) with its options, and the
+    training settings (train.*). Set any of them with --set KIND.OPTION=VALUE."""
     kinds = [normalise_kind(kind)] if kind else list(KINDS)
+    if as_json:
+        payload: dict[str, object] = {
+            each: [_component_record(c) for c in components(each).values()] for each in kinds
+        }
+        if kind is None:
+            payload["train"] = [o.as_json() for o in train_options().values()]
+        click.echo(json.dumps(payload, indent=2))
+        return
     for index, each in enumerate(kinds):
         if index:
             click.echo()
@@ -86,5 +125,10 @@ def list_command(kind: str | None) -> None:
         for component in found.values():
             origin = component.plugin.distribution or component.plugin.name
             click.echo(f"  {component.name}  {component.spec.summary}  [{origin}]")
-            for option in component.options():
-                click.echo(f"      {option.name}: {option.type_name} = {option.describe_default()}")
+            for line in _option_lines(component.options(), "      "):
+                click.echo(line)
+    if kind is None:
+        click.echo()
+        click.echo("train (settings of the training loop)")
+        for line in _option_lines(list(train_options().values()), "      "):
+            click.echo(line)

@@ -1,0 +1,1 @@
+"""Example asdbench plugin: the ``centroid`` back end."""

@@ -1,0 +1,1 @@
+"""Example asdbench plugin: the ``pump_station`` dataset."""
