@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -19,8 +21,8 @@ class CosineSoftmaxLoss(nn.Module):
         *,
         num_classes: int,
         embedding_dim: int,
-        scale: float = 16.0,
-        trainable_centers: bool = True,
+        scale: Annotated[float, "Fixed scale of the cosine logits (AdaCos adapts it)"] = 16.0,
+        trainable_centers: Annotated[bool, "Train the class centres with the network"] = True,
     ) -> None:
         super().__init__()
         if scale <= 0:
