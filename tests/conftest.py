@@ -51,10 +51,12 @@ class FreshVenv:
             env=self.env(),
         )
 
-    def run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, cwd: Path = ROOT, **extra: str) -> subprocess.CompletedProcess[str]:
+        """Run a program of the environment; a command that writes (MLflow artifacts, outputs)
+        gets a ``cwd`` of its own so that nothing lands in the checkout."""
         program = str(self.bin / args[0])
         return subprocess.run(
-            [program, *args[1:]], capture_output=True, text=True, env=self.env(**extra), cwd=ROOT
+            [program, *args[1:]], capture_output=True, text=True, env=self.env(**extra), cwd=cwd
         )
 
 
