@@ -31,10 +31,10 @@ def main() -> None:
 
     import torch
 
-    from asdbench.config import resolve
-    from asdbench.pipeline import prepare
-    from asdbench.resources import available_cores, use_threads
-    from asdbench.training import Trainer, embed
+    from asdbench.model.training import Trainer, embed
+    from asdbench.pipeline.config import resolve
+    from asdbench.pipeline.resources import available_cores, use_threads
+    from asdbench.pipeline.run import prepare
 
     started = time.perf_counter()
     config = resolve(

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from asdbench.audio_cache import AudioCache
+from asdbench.data.audio_cache import AudioCache
 from asdbench.testing.trees import write_wav
 
 CLIPS, SECONDS = 200, 10.0

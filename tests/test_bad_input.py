@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
 
 from asdbench.cli import cli
-from asdbench.training import batch_bounds
+from asdbench.model.training import batch_bounds
 
 
 @pytest.mark.parametrize(
@@ -63,7 +63,7 @@ def test_training_with_a_last_batch_of_one_clip(mlflow_tracking, asdbench_cache,
 def test_a_section_with_tests_but_no_training_clips_is_refused_before_training(
     mlflow_tracking, asdbench_cache, tiny_run_args, tmp_path
 ):
-    from asdbench.synthetic import SyntheticDataset, ensure_tree
+    from asdbench.data.synthetic import SyntheticDataset, ensure_tree
 
     source = ensure_tree(tmp_path / "tree", SyntheticDataset(size="tiny").plan, progress=False)
     root = tmp_path / "copy"

@@ -16,11 +16,11 @@ import pytest
 import torch
 from mlflow.tracking import MlflowClient
 
-from asdbench import training
-from asdbench.backends import KMeansBackend
 from asdbench.cli.main import stop_on_sigterm
-from asdbench.config import resolve
-from asdbench.pipeline import run_benchmark
+from asdbench.model import training
+from asdbench.pipeline.config import resolve
+from asdbench.pipeline.run import run_benchmark
+from asdbench.scoring.backends import KMeansBackend
 
 pytestmark = pytest.mark.slow
 
@@ -243,8 +243,8 @@ def test_sigterm_during_embedding_or_scoring(
 def test_cache_killed_mid_write_is_never_trusted(tmp_path):
     """SIGKILL (no handler can run) while the audio cache is being written: no cache is left
     under its final name, and the next build decodes everything again, correctly."""
-    from asdbench.audio import read_clip
-    from asdbench.audio_cache import AudioCache
+    from asdbench.data.audio import read_clip
+    from asdbench.data.audio_cache import AudioCache
     from asdbench.testing.trees import write_wav
 
     wavs = tmp_path / "wavs"
@@ -254,7 +254,7 @@ def test_cache_killed_mid_write_is_never_trusted(tmp_path):
     ]  # resampled to 16 kHz: slow enough to be caught mid-write
     root = tmp_path / "cache"
     code = (
-        "import sys; from pathlib import Path; from asdbench.audio_cache import AudioCache;"
+        "import sys; from pathlib import Path; from asdbench.data.audio_cache import AudioCache;"
         "AudioCache.build(sorted(Path(sys.argv[1]).glob('*.wav')), Path(sys.argv[2]),"
         " progress=False)"
     )

@@ -13,10 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asdbench.leaderboard import DOMAIN_COLUMNS, STD, Cell, build, render_leaderboard
-from asdbench.metrics import METRICS, OVER_TRIALS, ScoredSection, describe, evaluate_sections
-from asdbench.pipeline import aggregate_trials, metric_values
-from asdbench.report import render
+from asdbench.pipeline.run import aggregate_trials, metric_values
+from asdbench.reporting.leaderboard import DOMAIN_COLUMNS, STD, Cell, build, render_leaderboard
+from asdbench.reporting.tables import render
+from asdbench.scoring.metrics import (
+    METRICS,
+    OVER_TRIALS,
+    ScoredSection,
+    describe,
+    evaluate_sections,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 

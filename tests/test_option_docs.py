@@ -2,8 +2,8 @@
 `asdbench list` explains it."""
 
 import asdbench
-from asdbench.config import train_options
-from asdbench.registry import KINDS
+from asdbench.pipeline.config import train_options
+from asdbench.plugins.registry import KINDS
 
 FIRST_PARTY = {
     "asdbench-core",

@@ -9,10 +9,10 @@ from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
 
 from asdbench.cli import cli
-from asdbench.config import resolve
-from asdbench.dual_branch import DualBranchEmbedder
-from asdbench.pipeline import prepare, run_benchmark, train_and_embed
-from asdbench.resources import available_cores
+from asdbench.model.dual_branch import DualBranchEmbedder
+from asdbench.pipeline.config import resolve
+from asdbench.pipeline.resources import available_cores
+from asdbench.pipeline.run import prepare, run_benchmark, train_and_embed
 
 
 def adaproj_on_tiny(*, embedding_dim: int, epochs: int, batch_size: int):
@@ -181,9 +181,9 @@ def test_same_seed_gives_bit_identical_scores(
 
 
 def test_not_enough_disk_for_the_audio_cache_fails_early(tmp_path):
-    from asdbench.clips import Clip, ClipTable
+    from asdbench.data.clips import Clip, ClipTable
     from asdbench.errors import DataError
-    from asdbench.pipeline import check_disk_space
+    from asdbench.pipeline.run import check_disk_space
 
     huge = Clip(
         tmp_path / "a.wav", "d", "dev", "fan", "00", "source", "train", "normal", duration=1e12
@@ -220,7 +220,7 @@ def test_ground_truth_missing_a_machine_stops_the_run_before_any_work(
     machine, before training, and leaves no MLflow run."""
     import shutil
 
-    from asdbench.synthetic import SyntheticDataset, ensure_tree
+    from asdbench.data.synthetic import SyntheticDataset, ensure_tree
 
     root = ensure_tree(tmp_path / "tree", SyntheticDataset(size="tiny").plan, progress=False)
     truth = tmp_path / "truth"

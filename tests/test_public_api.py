@@ -60,16 +60,16 @@ def plugin_files() -> list[Path]:
 def test_the_checker_finds_private_imports():
     private = (
         "import asdbench\n"
-        "from asdbench.pipeline import TEAM\n"
-        "import asdbench.tracking\n"
+        "from asdbench.pipeline.run import TEAM\n"
+        "import asdbench.tracking.tracker\n"
         "from asdbench import Tracker, secret\n"
-        "x = asdbench.store.client\n"
+        "x = asdbench.tracking.store.client(None)\n"
     )
     assert violations(private) == [
-        "from asdbench.pipeline import TEAM",
-        "import asdbench.tracking",
+        "from asdbench.pipeline.run import TEAM",
+        "import asdbench.tracking.tracker",
         "from asdbench import secret",
-        "asdbench.store",
+        "asdbench.tracking",
     ]
 
 

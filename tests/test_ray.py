@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from asdbench.config import resolve
 from asdbench.errors import AsdbenchError
-from asdbench.ray_executor import _for_workers
+from asdbench.pipeline.config import resolve
+from asdbench.pipeline.ray_executor import _for_workers
 
 pytestmark = pytest.mark.slow
 

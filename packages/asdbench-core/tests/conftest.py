@@ -48,7 +48,7 @@ def make_distribution(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def synthetic_root(tmp_path_factory):
     """The default synthetic dataset, written once per test session."""
-    from asdbench.synthetic import SyntheticDataset, ensure_tree
+    from asdbench.data.synthetic import SyntheticDataset, ensure_tree
 
     return ensure_tree(
         tmp_path_factory.mktemp("synthetic") / "tree", SyntheticDataset().plan, progress=False
@@ -60,7 +60,7 @@ def tree_dataset(register_plugin):
     """Registers ``tree``: any folder in the DCASE layout, with no year facts (a dataset
     plugin in miniature, since core's tests do not install the dcase plugin)."""
     import asdbench
-    from asdbench.datasets import DcaseLayoutDataset
+    from asdbench.data.datasets import DcaseLayoutDataset
 
     class TreeDataset(DcaseLayoutDataset):
         name = "tree"

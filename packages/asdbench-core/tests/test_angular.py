@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from asdbench.angular import AdaptiveScale, glorot_centers, initial_scale
+from asdbench.model.angular import AdaptiveScale, glorot_centers, initial_scale
 
 COSINES = torch.tensor([[0.5, 0.1, -0.2], [0.3, 0.8, 0.0]], dtype=torch.float64)
 TARGETS = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.6, 0.4]], dtype=torch.float64)

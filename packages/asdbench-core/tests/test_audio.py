@@ -6,8 +6,8 @@ import soundfile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asdbench.audio import AudioFormat, fit_length, max_offset, read_clip
-from asdbench.audio_cache import AudioCache
+from asdbench.data.audio import AudioFormat, fit_length, max_offset, read_clip
+from asdbench.data.audio_cache import AudioCache
 from asdbench.errors import DataError
 from asdbench.testing.trees import write_wav
 

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from asdbench.backends import KMeansBackend, KnnBackend
-from asdbench.dual_branch import DualBranchEmbedder
-from asdbench.synthetic import Synthetic2022Dataset, SyntheticDataset, ensure_tree
+from asdbench.data.synthetic import Synthetic2022Dataset, SyntheticDataset, ensure_tree
+from asdbench.model.dual_branch import DualBranchEmbedder
+from asdbench.scoring.backends import KMeansBackend, KnnBackend
 from asdbench.testing import (
     BackendConformanceTests,
     DatasetConformanceTests,

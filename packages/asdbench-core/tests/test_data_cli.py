@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from asdbench.cli import cli
-from asdbench.clips import TABLE_COLUMNS
+from asdbench.data.clips import TABLE_COLUMNS
 from asdbench.testing.trees import write_clips, write_ground_truth_csv
 
 

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asdbench.dual_branch import DualBranchEmbedder, StemConv2d, same_padding
+from asdbench.model.dual_branch import DualBranchEmbedder, StemConv2d, same_padding
 
 # reference-system.md §2: shapes for 18 s (288,000 samples) and 10 s (160,000 samples).
 SPEC = {

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from asdbench.cli import cli
-from asdbench.submission import decide, read_submission, threshold, write_section
+from asdbench.scoring.submission import decide, read_submission, threshold, write_section
 from asdbench.testing.trees import write_clips, write_ground_truth_csv
 
 
@@ -330,9 +330,9 @@ def test_results_are_written_only_where_output_says(two_partitions, tmp_path):
 
 
 def test_the_synthetic_dataset_finds_its_own_ground_truth(asdbench_cache, tmp_path):
-    from asdbench.ground_truth import read_ground_truth
-    from asdbench.layout import read_tree
-    from asdbench.synthetic import SyntheticDataset, ensure_tree
+    from asdbench.data.ground_truth import read_ground_truth
+    from asdbench.data.layout import read_tree
+    from asdbench.data.synthetic import SyntheticDataset, ensure_tree
 
     root = ensure_tree(None, SyntheticDataset(size="tiny").plan, progress=False)
     table = read_tree(root, dataset="synthetic", ground_truth=root / "ground_truth")

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from asdbench.data.filenames import parse_clip_name
 from asdbench.errors import DataError
-from asdbench.filenames import parse_clip_name
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asdbench.clips import ClassScheme
+from asdbench.data.clips import ClassScheme
+from asdbench.data.layout import read_tree
 from asdbench.errors import DataError
-from asdbench.layout import read_tree
 from asdbench.testing.trees import write_clips, write_ground_truth_csv, write_wav
 
 TOYCAR_TRAIN = [

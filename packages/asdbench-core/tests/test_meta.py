@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from asdbench.hookspecs import AsdbenchSpecs
+from asdbench.plugins.hookspecs import AsdbenchSpecs
 
 HOOKS = [name for name in vars(AsdbenchSpecs) if name.startswith("asdbench_")]
 ROOT = Path(__file__).resolve().parents[3]

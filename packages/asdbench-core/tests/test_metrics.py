@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from asdbench.metrics import Results, SectionResult, auc, harmonic_mean, section_metrics
+from asdbench.scoring.metrics import Results, SectionResult, auc, harmonic_mean, section_metrics
 
 # The 10-clip oracle (dcase-data-and-scoring.md §4.6): one section, in clip order.
 DOMAIN = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1])

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from asdbench.layout import read_tree
-from asdbench.plots import write_section_figures
-from asdbench.synthetic import Synthetic2022Dataset, ensure_tree
+from asdbench.data.layout import read_tree
+from asdbench.data.synthetic import Synthetic2022Dataset, ensure_tree
+from asdbench.reporting.plots import write_section_figures
 
 
 def pair_auc(labels, scores):

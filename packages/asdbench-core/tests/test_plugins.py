@@ -4,8 +4,8 @@ import pytest
 
 import asdbench
 from asdbench.errors import PluginError
-from asdbench.plugins import Plugins
-from asdbench.registry import components
+from asdbench.plugins.manager import Plugins
+from asdbench.plugins.registry import components
 
 LOSS_PLUGIN = """
 import asdbench

@@ -7,7 +7,12 @@ import pytest
 import torch
 
 from asdbench.errors import OptionError
-from asdbench.resources import available_cores, bounded_workers, cgroup_cpu_limit, use_threads
+from asdbench.pipeline.resources import (
+    available_cores,
+    bounded_workers,
+    cgroup_cpu_limit,
+    use_threads,
+)
 
 
 def test_cgroup_v2_quota(tmp_path):

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
 
 from asdbench.cli import cli
-from asdbench.offline import Journal, offline_key
+from asdbench.tracking.journal import Journal, offline_key
 
 
 def journal_with(folder, artifact_file, *, key=None):

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from sklearn.metrics import roc_auc_score
 
 from asdbench.cli import cli
+from asdbench.data.synthetic import SynthesisPlan, SyntheticDataset, ensure_tree, machine_types
 from asdbench.errors import DataError
-from asdbench.synthetic import SynthesisPlan, SyntheticDataset, ensure_tree, machine_types
 
 # What the default ("small") size writes, per machine type: written out here independently of
 # the generator's own tables.

@@ -5,11 +5,11 @@ import pytest
 import torch
 
 import asdbench
-from asdbench.audio_cache import AudioCache
-from asdbench.config import TrainConfig
-from asdbench.dual_branch import DualBranchEmbedder
+from asdbench.data.audio_cache import AudioCache
+from asdbench.model.dual_branch import DualBranchEmbedder
+from asdbench.model.training import Trainer, embed, l2_penalty, mixup
+from asdbench.pipeline.config import TrainConfig
 from asdbench.testing.trees import write_wav
-from asdbench.training import Trainer, embed, l2_penalty, mixup
 
 
 def test_mixup_pairs_each_clip_with_its_reversed_partner():

@@ -2,8 +2,8 @@
 
 import importlib.metadata
 
-from asdbench.plugins import Plugins
-from asdbench.registry import KINDS, components
+from asdbench.plugins.manager import Plugins
+from asdbench.plugins.registry import KINDS, components
 
 FIRST_PARTY: dict[str, set[str]] = {
     "loss": {"adaproj", "adacos", "subcluster_adacos", "compactness", "compactness_cce"},

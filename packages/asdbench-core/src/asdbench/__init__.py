@@ -31,11 +31,11 @@ from asdbench.errors import (
     PluginError,
     UnknownComponentError,
 )
-from asdbench.hookspecs import hookimpl
-from asdbench.plugins import core_version
-from asdbench.registry import Component, available, create
-from asdbench.registry import get as component
-from asdbench.specs import BackendSpec, DatasetSpec, EmbedderSpec, EnsembleSpec, LossSpec
+from asdbench.plugins.hookspecs import hookimpl
+from asdbench.plugins.manager import core_version
+from asdbench.plugins.registry import Component, available, create
+from asdbench.plugins.registry import get as component
+from asdbench.plugins.specs import BackendSpec, DatasetSpec, EmbedderSpec, EnsembleSpec, LossSpec
 
 #: Bumped when a hook, a component contract or a public name changes incompatibly.
 API_VERSION = 1
@@ -57,42 +57,42 @@ _LAZY: dict[str, tuple[str, str]] = {
         )
     },
     # Data: clips, the DCASE tree reader a dataset plugin builds on, downloads.
-    "Clip": ("asdbench.clips", "Clip"),
-    "ClipTable": ("asdbench.clips", "ClipTable"),
-    "DcaseLayoutDataset": ("asdbench.datasets", "DcaseLayoutDataset"),
-    "RemoteFile": ("asdbench.download", "RemoteFile"),
-    "fetch": ("asdbench.download", "fetch"),
-    "fetch_and_extract": ("asdbench.download", "fetch_and_extract"),
-    "safe_extract": ("asdbench.download", "safe_extract"),
-    "zenodo_files": ("asdbench.download", "zenodo_files"),
+    "Clip": ("asdbench.data.clips", "Clip"),
+    "ClipTable": ("asdbench.data.clips", "ClipTable"),
+    "DcaseLayoutDataset": ("asdbench.data.datasets", "DcaseLayoutDataset"),
+    "RemoteFile": ("asdbench.data.download", "RemoteFile"),
+    "fetch": ("asdbench.data.download", "fetch"),
+    "fetch_and_extract": ("asdbench.data.download", "fetch_and_extract"),
+    "safe_extract": ("asdbench.data.download", "safe_extract"),
+    "zenodo_files": ("asdbench.data.download", "zenodo_files"),
     "exclusive": ("asdbench.paths", "exclusive"),
     # Model: the angular-margin building blocks losses share.
-    "AdaptiveScale": ("asdbench.angular", "AdaptiveScale"),
-    "glorot_centers": ("asdbench.angular", "glorot_centers"),
-    "starting_scale": ("asdbench.angular", "starting_scale"),
+    "AdaptiveScale": ("asdbench.model.angular", "AdaptiveScale"),
+    "glorot_centers": ("asdbench.model.angular", "glorot_centers"),
+    "starting_scale": ("asdbench.model.angular", "starting_scale"),
     # Scoring: official DCASE figures from scores, submission files, results tables.
-    "Results": ("asdbench.metrics", "Results"),
-    "ScoredSection": ("asdbench.metrics", "ScoredSection"),
-    "SectionResult": ("asdbench.metrics", "SectionResult"),
-    "auc": ("asdbench.metrics", "auc"),
-    "harmonic_mean": ("asdbench.metrics", "harmonic_mean"),
-    "evaluate_sections": ("asdbench.metrics", "evaluate_sections"),
-    "TEAM": ("asdbench.pipeline", "TEAM"),
-    "read_scores": ("asdbench.pipeline", "read_scores"),
-    "write_scores": ("asdbench.pipeline", "write_scores"),
-    "combine_trials": ("asdbench.pipeline", "combine_trials"),
-    "decisions_for": ("asdbench.pipeline", "decisions_for"),
-    "evaluate_partitions": ("asdbench.pipeline", "evaluate_partitions"),
-    "metric_values": ("asdbench.pipeline", "metric_values"),
-    "write_results": ("asdbench.pipeline", "write_results"),
-    "write_submission": ("asdbench.pipeline", "write_submission"),
-    "render_results": ("asdbench.report", "render"),
+    "Results": ("asdbench.scoring.metrics", "Results"),
+    "ScoredSection": ("asdbench.scoring.metrics", "ScoredSection"),
+    "SectionResult": ("asdbench.scoring.metrics", "SectionResult"),
+    "auc": ("asdbench.scoring.metrics", "auc"),
+    "harmonic_mean": ("asdbench.scoring.metrics", "harmonic_mean"),
+    "evaluate_sections": ("asdbench.scoring.metrics", "evaluate_sections"),
+    "TEAM": ("asdbench.pipeline.run", "TEAM"),
+    "read_scores": ("asdbench.pipeline.run", "read_scores"),
+    "write_scores": ("asdbench.pipeline.run", "write_scores"),
+    "combine_trials": ("asdbench.pipeline.run", "combine_trials"),
+    "decisions_for": ("asdbench.pipeline.run", "decisions_for"),
+    "evaluate_partitions": ("asdbench.pipeline.run", "evaluate_partitions"),
+    "metric_values": ("asdbench.pipeline.run", "metric_values"),
+    "write_results": ("asdbench.pipeline.run", "write_results"),
+    "write_submission": ("asdbench.pipeline.run", "write_submission"),
+    "render_results": ("asdbench.reporting.tables", "render"),
     # Tracking: the MLflow store as asdbench lays it out.
-    "Tracker": ("asdbench.tracking", "Tracker"),
-    "mlflow_client": ("asdbench.store", "client"),
-    "finished_trials": ("asdbench.store", "finished_trials"),
-    "dataset_of": ("asdbench.store", "dataset_of"),
-    "ensemble_tags": ("asdbench.store", "ensemble_tags"),
+    "Tracker": ("asdbench.tracking.tracker", "Tracker"),
+    "mlflow_client": ("asdbench.tracking.store", "client"),
+    "finished_trials": ("asdbench.tracking.store", "finished_trials"),
+    "dataset_of": ("asdbench.tracking.store", "dataset_of"),
+    "ensemble_tags": ("asdbench.tracking.store", "ensemble_tags"),
 }
 
 

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
 
-    from asdbench.audio import AudioFormat
-    from asdbench.clips import ClipTable
+    from asdbench.data.audio import AudioFormat
+    from asdbench.data.clips import ClipTable
 
 
 class Loss(Protocol):
@@ -88,7 +88,7 @@ class Dataset(Protocol):
 
     - ``name``; ``sample_rate`` and ``clip_samples`` (every clip is tiled and cropped to it);
       ``audio_format`` (how files are decoded) and ``skip_bad_files``.
-    - ``official_score``: the name of its year's official-score rule (``asdbench.metrics``).
+    - ``official_score``: the name of its year's official-score rule (``asdbench.scoring.metrics``).
     - ``load(data_dir, *, ground_truth=None, progress=True) -> ClipTable``: every clip, eval
       labels joined by file name from evaluator-format ground truth.
     - ``data_dir(data_dir, *, progress=True) -> Path``: the folder to read (a dataset that has

@@ -6,9 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
+
+from asdbench.errors import DataError
 
 
 def cache_dir() -> Path:
@@ -36,17 +40,32 @@ def atomic_directory(target: Path) -> Iterator[Path]:
         raise
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file beside it and one rename, so that a
-    reader never sees half a file and an interruption leaves the old file (or none)."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+@contextmanager
+def atomic_file(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """Yield a file (``"w"`` text, ``"wb"`` binary) opened under a temporary name beside
+    ``path``; when the block ends it takes ``path``'s name in one rename. A reader never sees
+    half a file; an interruption or a failed write leaves the old file (or none) and no
+    temporary file. A write the file system refuses (full disk, read-only folder) is a
+    ``DataError`` naming ``path``. Every file asdbench writes goes through here."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # "x": a new file with the permissions the umask gives (mkstemp's would be 0600)
+        with open(temporary, mode.replace("w", "x"), newline=None if "b" in mode else "") as out:
+            yield out
         os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+    except BaseException as exc:
+        temporary.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            reason = exc.strerror or "the write failed"
+            raise DataError(f"{path}: cannot be written ({reason})") from exc
         raise
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` at once (:func:`atomic_file`)."""
+    with atomic_file(path) as stream:
+        stream.write(text)
 
 
 @contextmanager

@@ -3,7 +3,7 @@
 With ``x̂ = x / ‖x‖`` and unit centres ``w_cj`` (J per class), the softmax runs over all C·J
 scaled cosines ``s cos(x̂, w_cj)`` and a class's probability is the sum of its J sub-cluster
 probabilities; the loss is the cross-entropy against soft (mixup) targets. AdaCos is the case
-J = 1. The scale follows the sub-cluster rule of ``asdbench.angular.AdaptiveScale``: every
+J = 1. The scale follows the sub-cluster rule of ``asdbench.model.angular.AdaptiveScale``: every
 centre counts in the sum, and the target angle is summed over the J sub-clusters and multiplied
 by the number of classes in the (mixed) target.
 """

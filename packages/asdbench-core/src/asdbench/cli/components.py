@@ -7,11 +7,11 @@ import json
 import click
 
 from asdbench.cli.main import cli
-from asdbench.config import train_options
-from asdbench.options import Option
-from asdbench.plugins import PluginInfo, get_plugins
-from asdbench.registry import KINDS, Component, components, normalise_kind
-from asdbench.specs import HOOKS, PLURALS
+from asdbench.pipeline.config import train_options
+from asdbench.plugins.manager import PluginInfo, get_plugins
+from asdbench.plugins.options import Option
+from asdbench.plugins.registry import KINDS, Component, components, normalise_kind
+from asdbench.plugins.specs import HOOKS, PLURALS
 
 
 def _registered() -> dict[str, list[dict[str, str]]]:

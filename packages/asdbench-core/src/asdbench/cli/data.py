@@ -10,9 +10,9 @@ from typing import Any
 import click
 
 from asdbench.cli.main import cli
-from asdbench.clips import ClipTable
-from asdbench.config import choose, parse_sets
+from asdbench.data.clips import ClipTable
 from asdbench.errors import AsdbenchError, OptionError
+from asdbench.pipeline.config import choose, parse_sets
 
 
 @cli.group("data")
@@ -176,7 +176,7 @@ def table_command(
 )
 def synth_command(out: Path, size: str, seed: int, clip_seconds: float | None) -> None:
     """Write the synthetic dataset (DCASE2023 layout plus ground_truth/) to OUT."""
-    from asdbench.synthetic import SyntheticDataset, ensure_tree
+    from asdbench.data.synthetic import SyntheticDataset, ensure_tree
 
     dataset = SyntheticDataset(size=size, seed=seed, clip_seconds=clip_seconds)  # type: ignore[arg-type]
     root = ensure_tree(out, dataset.plan)

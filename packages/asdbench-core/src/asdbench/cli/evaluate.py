@@ -9,9 +9,9 @@ import click
 from asdbench.cli.data import dataset_instance
 from asdbench.cli.main import cli
 from asdbench.errors import DataError, OptionError
-from asdbench.evaluation import evaluate_submission, truth_from_folder, truth_from_table
 from asdbench.paths import write_atomically
-from asdbench.report import FORMATS, render
+from asdbench.reporting.tables import FORMATS, render
+from asdbench.scoring.evaluation import evaluate_submission, truth_from_folder, truth_from_table
 
 
 @cli.command("evaluate")

@@ -8,7 +8,7 @@ import sys
 import click
 
 from asdbench.cli.main import cli
-from asdbench.leaderboard import DOMAIN_COLUMNS, FORMATS, STD, query, render_leaderboard
+from asdbench.reporting.leaderboard import DOMAIN_COLUMNS, FORMATS, STD, query, render_leaderboard
 
 WHERE = click.option(
     "--where",
@@ -62,7 +62,7 @@ def leaderboard_command(
     std over trials), the official DCASE score and the ensemble's official score, sorted by
     official score. Settings that differ between cells are columns; unfinished cells are
     marked; a configuration run on several datasets gets its mean over them."""
-    from asdbench.store import existing_store
+    from asdbench.tracking.store import existing_store
 
     uri = existing_store()
     store_line(uri)
@@ -87,7 +87,7 @@ def ui_command(host: str, port: int, workers: int) -> None:
     """Start the MLflow UI on the store asdbench logs to (MLFLOW_TRACKING_URI or ./mlflow.db)
     and print, per asdbench experiment, the link to its leaderboard: the runs table with the
     official scores as columns, sorted. Parent runs are cells; their nested runs the trials."""
-    from asdbench import store
+    from asdbench.tracking import store
 
     uri = store.existing_store()
     store_line(uri)

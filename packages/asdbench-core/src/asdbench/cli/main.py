@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from asdbench.errors import AsdbenchError
-from asdbench.plugins import CORE_DISTRIBUTION, core_version, get_plugins
+from asdbench.plugins.manager import CORE_DISTRIBUTION, core_version, get_plugins
 
 #: Exit status for every error a user can cause (click uses 2 for usage errors too).
 USER_ERROR = 2

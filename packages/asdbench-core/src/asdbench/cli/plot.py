@@ -11,8 +11,8 @@ import click
 from asdbench.cli.leaderboard import WHERE, store_line
 from asdbench.cli.main import cli
 from asdbench.errors import AsdbenchError, OptionError
-from asdbench.leaderboard import STD
-from asdbench.metrics import METRICS
+from asdbench.reporting.leaderboard import STD
+from asdbench.scoring.metrics import METRICS
 
 FIGURES = Path("asdbench-output") / "figures"
 
@@ -86,9 +86,9 @@ def _draw(
     std: str,
     output: Path,
 ) -> None:
-    from asdbench import store
-    from asdbench.leaderboard import load_cells, parse_where, select
-    from asdbench.plots import comparison_figures
+    from asdbench.reporting.leaderboard import load_cells, parse_where, select
+    from asdbench.reporting.plots import comparison_figures
+    from asdbench.tracking import store
 
     uri = store.existing_store()
     store_line(uri)

@@ -9,10 +9,10 @@ from typing import Any
 import click
 
 from asdbench.cli.main import NUM_WORKERS, PRECISION, TRACKING_FALLBACK, cli, stop_on_sigterm
-from asdbench.config import DEFAULT_COMPONENTS, RunConfig, resolve
-from asdbench.metrics import label
-from asdbench.report import percent
-from asdbench.resources import bounded_workers
+from asdbench.pipeline.config import DEFAULT_COMPONENTS, RunConfig, resolve
+from asdbench.pipeline.resources import bounded_workers
+from asdbench.reporting.tables import percent
+from asdbench.scoring.metrics import label
 
 
 def _plan(config: RunConfig) -> str:
@@ -137,8 +137,8 @@ def run_command(
         click.echo(_plan(config))
         click.echo(f"  workers   {workers}")
         return
-    from asdbench.pipeline import RESULTS_FILE, run_benchmark
-    from asdbench.report import render
+    from asdbench.pipeline.run import RESULTS_FILE, run_benchmark
+    from asdbench.reporting.tables import render
 
     stop_on_sigterm()
 

@@ -12,7 +12,7 @@ import click
 from asdbench.cli.leaderboard import WHERE, store_line
 from asdbench.cli.main import cli
 from asdbench.errors import AsdbenchError
-from asdbench.metrics import describe, label
+from asdbench.scoring.metrics import describe, label
 
 
 def _percent(value: float | None) -> str:
@@ -33,8 +33,8 @@ def runs_group(ctx: click.Context, dataset: str | None, where: tuple[str, ...], 
     trials, mean official scores and output folder. `asdbench runs show RUN_ID` shows one."""
     if ctx.invoked_subcommand is not None:
         return
-    from asdbench import store
-    from asdbench.leaderboard import load_cells, parse_where, select, stat
+    from asdbench.reporting.leaderboard import load_cells, parse_where, select, stat
+    from asdbench.tracking import store
 
     uri = store.existing_store()
     store_line(uri)
@@ -100,7 +100,7 @@ def show_command(run_id: str, fmt: str) -> None:
     """Show cell RUN_ID (a trial's id shows its cell): its resolved configuration, each
     trial's seed, status and official scores, the mean ± sample std, the ensemble, where its
     files are and its MLflow artifacts."""
-    from asdbench import store
+    from asdbench.tracking import store
 
     uri = store.existing_store()
     store_line(uri)
@@ -135,7 +135,7 @@ def show_command(run_id: str, fmt: str) -> None:
 
 
 def _details(run: Any, trials: list, artifacts: list[str]) -> dict[str, Any]:
-    from asdbench import store
+    from asdbench.tracking import store
 
     tags, metrics = run.data.tags, run.data.metrics
     summary = [

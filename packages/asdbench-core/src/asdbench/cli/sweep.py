@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from asdbench.cli.main import NUM_WORKERS, PRECISION, TRACKING_FALLBACK, cli, stop_on_sigterm
-from asdbench.config import DEFAULT_COMPONENTS, RunConfig, resolve
 from asdbench.errors import OptionError
+from asdbench.pipeline.config import DEFAULT_COMPONENTS, RunConfig, resolve
 
 SWEEP_KEYS = {
     "losses",
@@ -141,8 +141,8 @@ def build_configs(
 def cell_labels(configs: list[RunConfig]) -> list[str]:
     """``synthetic / adaproj/dual_branch/kmeans loss.subspace_dim=16 (10 trials)``: each cell
     named by its components and the settings that vary across the sweep."""
-    from asdbench.pipeline import cell_name
-    from asdbench.tracking import flat_params
+    from asdbench.pipeline.run import cell_name
+    from asdbench.tracking.tracker import flat_params
 
     params = [flat_params(c) for c in configs]
     varying = [
@@ -166,7 +166,7 @@ def finished_cells(configs: list[RunConfig]) -> set[str]:
     """``<cell hash>:<trials>:<seed>`` of every FINISHED parent run in MLflow."""
     from mlflow.tracking import MlflowClient
 
-    from asdbench.tracking import experiment_name
+    from asdbench.tracking.tracker import experiment_name
 
     client = MlflowClient()
     done = set()
@@ -192,7 +192,7 @@ def tracking_available(fallback: str) -> bool:
     import mlflow
 
     from asdbench.errors import AsdbenchError
-    from asdbench.tracking import check_reachable
+    from asdbench.tracking.tracker import check_reachable
 
     try:
         check_reachable(mlflow.get_tracking_uri())
@@ -282,7 +282,7 @@ def sweep_command(
     With --executor ray every trial is a Ray task on the cluster at --address; the data is
     prepared here first, so ASDBENCH_CACHE_DIR and the dataset folders must be on a file system
     every node shares, and MLflow must be a server every node reaches (docs/cluster.md)."""
-    from asdbench.resources import bounded_workers
+    from asdbench.pipeline.resources import bounded_workers
 
     plan = read_sweep_file(config_file) if config_file else {}
     configs = build_configs(plan, flags, sets)
@@ -318,9 +318,9 @@ def sweep_command(
             err=True,
         )
         return
-    from asdbench import store
-    from asdbench.leaderboard import query, render_leaderboard
-    from asdbench.tracking import experiment_name
+    from asdbench.reporting.leaderboard import query, render_leaderboard
+    from asdbench.tracking import store
+    from asdbench.tracking.tracker import experiment_name
 
     board = query(store.tracking_uri(), sorted({experiment_name(c) for c in configs}))
     click.echo(render_leaderboard(board))
@@ -340,7 +340,7 @@ def run_cells(
         click.echo(message, err=True)
 
     if executor == "ray" and configs:
-        from asdbench.ray_executor import run_on_ray
+        from asdbench.pipeline.ray_executor import run_on_ray
 
         return run_on_ray(
             configs,
@@ -349,7 +349,7 @@ def run_cells(
             progress=progress,
             echo=echo,
         )
-    from asdbench.pipeline import run_benchmark
+    from asdbench.pipeline.run import run_benchmark
 
     return [
         run_benchmark(

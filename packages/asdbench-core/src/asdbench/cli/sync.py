@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from asdbench import store
 from asdbench.cli.main import cli
 from asdbench.errors import AsdbenchError
+from asdbench.tracking import store
 
 DEFAULT_ROOT = Path("asdbench-output")
 
@@ -23,9 +23,9 @@ def sync_command(paths: tuple[Path, ...], dry_run: bool) -> None:
     Runs that started on the server are completed, runs started while it was away are created,
     and each cell gets its leaderboard. Safe to repeat: what was uploaded is not uploaded
     again. Only files inside a journal's own folder are ever sent."""
-    from asdbench.offline import find_journals, pending, recorded_uri, sync_journal
-    from asdbench.pipeline import publish_leaderboard
-    from asdbench.tracking import limit_http_retries
+    from asdbench.pipeline.run import publish_leaderboard
+    from asdbench.tracking.journal import find_journals, pending, recorded_uri, sync_journal
+    from asdbench.tracking.tracker import limit_http_retries
 
     journals = [
         (folder, pending(folder)) for folder in find_journals(list(paths) or [DEFAULT_ROOT])

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from asdbench.options import options_of
-from asdbench.registry import get
-from asdbench.specs import SPEC_TYPES
+from asdbench.plugins.options import options_of
+from asdbench.plugins.registry import get
+from asdbench.plugins.specs import SPEC_TYPES
 
 
 class ComponentKit:

@@ -10,9 +10,9 @@ from typing import ClassVar
 
 import pytest
 
-from asdbench.clips import ClipTable
 from asdbench.contracts import Downloadable
-from asdbench.metrics import OFFICIAL_RULES
+from asdbench.data.clips import ClipTable
+from asdbench.scoring.metrics import OFFICIAL_RULES
 from asdbench.testing.components import ComponentKit
 
 

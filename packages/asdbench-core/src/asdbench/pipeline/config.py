@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from asdbench.errors import OptionError
-from asdbench.options import Option, declared, parse_value
-from asdbench.registry import Component, get
+from asdbench.plugins.options import Option, declared, parse_value
+from asdbench.plugins.registry import Component, get
 
 
 @dataclass

@@ -13,7 +13,7 @@ import io
 import json
 import math
 
-from asdbench.metrics import DOMAIN_INDEPENDENT, OFFICIAL, Results, label
+from asdbench.scoring.metrics import DOMAIN_INDEPENDENT, OFFICIAL, Results, label
 
 COLUMNS = OFFICIAL + DOMAIN_INDEPENDENT
 FORMATS = ("text", "csv", "json", "markdown")

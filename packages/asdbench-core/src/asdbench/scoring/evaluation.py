@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from asdbench.clips import ClipTable
+from asdbench.data.clips import ClipTable
+from asdbench.data.ground_truth import read_ground_truth
 from asdbench.errors import AsdbenchError, DataError
-from asdbench.ground_truth import read_ground_truth
-from asdbench.metrics import Results, ScoredSection, align, evaluate_sections
-from asdbench.submission import read_submission
+from asdbench.scoring.metrics import Results, ScoredSection, align, evaluate_sections
+from asdbench.scoring.submission import read_submission
 
 #: (partition, machine, section) -> file -> (label: 1 = anomaly, domain: 1 = target)
 TruthTable = dict[tuple[str, str, str], dict[str, tuple[int, int]]]

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from asdbench.audio import wav_missing_bytes
-from asdbench.clips import Clip, ClipTable, sorted_clips
-from asdbench.csvfiles import csv_rows
+from asdbench.data.audio import wav_missing_bytes
+from asdbench.data.clips import Clip, ClipTable, sorted_clips
+from asdbench.data.csvfiles import csv_rows
+from asdbench.data.filenames import parse_clip_name
+from asdbench.data.ground_truth import GroundTruth, read_ground_truth
 from asdbench.errors import DataError
-from asdbench.filenames import parse_clip_name
-from asdbench.ground_truth import GroundTruth, read_ground_truth
 
 PARTITION_FOLDERS = {"dev": "dev_data", "eval": "eval_data"}
 #: Folders a machine directory may hold besides train/ and test/ (the baseline's renamed copies,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asdbench.errors import OptionError
-from asdbench.metrics import label
+from asdbench.scoring.metrics import label
 
 #: The source/target/domain-independent columns of each layout, before the official score.
 DOMAIN_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -168,7 +168,7 @@ def load_cells(mlflow: Any, experiments: list, *, every: bool = False) -> list[C
     """The cells of the experiments, with their finished trials: for each cell identity
     (configuration, trials, seed) the newest finished parent run, else the newest unfinished
     one; with ``every``, every parent run, newest first."""
-    from asdbench import store
+    from asdbench.tracking import store
 
     ids = [e.experiment_id for e in experiments]
     names = {e.experiment_id: e.name for e in experiments}
@@ -527,7 +527,7 @@ def query(
 ) -> Leaderboard:
     """The leaderboard of the store at ``uri``: the named experiments, the one of
     ``dataset``, or every ``asdbench-*`` experiment; cells filtered by ``where``."""
-    from asdbench import store
+    from asdbench.tracking import store
 
     mlflow = store.client(uri)
     found = store.experiments(mlflow, experiments, dataset)
@@ -591,9 +591,10 @@ def description(board: Leaderboard) -> str:
 def publish(uri: str, experiment: str) -> str:
     """Make experiment ``experiment`` its own leaderboard in the MLflow UI: the description
     holds the leaderboard, parent runs are named by the settings that differ between cells,
-    and the runs view opens on the official scores (:func:`asdbench.store.set_up_experiment`).
-    Returns the whole leaderboard as Markdown."""
-    from asdbench import store
+    and the runs view opens on the official scores
+    (:func:`asdbench.tracking.store.set_up_experiment`). Returns the whole leaderboard as
+    Markdown."""
+    from asdbench.tracking import store
 
     mlflow = store.client(uri)
     found = store.experiments(mlflow, [experiment])

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from asdbench.csvfiles import csv_rows
+from asdbench.data.csvfiles import csv_rows
 from asdbench.errors import DataError
 
 FILE_PATTERN = re.compile(r"^ground_truth_(?P<machine>[^_]+)_section_(?P<section>\d\d)_test\.csv$")

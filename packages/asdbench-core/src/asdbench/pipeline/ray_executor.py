@@ -19,10 +19,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from asdbench.config import RunConfig
 from asdbench.errors import AsdbenchError
 from asdbench.paths import cache_dir
-from asdbench.pipeline import (
+from asdbench.pipeline.config import RunConfig
+from asdbench.pipeline.run import (
     Cell,
     Echo,
     Outcome,
@@ -33,7 +33,7 @@ from asdbench.pipeline import (
     run_trial,
     trial_is_cached,
 )
-from asdbench.tracking import Tracker, experiment_name
+from asdbench.tracking.tracker import Tracker, experiment_name
 
 
 def _ray() -> Any:
@@ -97,9 +97,9 @@ def _trial_task(
     its checkpoint when an earlier attempt left one)."""
     import ray
 
-    from asdbench.config import from_portable
-    from asdbench.pipeline import prepare
-    from asdbench.resources import use_threads
+    from asdbench.pipeline.config import from_portable
+    from asdbench.pipeline.resources import use_threads
+    from asdbench.pipeline.run import prepare
 
     def echo(message: str) -> None:
         print(message, file=sys.stderr, flush=True)

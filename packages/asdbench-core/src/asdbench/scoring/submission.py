@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asdbench.csvfiles import csv_rows
+from asdbench.data.csvfiles import csv_rows
 from asdbench.errors import AsdbenchError
 
 SCORE_FILE = re.compile(r"^anomaly_score_(?P<machine>[^_]+)_section_(?P<section>\d\d)_test\.csv$")

@@ -26,7 +26,13 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from asdbench.specs import BackendSpec, DatasetSpec, EmbedderSpec, EnsembleSpec, LossSpec
+    from asdbench.plugins.specs import (
+        BackendSpec,
+        DatasetSpec,
+        EmbedderSpec,
+        EnsembleSpec,
+        LossSpec,
+    )
 
 PROJECT = "asdbench"
 hookspec = pluggy.HookspecMarker(PROJECT)

@@ -4,7 +4,7 @@ run per trial.
 ``MLFLOW_TRACKING_URI`` is honoured; otherwise MLflow's own default (a sqlite database,
 ``mlflow.db`` in the working directory). Tags are set on every run because children do not
 inherit them. Models are logged as ``state_dict`` files, never pickled modules. A server that
-goes away during a run does not stop it: see :mod:`asdbench.offline`.
+goes away during a run does not stop it: see :mod:`asdbench.tracking.journal`.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from asdbench import store
-from asdbench.config import RunConfig
 from asdbench.errors import AsdbenchError
-from asdbench.offline import Journal, now_ms, offline_key
-from asdbench.plugins import CORE_DISTRIBUTION, core_version, get_plugins
+from asdbench.pipeline.config import RunConfig
+from asdbench.plugins.manager import CORE_DISTRIBUTION, core_version, get_plugins
+from asdbench.tracking import store
+from asdbench.tracking.journal import Journal, now_ms, offline_key
 
 #: Tag keys (every run carries all of them).
 TAG_PREFIX = "asdbench."
@@ -117,7 +117,7 @@ def limit_http_retries() -> None:
 def experiment_id(client: Any, name: str) -> str:
     """The id of MLflow experiment ``name``, created when missing (a deleted one is an error:
     MLflow would refuse to log into it)."""
-    from asdbench import store
+    from asdbench.tracking import store
 
     found = client.get_experiment_by_name(name)
     if found is None:
@@ -150,9 +150,10 @@ class Tracker:
     """MLflow runs of one benchmark cell, through the client API with explicit run ids.
 
     When an HTTP tracking server stops answering, the tracker says so once and from then on
-    appends every call to a local journal (:mod:`asdbench.offline`) in ``offline_dir``, which
-    ``asdbench sync`` uploads later; the run itself goes on. With ``fallback="local"`` a server
-    that does not answer at the start is treated the same way instead of being an error.
+    appends every call to a local journal (:mod:`asdbench.tracking.journal`) in
+    ``offline_dir``, which ``asdbench sync`` uploads later; the run itself goes on. With
+    ``fallback="local"`` a server that does not answer at the start is treated the same way
+    instead of being an error.
     """
 
     def __init__(

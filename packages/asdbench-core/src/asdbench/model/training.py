@@ -16,7 +16,6 @@ an interrupted run resumed from its checkpoint ends bit for bit where an uninter
 from __future__ import annotations
 
 import ctypes
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -27,11 +26,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from asdbench.audio import max_offset
-from asdbench.audio_cache import AudioCache
-from asdbench.config import TrainConfig
 from asdbench.contracts import ReportsTrainingMetrics
+from asdbench.data.audio import max_offset
+from asdbench.data.audio_cache import AudioCache
 from asdbench.errors import DataError
+from asdbench.paths import atomic_file
+from asdbench.pipeline.config import TrainConfig
 
 StepCallback = Callable[[int, dict[str, float]], None]
 
@@ -127,20 +127,13 @@ class History:
 
 
 def save_atomically(payload: dict, path: Path) -> None:
-    """``torch.save`` through a temporary file and one rename: an interruption or a full disk
-    leaves the previous file (or none), never half of one, and no temporary file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".tmp{os.getpid()}")
+    """``torch.save`` through :func:`asdbench.paths.atomic_file`: an interruption or a full
+    disk leaves the previous file (or none), never half of one, and no temporary file."""
     try:
-        torch.save(payload, temporary)
-        os.replace(temporary, path)
-    except (OSError, RuntimeError) as exc:  # torch's zip writer reports a failed write so
-        temporary.unlink(missing_ok=True)
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "the write failed"
-        raise DataError(f"{path}: cannot be written ({reason}; is the disk full?)") from exc
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+        with atomic_file(path, "wb") as out:
+            torch.save(payload, out)
+    except RuntimeError as exc:  # torch's zip writer reports a failed write so
+        raise DataError(f"{path}: cannot be written (the write failed; is the disk full?)") from exc
 
 
 class Trainer:

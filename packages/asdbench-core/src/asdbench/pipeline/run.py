@@ -23,15 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-from asdbench.audio_cache import AudioCache
-from asdbench.clips import ClipTable
-from asdbench.config import DEFAULT_COMPONENTS, Choice, RunConfig
+from asdbench.data.audio_cache import AudioCache
+from asdbench.data.clips import ClipTable
 from asdbench.errors import DataError
-from asdbench.metrics import Results, ScoredSection, evaluate_sections, label
 from asdbench.paths import cache_dir, exclusive, write_atomically
-from asdbench.report import percent, render
-from asdbench.submission import decide, threshold, write_section
-from asdbench.tracking import Tracker
+from asdbench.pipeline.config import DEFAULT_COMPONENTS, Choice, RunConfig
+from asdbench.reporting.tables import percent, render
+from asdbench.scoring.metrics import Results, ScoredSection, evaluate_sections, label
+from asdbench.scoring.submission import decide, threshold, write_section
+from asdbench.tracking.tracker import Tracker
 
 Echo = Callable[[str], None]
 TEAM = "asdbench"
@@ -94,7 +94,7 @@ def training_key(config: RunConfig, cache: AudioCache, seed: int, device: str) -
     the decoding's numerics version), components and the versions of the numbers they and the
     training loop compute (a release that changes none of them reuses cached trials), training
     settings, seed and the kind of device (CPU and CUDA kernels differ in their last bits)."""
-    from asdbench.training import NUMERICS_VERSION
+    from asdbench.model.training import NUMERICS_VERSION
 
     settings = config.as_dict()
     identity = {
@@ -120,7 +120,7 @@ def trial_workdir(config: RunConfig, cache: AudioCache, seed: int) -> Path:
     ``config.device`` names (found without needing that device: a driver can look)."""
     import torch
 
-    from asdbench.training import pick_device
+    from asdbench.model.training import pick_device
 
     kind = pick_device("auto").type if config.device == "auto" else torch.device(config.device).type
     return cache_dir() / "trials" / training_key(config, cache, seed, kind)
@@ -278,7 +278,7 @@ def _train_and_embed(
 ) -> tuple[np.ndarray, list[dict[str, float]], dict[str, float], Path]:
     import torch
 
-    from asdbench.training import Trainer, embed, pick_device, save_atomically
+    from asdbench.model.training import Trainer, embed, pick_device, save_atomically
 
     embeddings_path = workdir / "embeddings.npy"
     history_path = workdir / "history.json"
@@ -463,7 +463,7 @@ def read_scores(path: Path) -> tuple[ClipTable, np.ndarray]:
     """The clips and scores of a ``scores.csv`` written by ``write_scores``."""
     import csv
 
-    from asdbench.clips import Clip
+    from asdbench.data.clips import Clip
 
     clips, scores = [], []
     with path.open(newline="") as handle:
@@ -551,8 +551,8 @@ def open_cell(
     cell's parent run. Runs of this cell left RUNNING by a process that is gone are continued
     (``resume``: the newest, with its trials) or ended KILLED, never left running beside a new
     one."""
-    from asdbench import store
-    from asdbench.tracking import cell_tags, flat_params
+    from asdbench.tracking import store
+    from asdbench.tracking.tracker import cell_tags, flat_params
 
     output = output_folder(config)
     dataset, table, cache = prepare(config, echo, progress, workers)
@@ -592,8 +592,8 @@ def run_trial(
 ) -> Trial:
     """Trial ``index`` of ``cell``: train (or reuse the trial cache), score, evaluate, write
     its files and log its nested run. ``where`` tags the run with the place it ran."""
-    from asdbench.plots import write_section_figures
-    from asdbench.tracking import cell_tags, flat_params
+    from asdbench.reporting.plots import write_section_figures
+    from asdbench.tracking.tracker import cell_tags, flat_params
 
     config, table = cell.config, cell.table
     seed = trial_seed(config.seed, index)
@@ -653,7 +653,7 @@ def run_trial(
 def close_cell(cell: Cell, trials: list[Trial], tracker: Tracker, echo: Echo) -> Outcome:
     """Aggregate the trials (mean ± std), combine them when an ensemble is chosen, write the
     cell's submission and finish its parent run."""
-    from asdbench.tracking import experiment_name
+    from asdbench.tracking.tracker import experiment_name
 
     config, table = cell.config, cell.table
     trials = sorted(trials, key=lambda t: t.index)
@@ -701,8 +701,8 @@ def run_benchmark(
     error; the tracking goes to a local journal for ``asdbench sync`` (as it does anyway when
     the server goes away during the run). ``num_workers``: decoding threads and torch's
     intra-op threads, at most (and by default) the cores available to the process."""
-    from asdbench.resources import bounded_workers, use_threads
-    from asdbench.tracking import experiment_name
+    from asdbench.pipeline.resources import bounded_workers, use_threads
+    from asdbench.tracking.tracker import experiment_name
 
     tracker = Tracker(  # fails first if the tracking store is unusable
         experiment_name(config),
@@ -724,8 +724,8 @@ def run_benchmark(
 def publish_leaderboard(uri: str, experiment: str, run_id: str) -> None:
     """Refresh the experiment's leaderboard in the MLflow UI (this cell included) and attach
     it to the finished parent run as ``leaderboard.md``."""
-    from asdbench import store
-    from asdbench.leaderboard import publish
+    from asdbench.reporting.leaderboard import publish
+    from asdbench.tracking import store
 
     store.client(uri).log_text(run_id, publish(uri, experiment) + "\n", "leaderboard.md")
 

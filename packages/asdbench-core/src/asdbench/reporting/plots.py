@@ -3,7 +3,7 @@ cells, a metric against a varying setting (the AdaProj paper's Figure 2) and ens
 their single trials (Figure 3).
 
 Sizes are chosen to read on a laptop screen: 6 x 5 inches at 140 dpi (840 x 700 pixels), text
-at 11 points. Labels are the metrics' display labels (:data:`asdbench.metrics.METRICS`).
+at 11 points. Labels are the metrics' display labels (:data:`asdbench.scoring.metrics.METRICS`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from asdbench.clips import ClipTable
-from asdbench.metrics import label, section_metrics
+from asdbench.data.clips import ClipTable
+from asdbench.scoring.metrics import label, section_metrics
 
 DPI = 140
 SIZE = (6.0, 5.0)
@@ -191,7 +191,7 @@ def _write_data(
 def _series_names(cells: list[Any], key: str | None) -> dict[str, str]:
     """A name per cell for its line: the components, and the settings other than ``key``
     that differ among the cells (the same rule as the leaderboard's columns)."""
-    from asdbench.leaderboard import differing_settings, run_name
+    from asdbench.reporting.leaderboard import differing_settings, run_name
 
     settings = [s for s in differing_settings(cells) if s != key]
     return {cell.run_id: run_name(cell, settings) for cell in cells}
@@ -211,7 +211,7 @@ def comparison_figures(
     None. With ``ensemble``, each cell's single trials are dots and its ensemble a line of its
     own (Figure 3). ``cells`` are complete cells (leaderboard ``Cell`` records). Returns
     (dataset, file) of every figure."""
-    from asdbench.leaderboard import STD, stat
+    from asdbench.reporting.leaderboard import STD, stat
 
     ddof = STD[std][0]
     names = _series_names(cells, key)

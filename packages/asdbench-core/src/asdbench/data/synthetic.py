@@ -24,9 +24,9 @@ from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 
-from asdbench.audio import to_int16
-from asdbench.clips import ClipTable
-from asdbench.datasets import (
+from asdbench.data.audio import to_int16
+from asdbench.data.clips import ClipTable
+from asdbench.data.datasets import (
     ClassAttributesOption,
     ClassDomainOption,
     ClassesOption,
@@ -36,8 +36,8 @@ from asdbench.datasets import (
     SkipBadFilesOption,
     StereoOption,
 )
+from asdbench.data.ground_truth import Truth, write_ground_truth
 from asdbench.errors import DataError
-from asdbench.ground_truth import Truth, write_ground_truth
 from asdbench.paths import atomic_directory, cache_dir
 
 GENERATOR_VERSION = 7

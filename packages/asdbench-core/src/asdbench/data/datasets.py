@@ -12,10 +12,10 @@ import math
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
-from asdbench.audio import AudioFormat, Stereo
-from asdbench.clips import ClassScheme, ClipTable
+from asdbench.data.audio import AudioFormat, Stereo
+from asdbench.data.clips import ClassScheme, ClipTable
+from asdbench.data.layout import read_tree
 from asdbench.errors import DataError
-from asdbench.layout import read_tree
 
 ClassSource = Literal["train", "train+dev-test"]
 
@@ -46,7 +46,7 @@ class DcaseLayoutDataset:
     year_folder: ClassVar[str | None] = None
     sample_rate: ClassVar[int] = 16000
     default_clip_seconds: ClassVar[float] = 10.0
-    #: The rule of the official score (a name known to ``asdbench.metrics``).
+    #: The rule of the official score (a name known to ``asdbench.scoring.metrics``).
     official_score: ClassVar[str] = "dcase2022"
     #: Expected machine types and sections per partition ("dev", "eval"); empty: not checked.
     machine_types: ClassVar[dict[str, tuple[str, ...]]] = {}

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from asdbench.errors import OptionError, PluginError, UnknownComponentError
-from asdbench.options import Option, check_options, options_of
-from asdbench.plugins import PluginInfo, Plugins, get_plugins
-from asdbench.specs import HOOKS, PLURALS, SPEC_TYPES, ComponentSpec
+from asdbench.plugins.manager import PluginInfo, Plugins, get_plugins
+from asdbench.plugins.options import Option, check_options, options_of
+from asdbench.plugins.specs import HOOKS, PLURALS, SPEC_TYPES, ComponentSpec
 
 KINDS: tuple[str, ...] = tuple(HOOKS)
 

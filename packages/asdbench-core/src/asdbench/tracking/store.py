@@ -65,7 +65,7 @@ def existing_store() -> str:
 def require(uri: str) -> str:
     """``uri``, once it is known to be a store that exists (a sqlite file) or answers (a
     server)."""
-    from asdbench.tracking import check_reachable
+    from asdbench.tracking.tracker import check_reachable
 
     check_scheme(uri)
     database = sqlite_file(uri)

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from asdbench.hookspecs import hookimpl
-from asdbench.specs import BackendSpec, DatasetSpec, EmbedderSpec
+from asdbench.plugins.hookspecs import hookimpl
+from asdbench.plugins.specs import BackendSpec, DatasetSpec, EmbedderSpec
 
 
 @hookimpl
 def asdbench_datasets() -> Iterator[DatasetSpec]:
     yield DatasetSpec(
         name="synthetic",
-        factory="asdbench.synthetic:SyntheticDataset",
+        factory="asdbench.data.synthetic:SyntheticDataset",
         summary="Synthetic machine sounds in the DCASE2023 layout, generated on first use",
     )
     yield DatasetSpec(
         name="synthetic2022",
-        factory="asdbench.synthetic:Synthetic2022Dataset",
+        factory="asdbench.data.synthetic:Synthetic2022Dataset",
         summary="Synthetic machine sounds in the DCASE2022 layout (sections), generated on "
         "first use",
     )
@@ -27,7 +27,7 @@ def asdbench_datasets() -> Iterator[DatasetSpec]:
 def asdbench_embedders() -> Iterator[EmbedderSpec]:
     yield EmbedderSpec(
         name="dual_branch",
-        factory="asdbench.dual_branch:DualBranchEmbedder",
+        factory="asdbench.model.dual_branch:DualBranchEmbedder",
         summary="AdaProj reference network: full-spectrum 1-D CNN + STFT ResNet, concatenated",
     )
 
@@ -36,11 +36,11 @@ def asdbench_embedders() -> Iterator[EmbedderSpec]:
 def asdbench_backends() -> Iterator[BackendSpec]:
     yield BackendSpec(
         name="kmeans",
-        factory="asdbench.backends:KMeansBackend",
+        factory="asdbench.scoring.backends:KMeansBackend",
         summary="Reference backend: min cosine distance to source k-means and target clips",
     )
     yield BackendSpec(
         name="knn",
-        factory="asdbench.backends:KnnBackend",
+        factory="asdbench.scoring.backends:KnnBackend",
         summary="Mean cosine distance to the k nearest training clips, per domain",
     )

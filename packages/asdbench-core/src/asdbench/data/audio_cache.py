@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asdbench.audio import NUMERICS_VERSION, AudioFormat, fit_length, read_clip
+from asdbench.data.audio import NUMERICS_VERSION, AudioFormat, fit_length, read_clip
 from asdbench.errors import DataError
 from asdbench.paths import atomic_directory
 

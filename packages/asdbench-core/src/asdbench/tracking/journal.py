@@ -172,8 +172,8 @@ def sync_journal(folder: Path, echo: Callable[[str], None], uri: str) -> list[st
     from mlflow.entities import Metric, Param
     from mlflow.tracking import MlflowClient
 
-    from asdbench.tracking import experiment_id as find_experiment
-    from asdbench.tracking import send_batches
+    from asdbench.tracking.tracker import experiment_id as find_experiment
+    from asdbench.tracking.tracker import send_batches
 
     entries = read_journal(folder)
     progress = _progress(folder)

@@ -1,0 +1,1 @@
+"""Reporting: results tables, the leaderboard and figures."""

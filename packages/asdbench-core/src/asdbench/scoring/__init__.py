@@ -1,0 +1,3 @@
+"""Scoring: back ends, official metrics, scores and decisions, submission files, evaluating a
+submission.
+"""
