@@ -33,8 +33,8 @@ def main() -> None:
 
     from asdbench.model.training import Trainer, embed
     from asdbench.pipeline.config import resolve
+    from asdbench.pipeline.prepare import prepare
     from asdbench.pipeline.resources import available_cores, use_threads
-    from asdbench.pipeline.run import prepare
 
     started = time.perf_counter()
     config = resolve(

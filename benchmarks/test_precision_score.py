@@ -9,8 +9,8 @@ import os
 
 import numpy as np
 
+from asdbench.pipeline.cells import run_benchmark
 from asdbench.pipeline.config import resolve
-from asdbench.pipeline.run import run_benchmark
 
 TRIALS = int(os.environ.get("ASDBENCH_PRECISION_TRIALS", "10"))
 

@@ -18,8 +18,8 @@ from mlflow.tracking import MlflowClient
 
 from asdbench.cli.main import stop_on_sigterm
 from asdbench.model import training
+from asdbench.pipeline.cells import run_benchmark
 from asdbench.pipeline.config import resolve
-from asdbench.pipeline.run import run_benchmark
 from asdbench.scoring.backends import KMeansBackend
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asdbench.pipeline.run import aggregate_trials, metric_values
+from asdbench.pipeline.cells import aggregate_trials
 from asdbench.reporting.leaderboard import DOMAIN_COLUMNS, STD, Cell, build, render_leaderboard
 from asdbench.reporting.tables import render
 from asdbench.scoring.metrics import (
@@ -23,6 +23,7 @@ from asdbench.scoring.metrics import (
     describe,
     evaluate_sections,
 )
+from asdbench.scoring.scores import metric_values
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,9 +10,11 @@ from mlflow.tracking import MlflowClient
 
 from asdbench.cli import cli
 from asdbench.model.dual_branch import DualBranchEmbedder
+from asdbench.pipeline.cells import run_benchmark
 from asdbench.pipeline.config import resolve
+from asdbench.pipeline.prepare import prepare
 from asdbench.pipeline.resources import available_cores
-from asdbench.pipeline.run import prepare, run_benchmark, train_and_embed
+from asdbench.pipeline.trials import train_and_embed
 
 
 def adaproj_on_tiny(*, embedding_dim: int, epochs: int, batch_size: int):
@@ -183,7 +185,7 @@ def test_same_seed_gives_bit_identical_scores(
 def test_not_enough_disk_for_the_audio_cache_fails_early(tmp_path):
     from asdbench.data.clips import Clip, ClipTable
     from asdbench.errors import DataError
-    from asdbench.pipeline.run import check_disk_space
+    from asdbench.pipeline.prepare import check_disk_space
 
     huge = Clip(
         tmp_path / "a.wav", "d", "dev", "fan", "00", "source", "train", "normal", duration=1e12

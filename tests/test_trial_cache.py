@@ -8,8 +8,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from asdbench.model import training
+from asdbench.pipeline.cells import run_benchmark
 from asdbench.pipeline.config import resolve
-from asdbench.pipeline.run import run_benchmark
 
 QUIET = {"progress": False, "echo": lambda message: None}
 
@@ -63,7 +63,7 @@ def test_a_release_that_changes_no_numbers_reuses_cached_trials(
 def test_each_numerics_version_is_part_of_the_key(asdbench_cache, monkeypatch, tmp_path):
     """The key changes with the training loop's, the loss's and the embedder's numerics
     versions, and with nothing else of a release."""
-    from asdbench.pipeline.run import training_key
+    from asdbench.pipeline.trials import training_key
 
     class Cache:
         directory = tmp_path / "audio-key"
@@ -88,7 +88,7 @@ def test_a_component_that_declares_no_numerics_version_is_keyed_by_its_release(
     """Without a declared ``numerics_version`` every release of the plugin retrains: the safe
     side for code asdbench knows nothing about."""
     import asdbench
-    from asdbench.pipeline.run import numerics_of
+    from asdbench.pipeline.trials import numerics_of
 
     def plain_loss(*, num_classes: int, embedding_dim: int):
         from asdbench_losses.compactness import CompactnessLoss

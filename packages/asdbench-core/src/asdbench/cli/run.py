@@ -137,8 +137,8 @@ def run_command(
         click.echo(_plan(config))
         click.echo(f"  workers   {workers}")
         return
-    from asdbench.pipeline.run import RESULTS_FILE, run_benchmark
-    from asdbench.reporting.tables import render
+    from asdbench.pipeline.cells import run_benchmark
+    from asdbench.reporting.tables import RESULTS_FILE, render
 
     stop_on_sigterm()
 

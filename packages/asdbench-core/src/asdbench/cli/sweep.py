@@ -141,7 +141,7 @@ def build_configs(
 def cell_labels(configs: list[RunConfig]) -> list[str]:
     """``synthetic / adaproj/dual_branch/kmeans loss.subspace_dim=16 (10 trials)``: each cell
     named by its components and the settings that vary across the sweep."""
-    from asdbench.pipeline.run import cell_name
+    from asdbench.pipeline.outputs import cell_name
     from asdbench.tracking.tracker import flat_params
 
     params = [flat_params(c) for c in configs]
@@ -349,7 +349,7 @@ def run_cells(
             progress=progress,
             echo=echo,
         )
-    from asdbench.pipeline.run import run_benchmark
+    from asdbench.pipeline.cells import run_benchmark
 
     return [
         run_benchmark(

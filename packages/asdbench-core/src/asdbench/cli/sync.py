@@ -23,7 +23,7 @@ def sync_command(paths: tuple[Path, ...], dry_run: bool) -> None:
     Runs that started on the server are completed, runs started while it was away are created,
     and each cell gets its leaderboard. Safe to repeat: what was uploaded is not uploaded
     again. Only files inside a journal's own folder are ever sent."""
-    from asdbench.pipeline.run import publish_leaderboard
+    from asdbench.pipeline.cells import publish_leaderboard
     from asdbench.tracking.journal import find_journals, pending, recorded_uri, sync_journal
     from asdbench.tracking.tracker import limit_http_retries
 

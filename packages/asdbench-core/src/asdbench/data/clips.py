@@ -149,7 +149,19 @@ class ClipTable:
 
     def sections(self) -> list[str]:
         """Every ``machine_section`` in first-seen order."""
-        return list(dict.fromkeys(clip.section_id for clip in self.clips))
+        return list(self.section_indices())
+
+    def section_indices(
+        self, predicate: Callable[[Clip], bool] | None = None
+    ) -> dict[str, list[int]]:
+        """``machine_section`` -> the positions of its clips (those matching ``predicate``),
+        sections in first-seen order: the unit a back end, the decisions and the metrics work
+        on."""
+        grouped: dict[str, list[int]] = {}
+        for index, clip in enumerate(self.clips):
+            if predicate is None or predicate(clip):
+                grouped.setdefault(clip.section_id, []).append(index)
+        return grouped
 
     def counts(self, *columns: str) -> Counter[tuple[str, ...]]:
         return Counter(tuple(str(getattr(clip, c)) for c in columns) for clip in self.clips)

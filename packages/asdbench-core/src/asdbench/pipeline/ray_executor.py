@@ -21,18 +21,10 @@ from typing import Any
 
 from asdbench.errors import AsdbenchError
 from asdbench.paths import cache_dir
+from asdbench.pipeline.cells import Cell, Outcome, close_cell, open_cell, run_trial
 from asdbench.pipeline.config import RunConfig
-from asdbench.pipeline.run import (
-    Cell,
-    Echo,
-    Outcome,
-    Trial,
-    close_cell,
-    open_cell,
-    output_folder,
-    run_trial,
-    trial_is_cached,
-)
+from asdbench.pipeline.outputs import Echo, output_folder
+from asdbench.pipeline.trials import Trial, trial_is_cached
 from asdbench.tracking.tracker import Tracker, experiment_name
 
 
@@ -98,8 +90,8 @@ def _trial_task(
     import ray
 
     from asdbench.pipeline.config import from_portable
+    from asdbench.pipeline.prepare import prepare
     from asdbench.pipeline.resources import use_threads
-    from asdbench.pipeline.run import prepare
 
     def echo(message: str) -> None:
         print(message, file=sys.stderr, flush=True)

@@ -12,7 +12,9 @@ import csv
 import io
 import json
 import math
+from pathlib import Path
 
+from asdbench.paths import write_atomically
 from asdbench.scoring.metrics import DOMAIN_INDEPENDENT, OFFICIAL, Results, label
 
 COLUMNS = OFFICIAL + DOMAIN_INDEPENDENT
@@ -94,3 +96,17 @@ def render(results: dict[str, Results], fmt: str = "text", what: str = "") -> st
         for partition, result in results.items()
     ]
     return "\n\n".join(tables)
+
+
+RESULTS_FILE = "results.csv"
+
+
+def write_results(results: dict[str, Results], folder: Path) -> None:
+    """``results.csv``: every partition's per-section table, harmonic means, official score."""
+    write_atomically(folder / RESULTS_FILE, render(results, "csv"))
+
+
+def official_summary(results: dict[str, Results]) -> str:
+    """``dev official score 66.41, eval official score 75.22``: one line for the log."""
+    name = label("official_score")
+    return ", ".join(f"{p} {name} {percent(r.official_score())}" for p, r in results.items())

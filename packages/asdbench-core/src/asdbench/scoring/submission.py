@@ -20,9 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
+from asdbench.data.clips import ClipTable
 from asdbench.data.csvfiles import csv_rows
 from asdbench.errors import AsdbenchError
+from asdbench.paths import atomic_file
 
+#: The team folder of asdbench's submissions (``<out>/<team>/<system>``).
+TEAM = "asdbench"
 SCORE_FILE = re.compile(r"^anomaly_score_(?P<machine>[^_]+)_section_(?P<section>\d\d)_test\.csv$")
 
 
@@ -67,12 +71,22 @@ def write_section(
         raise AsdbenchError(f"{machine} section {section}: duplicate clip names")
     if any("/" in f or "\\" in f for f in files):
         raise AsdbenchError(f"{machine} section {section}: file names must be base names")
-    folder.mkdir(parents=True, exist_ok=True)
     order = np.argsort(files, kind="stable")
-    with (folder / score_file(machine, section)).open("w", newline="") as out:
+    with atomic_file(folder / score_file(machine, section)) as out:
         out.writelines(f"{files[i]},{float(scores[i])!r}\n" for i in order)
-    with (folder / decision_file(machine, section)).open("w", newline="") as out:
+    with atomic_file(folder / decision_file(machine, section)) as out:
         out.writelines(f"{files[i]},{int(decisions[i])}\n" for i in order)
+
+
+def write_submission(
+    table: ClipTable, scores: np.ndarray, decided: np.ndarray, folder: Path
+) -> None:
+    """Both submission files for every section with test clips (``scores`` and ``decided``
+    are per clip of ``table``)."""
+    for indices in table.section_indices(lambda clip: clip.split == "test").values():
+        clip = table[indices[0]]
+        files = [table[i].file for i in indices]
+        write_section(folder, clip.machine, clip.section, files, scores[indices], decided[indices])
 
 
 def _read_rows(path: Path, parse: type) -> dict[str, float]:
