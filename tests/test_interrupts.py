@@ -16,7 +16,7 @@ import pytest
 import torch
 from mlflow.tracking import MlflowClient
 
-from asdbench.cli.main import stop_on_sigterm
+from asdbench.cli.signals import stop_on_sigterm
 from asdbench.model import training
 from asdbench.pipeline.cells import run_benchmark
 from asdbench.pipeline.config import resolve

@@ -6,7 +6,6 @@ import json
 
 import click
 
-from asdbench.cli.main import cli
 from asdbench.pipeline.config import train_options
 from asdbench.plugins.manager import PluginInfo, get_plugins
 from asdbench.plugins.options import Option
@@ -39,7 +38,7 @@ def _record(info: PluginInfo, registered: dict[str, list[dict[str, str]]]) -> di
     return record
 
 
-@cli.command("plugins")
+@click.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @click.option("--all", "show_all", is_flag=True, help="Include the built-in plugins of core.")
 @click.option("--requirements", is_flag=True, help="Print name==version lines for pip.")
@@ -93,7 +92,7 @@ def _component_record(component: Component) -> dict[str, object]:
     }
 
 
-@cli.command("list")
+@click.command("list")
 @click.argument(
     "kind",
     required=False,

@@ -9,51 +9,15 @@ from typing import Any
 
 import click
 
-from asdbench.cli.main import cli
+from asdbench.cli.options import dataset_instance, dataset_options
 from asdbench.data.clips import ClipTable
-from asdbench.errors import AsdbenchError, OptionError
-from asdbench.pipeline.config import choose, parse_sets
+from asdbench.errors import AsdbenchError
+from asdbench.pipeline.config import choose
 
 
-@cli.group("data")
+@click.group("data")
 def data_group() -> None:
     """Inspect, export, generate and download datasets."""
-
-
-def dataset_options(function: Any) -> Any:
-    """--dataset, --data-dir, --ground-truth and --set, shared by the data commands."""
-    options = [
-        click.option("--dataset", default="synthetic", show_default=True, help="Dataset name."),
-        click.option(
-            "--data-dir",
-            type=click.Path(file_okay=False, path_type=Path),
-            help="Dataset root (plain DCASE or baseline layout).",
-        ),
-        click.option(
-            "--ground-truth",
-            type=click.Path(exists=True, file_okay=False, path_type=Path),
-            help="Evaluator-format ground truth for the eval test clips.",
-        ),
-        click.option(
-            "--set",
-            "sets",
-            multiple=True,
-            metavar="dataset.OPTION=VALUE",
-            help="A dataset option, e.g. dataset.classes=train+dev-test.",
-        ),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
-
-
-def dataset_instance(dataset: str, sets: tuple[str, ...]) -> Any:
-    """The dataset ``dataset`` built with its ``--set dataset.*`` options."""
-    sections = parse_sets(sets)
-    other = set(sections) - {"dataset"}
-    if other:
-        raise OptionError(f"--set {sorted(other)[0]}.*: data commands take dataset.* options only")
-    return choose("dataset", dataset, sections.get("dataset")).create()
 
 
 def load_table(

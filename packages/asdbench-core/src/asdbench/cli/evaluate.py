@@ -6,15 +6,14 @@ from pathlib import Path
 
 import click
 
-from asdbench.cli.data import dataset_instance
-from asdbench.cli.main import cli
+from asdbench.cli.options import dataset_instance
 from asdbench.errors import DataError, OptionError
 from asdbench.paths import write_atomically
 from asdbench.reporting.tables import FORMATS, render
 from asdbench.scoring.evaluation import evaluate_submission, truth_from_folder, truth_from_table
 
 
-@cli.command("evaluate")
+@click.command("evaluate")
 @click.argument("submission_dir", type=click.Path(path_type=Path))
 @click.option(
     "--dataset",

@@ -7,23 +7,11 @@ import sys
 
 import click
 
-from asdbench.cli.main import cli
+from asdbench.cli.options import WHERE, store_line
 from asdbench.reporting.leaderboard import DOMAIN_COLUMNS, FORMATS, STD, query, render_leaderboard
 
-WHERE = click.option(
-    "--where",
-    multiple=True,
-    metavar="KIND.OPTION=VALUE",
-    help="Only cells with this setting (repeat to combine), e.g. loss=adaproj, "
-    "loss.subspace_dim=16, train.epochs=10.",
-)
 
-
-def store_line(uri: str) -> None:
-    click.echo(f"MLflow store: {uri}", err=True)
-
-
-@cli.command("leaderboard")
+@click.command("leaderboard")
 @click.option("--dataset", default=None, help="Only cells of this dataset.")
 @click.option(
     "--experiment",
@@ -73,7 +61,7 @@ def leaderboard_command(
     click.echo(render_leaderboard(board, fmt).rstrip("\n"))
 
 
-@cli.command("ui")
+@click.command("ui")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option(

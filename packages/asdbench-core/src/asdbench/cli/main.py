@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
 from typing import Any
 
 import click
 
+from asdbench.cli.components import list_command, plugins_command
+from asdbench.cli.data import data_group
+from asdbench.cli.evaluate import evaluate_command
+from asdbench.cli.leaderboard import leaderboard_command, ui_command
+from asdbench.cli.plot import plot_group
+from asdbench.cli.run import run_command
+from asdbench.cli.runs import runs_group
+from asdbench.cli.sweep import sweep_command
+from asdbench.cli.sync import sync_command
 from asdbench.errors import AsdbenchError
 from asdbench.plugins.manager import CORE_DISTRIBUTION, core_version, get_plugins
 
@@ -35,51 +42,6 @@ class AsdbenchGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
-
-
-TRACKING_FALLBACK = click.option(
-    "--tracking-fallback",
-    type=click.Choice(["error", "local"]),
-    default="error",
-    show_default=True,
-    help="When the MLflow server does not answer at the start: fail, or keep the tracking "
-    "locally for `asdbench sync`. (A server lost during the run always falls back to local.)",
-)
-
-
-NUM_WORKERS = click.option(
-    "--num-workers",
-    type=int,
-    default=None,
-    help="Audio decoding threads and torch threads [default: the cores available to this "
-    "process; more is cut to that].",
-)
-
-
-PRECISION = click.option(
-    "--precision",
-    type=click.Choice(["fp32", "bf16"]),
-    default=None,
-    help="bf16: autocast training and embedding (CPU and CUDA) [default: fp32]. Faster only "
-    "where the hardware has bf16 matrix units (docs/performance.md).",
-)
-
-
-def stop_on_sigterm() -> None:
-    """Treat SIGTERM (a scheduler, ``kill``) like Ctrl-C: the run in progress is marked KILLED in
-    MLflow and its last checkpoint stays for ``--resume``, instead of dying mid-write. A second
-    Ctrl-C or SIGTERM while that is done ends the process at once, with exit status 130."""
-    interrupted = False
-
-    def interrupt(signum: int, frame: object) -> None:
-        nonlocal interrupted
-        if interrupted:
-            os._exit(130)
-        interrupted = True
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGINT, interrupt)
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -111,6 +73,23 @@ def cli() -> None:
     """
 
 
+# Core's commands; plugins add theirs through the ``asdbench_commands`` hook (AsdbenchGroup).
+for _command in (
+    data_group,
+    evaluate_command,
+    leaderboard_command,
+    list_command,
+    plot_group,
+    plugins_command,
+    run_command,
+    runs_group,
+    sweep_command,
+    sync_command,
+    ui_command,
+):
+    cli.add_command(_command)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
@@ -118,15 +97,3 @@ def main() -> None:
     except AsdbenchError as exc:  # raised while building the plugin manager, before a command
         click.echo(f"Error: {exc}", err=True)
         sys.exit(USER_ERROR)
-
-
-# Subcommand modules register themselves on `cli`.
-from asdbench.cli import components as _components  # noqa: E402,F401
-from asdbench.cli import data as _data  # noqa: E402,F401
-from asdbench.cli import evaluate as _evaluate  # noqa: E402,F401
-from asdbench.cli import leaderboard as _leaderboard  # noqa: E402,F401
-from asdbench.cli import plot as _plot  # noqa: E402,F401
-from asdbench.cli import run as _run  # noqa: E402,F401
-from asdbench.cli import runs as _runs  # noqa: E402,F401
-from asdbench.cli import sweep as _sweep  # noqa: E402,F401
-from asdbench.cli import sync as _sync  # noqa: E402,F401

@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from asdbench.cli.leaderboard import WHERE, store_line
-from asdbench.cli.main import cli
+from asdbench.cli.options import WHERE, store_line
 from asdbench.errors import AsdbenchError, OptionError
 from asdbench.reporting.leaderboard import STD
 from asdbench.scoring.metrics import METRICS
@@ -43,7 +42,7 @@ def figure_options(function: Any) -> Any:
     return function
 
 
-@cli.group("plot")
+@click.group("plot")
 def plot_group() -> None:
     """Figures comparing the cells in MLflow: a metric against a setting (Figure 2), ensembles
     against their single trials (Figure 3). Each PNG is also logged to the experiment's

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from asdbench.cli.main import NUM_WORKERS, PRECISION, TRACKING_FALLBACK, cli, stop_on_sigterm
+from asdbench.cli.options import NUM_WORKERS, PRECISION, TRACKING_FALLBACK
+from asdbench.cli.signals import stop_on_sigterm
 from asdbench.pipeline.config import DEFAULT_COMPONENTS, RunConfig, resolve
 from asdbench.pipeline.resources import bounded_workers
 from asdbench.reporting.tables import percent
@@ -43,7 +44,7 @@ def trials_line(partition: str, aggregate: dict[str, float], trials: int) -> str
     )
 
 
-@cli.command("run")
+@click.command("run")
 @click.option(
     "--loss", default=DEFAULT_COMPONENTS["loss"], show_default=True, help="Loss plugin name."
 )

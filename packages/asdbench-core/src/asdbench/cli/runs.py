@@ -9,8 +9,7 @@ from typing import Any
 
 import click
 
-from asdbench.cli.leaderboard import WHERE, store_line
-from asdbench.cli.main import cli
+from asdbench.cli.options import WHERE, store_line
 from asdbench.errors import AsdbenchError
 from asdbench.scoring.metrics import describe, label
 
@@ -23,7 +22,7 @@ def _when(milliseconds: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(milliseconds / 1000))
 
 
-@cli.group("runs", invoke_without_command=True)
+@click.group("runs", invoke_without_command=True)
 @click.option("--dataset", default=None, help="Only cells of this dataset.")
 @WHERE
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
@@ -155,7 +154,7 @@ def _details(run: Any, trials: list, artifacts: list[str]) -> dict[str, Any]:
         "trials_asked": int(tags.get(store.TRIALS, "1")),
         "trials": [
             {
-                "trial": int(t.data.tags.get("asdbench.trial", "0")),
+                "trial": int(t.data.tags.get(store.TRIAL, "0")),
                 "run_id": t.info.run_id,
                 "seed": t.data.params.get("trial_seed"),
                 "status": t.info.status,

@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from asdbench.cli.main import NUM_WORKERS, PRECISION, TRACKING_FALLBACK, cli, stop_on_sigterm
+from asdbench.cli.options import NUM_WORKERS, PRECISION, TRACKING_FALLBACK
+from asdbench.cli.signals import stop_on_sigterm
 from asdbench.errors import OptionError
 from asdbench.pipeline.config import DEFAULT_COMPONENTS, RunConfig, resolve
 
@@ -142,7 +143,7 @@ def cell_labels(configs: list[RunConfig]) -> list[str]:
     """``synthetic / adaproj/dual_branch/kmeans loss.subspace_dim=16 (10 trials)``: each cell
     named by its components and the settings that vary across the sweep."""
     from asdbench.pipeline.outputs import cell_name
-    from asdbench.tracking.tracker import flat_params
+    from asdbench.tracking.store import flat_params
 
     params = [flat_params(c) for c in configs]
     varying = [
@@ -164,26 +165,9 @@ def cell_labels(configs: list[RunConfig]) -> list[str]:
 
 def finished_cells(configs: list[RunConfig]) -> set[str]:
     """``<cell hash>:<trials>:<seed>`` of every FINISHED parent run in MLflow."""
-    from mlflow.tracking import MlflowClient
+    from asdbench.tracking import store
 
-    from asdbench.tracking.tracker import experiment_name
-
-    client = MlflowClient()
-    done = set()
-    for name in {experiment_name(c) for c in configs}:
-        experiment = client.get_experiment_by_name(name)
-        if experiment is None:
-            continue
-        for run in client.search_runs(
-            [experiment.experiment_id],
-            "tags.`asdbench.run_type` = 'cell' and attributes.status = 'FINISHED'",
-            max_results=10_000,
-        ):
-            tags = run.data.tags
-            done.add(
-                f"{tags.get('asdbench.cell')}:{tags.get('asdbench.trials')}:{tags.get('asdbench.seed')}"
-            )
-    return done
+    return store.finished_cells(store.client(), [store.experiment_name(c) for c in configs])
 
 
 def tracking_available(fallback: str) -> bool:
@@ -192,7 +176,7 @@ def tracking_available(fallback: str) -> bool:
     import mlflow
 
     from asdbench.errors import AsdbenchError
-    from asdbench.tracking.tracker import check_reachable
+    from asdbench.tracking.store import check_reachable
 
     try:
         check_reachable(mlflow.get_tracking_uri())
@@ -204,7 +188,7 @@ def tracking_available(fallback: str) -> bool:
     return True
 
 
-@cli.command("sweep")
+@click.command("sweep")
 @click.option(
     "--config",
     "config_file",
@@ -320,9 +304,8 @@ def sweep_command(
         return
     from asdbench.reporting.leaderboard import query, render_leaderboard
     from asdbench.tracking import store
-    from asdbench.tracking.tracker import experiment_name
 
-    board = query(store.tracking_uri(), sorted({experiment_name(c) for c in configs}))
+    board = query(store.tracking_uri(), sorted({store.experiment_name(c) for c in configs}))
     click.echo(render_leaderboard(board))
 
 

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import click
 
-from asdbench.cli.main import cli
 from asdbench.errors import AsdbenchError
 from asdbench.tracking import store
 
 DEFAULT_ROOT = Path("asdbench-output")
 
 
-@cli.command("sync")
+@click.command("sync")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="List what would be uploaded.")
 def sync_command(paths: tuple[Path, ...], dry_run: bool) -> None:
@@ -24,8 +23,9 @@ def sync_command(paths: tuple[Path, ...], dry_run: bool) -> None:
     and each cell gets its leaderboard. Safe to repeat: what was uploaded is not uploaded
     again. Only files inside a journal's own folder are ever sent."""
     from asdbench.pipeline.cells import publish_leaderboard
-    from asdbench.tracking.journal import find_journals, pending, recorded_uri, sync_journal
-    from asdbench.tracking.tracker import limit_http_retries
+    from asdbench.tracking.journal import find_journals, recorded_uri
+    from asdbench.tracking.store import limit_http_retries
+    from asdbench.tracking.sync import pending, sync_journal
 
     journals = [
         (folder, pending(folder)) for folder in find_journals(list(paths) or [DEFAULT_ROOT])

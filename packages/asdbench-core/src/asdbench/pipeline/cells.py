@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +39,7 @@ from asdbench.scoring.scores import (
     write_scores,
 )
 from asdbench.scoring.submission import write_submission
+from asdbench.tracking import store
 from asdbench.tracking.tracker import Tracker
 
 if TYPE_CHECKING:
@@ -97,19 +96,15 @@ def open_cell(
     cell's parent run. Runs of this cell left RUNNING by a process that is gone are continued
     (``resume``: the newest, with its trials) or ended KILLED, never left running beside a new
     one."""
-    from asdbench.tracking import store
-    from asdbench.tracking.tracker import cell_tags, flat_params
-
     output = output_folder(config)
     dataset, table, cache = prepare(config, echo, progress, workers)
     output.mkdir(parents=True, exist_ok=True)
     write_atomically(output / "config.json", json.dumps(config.as_dict(), indent=1, default=str))
     echo(f"{len(table)} clips, {len(table.classes)} classes; MLflow: {tracker.uri}")
     tags = {
-        **cell_tags(config, "cell"),
+        **store.cell_tags(config, "cell"),
         store.OUTPUT: str(output.resolve()),
-        "asdbench.host": socket.gethostname(),
-        "asdbench.pid": str(os.getpid()),
+        **store.this_process(),
     }
     abandoned = tracker.abandoned_cells(tags)
     continued = abandoned.pop(0) if resume and abandoned else None
@@ -121,7 +116,7 @@ def open_cell(
         echo(f"continuing run {continued}, left RUNNING by a process that is gone")
         run_id = tracker.continue_run(continued, tags)
     else:
-        run_id = tracker.start(cell_name(config), tags, flat_params(config))
+        run_id = tracker.start(cell_name(config), tags, store.flat_params(config))
     tracker.json(run_id, config.as_dict(), "config/resolved.json")
     return Cell(config, dataset, table, cache, output, run_id)
 
@@ -139,21 +134,17 @@ def run_trial(
     """Trial ``index`` of ``cell``: train (or reuse the trial cache), score, evaluate, write
     its files and log its nested run. ``where`` tags the run with the place it ran."""
     from asdbench.reporting.plots import write_section_figures
-    from asdbench.tracking.tracker import cell_tags, flat_params
 
     config, table = cell.config, cell.table
     seed = trial_seed(config.seed, index)
     tags = {
-        **cell_tags(config, "trial"),
-        "asdbench.trial": str(index),
-        "asdbench.host": socket.gethostname(),
-        "asdbench.pid": str(os.getpid()),
-        "asdbench.trial_cache": "reused"
-        if trial_is_cached(config, cell.cache, index)
-        else "trained",
+        **store.cell_tags(config, "trial"),
+        store.TRIAL: str(index),
+        **store.this_process(),
+        store.TRIAL_CACHE: "reused" if trial_is_cached(config, cell.cache, index) else "trained",
         **(where or {}),
     }
-    params = {**flat_params(config), "trial_seed": str(seed)}
+    params = {**store.flat_params(config), "trial_seed": str(seed)}
     with tracker.run(f"{cell.name} trial {index}", tags, params, parent=cell.run_id) as trial_id:
         steps: list[tuple[int, dict[str, float]]] = []
         trained = train_and_embed(
@@ -202,8 +193,6 @@ def run_trial(
 def close_cell(cell: Cell, trials: list[Trial], tracker: Tracker, echo: Echo) -> Outcome:
     """Aggregate the trials (mean ± std), combine them when an ensemble is chosen, write the
     cell's submission and finish its parent run."""
-    from asdbench.tracking.tracker import experiment_name
-
     config, table = cell.config, cell.table
     trials = sorted(trials, key=lambda t: t.index)
     aggregate = aggregate_trials(trials)
@@ -227,7 +216,7 @@ def close_cell(cell: Cell, trials: list[Trial], tracker: Tracker, echo: Echo) ->
     if hint:
         echo(f"MLflow was unavailable; upload this run's tracking with: {hint}")
     else:
-        publish_leaderboard(tracker.uri, experiment_name(config), cell.run_id)
+        publish_leaderboard(tracker.uri, store.experiment_name(config), cell.run_id)
         link = tracker.run_link(cell.run_id)
         if link:
             echo(f"MLflow run: {link}")
@@ -251,10 +240,9 @@ def run_benchmark(
     the server goes away during the run). ``num_workers``: decoding threads and torch's
     intra-op threads, at most (and by default) the cores available to the process."""
     from asdbench.pipeline.resources import bounded_workers, use_threads
-    from asdbench.tracking.tracker import experiment_name
 
     tracker = Tracker(  # fails first if the tracking store is unusable
-        experiment_name(config),
+        store.experiment_name(config),
         fallback=tracking_fallback,
         offline_dir=output_folder(config) / "mlflow-offline",
         echo=echo,
@@ -274,7 +262,6 @@ def publish_leaderboard(uri: str, experiment: str, run_id: str) -> None:
     """Refresh the experiment's leaderboard in the MLflow UI (this cell included) and attach
     it to the finished parent run as ``leaderboard.md``."""
     from asdbench.reporting.leaderboard import publish
-    from asdbench.tracking import store
 
     store.client(uri).log_text(run_id, publish(uri, experiment) + "\n", "leaderboard.md")
 

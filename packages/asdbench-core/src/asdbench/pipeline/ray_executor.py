@@ -25,7 +25,8 @@ from asdbench.pipeline.cells import Cell, Outcome, close_cell, open_cell, run_tr
 from asdbench.pipeline.config import RunConfig
 from asdbench.pipeline.outputs import Echo, output_folder
 from asdbench.pipeline.trials import Trial, trial_is_cached
-from asdbench.tracking.tracker import Tracker, experiment_name
+from asdbench.tracking import store
+from asdbench.tracking.tracker import Tracker
 
 
 def _ray() -> Any:
@@ -104,7 +105,7 @@ def _trial_task(
     dataset, table, cache = prepare(config, echo, False, build=False)
     cell = Cell(config, dataset, table, cache, Path(output), parent_id)
     context = ray.get_runtime_context()
-    where = {"asdbench.ray_node": context.get_node_id(), "asdbench.executor": "ray"}
+    where = {store.RAY_NODE: context.get_node_id(), store.EXECUTOR: "ray"}
     return run_trial(cell, index, tracker, resume=True, progress=False, echo=echo, where=where)
 
 
@@ -163,7 +164,7 @@ def run_on_ray(
     outcomes: list[Outcome] = []
 
     def tracker_of(cell: Cell) -> Tracker:
-        return trackers[experiment_name(cell.config)]
+        return trackers[store.experiment_name(cell.config)]
 
     def fail(position: int, index: int, error: str) -> None:
         """A trial that failed fails its cell (the other cells go on)."""
@@ -184,7 +185,7 @@ def run_on_ray(
 
     try:
         for config in configs:
-            name = experiment_name(config)
+            name = store.experiment_name(config)
             if name not in trackers:
                 trackers[name] = Tracker(
                     name,
@@ -209,7 +210,7 @@ def run_on_ray(
                     name=f"asdbench trial {cell.name} {index}",
                 ).remote(
                     cell.config.portable(),
-                    experiment_name(cell.config),
+                    store.experiment_name(cell.config),
                     cell.run_id,
                     str(cell.output),
                     index,
@@ -221,8 +222,8 @@ def run_on_ray(
             + (f"; {len(cached)} trained earlier are scored here" if cached else "")
         )
         where = {
-            "asdbench.executor": "ray",
-            "asdbench.ray_node": ray.get_runtime_context().get_node_id(),
+            store.EXECUTOR: "ray",
+            store.RAY_NODE: ray.get_runtime_context().get_node_id(),
         }
         for position, index in cached:
             cell = cells[position]

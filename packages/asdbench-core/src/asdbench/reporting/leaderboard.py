@@ -204,7 +204,7 @@ def load_cells(mlflow: Any, experiments: list, *, every: bool = False) -> list[C
                 dict(run.data.params),
                 int(tags.get(store.TRIALS, "1")),
                 trials.get(run.info.run_id, []),
-                tags.get("asdbench.ensemble", ""),
+                tags.get(store.ENSEMBLE, ""),
                 {
                     key.removeprefix("ensemble/"): value
                     for key, value in metrics.items()

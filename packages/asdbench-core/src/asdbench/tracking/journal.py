@@ -1,37 +1,27 @@
-"""Tracking that outlives the tracking server: a local journal of MLflow calls, and its upload.
+"""Tracking that outlives the tracking server: a local journal of MLflow calls.
 
 When the MLflow server stops answering during a run, the run goes on and every later tracking
 call is appended to ``journal.jsonl`` in a run folder (artifacts copied beside it). Runs
 created on the server before the outage keep their server ids in the journal; runs started
-afterwards get an ``offline-`` key. ``asdbench sync`` replays the journal against the server:
-it continues the existing runs, creates the missing ones (nested under their parents) and sets
-their final status, so the server ends with what an uninterrupted run would have logged.
-
-Replaying is resumable and idempotent: the number of replayed entries and the server id of each
-offline run are saved after every entry, and a run created by a replay is tagged with its
-offline key, so an interrupted ``sync`` continues where it stopped without duplicating runs.
+afterwards get an ``offline-`` key. ``asdbench sync`` uploads it (:mod:`asdbench.tracking.sync`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import shutil
-import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from asdbench.errors import AsdbenchError
 
 JOURNAL = "journal.jsonl"
-PROGRESS = "synced.json"
 OFFLINE_PREFIX = "offline-"
-OFFLINE_KEY_TAG = "asdbench.offline_key"
 
 
 def now_ms() -> int:
@@ -144,88 +134,6 @@ def find_journals(paths: list[Path]) -> Iterator[Path]:
             raise AsdbenchError(f"{path}: no such folder")
 
 
-def pending(folder: Path) -> int:
-    """How many entries of the journal in ``folder`` are not on the server yet."""
-    done = _progress(folder)["entries"]
-    return max(0, len(read_journal(folder)) - done)
-
-
-def _progress(folder: Path) -> dict[str, Any]:
-    path = folder / PROGRESS
-    return json.loads(path.read_text()) if path.exists() else {"entries": 1, "ids": {}}
-
-
-def _save_progress(folder: Path, progress: dict[str, Any]) -> None:
-    temporary = folder / f"{PROGRESS}.tmp"
-    temporary.write_text(json.dumps(progress))
-    os.replace(temporary, folder / PROGRESS)
-
-
 def recorded_uri(folder: Path) -> str:
     """The tracking URI the run of the journal in ``folder`` was logging to."""
     return str(read_journal(folder)[0].get("uri") or "")
-
-
-def sync_journal(folder: Path, echo: Callable[[str], None], uri: str) -> list[str]:
-    """Replay the journal in ``folder`` against the tracking store at ``uri``; returns the ids
-    of the runs it finished as cells (for their leaderboards)."""
-    from mlflow.entities import Metric, Param
-    from mlflow.tracking import MlflowClient
-
-    from asdbench.tracking.tracker import experiment_id as find_experiment
-    from asdbench.tracking.tracker import send_batches
-
-    entries = read_journal(folder)
-    progress = _progress(folder)
-    ids: dict[str, str] = progress["ids"]
-    client = MlflowClient(tracking_uri=uri)
-    name = entries[0]["name"]
-    experiment_id = find_experiment(client, name)
-    finished_cells = []
-
-    def server_id(key: str) -> str:
-        return ids.get(key, key)
-
-    for index in range(progress["entries"], len(entries)):
-        entry = entries[index]
-        op = entry["op"]
-        if op == "start":
-            run_id = _find_replayed(client, experiment_id, entry["run"])
-            if run_id is None:
-                tags = {**entry["tags"], OFFLINE_KEY_TAG: entry["run"]}
-                if entry.get("parent"):
-                    tags["mlflow.parentRunId"] = server_id(entry["parent"])
-                run = client.create_run(
-                    experiment_id, start_time=entry["time"], tags=tags, run_name=entry["name"]
-                )
-                run_id = run.info.run_id
-            ids[entry["run"]] = run_id
-            params = [Param(k, str(v)) for k, v in entry["params"].items()]
-            send_batches(client, run_id, params=params)
-        elif op == "metrics":
-            metrics = [Metric(k, float(v), t, s) for k, v, t, s in entry["entries"]]
-            send_batches(client, server_id(entry["run"]), metrics=metrics)
-        elif op == "artifact":
-            path = folder / entry["file"]
-            if path.is_dir():
-                client.log_artifacts(server_id(entry["run"]), str(path), entry["artifact_path"])
-            else:
-                client.log_artifact(server_id(entry["run"]), str(path), entry["artifact_path"])
-        elif op == "end":
-            with contextlib.redirect_stdout(sys.stderr):  # MLflow's "View run" line
-                client.set_terminated(server_id(entry["run"]), entry["status"], entry["time"])
-            if entry.get("cell") and entry["status"] == "FINISHED":
-                finished_cells.append(server_id(entry["run"]))
-        else:
-            raise AsdbenchError(f"{folder / JOURNAL}: unknown entry {op!r}")
-        progress = {"entries": index + 1, "ids": ids}
-        _save_progress(folder, progress)
-    replayed = len(entries) - 1
-    echo(f"{folder}: {replayed} tracking entries on {client.tracking_uri} (experiment {name})")
-    return finished_cells
-
-
-def _find_replayed(client: Any, experiment_id: str, key: str) -> str | None:
-    """The server run a previous, interrupted replay created for offline run ``key``."""
-    runs = client.search_runs([experiment_id], f"tags.`{OFFLINE_KEY_TAG}` = '{key}'")
-    return runs[0].info.run_id if runs else None

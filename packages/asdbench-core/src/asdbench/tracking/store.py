@@ -1,9 +1,12 @@
-"""The MLflow store as asdbench lays it out: which store a command reads, the tags that mark
-cells and trials, the queries that find them, and the experiment page (the UI's leaderboard).
+"""The MLflow schema of asdbench, in one place: which store a command uses and its client, the
+experiment names, the tags and params every run carries, the queries that find cells and
+trials, and the experiment page (the UI's leaderboard). Writing runs is
+:mod:`asdbench.tracking.tracker`'s; every other module reads the schema from here.
 
 Layout: one experiment per dataset (``asdbench-<dataset>``), one parent run per benchmark cell
-(``asdbench.run_type = cell``), one nested run per trial (``trial``). Read-only commands never
-create a store: a sqlite file that does not exist is an error naming it.
+(``asdbench.run_type = cell``), one nested run per trial (``trial``); ensembles of finished
+trials (``ensemble``) and comparison figures (``figures``) have runs of their own. Read-only
+commands never create a store: a sqlite file that does not exist is an error naming it.
 """
 
 from __future__ import annotations
@@ -14,15 +17,36 @@ import os
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asdbench.errors import AsdbenchError
 
+if TYPE_CHECKING:
+    from asdbench.pipeline.config import RunConfig
+
+#: Every asdbench tag starts so; a run also has one tag per component kind
+#: (``asdbench.loss = adaproj``, see :func:`cell_tags`).
+TAG_PREFIX = "asdbench."
 RUN_TYPE = "asdbench.run_type"
+#: A cell is its configuration's hash, its number of trials and its first seed.
 CELL = "asdbench.cell"
 TRIALS = "asdbench.trials"
 SEED = "asdbench.seed"
 DATASET = "asdbench.dataset"
+#: On trial runs: the trial's index, whether its model was trained or reused from the trial
+#: cache, and where it ran.
+TRIAL = "asdbench.trial"
+TRIAL_CACHE = "asdbench.trial_cache"
+EXECUTOR = "asdbench.executor"
+RAY_NODE = "asdbench.ray_node"
+#: The process that runs a cell or trial: a run left RUNNING by a process that is gone is
+#: continued or ended, never left beside a new one.
+HOST = "asdbench.host"
+PID = "asdbench.pid"
+#: ``asdbench.pkg.<distribution>``: the installed version of core and of every plugin.
+PACKAGE_PREFIX = "asdbench.pkg."
+#: On a run created by ``asdbench sync``: the key it had in the journal.
+OFFLINE_KEY = "asdbench.offline_key"
 #: On ensemble runs: the ensemble's name and the trial runs it combines (comma-separated).
 ENSEMBLE = "asdbench.ensemble"
 SOURCES = "asdbench.sources"
@@ -39,6 +63,78 @@ LEADERBOARD_VIEW = "asdbench-leaderboard"
 RUN_NAME_COLUMN = "attributes.`Run Name`"
 EXPERIMENT_PREFIX = "asdbench-"
 MAX_RESULTS = 50_000
+
+
+def experiment_name(config: RunConfig) -> str:
+    return config.experiment or f"{EXPERIMENT_PREFIX}{config.dataset.name}"
+
+
+def cell_tags(config: RunConfig, run_type: str) -> dict[str, str]:
+    """The tags of every run of a cell: components, run type, cell identity, installed
+    versions (nested runs do not inherit their parent's tags, so each run has them all)."""
+    from asdbench.plugins.manager import CORE_DISTRIBUTION, core_version, get_plugins
+
+    tags = {f"{TAG_PREFIX}{kind}": choice.name for kind, choice in config.choices().items()}
+    tags[RUN_TYPE] = run_type
+    tags[CELL] = config.cell_hash()
+    tags[TRIALS] = str(config.trials)
+    tags[SEED] = str(config.seed)
+    versions = {CORE_DISTRIBUTION: core_version()}
+    for info in get_plugins().info():
+        if info.distribution and info.version:
+            versions[info.distribution] = info.version
+    tags.update({f"{PACKAGE_PREFIX}{dist}": version for dist, version in versions.items()})
+    return tags
+
+
+def this_process() -> dict[str, str]:
+    """The :data:`HOST` and :data:`PID` tags of the process that runs a cell or trial."""
+    import socket
+
+    return {HOST: socket.gethostname(), PID: str(os.getpid())}
+
+
+def flat_params(config: RunConfig) -> dict[str, str]:
+    """The resolved configuration as ``section.option`` params."""
+    params: dict[str, str] = {}
+    for section, value in config.as_dict().items():
+        if isinstance(value, dict):
+            if "options" in value:
+                params[f"{section}.name"] = str(value["name"])
+                params.update({f"{section}.{k}": str(v) for k, v in value["options"].items()})
+            else:
+                params.update({f"{section}.{k}": str(v) for k, v in value.items()})
+        else:
+            params[section] = str(value)
+    return params
+
+
+def cell_identity(tags: dict[str, str]) -> str:
+    """``<cell hash>:<trials>:<seed>``: what makes two runs the same cell."""
+    return f"{tags.get(CELL)}:{tags.get(TRIALS)}:{tags.get(SEED)}"
+
+
+def same_cell(tags: dict[str, str]) -> str:
+    """The search filter of the cell runs of the cell ``tags`` describe."""
+    keys = " and ".join(f"tags.`{key}` = '{tags[key]}'" for key in (CELL, TRIALS, SEED))
+    return f"{keys} and tags.`{RUN_TYPE}` = 'cell'"
+
+
+def finished_cells(mlflow: Any, names: Iterable[str]) -> set[str]:
+    """The :func:`cell_identity` of every FINISHED cell run in the experiments ``names``."""
+    done = set()
+    for name in set(names):
+        experiment = mlflow.get_experiment_by_name(name)
+        if experiment is not None:
+            runs = runs_of_type(mlflow, [experiment.experiment_id], "cell", "FINISHED")
+            done |= {cell_identity(run.data.tags) for run in runs}
+    return done
+
+
+def children(parent: str, condition: str = "") -> str:
+    """The search filter of the runs nested under ``parent`` (and ``condition``)."""
+    query = f"tags.`{PARENT}` = '{parent}'"
+    return f"{query} and {condition}" if condition else query
 
 
 def tracking_uri() -> str:
@@ -65,8 +161,6 @@ def existing_store() -> str:
 def require(uri: str) -> str:
     """``uri``, once it is known to be a store that exists (a sqlite file) or answers (a
     server)."""
-    from asdbench.tracking.tracker import check_reachable
-
     check_scheme(uri)
     database = sqlite_file(uri)
     if database is not None and not database.is_file():
@@ -135,7 +229,8 @@ def first_use(uri: str) -> Iterator[None]:
 
 
 def client(uri: str | None = None) -> Any:
-    """An MLflow client of ``uri`` (default: the store commands use, see :func:`tracking_uri`)."""
+    """An MLflow client of ``uri`` (default: the store commands use, see :func:`tracking_uri`);
+    every client asdbench uses is made here."""
     from mlflow.tracking import MlflowClient
 
     return MlflowClient(tracking_uri=uri or tracking_uri())
@@ -201,12 +296,12 @@ def leaderboard_link(base_url: str, experiment_id: str) -> str:
 
 def trials_of(mlflow: Any, run: Any) -> list:
     """The trial runs nested under cell run ``run``, in trial order."""
-    children = mlflow.search_runs(
+    nested = mlflow.search_runs(
         [run.info.experiment_id],
-        f"tags.`{PARENT}` = '{run.info.run_id}' and tags.`{RUN_TYPE}` = 'trial'",
+        children(run.info.run_id, f"tags.`{RUN_TYPE}` = 'trial'"),
         max_results=MAX_RESULTS,
     )
-    return sorted(children, key=lambda r: int(r.data.tags.get("asdbench.trial", "0")))
+    return sorted(nested, key=lambda r: int(r.data.tags.get(TRIAL, "0")))
 
 
 def get_run(mlflow: Any, run_id: str) -> Any:
@@ -270,3 +365,40 @@ def figures_run(mlflow: Any, experiment_id: str) -> str:
     run = mlflow.create_run(experiment_id, tags={RUN_TYPE: "figures"}, run_name="figures")
     mlflow.set_terminated(run.info.run_id, "FINISHED")
     return run.info.run_id
+
+
+def check_reachable(uri: str, timeout_seconds: float = 5.0) -> None:
+    """Fail in seconds, before any training, when a tracking server does not answer (MLflow's
+    own client would retry for minutes)."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout_seconds):
+            return
+    except urllib.error.HTTPError:
+        return  # it answers (a proxy may not expose /health)
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise AsdbenchError(
+            f"the MLflow tracking server {uri} does not answer ({reason}); start it, pass "
+            "--tracking-fallback local to log locally and upload later with `asdbench sync`, "
+            "or unset MLFLOW_TRACKING_URI to log to ./mlflow.db"
+        ) from exc
+
+
+def answers(uri: str) -> bool:
+    try:
+        check_reachable(uri)
+    except AsdbenchError:
+        return False
+    return True
+
+
+def limit_http_retries() -> None:
+    """Shorten MLflow's retries (7, doubling from 2 s: minutes per call) so that a server that
+    went away is noticed in seconds; a user's own settings win."""
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")

@@ -9,7 +9,6 @@ goes away during a run does not stop it: see :mod:`asdbench.tracking.journal`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import socket
@@ -21,69 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from asdbench.errors import AsdbenchError
-from asdbench.pipeline.config import RunConfig
-from asdbench.plugins.manager import CORE_DISTRIBUTION, core_version, get_plugins
-from asdbench.tracking import store
+from asdbench.tracking import operations, store
 from asdbench.tracking.journal import Journal, now_ms, offline_key
-
-#: Tag keys (every run carries all of them).
-TAG_PREFIX = "asdbench."
-
-
-def experiment_name(config: RunConfig) -> str:
-    return config.experiment or f"asdbench-{config.dataset.name}"
-
-
-def cell_tags(config: RunConfig, run_type: str) -> dict[str, str]:
-    """The ``asdbench.*`` tags: components, run type, cell hash and installed versions."""
-    tags = {f"{TAG_PREFIX}{kind}": choice.name for kind, choice in config.choices().items()}
-    tags[f"{TAG_PREFIX}run_type"] = run_type
-    tags[f"{TAG_PREFIX}cell"] = config.cell_hash()
-    tags[f"{TAG_PREFIX}trials"] = str(config.trials)
-    tags[f"{TAG_PREFIX}seed"] = str(config.seed)
-    versions = {CORE_DISTRIBUTION: core_version()}
-    for info in get_plugins().info():
-        if info.distribution and info.version:
-            versions[info.distribution] = info.version
-    tags.update({f"{TAG_PREFIX}pkg.{dist}": version for dist, version in versions.items()})
-    return tags
-
-
-def flat_params(config: RunConfig) -> dict[str, str]:
-    """The resolved configuration as ``section.option`` params."""
-    params: dict[str, str] = {}
-    for section, value in config.as_dict().items():
-        if isinstance(value, dict):
-            if "options" in value:
-                params[f"{section}.name"] = str(value["name"])
-                params.update({f"{section}.{k}": str(v) for k, v in value["options"].items()})
-            else:
-                params.update({f"{section}.{k}": str(v) for k, v in value.items()})
-        else:
-            params[section] = str(value)
-    return params
-
-
-def check_reachable(uri: str, timeout_seconds: float = 5.0) -> None:
-    """Fail in seconds, before any training, when a tracking server does not answer (MLflow's
-    own client would retry for minutes)."""
-    if not uri.startswith(("http://", "https://")):
-        return
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout_seconds):
-            return
-    except urllib.error.HTTPError:
-        return  # it answers (a proxy may not expose /health)
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise AsdbenchError(
-            f"the MLflow tracking server {uri} does not answer ({reason}); start it, pass "
-            "--tracking-fallback local to log locally and upload later with `asdbench sync`, "
-            "or unset MLFLOW_TRACKING_URI to log to ./mlflow.db"
-        ) from exc
 
 
 def process_alive(pid: int) -> bool:
@@ -97,49 +35,6 @@ def process_alive(pid: int) -> bool:
     except PermissionError:  # another user's process
         return True
     return True
-
-
-def answers(uri: str) -> bool:
-    try:
-        check_reachable(uri)
-    except AsdbenchError:
-        return False
-    return True
-
-
-def limit_http_retries() -> None:
-    """Shorten MLflow's retries (7, doubling from 2 s: minutes per call) so that a server that
-    went away is noticed in seconds; a user's own settings win."""
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
-
-
-def experiment_id(client: Any, name: str) -> str:
-    """The id of MLflow experiment ``name``, created when missing (a deleted one is an error:
-    MLflow would refuse to log into it)."""
-    from asdbench.tracking import store
-
-    found = client.get_experiment_by_name(name)
-    if found is None:
-        return client.create_experiment(name, tags={store.EXPERIMENT_KIND: store.MODEL_TRAINING})
-    if found.lifecycle_stage == "deleted":
-        raise AsdbenchError(
-            f"the MLflow experiment {name!r} is deleted; restore it "
-            "(mlflow experiments restore) or choose another with --experiment"
-        )
-    return found.experiment_id
-
-
-def send_batches(
-    client: Any, run_id: str, *, params: list = (), metrics: list = (), tags: list = ()
-) -> None:
-    """``log_batch`` within MLflow's per-call limits (100 params, 1000 metrics)."""
-    for start in range(0, len(params), 100):
-        client.log_batch(run_id, params=params[start : start + 100])
-    for start in range(0, len(metrics), 1000):
-        client.log_batch(run_id, metrics=metrics[start : start + 1000])
-    if tags:
-        client.log_batch(run_id, tags=tags)
 
 
 def _stderr(message: str) -> None:
@@ -164,13 +59,8 @@ class Tracker:
         offline_dir: Path | None = None,
         echo: Callable[[str], None] = _stderr,
     ) -> None:
-        try:
-            import mlflow
-            from mlflow.tracking import MlflowClient
-        except ImportError as exc:  # pragma: no cover - mlflow-skinny is a core dependency
-            raise AsdbenchError("MLflow is not installed: pip install mlflow-skinny") from exc
-        limit_http_retries()
-        self.uri = mlflow.get_tracking_uri()
+        store.limit_http_retries()
+        self.uri = store.tracking_uri()
         self.experiment = experiment
         self.offline_dir = offline_dir or Path("asdbench-output") / "mlflow-offline"
         self.journal: Journal | None = None
@@ -179,17 +69,17 @@ class Tracker:
         store.check_writable(self.uri)
         self.experiment_id = ""
         try:
-            check_reachable(self.uri)
+            store.check_reachable(self.uri)
         except AsdbenchError as exc:
             if fallback != "local":
                 raise
-            self._client = MlflowClient(self.uri)
+            self._client = store.client(self.uri)
             self._go_offline(str(exc))
             return
         try:
             with store.first_use(self.uri):  # a new sqlite store is created by one process
-                self._client = MlflowClient(self.uri)
-                self.experiment_id = experiment_id(self._client, experiment)
+                self._client = store.client(self.uri)
+                self.experiment_id = operations.find_experiment(self._client, experiment)
         except AsdbenchError:
             raise
         except Exception as exc:
@@ -214,7 +104,7 @@ class Tracker:
             try:
                 return action()
             except Exception as exc:
-                if answers(self.uri):
+                if store.answers(self.uri):
                     raise
                 self._go_offline(str(exc))
         assert self.journal is not None
@@ -243,7 +133,7 @@ class Tracker:
     ) -> str:
         """Start a run (see :meth:`run`); the caller ends it with :meth:`end`."""
         run_id = self._start(name, dict(tags), {k: str(v) for k, v in params.items()}, parent)
-        if tags.get(f"{TAG_PREFIX}run_type") == "cell":
+        if tags.get(store.RUN_TYPE) == "cell":
             self._cells.add(run_id)
         return run_id
 
@@ -265,8 +155,7 @@ class Tracker:
         if self.journal is not None:
             return
         for run in self._client.search_runs(
-            [self.experiment_id],
-            f"tags.mlflow.parentRunId = '{parent}' and attributes.status = 'RUNNING'",
+            [self.experiment_id], store.children(parent, "attributes.status = 'RUNNING'")
         ):
             self.end(run.info.run_id, status)
 
@@ -277,8 +166,7 @@ class Tracker:
         if self.journal is not None or not parent:
             return None
         runs = self._client.search_runs(
-            [self.experiment_id],
-            f"tags.mlflow.parentRunId = '{parent}' and attributes.run_name = '{name}'",
+            [self.experiment_id], store.children(parent, f"attributes.run_name = '{name}'")
         )
         return runs[0].info.run_id if runs else None
 
@@ -288,50 +176,49 @@ class Tracker:
         first, when online. Runs of other hosts may be alive and are left alone."""
         if self.journal is not None:
             return []
-        keys = (f"{TAG_PREFIX}{key}" for key in ("cell", "trials", "seed"))
-        query = " and ".join(f"tags.`{key}` = '{tags[key]}'" for key in keys)
         runs = self._client.search_runs(
             [self.experiment_id],
-            f"{query} and tags.`{TAG_PREFIX}run_type` = 'cell' and attributes.status = 'RUNNING'",
+            f"{store.same_cell(tags)} and attributes.status = 'RUNNING'",
             order_by=["attributes.start_time DESC"],
         )
         host = socket.gethostname()
         return [
             run.info.run_id
             for run in runs
-            if run.data.tags.get(f"{TAG_PREFIX}host") == host
-            and not process_alive(int(run.data.tags.get(f"{TAG_PREFIX}pid", "0")))
+            if run.data.tags.get(store.HOST) == host
+            and not process_alive(int(run.data.tags.get(store.PID, "0")))
         ]
 
     def continue_run(self, run_id: str, tags: Mapping[str, str]) -> str:
         """Continue run ``run_id`` (RUNNING again, with ``tags`` updated)."""
-        from mlflow.entities import RunTag
-
-        self._client.update_run(run_id, "RUNNING")
-        send_batches(self._client, run_id, tags=[RunTag(k, v) for k, v in tags.items()])
-        if tags.get(f"{TAG_PREFIX}run_type") == "cell":
+        operations.start_run(
+            self._client,
+            self.experiment_id,
+            name="",
+            tags=tags,
+            params={},
+            parent=None,
+            started=now_ms(),
+            existing=run_id,
+        )
+        if tags.get(store.RUN_TYPE) == "cell":
             self._cells.add(run_id)
         return run_id
 
     def _start(self, name: str, tags: dict[str, str], params: dict[str, str], parent: str) -> str:
-        from mlflow.entities import Param, RunTag
-
         started = now_ms()
-        server_tags = {**tags, "mlflow.parentRunId": parent} if parent else tags
 
         def create_or_continue() -> str:
-            previous = self.child_named(parent, name)
-            if previous is not None:
-                self._client.update_run(previous, "RUNNING")
-                tags_now = [RunTag(k, v) for k, v in tags.items()]
-                send_batches(self._client, previous, tags=tags_now)
-                return previous
-            run = self._client.create_run(
-                self.experiment_id, start_time=started, tags=server_tags, run_name=name
+            return operations.start_run(
+                self._client,
+                self.experiment_id,
+                name=name,
+                tags=tags,
+                params=params,
+                parent=parent,
+                started=started,
+                existing=self.child_named(parent, name),
             )
-            params_now = [Param(k, v) for k, v in params.items()]
-            send_batches(self._client, run.info.run_id, params=params_now)
-            return run.info.run_id
 
         key = offline_key()
         entry = {
@@ -350,22 +237,13 @@ class Tracker:
         entry = {"op": "end", "run": run_id, "status": status, "time": ended}
         if run_id in self._cells:
             entry["cell"] = True
-
-        def terminate() -> None:
-            # MLflow prints "View run ... at <url>" to stdout; stdout is for results
-            # (``--format json``), so the link goes to stderr.
-            with contextlib.redirect_stdout(sys.stderr):
-                self._client.set_terminated(run_id, status, ended)
-
-        self._call(terminate, lambda: entry)
+        self._call(lambda: operations.end_run(self._client, run_id, status, ended), lambda: entry)
 
     def metrics(self, run_id: str, values: Mapping[str, float], step: int = 0) -> None:
         self.step_metrics(run_id, [(step, dict(values))])
 
     def step_metrics(self, run_id: str, steps: list[tuple[int, dict[str, float]]]) -> None:
         """Metrics at several steps, sent in batches (NaN dropped)."""
-        from mlflow.entities import Metric
-
         logged = now_ms()
         entries = [
             (key, float(value), logged, int(step))
@@ -376,26 +254,25 @@ class Tracker:
         if not entries:
             return
 
-        def send() -> None:
-            send_batches(self._client, run_id, metrics=[Metric(*entry) for entry in entries])
-
-        self._call(send, lambda: {"op": "metrics", "run": run_id, "entries": entries})
+        self._call(
+            lambda: operations.log_metrics(self._client, run_id, entries),
+            lambda: {"op": "metrics", "run": run_id, "entries": entries},
+        )
 
     def artifacts(self, run_id: str, folder: Path, artifact_path: str | None = None) -> None:
         """Every file under ``folder`` (nothing when it does not exist)."""
         if folder.exists():
-            self._keep(run_id, folder, artifact_path, self._client.log_artifacts)
+            self.artifact(run_id, folder, artifact_path)
 
     def artifact(self, run_id: str, path: Path, artifact_path: str | None = None) -> None:
-        self._keep(run_id, path, artifact_path, self._client.log_artifact)
+        """A file, or every file under a folder."""
 
-    def _keep(self, run_id: str, path: Path, artifact_path: str | None, log: Callable) -> None:
         def entry() -> dict[str, Any]:
             assert self.journal is not None
             kept = self.journal.keep_file(path)
             return {"op": "artifact", "run": run_id, "file": kept, "artifact_path": artifact_path}
 
-        self._call(lambda: log(run_id, str(path), artifact_path), entry)
+        self._call(lambda: operations.log_path(self._client, run_id, path, artifact_path), entry)
 
     def text(self, run_id: str, text: str, artifact_file: str) -> None:
         def entry() -> dict[str, Any]:
