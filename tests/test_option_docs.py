@@ -2,7 +2,7 @@
 `asdbench list` explains it."""
 
 import asdbench
-from asdbench.pipeline.config import train_options
+from asdbench.model.settings import train_options
 from asdbench.plugins.registry import KINDS
 
 FIRST_PARTY = {

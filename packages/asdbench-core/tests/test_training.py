@@ -7,8 +7,8 @@ import torch
 import asdbench
 from asdbench.data.audio_cache import AudioCache
 from asdbench.model.dual_branch import DualBranchEmbedder
+from asdbench.model.settings import TrainConfig
 from asdbench.model.training import Trainer, embed, l2_penalty, mixup
-from asdbench.pipeline.config import TrainConfig
 from asdbench.testing.trees import write_wav
 
 

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from asdbench.pipeline.config import train_options
+from asdbench.model.settings import train_options
 from asdbench.plugins.manager import PluginInfo, get_plugins
 from asdbench.plugins.options import Option
 from asdbench.plugins.registry import KINDS, Component, components, normalise_kind

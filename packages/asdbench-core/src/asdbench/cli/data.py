@@ -12,6 +12,7 @@ import click
 from asdbench.cli.options import dataset_instance, dataset_options
 from asdbench.data.clips import ClipTable
 from asdbench.errors import AsdbenchError
+from asdbench.paths import write_atomically
 from asdbench.pipeline.config import choose
 
 
@@ -115,7 +116,7 @@ def table_command(
     _, table = load_table(dataset, data_dir, ground_truth, sets)
     text = table.to_csv() if fmt == "csv" else table.to_json() + "\n"
     if output:
-        output.write_text(text)
+        write_atomically(output, text)
     else:
         click.echo(text, nl=False)
 

@@ -173,13 +173,11 @@ def finished_cells(configs: list[RunConfig]) -> set[str]:
 def tracking_available(fallback: str) -> bool:
     """Whether the tracking server answers; when it does not, an error unless ``fallback`` is
     ``local`` (then no cell counts as finished: finished ones rescore from the trial cache)."""
-    import mlflow
-
     from asdbench.errors import AsdbenchError
-    from asdbench.tracking.store import check_reachable
+    from asdbench.tracking.store import check_reachable, tracking_uri
 
     try:
-        check_reachable(mlflow.get_tracking_uri())
+        check_reachable(tracking_uri())
     except AsdbenchError as exc:
         if fallback != "local":
             raise

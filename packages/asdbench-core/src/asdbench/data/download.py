@@ -31,6 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from asdbench.errors import DataError
+from asdbench.paths import write_atomically
 
 CHUNK = 1 << 20
 #: Checksum algorithms by name, and by the length of a bare hex digest.
@@ -168,7 +169,7 @@ def _marker(path: Path) -> Path:
 def _mark_verified(path: Path, remote: RemoteFile) -> None:
     info = path.stat()
     record = {"checksum": remote.checksum, "size": info.st_size, "mtime_ns": info.st_mtime_ns}
-    _marker(path).write_text(json.dumps(record))
+    write_atomically(_marker(path), json.dumps(record))
 
 
 def _is_marked(path: Path, remote: RemoteFile) -> bool:

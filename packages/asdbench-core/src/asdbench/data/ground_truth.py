@@ -15,6 +15,7 @@ from pathlib import Path
 
 from asdbench.data.csvfiles import csv_rows
 from asdbench.errors import DataError
+from asdbench.paths import write_atomically
 
 FILE_PATTERN = re.compile(r"^ground_truth_(?P<machine>[^_]+)_section_(?P<section>\d\d)_test\.csv$")
 
@@ -101,5 +102,4 @@ def write_ground_truth(
         ],
     }
     for subfolder, lines in columns.items():
-        (folder / subfolder).mkdir(parents=True, exist_ok=True)
-        (folder / subfolder / name).write_text("".join(line + "\n" for line in lines))
+        write_atomically(folder / subfolder / name, "".join(line + "\n" for line in lines))

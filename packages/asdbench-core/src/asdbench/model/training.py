@@ -30,8 +30,8 @@ from asdbench.contracts import ReportsTrainingMetrics
 from asdbench.data.audio import max_offset
 from asdbench.data.audio_cache import AudioCache
 from asdbench.errors import DataError
+from asdbench.model.settings import TrainConfig
 from asdbench.paths import atomic_file
-from asdbench.pipeline.config import TrainConfig
 
 StepCallback = Callable[[int, dict[str, float]], None]
 

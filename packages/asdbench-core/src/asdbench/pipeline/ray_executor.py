@@ -145,63 +145,81 @@ def run_on_ray(
     """Run every trial of every cell of ``configs`` as Ray tasks; returns the finished cells.
     A cell whose trial fails is marked FAILED and the others go on; the failures are raised
     together at the end."""
-    import mlflow
-
-    ray = _ray()
     if cpus_per_trial <= 0 or gpus_per_trial < 0 or max_retries < 0:
         raise AsdbenchError(
             "--cpus-per-trial must be positive, --gpus-per-trial and --max-retries not negative"
         )
+    ray = _ray()
     configs = [_for_workers(config, gpus_per_trial) for config in configs]
-    trackers: dict[str, Tracker] = {}
-    cells: list[Cell] = []
-    connect(address, mlflow.get_tracking_uri(), echo)
-    task = ray.remote(_trial_task)
-    pending: dict[Any, tuple[int, int]] = {}
-    cached: list[tuple[int, int]] = []
-    done: dict[int, list[Trial]] = {}
-    failed: dict[int, str] = {}
-    outcomes: list[Outcome] = []
-
-    def tracker_of(cell: Cell) -> Tracker:
-        return trackers[store.experiment_name(cell.config)]
-
-    def fail(position: int, index: int, error: str) -> None:
-        """A trial that failed fails its cell (the other cells go on)."""
-        cell = cells[position]
-        echo(f"{cell.name} trial {index} failed: {error}")
-        if position not in failed:
-            failed[position] = error
-            tracker_of(cell).end(cell.run_id, "FAILED")
-
-    def complete(position: int, trial: Trial) -> None:
-        """A trial done; the last one of its cell closes the cell."""
-        cell = cells[position]
-        if position in failed:
-            return
-        done[position].append(trial)
-        if len(done[position]) == cell.config.trials:
-            outcomes.append(close_cell(cell, done[position], tracker_of(cell), echo))
-
+    connect(address, store.tracking_uri(), echo)
+    sweep = _RaySweep(ray, tracking_fallback, progress, echo)
     try:
+        sweep.open_cells(configs)
+        cached = sweep.submit(cpus_per_trial, gpus_per_trial, max_retries)
+        sweep.score_here(cached)
+        sweep.collect()
+    except BaseException as exc:
+        sweep.abort("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+        raise
+    finally:
+        ray.shutdown()
+    if sweep.failed:
+        raise AsdbenchError(
+            f"{len(sweep.failed)} of {len(sweep.cells)} cells failed: "
+            + "; ".join(f"{sweep.cells[p].name}: {why}" for p, why in sweep.failed.items())
+        )
+    return sweep.outcomes
+
+
+class _RaySweep:
+    """The driver's state: the cells (by position), the trials submitted to Ray, the trials
+    done per cell, the cells that failed and the outcomes of the cells closed."""
+
+    def __init__(self, ray: Any, tracking_fallback: str, progress: bool, echo: Echo) -> None:
+        self.ray = ray
+        self.tracking_fallback = tracking_fallback
+        self.progress = progress
+        self.echo = echo
+        self.trackers: dict[str, Tracker] = {}
+        self.cells: list[Cell] = []
+        self.pending: dict[Any, tuple[int, int]] = {}
+        self.done: dict[int, list[Trial]] = {}
+        self.failed: dict[int, str] = {}
+        self.outcomes: list[Outcome] = []
+
+    def tracker_of(self, cell: Cell) -> Tracker:
+        return self.trackers[store.experiment_name(cell.config)]
+
+    def open_cells(self, configs: list[RunConfig]) -> None:
+        """Prepare each cell's data here (the audio cache is decoded once, before fan-out)
+        and start its parent run (one tracker per experiment)."""
         for config in configs:
             name = store.experiment_name(config)
-            if name not in trackers:
-                trackers[name] = Tracker(
+            if name not in self.trackers:
+                self.trackers[name] = Tracker(
                     name,
-                    fallback=tracking_fallback,
+                    fallback=self.tracking_fallback,
                     offline_dir=output_folder(config) / "mlflow-offline",
-                    echo=echo,
+                    echo=self.echo,
                 )
-            cells.append(
-                open_cell(config, trackers[name], progress=progress, echo=echo, resume=True)
+            cell = open_cell(
+                config, self.trackers[name], progress=self.progress, echo=self.echo, resume=True
             )
+            self.done[len(self.cells)] = []
+            self.cells.append(cell)
+
+    def submit(
+        self, cpus_per_trial: float, gpus_per_trial: float, max_retries: int
+    ) -> list[tuple[int, int]]:
+        """Submit every trial not in the trial cache; returns the cached ones (cell position,
+        trial index), which only need scoring."""
+        task = self.ray.remote(_trial_task)
         threads = max(1, int(cpus_per_trial))
-        for position, cell in enumerate(cells):
-            done[position] = []
+        cached = []
+        for position, cell in enumerate(self.cells):
             for index in range(cell.config.trials):
                 if trial_is_cached(cell.config, cell.cache, index):
-                    cached.append((position, index))  # trained before: only scoring is left
+                    cached.append((position, index))
                     continue
                 ref = task.options(
                     num_cpus=cpus_per_trial,
@@ -216,58 +234,76 @@ def run_on_ray(
                     index,
                     threads,
                 )
-                pending[ref] = (position, index)
-        echo(
-            f"submitted {len(pending)} trials of {len(cells)} cells"
+                self.pending[ref] = (position, index)
+        self.echo(
+            f"submitted {len(self.pending)} trials of {len(self.cells)} cells"
             + (f"; {len(cached)} trained earlier are scored here" if cached else "")
         )
+        return cached
+
+    def score_here(self, cached: list[tuple[int, int]]) -> None:
+        """Score the trials trained earlier in the driver, from the trial cache."""
         where = {
             store.EXECUTOR: "ray",
-            store.RAY_NODE: ray.get_runtime_context().get_node_id(),
+            store.RAY_NODE: self.ray.get_runtime_context().get_node_id(),
         }
         for position, index in cached:
-            cell = cells[position]
+            cell = self.cells[position]
             try:
                 trial = run_trial(
                     cell,
                     index,
-                    tracker_of(cell),
+                    self.tracker_of(cell),
                     resume=True,
                     progress=False,
-                    echo=echo,
+                    echo=self.echo,
                     where=where,
                 )
             except AsdbenchError as exc:
-                fail(position, index, str(exc).splitlines()[0])
+                self.fail(position, index, str(exc).splitlines()[0])
                 continue
-            complete(position, trial)
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
+            self.complete(position, trial)
+
+    def collect(self) -> None:
+        """Take each submitted trial as it finishes."""
+        while self.pending:
+            ready, _ = self.ray.wait(list(self.pending), num_returns=1)
             for ref in ready:
-                position, index = pending.pop(ref)
+                position, index = self.pending.pop(ref)
                 try:
-                    trial = ray.get(ref)
-                except (ray.exceptions.RayError, AsdbenchError) as exc:
-                    fail(position, index, str(exc).splitlines()[0])
+                    trial = self.ray.get(ref)
+                except (self.ray.exceptions.RayError, AsdbenchError) as exc:
+                    self.fail(position, index, str(exc).splitlines()[0])
                     continue
-                complete(position, trial)
-    except BaseException as exc:
-        if pending:  # a finished task is not cancelled: its reply would race the cancel
-            _, running = ray.wait(list(pending), num_returns=len(pending), timeout=0)
+                self.complete(position, trial)
+
+    def fail(self, position: int, index: int, error: str) -> None:
+        """A trial that failed fails its cell (the other cells go on)."""
+        cell = self.cells[position]
+        self.echo(f"{cell.name} trial {index} failed: {error}")
+        if position not in self.failed:
+            self.failed[position] = error
+            self.tracker_of(cell).end(cell.run_id, "FAILED")
+
+    def complete(self, position: int, trial: Trial) -> None:
+        """A trial done; the last one of its cell closes the cell."""
+        cell = self.cells[position]
+        if position in self.failed:
+            return
+        self.done[position].append(trial)
+        if len(self.done[position]) == cell.config.trials:
+            tracker = self.tracker_of(cell)
+            self.outcomes.append(close_cell(cell, self.done[position], tracker, self.echo))
+
+    def abort(self, status: str) -> None:
+        """Cancel the tasks still running (a finished task is not cancelled: its reply would
+        race the cancel) and end every open cell and its trials with ``status``."""
+        if self.pending:
+            _, running = self.ray.wait(list(self.pending), num_returns=len(self.pending), timeout=0)
             for ref in running:
-                ray.cancel(ref, force=True)
-        status = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
-        finished = {outcome.run_id for outcome in outcomes}
-        for position, cell in enumerate(cells):
-            if cell.run_id not in finished and position not in failed:
-                tracker_of(cell).end_unfinished_children(cell.run_id, status)
-                tracker_of(cell).end(cell.run_id, status)
-        raise
-    finally:
-        ray.shutdown()
-    if failed:
-        raise AsdbenchError(
-            f"{len(failed)} of {len(cells)} cells failed: "
-            + "; ".join(f"{cells[p].name}: {why}" for p, why in failed.items())
-        )
-    return outcomes
+                self.ray.cancel(ref, force=True)
+        finished = {outcome.run_id for outcome in self.outcomes}
+        for position, cell in enumerate(self.cells):
+            if cell.run_id not in finished and position not in self.failed:
+                self.tracker_of(cell).end_unfinished_children(cell.run_id, status)
+                self.tracker_of(cell).end(cell.run_id, status)

@@ -29,6 +29,7 @@ from asdbench.scoring.metrics import Results
 
 if TYPE_CHECKING:
     from asdbench.contracts import Dataset
+    from asdbench.model.training import Trainer
 
 EMBEDDINGS = "embeddings.npy"
 HISTORY = "history.json"
@@ -161,35 +162,9 @@ def _train(
     on_step: Callable[[int, dict[str, float]], None] | None,
 ) -> Embedded:
     """Train (continuing a checkpoint with ``resume``), embed every clip, store the trial."""
-    import torch
+    from asdbench.model.training import embed
 
-    from asdbench.model.training import Trainer, embed, pick_device
-
-    device = pick_device(config.device)
-    train = config.train
-    torch.manual_seed(seed)
-    embedder = config.embedder.create(
-        sample_rate=dataset.sample_rate,
-        clip_samples=dataset.clip_samples,
-        embedding_dim=train.embedding_dim,
-    )
-    loss = config.loss.create(num_classes=len(table.classes), embedding_dim=train.embedding_dim)
-    checkpoint = workdir / CHECKPOINT
-    trainer = Trainer(
-        embedder,
-        loss,
-        train,
-        seed=seed,
-        device=device,
-        checkpoint=checkpoint,
-        progress=progress,
-        on_step=on_step,
-    )
-    if checkpoint.exists() and not resume:
-        echo("found an interrupted training of this trial; starting again (--resume continues it)")
-        checkpoint.unlink()
-    elif trainer.resume():
-        echo(f"resuming from epoch {trainer.start_epoch} of {train.epochs}")
+    trainer = _trainer(config, dataset, table, seed, workdir, resume, progress, echo, on_step)
     position = {path: i for i, path in enumerate(cache.files)}
     rows = np.array([position[str(c.path)] for c in table], dtype=np.int64)
     train_clips = [i for i, c in enumerate(table) if c.split == "train" and c.aux_class is not None]
@@ -201,28 +176,72 @@ def _train(
     train_seconds = time.perf_counter() - started
     started = time.perf_counter()
     embeddings = embed(
-        embedder,
+        trainer.embedder,
         cache,
         rows,
         dataset.clip_samples,
-        batch_size=train.batch_size,
-        device=device,
+        batch_size=config.train.batch_size,
+        device=trainer.device,
         progress=progress,
-        precision=train.precision,
+        precision=config.train.precision,
     )
     embed_seconds = time.perf_counter() - started
-    clip_passes = len(train_clips) * (train.epochs - trainer.start_epoch)
+    clip_passes = len(train_clips) * (config.train.epochs - trainer.start_epoch)
     timings = {
         "train_seconds": train_seconds,
         "train_clips_per_second": clip_passes / train_seconds if train_seconds else math.nan,
         "embed_seconds": embed_seconds,
         "embed_clips_per_second": len(rows) / embed_seconds if embed_seconds else math.nan,
     }
-    weights = {"embedder": embedder.state_dict(), "loss": loss.state_dict()}
+    weights = {"embedder": trainer.embedder.state_dict(), "loss": trainer.loss.state_dict()}
     trained = Embedded(embeddings, list(history.epochs), timings, workdir)
     _store(trained, weights)
-    checkpoint.unlink(missing_ok=True)
+    (workdir / CHECKPOINT).unlink(missing_ok=True)
     return trained
+
+
+def _trainer(
+    config: RunConfig,
+    dataset: Dataset,
+    table: ClipTable,
+    seed: int,
+    workdir: Path,
+    resume: bool,
+    progress: bool,
+    echo: Echo,
+    on_step: Callable[[int, dict[str, float]], None] | None,
+) -> Trainer:
+    """The embedder and loss built with ``seed`` for this data, in a trainer that continues the
+    trial's checkpoint with ``resume`` (and discards it without)."""
+    import torch
+
+    from asdbench.model.training import Trainer, pick_device
+
+    torch.manual_seed(seed)
+    embedding_dim = config.train.embedding_dim
+    embedder = config.embedder.create(
+        sample_rate=dataset.sample_rate,
+        clip_samples=dataset.clip_samples,
+        embedding_dim=embedding_dim,
+    )
+    loss = config.loss.create(num_classes=len(table.classes), embedding_dim=embedding_dim)
+    checkpoint = workdir / CHECKPOINT
+    trainer = Trainer(
+        embedder,
+        loss,
+        config.train,
+        seed=seed,
+        device=pick_device(config.device),
+        checkpoint=checkpoint,
+        progress=progress,
+        on_step=on_step,
+    )
+    if checkpoint.exists() and not resume:
+        echo("found an interrupted training of this trial; starting again (--resume continues it)")
+        checkpoint.unlink()
+    elif trainer.resume():
+        echo(f"resuming from epoch {trainer.start_epoch} of {config.train.epochs}")
+    return trainer
 
 
 def _store(trained: Embedded, weights: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from asdbench.data.clips import ClipTable
+from asdbench.paths import atomic_file
 from asdbench.scoring.metrics import label, section_metrics
 
 DPI = 140
@@ -36,8 +37,10 @@ def _pyplot() -> Any:
 def _save(figure: Any, path: Path, description: str = "") -> Path:
     """Write ``figure`` as PNG; ``description`` (what the figure states, e.g. its legend) goes
     into the file's Description text field, for tools and tests that read figures back."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Description": description})
+    with atomic_file(path, "wb") as out:
+        figure.savefig(
+            out, format="png", dpi=DPI, bbox_inches="tight", metadata={"Description": description}
+        )
     figure.clear()
     _pyplot().close(figure)
     return path
@@ -176,8 +179,7 @@ def _write_data(
     """The numbers a comparison figure draws, beside it as CSV (fractions, not percent)."""
     import csv
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
+    with atomic_file(path) as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["series", x_title, "mean", "std", "values"])
         for name, entries in series.items():

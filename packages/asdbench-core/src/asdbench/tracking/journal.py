@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from asdbench.errors import AsdbenchError
+from asdbench.paths import write_atomically
 
 JOURNAL = "journal.jsonl"
 OFFLINE_PREFIX = "offline-"
@@ -70,7 +71,7 @@ class Journal:
         """Write ``text`` as the artifact ``artifact_file``; returns (file, artifact folder)."""
         name = Path(artifact_file)
         target = self._slot(name.name)
-        (self.folder / target).write_text(text)
+        write_atomically(self.folder / target, text)
         folder = str(name.parent) if str(name.parent) != "." else None
         return str(target), folder
 
