@@ -76,7 +76,7 @@ def test_run_writes_everything_and_logs_it_to_mlflow(
     parent = client.get_run(report["run_id"])
     assert parent.data.tags["asdbench.run_type"] == "cell"
     assert parent.data.tags["asdbench.loss"] == "adaproj"
-    assert parent.data.tags["asdbench.pkg.asdbench-adaproj"] == "0.1.0"
+    assert parent.data.tags["asdbench.pkg.asdbench-adaproj"] == "0.3.0"
     assert parent.data.params["loss.subspace_dim"] == "4"
     # A parent's aggregates name their estimator; with one trial there is no std.
     assert parent.data.metrics["eval/official_score_mean"] == pytest.approx(

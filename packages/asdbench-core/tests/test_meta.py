@@ -13,7 +13,8 @@ TESTS = Path(__file__).parent
 
 @pytest.mark.parametrize("hook", HOOKS)
 def test_hook_is_documented(hook):
-    assert f"`{hook}" in (ROOT / "docs" / "plugins.md").read_text(), f"docs/plugins.md: {hook}"
+    page = ROOT / "docs" / "plugin-reference.md"
+    assert f"`{hook}" in page.read_text(), f"docs/plugin-reference.md: {hook}"
 
 
 @pytest.mark.parametrize("hook", HOOKS)
