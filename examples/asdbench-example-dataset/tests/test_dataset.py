@@ -1,7 +1,12 @@
 from pathlib import Path
 
 import asdbench
-from asdbench.testing import DatasetConformanceTests, write_clips
+from asdbench.testing import (
+    DCASE_LAYOUT_INVALID,
+    DCASE_LAYOUT_VARIANTS,
+    DatasetConformanceTests,
+    write_clips,
+)
 from asdbench_example_dataset.dataset import PumpStation
 
 
@@ -31,16 +36,8 @@ def write_station(root: Path, clips: int = 2) -> Path:
 
 class TestPumpStationConformance(DatasetConformanceTests):
     factory = PumpStation
-    option_variants = {
-        "clip_seconds": 2.0,
-        "classes": "train+dev-test",
-        "class_attributes": False,
-        "class_domain": False,
-        "stereo": "first",
-        "resample": False,
-        "skip_bad_files": True,
-    }
-    invalid_options = {"clip_seconds": 0.0, "classes": "all"}
+    option_variants = DCASE_LAYOUT_VARIANTS
+    invalid_options = DCASE_LAYOUT_INVALID
 
     def write_tree(self, root: Path) -> Path:
         return write_station(root)

@@ -6,6 +6,8 @@ from asdbench.data.synthetic import Synthetic2022Dataset, SyntheticDataset, ensu
 from asdbench.model.dual_branch import DualBranchEmbedder
 from asdbench.scoring.backends import KMeansBackend, KnnBackend
 from asdbench.testing import (
+    DCASE_LAYOUT_INVALID,
+    DCASE_LAYOUT_VARIANTS,
     BackendConformanceTests,
     DatasetConformanceTests,
     EmbedderConformanceTests,
@@ -31,18 +33,8 @@ class TestKnn(BackendConformanceTests):
 
 
 SYNTHETIC_OPTIONS = {
-    "option_variants": {
-        "size": "small",
-        "seed": 1,
-        "clip_seconds": 0.5,
-        "classes": "train+dev-test",
-        "class_attributes": False,
-        "class_domain": False,
-        "stereo": "first",
-        "resample": False,
-        "skip_bad_files": True,
-    },
-    "invalid_options": {"size": "huge", "clip_seconds": -1.0, "classes": "all"},
+    "option_variants": {**DCASE_LAYOUT_VARIANTS, "size": "small", "seed": 1, "clip_seconds": 0.5},
+    "invalid_options": {**DCASE_LAYOUT_INVALID, "size": "huge"},
 }
 
 

@@ -2,19 +2,14 @@
 
 from pathlib import Path
 
-from asdbench.testing import DatasetConformanceTests, write_clips, write_ground_truth_csv
+from asdbench.testing import (
+    DCASE_LAYOUT_INVALID,
+    DCASE_LAYOUT_VARIANTS,
+    DatasetConformanceTests,
+    write_clips,
+    write_ground_truth_csv,
+)
 from asdbench_dcase.datasets import Dcase2022, Dcase2023
-
-VARIANTS = {
-    "clip_seconds": 10.0,
-    "classes": "train+dev-test",
-    "class_attributes": False,
-    "class_domain": False,
-    "stereo": "first",
-    "resample": False,
-    "skip_bad_files": True,
-}
-INVALID = {"clip_seconds": -1.0, "classes": "all"}
 
 
 def write_year(root: Path, dev: tuple[str, str], eval_: tuple[str, str]) -> Path:
@@ -50,8 +45,8 @@ def write_year(root: Path, dev: tuple[str, str], eval_: tuple[str, str]) -> Path
 
 class TestDcase2023(DatasetConformanceTests):
     factory = Dcase2023
-    option_variants = VARIANTS
-    invalid_options = INVALID
+    option_variants = DCASE_LAYOUT_VARIANTS
+    invalid_options = DCASE_LAYOUT_INVALID
 
     def write_tree(self, root: Path) -> Path:
         return write_year(root, ("fan", "00"), ("bandsaw", "00"))

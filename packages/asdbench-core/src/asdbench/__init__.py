@@ -43,7 +43,7 @@ __version__ = core_version()
 
 #: Public names loaded on first use: ``name -> (module, attribute)``.
 _LAZY: dict[str, tuple[str, str]] = {
-    # Contracts: what each kind of component provides (docs/plugins.md).
+    # Contracts: what each kind of component provides (docs/plugin-reference.md).
     **{
         name: ("asdbench.contracts", name)
         for name in (
@@ -66,10 +66,13 @@ _LAZY: dict[str, tuple[str, str]] = {
     "safe_extract": ("asdbench.data.download", "safe_extract"),
     "zenodo_files": ("asdbench.data.download", "zenodo_files"),
     "exclusive": ("asdbench.paths", "exclusive"),
-    # Model: the angular-margin building blocks losses share.
+    # Model: the angular-margin building blocks and options losses share.
     "AdaptiveScale": ("asdbench.model.angular", "AdaptiveScale"),
     "glorot_centers": ("asdbench.model.angular", "glorot_centers"),
     "starting_scale": ("asdbench.model.angular", "starting_scale"),
+    "TrainableCenters": ("asdbench.model.angular", "TrainableCenters"),
+    "DynamicScale": ("asdbench.model.angular", "DynamicScale"),
+    "InitialScale": ("asdbench.model.angular", "InitialScale"),
     # Scoring: official DCASE figures from scores, submission files, results tables.
     "Results": ("asdbench.scoring.metrics", "Results"),
     "ScoredSection": ("asdbench.scoring.metrics", "ScoredSection"),
@@ -124,10 +127,12 @@ __all__ = [
     "DatasetSpec",
     "DcaseLayoutDataset",
     "Downloadable",
+    "DynamicScale",
     "Embedder",
     "EmbedderSpec",
     "Ensemble",
     "EnsembleSpec",
+    "InitialScale",
     "Loss",
     "LossSpec",
     "OptionError",
@@ -138,6 +143,7 @@ __all__ = [
     "ScoredSection",
     "SectionResult",
     "Tracker",
+    "TrainableCenters",
     "UnknownComponentError",
     "__version__",
     "auc",

@@ -20,7 +20,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asdbench import AdaptiveScale, glorot_centers, starting_scale
+from asdbench import (
+    AdaptiveScale,
+    DynamicScale,
+    InitialScale,
+    TrainableCenters,
+    glorot_centers,
+    starting_scale,
+)
 
 EPSILON = 1e-12
 
@@ -51,9 +58,7 @@ class AdaProjLoss(nn.Module):
         num_classes: int,
         embedding_dim: int,
         subspace_dim: Annotated[int, "J: fixed random centres spanning each class's subspace"] = 32,
-        trainable_centers: Annotated[
-            bool, "Train the class centres with the network (the reference keeps them fixed)"
-        ] = False,
+        trainable_centers: TrainableCenters = False,
         exact_projection: Annotated[
             bool,
             "Orthonormalise each class's centres (QR); the reference projects onto the raw ones",
@@ -62,12 +67,8 @@ class AdaProjLoss(nn.Module):
             Literal["cosine", "distance"],
             "Cosine to the projection (the reference code) or the distance form (docs/losses.md)",
         ] = "cosine",
-        dynamic_scale: Annotated[
-            bool, "Update the scale every step from the batch's median angle; false keeps it fixed"
-        ] = True,
-        initial_scale: Annotated[
-            float | None, "Starting scale (default: sqrt(2) ln(C*J - 1), C classes, J centres each)"
-        ] = None,
+        dynamic_scale: DynamicScale = True,
+        initial_scale: InitialScale = None,
     ) -> None:
         super().__init__()
         if num_classes < 1 or embedding_dim < 1:

@@ -16,7 +16,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asdbench import AdaptiveScale, glorot_centers, starting_scale
+from asdbench import (
+    AdaptiveScale,
+    DynamicScale,
+    InitialScale,
+    TrainableCenters,
+    glorot_centers,
+    starting_scale,
+)
 
 
 class SubclusterAdaCosLoss(nn.Module):
@@ -41,15 +48,9 @@ class SubclusterAdaCosLoss(nn.Module):
         num_classes: int,
         embedding_dim: int,
         n_subclusters: Annotated[int, "J: fixed centres (sub-clusters) per class"] = 32,
-        trainable_centers: Annotated[
-            bool, "Train the class centres with the network (the reference keeps them fixed)"
-        ] = False,
-        dynamic_scale: Annotated[
-            bool, "Update the scale every step from the batch's median angle; false keeps it fixed"
-        ] = True,
-        initial_scale: Annotated[
-            float | None, "Starting scale (default: sqrt(2) ln(C*J - 1), C classes, J centres each)"
-        ] = None,
+        trainable_centers: TrainableCenters = False,
+        dynamic_scale: DynamicScale = True,
+        initial_scale: InitialScale = None,
     ) -> None:
         super().__init__()
         if n_subclusters < 1:
@@ -119,15 +120,9 @@ class AdaCosLoss(SubclusterAdaCosLoss):
         *,
         num_classes: int,
         embedding_dim: int,
-        trainable_centers: Annotated[
-            bool, "Train the class centres with the network (the reference keeps them fixed)"
-        ] = False,
-        dynamic_scale: Annotated[
-            bool, "Update the scale every step from the batch's median angle; false keeps it fixed"
-        ] = True,
-        initial_scale: Annotated[
-            float | None, "Starting scale (default: sqrt(2) ln(C*J - 1), C classes, J centres each)"
-        ] = None,
+        trainable_centers: TrainableCenters = False,
+        dynamic_scale: DynamicScale = True,
+        initial_scale: InitialScale = None,
     ) -> None:
         super().__init__(
             num_classes=num_classes,

@@ -7,6 +7,7 @@ Loss plugins import these from core so that every loss updates its scale the sam
 from __future__ import annotations
 
 import math
+from typing import Annotated
 
 import torch
 import torch.nn.functional as F
@@ -14,6 +15,17 @@ from torch import nn
 
 #: Keras clips the angle's cosine to this margin before arccos.
 COSINE_CLIP = 1e-7
+
+# The options every loss with fixed centres and an adaptive scale has, documented once.
+TrainableCenters = Annotated[
+    bool, "Train the class centres with the network (the reference keeps them fixed)"
+]
+DynamicScale = Annotated[
+    bool, "Update the scale every step from the batch's median angle; false keeps it fixed"
+]
+InitialScale = Annotated[
+    float | None, "Starting scale (default: sqrt(2) ln(C*J - 1), C classes, J centres each)"
+]
 
 
 def glorot_centers(num_classes: int, per_class: int, embedding_dim: int) -> torch.Tensor:

@@ -19,7 +19,11 @@ In a plugin's tests::
 """
 
 from asdbench.testing.backends import BackendConformanceTests
-from asdbench.testing.datasets import DatasetConformanceTests
+from asdbench.testing.datasets import (
+    DCASE_LAYOUT_INVALID,
+    DCASE_LAYOUT_VARIANTS,
+    DatasetConformanceTests,
+)
 from asdbench.testing.embedders import EmbedderConformanceTests
 from asdbench.testing.ensembles import EnsembleConformanceTests
 from asdbench.testing.fixtures import (
@@ -33,6 +37,8 @@ from asdbench.testing.losses import LossConformanceTests
 from asdbench.testing.trees import write_clips, write_ground_truth_csv, write_wav
 
 __all__ = [
+    "DCASE_LAYOUT_INVALID",
+    "DCASE_LAYOUT_VARIANTS",
     "BackendConformanceTests",
     "DatasetConformanceTests",
     "EmbedderConformanceTests",

@@ -15,6 +15,19 @@ from asdbench.data.clips import ClipTable
 from asdbench.scoring.metrics import OFFICIAL_RULES
 from asdbench.testing.components import ComponentKit
 
+#: For a dataset built on ``asdbench.DcaseLayoutDataset``: another valid value, and values to
+#: refuse, for each option it inherits (add your own options to copies of these).
+DCASE_LAYOUT_VARIANTS: dict[str, object] = {
+    "clip_seconds": 2.0,
+    "classes": "train+dev-test",
+    "class_attributes": False,
+    "class_domain": False,
+    "stereo": "first",
+    "resample": False,
+    "skip_bad_files": True,
+}
+DCASE_LAYOUT_INVALID: dict[str, object] = {"clip_seconds": -1.0, "classes": "all"}
+
 
 class DatasetConformanceTests(ComponentKit):
     kind: ClassVar[str] = "dataset"
