@@ -90,3 +90,43 @@ def test_a_section_with_tests_but_no_training_clips_is_refused_before_training(
     assert result.exit_code == 2, result.output
     assert "1 section(s) have test clips but no training clips (rotor_00)" in result.output
     assert "epoch" not in result.output
+
+
+def test_a_section_that_cannot_be_scored_officially_is_refused_before_training(
+    mlflow_tracking, asdbench_cache, tiny_run_args, tmp_path
+):
+    """Without its target-domain normal test clips a section's AUC (target) is undefined: the
+    run stops before training instead of reporting a score over the other sections."""
+    from asdbench.data.synthetic import SyntheticDataset, ensure_tree
+
+    source = ensure_tree(tmp_path / "tree", SyntheticDataset(size="tiny").plan, progress=False)
+    root = tmp_path / "copy"
+    shutil.copytree(source, root)
+    (root / "asdbench-synthetic.json").unlink()  # read as a plain DCASE tree
+    removed = list((root / "dev_data" / "gears" / "test").glob("*_target_test_normal_*.wav"))
+    assert removed
+    for path in removed:
+        path.unlink()
+    args = [a for a in tiny_run_args if a != "dataset.size=tiny"]
+    args.remove("--set")  # the one before dataset.size: dcase2023 has no size option
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            *args,
+            "--dataset",
+            "dcase2023",
+            "--data-dir",
+            str(root),
+            "--ground-truth",
+            str(root / "ground_truth"),
+            "--set",
+            "dataset.clip_seconds=1",
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert (
+        "1 section(s) cannot be scored officially: gears_00 (no target-domain normal clip)"
+        in result.output
+    )
+    assert "epoch" not in result.output

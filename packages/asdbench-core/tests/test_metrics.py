@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from asdbench.errors import AsdbenchError
 from asdbench.scoring.metrics import Results, SectionResult, auc, harmonic_mean, section_metrics
 
 # The 10-clip oracle (dcase-data-and-scoring.md §4.6): one section, in clip order.
@@ -101,11 +102,29 @@ def test_decision_metrics_per_domain():
     assert m["recall_target"] == 0.0 and m["f1_target"] == 0.0  # floored, no division error
 
 
-def test_harmonic_mean_floors_at_epsilon_and_skips_undefined():
+def test_harmonic_mean_floors_at_epsilon_and_an_undefined_value_makes_it_undefined():
     assert harmonic_mean([0.5, 1.0]) == pytest.approx(2 / 3)
     assert harmonic_mean([0.0, 1.0]) == pytest.approx(2 * np.finfo(float).eps, rel=1e-6)
-    assert harmonic_mean([math.nan, 0.5]) == 0.5
+    assert math.isnan(harmonic_mean([math.nan, 0.5]))  # never the mean of the others
     assert math.isnan(harmonic_mean([]))
+
+
+def test_an_undefined_official_metric_is_an_error_naming_its_section():
+    """A section whose test clips have no target-domain normal clip: its AUC (target) is
+    undefined (sklearn refuses one class), so no official score exists for the partition."""
+    labels = np.array([0, 0, 1, 1])
+    domains = np.array([0, 0, 0, 1])  # the only target clip is an anomaly
+    metrics = section_metrics(np.array([0.1, 0.2, 0.8, 0.9]), labels, domains)
+    assert math.isnan(metrics["auc_target"]) and metrics["auc_source"] == 1.0
+    complete = {"auc_source": 0.9, "auc_target": 0.6, "pauc": 0.55}
+    results = Results([SectionResult("fan", "00", complete), SectionResult("pump", "01", metrics)])
+    with pytest.raises(
+        AsdbenchError,
+        match=r"pump section 01: AUC \(target\) is undefined \(no "
+        r"anomalous clip or no target-domain normal clip\)",
+    ):
+        results.official_score()
+    assert math.isnan(results.column("auc_target")[1])
 
 
 def test_official_score_pools_every_section_value():

@@ -28,6 +28,7 @@ def prepare(
     dataset = config.dataset.create()
     table = dataset.load(config.data_dir, ground_truth=config.ground_truth, progress=progress)
     check_trainable(table)
+    check_scorable(table)
     for problem in table.problems:
         echo(f"warning: {problem}")
     paths = [clip.path for clip in table]
@@ -70,6 +71,36 @@ def check_trainable(table: ClipTable) -> None:
         raise DataError(
             f"{len(untrained)} section(s) have test clips but no training clips ({named}): "
             "the back end could not score them; add their train/ folders or remove their tests"
+        )
+
+
+def check_scorable(table: ClipTable) -> None:
+    """Refuse, before any training, a section whose labelled test clips lack a class the
+    official score needs (an anomalous clip, a normal clip of each domain): its AUC would be
+    undefined, and a score over the other sections would pass part of the data for the whole."""
+    lacking = []
+    labelled = table.section_indices(
+        lambda c: c.split == "test" and c.label != "unknown" and c.domain != "unknown"
+    )
+    for section, indices in labelled.items():
+        clips = [table[i] for i in indices]
+        kinds = {(c.label, c.domain if c.label == "normal" else "") for c in clips}
+        missing = [
+            what
+            for kind, what in (
+                (("anomaly", ""), "anomalous clip"),
+                (("normal", "source"), "source-domain normal clip"),
+                (("normal", "target"), "target-domain normal clip"),
+            )
+            if kind not in kinds
+        ]
+        if missing:
+            lacking.append(f"{section} (no {' and no '.join(missing)})")
+    if lacking:
+        named = "; ".join(lacking[:5]) + ("; ..." if len(lacking) > 5 else "")
+        raise DataError(
+            f"{len(lacking)} section(s) cannot be scored officially: {named}; every section's "
+            "labelled test clips need an anomalous clip and a normal clip of each domain"
         )
 
 

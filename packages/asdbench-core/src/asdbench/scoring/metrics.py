@@ -133,6 +133,14 @@ OFFICIAL_RULES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: What a section's test clips lack when an official metric is undefined.
+UNDEFINED_BECAUSE = {
+    "auc_source": "no anomalous clip or no source-domain normal clip",
+    "auc_target": "no anomalous clip or no target-domain normal clip",
+    "pauc": "no anomalous clip or no normal clip",
+}
+
+
 def auc(labels: np.ndarray, scores: np.ndarray, max_fpr: float | None = None) -> float:
     """ROC AUC (``max_fpr``: McClish-standardised partial AUC); NaN if one class is missing."""
     from sklearn.metrics import roc_auc_score
@@ -178,12 +186,13 @@ def section_metrics(
 
 
 def harmonic_mean(values: Iterable[float]) -> float:
-    """scipy's hmean after flooring each value at machine epsilon (as the evaluator does);
-    NaN values (undefined AUCs) are left out; NaN if nothing is left."""
-    kept = [max(v, EPSILON) for v in values if not math.isnan(v)]
-    if not kept:
+    """scipy's hmean after flooring each value at machine epsilon (as the evaluator does).
+    An undefined value (NaN: an AUC of a section whose test clips lack a class) makes the mean
+    undefined: a mean over the other sections would pass part of the data for the whole."""
+    values = list(values)
+    if not values or any(math.isnan(v) for v in values):
         return math.nan
-    return len(kept) / sum(1.0 / v for v in kept)
+    return len(values) / sum(1.0 / max(v, EPSILON) for v in values)
 
 
 @dataclass
@@ -214,6 +223,16 @@ class Results:
         return [s.metrics.get(name, math.nan) for s in self.sections]
 
     def official_score(self) -> float:
+        """The rule's harmonic mean over every section; an error naming the first section
+        whose official metric is undefined (its test clips lack a class)."""
+        for section in self.sections:
+            for name in OFFICIAL_RULES[self.rule]:
+                if math.isnan(section.metrics.get(name, math.nan)):
+                    raise AsdbenchError(
+                        f"{section.machine} section {section.section}: {label(name)} is "
+                        f"undefined ({UNDEFINED_BECAUSE[name]}); the official score needs it "
+                        "in every section"
+                    )
         pooled = [v for name in OFFICIAL_RULES[self.rule] for v in self.column(name)]
         return harmonic_mean(pooled)
 
