@@ -21,8 +21,14 @@ class TestAdaProjConformance(LossConformanceTests):
         "logit": "distance",
         "dynamic_scale": False,
         "initial_scale": 3.0,
+        "scale_median": "lower",
     }
-    invalid_options = {"subspace_dim": 0, "logit": "angle", "initial_scale": -1.0}
+    invalid_options = {
+        "subspace_dim": 0,
+        "logit": "angle",
+        "initial_scale": -1.0,
+        "scale_median": "upper",
+    }
 
 
 def test_plugin_is_discoverable():

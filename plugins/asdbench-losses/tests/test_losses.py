@@ -14,8 +14,13 @@ from asdbench_losses.compactness import CompactnessCCELoss, CompactnessLoss
 
 class TestAdaCos(LossConformanceTests):
     loss_factory = AdaCosLoss
-    option_variants = {"trainable_centers": True, "dynamic_scale": False, "initial_scale": 3.0}
-    invalid_options = {"initial_scale": 0.0}
+    option_variants = {
+        "trainable_centers": True,
+        "dynamic_scale": False,
+        "initial_scale": 3.0,
+        "scale_median": "lower",
+    }
+    invalid_options = {"initial_scale": 0.0, "scale_median": "upper"}
 
 
 class TestSubclusterAdaCos(LossConformanceTests):
@@ -26,8 +31,9 @@ class TestSubclusterAdaCos(LossConformanceTests):
         "trainable_centers": True,
         "dynamic_scale": False,
         "initial_scale": 3.0,
+        "scale_median": "lower",
     }
-    invalid_options = {"n_subclusters": 0, "initial_scale": -2.0}
+    invalid_options = {"n_subclusters": 0, "initial_scale": -2.0, "scale_median": "upper"}
 
 
 class TestCompactness(LossConformanceTests):

@@ -73,6 +73,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "TrainableCenters": ("asdbench.model.angular", "TrainableCenters"),
     "DynamicScale": ("asdbench.model.angular", "DynamicScale"),
     "InitialScale": ("asdbench.model.angular", "InitialScale"),
+    "ScaleMedian": ("asdbench.model.angular", "ScaleMedian"),
     # Scoring: official DCASE figures from scores, submission files, results tables.
     "Results": ("asdbench.scoring.metrics", "Results"),
     "ScoredSection": ("asdbench.scoring.metrics", "ScoredSection"),
@@ -140,6 +141,7 @@ __all__ = [
     "RemoteFile",
     "ReportsTrainingMetrics",
     "Results",
+    "ScaleMedian",
     "ScoredSection",
     "SectionResult",
     "Tracker",

@@ -24,6 +24,7 @@ from asdbench import (
     AdaptiveScale,
     DynamicScale,
     InitialScale,
+    ScaleMedian,
     TrainableCenters,
     glorot_centers,
     starting_scale,
@@ -50,7 +51,7 @@ class AdaProjLoss(nn.Module):
 
     #: The version of the numbers this loss computes: bump it with any change that alters them
     #: (the trial cache is keyed by it, not by the package's release).
-    numerics_version: ClassVar[str] = "1"
+    numerics_version: ClassVar[str] = "2"
 
     def __init__(
         self,
@@ -69,6 +70,7 @@ class AdaProjLoss(nn.Module):
         ] = "cosine",
         dynamic_scale: DynamicScale = True,
         initial_scale: InitialScale = None,
+        scale_median: ScaleMedian = "tfp-nearest",
     ) -> None:
         super().__init__()
         if num_classes < 1 or embedding_dim < 1:
@@ -101,6 +103,7 @@ class AdaProjLoss(nn.Module):
             dynamic=dynamic_scale,
             replace_exact_targets=True,
             count_classes=False,
+            median=scale_median,
         )
 
     @property

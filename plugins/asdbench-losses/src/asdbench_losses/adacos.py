@@ -20,6 +20,7 @@ from asdbench import (
     AdaptiveScale,
     DynamicScale,
     InitialScale,
+    ScaleMedian,
     TrainableCenters,
     glorot_centers,
     starting_scale,
@@ -40,7 +41,7 @@ class SubclusterAdaCosLoss(nn.Module):
 
     #: The version of the numbers this loss computes: bump it with any change that alters them
     #: (the trial cache is keyed by it, not by the package's release).
-    numerics_version: ClassVar[str] = "1"
+    numerics_version: ClassVar[str] = "2"
 
     def __init__(
         self,
@@ -51,6 +52,7 @@ class SubclusterAdaCosLoss(nn.Module):
         trainable_centers: TrainableCenters = False,
         dynamic_scale: DynamicScale = True,
         initial_scale: InitialScale = None,
+        scale_median: ScaleMedian = "tfp-nearest",
     ) -> None:
         super().__init__()
         if n_subclusters < 1:
@@ -68,6 +70,7 @@ class SubclusterAdaCosLoss(nn.Module):
             dynamic=dynamic_scale,
             replace_exact_targets=False,
             count_classes=True,
+            median=scale_median,
         )
 
     @property
@@ -123,6 +126,7 @@ class AdaCosLoss(SubclusterAdaCosLoss):
         trainable_centers: TrainableCenters = False,
         dynamic_scale: DynamicScale = True,
         initial_scale: InitialScale = None,
+        scale_median: ScaleMedian = "tfp-nearest",
     ) -> None:
         super().__init__(
             num_classes=num_classes,
@@ -131,4 +135,5 @@ class AdaCosLoss(SubclusterAdaCosLoss):
             trainable_centers=trainable_centers,
             dynamic_scale=dynamic_scale,
             initial_scale=initial_scale,
+            scale_median=scale_median,
         )

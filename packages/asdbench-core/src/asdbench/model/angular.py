@@ -7,7 +7,7 @@ Loss plugins import these from core so that every loss updates its scale the sam
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import Annotated, Literal
 
 import torch
 import torch.nn.functional as F
@@ -25,6 +25,10 @@ DynamicScale = Annotated[
 ]
 InitialScale = Annotated[
     float | None, "Starting scale (default: sqrt(2) ln(C*J - 1), C classes, J centres each)"
+]
+ScaleMedian = Annotated[
+    Literal["tfp-nearest", "lower"],
+    "Median angle of the scale update: tfp-nearest as the released code, or the lower median",
 ]
 
 
@@ -59,6 +63,23 @@ def angles(cosines: torch.Tensor) -> torch.Tensor:
     return torch.arccos(cosines.clamp(-1 + COSINE_CLIP, 1 - COSINE_CLIP))
 
 
+def median_angle(theta: torch.Tensor, rule: str) -> torch.Tensor:
+    """The batch's median angle by ``rule``:
+
+    - ``tfp-nearest``: ``tfp.stats.percentile(theta, q=50)`` as the released code calls it
+      (interpolation ``nearest``): the values sorted from the largest, the one at index
+      ``round((n - 1) / 2)`` with ties rounded to even. For an even batch that is the lower of
+      the two middle values when n is divisible by 4 (64 included) and the upper one when
+      n = 2 mod 4; for an odd batch, the middle value.
+    - ``lower``: the lower of the two middle values (``torch.median``).
+    """
+    if rule == "lower":
+        return theta.median()
+    count = theta.numel()
+    from_largest = round((count - 1) / 2)  # Python rounds half to even, as tf.round does
+    return theta.kthvalue(count - from_largest).values
+
+
 class AdaptiveScale(nn.Module):
     """The scale ``s`` that multiplies the cosine logits, updated every training step without
     gradient (AdaCos, Zhang et al. 2019, as coded in the AdaProj and sub-cluster AdaCos
@@ -69,7 +90,8 @@ class AdaptiveScale(nn.Module):
        whose target is exactly 1 contribute ``exp(-m)`` instead (AdaProj's rule);
     3. ``theta_i = sum_k y_ik * theta_ik``, times the number of classes in ``y_i`` when
        ``count_classes`` (sub-cluster AdaCos' rule);
-    4. ``theta_med`` = the lower median of ``theta_i`` over the batch;
+    4. ``theta_med`` = the median of ``theta_i`` over the batch, by ``median``
+       (:func:`median_angle`; the released code's ``tfp-nearest`` by default);
     5. ``s_new = (m + log B) / cos(min(pi/4, theta_med)) + 1e-7``.
 
     The scale is a buffer: saved in ``state_dict`` and moved by ``.to()``. It never changes in
@@ -77,11 +99,20 @@ class AdaptiveScale(nn.Module):
     """
 
     def __init__(
-        self, initial: float, *, dynamic: bool, replace_exact_targets: bool, count_classes: bool
+        self,
+        initial: float,
+        *,
+        dynamic: bool,
+        replace_exact_targets: bool,
+        count_classes: bool,
+        median: str = "tfp-nearest",
     ) -> None:
         super().__init__()
         if initial <= 0:
             raise ValueError(f"the scale must be positive, got {initial}")
+        if median not in ("tfp-nearest", "lower"):
+            raise ValueError(f"scale_median must be 'tfp-nearest' or 'lower', got {median!r}")
+        self.median = median
         self.register_buffer("value", torch.tensor(float(initial)))
         self.dynamic = dynamic
         self.replace_exact_targets = replace_exact_targets
@@ -105,8 +136,7 @@ class AdaptiveScale(nn.Module):
         theta = (targets * angles(cosines)).sum(dim=1)
         if self.count_classes and class_counts is not None:
             theta = theta * class_counts
-        median = theta.median()
-        clamped = torch.clamp(median, max=math.pi / 4)
+        clamped = torch.clamp(median_angle(theta, self.median), max=math.pi / 4)
         new = (top + torch.log(mean_sum)) / torch.cos(clamped) + 1e-7
         self.value.copy_(new.to(self.value.dtype))
 
