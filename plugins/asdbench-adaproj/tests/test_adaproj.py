@@ -18,14 +18,14 @@ class TestAdaProjConformance(LossConformanceTests):
         "subspace_dim": 5,
         "trainable_centers": True,
         "exact_projection": True,
-        "logit": "distance",
+        "logit": "normalized_distance",
         "dynamic_scale": False,
         "initial_scale": 3.0,
         "scale_median": "lower",
     }
     invalid_options = {
         "subspace_dim": 0,
-        "logit": "angle",
+        "logit": "distance",
         "initial_scale": -1.0,
         "scale_median": "upper",
     }
@@ -52,8 +52,9 @@ def test_lemma_2_orthonormal_centres_give_logit_one_and_distance_zero():
     assert torch.allclose(centers[1] @ centers[1].T, torch.eye(8), atol=1e-5)
     x = in_span(centers[1], torch.Generator().manual_seed(1), 10)
     assert torch.allclose(loss.logits(x)[:, 1], torch.ones(10), atol=1e-5)
-    distance = make(exact_projection=True, logit="distance")
-    assert torch.allclose(distance.logits(x)[:, 1], torch.zeros(10), atol=1e-5)
+    for form in ("normalized_distance", "projection_distance"):
+        distance = make(exact_projection=True, logit=form)
+        assert torch.allclose(distance.logits(x)[:, 1], torch.zeros(10), atol=1e-5)
     others = loss.logits(x)[:, [0, 2, 3]]
     assert (others < 0.9).all()  # other classes' subspaces are far in 64 dimensions
 
@@ -93,6 +94,28 @@ def test_gram_form_equals_the_materialised_projection():
     assert torch.allclose(loss.double().logits(x), expected, atol=1e-10)
 
 
+def test_the_distance_logits_against_the_materialised_projection():
+    """normalized_distance is the paper's Definition 1, the squared distance between the unit
+    embedding and the unit projection (as a similarity: its negative), which the paper notes
+    is 2 - 2 cos; projection_distance measures to the projection itself."""
+    x = torch.randn(6, 64, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+    unit = torch.nn.functional.normalize(x, dim=1).numpy()
+    for form in ("normalized_distance", "projection_distance"):
+        loss = make(seed=3, logit=form).double()
+        w = loss.centers.numpy()  # [C, J, D]
+        for c in range(4):
+            projection = unit @ w[c].T @ w[c]  # Σ_j <x̂, w_cj> w_cj, [B, D]
+            if form == "normalized_distance":
+                target = projection / np.linalg.norm(projection, axis=1, keepdims=True)
+            else:
+                target = projection
+            expected = -np.square(unit - target).sum(axis=1)
+            assert np.allclose(loss.logits(x)[:, c].numpy(), expected, atol=1e-10), (form, c)
+    cosine = make(seed=3).double().logits(x)
+    normalized = make(seed=3, logit="normalized_distance").double().logits(x)
+    assert torch.allclose(normalized, 2 * cosine - 2, atol=1e-12)
+
+
 def test_one_centre_per_class_is_the_absolute_adacos_cosine():
     """With J = 1 the projection normalisation turns AdaCos' cos θ into |cos θ|."""
     loss = make(subspace_dim=1)
@@ -116,7 +139,15 @@ def test_scale_updates_in_training_and_not_when_fixed():
     assert dynamic.scale != start and fixed.scale == start
 
 
-@pytest.mark.parametrize("options", [{}, {"exact_projection": True}, {"logit": "distance"}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"exact_projection": True},
+        {"logit": "normalized_distance"},
+        {"logit": "projection_distance"},
+    ],
+)
 def test_gradients_are_finite_for_zero_and_colinear_embeddings(options):
     loss = make(**options)
     colinear = loss.centers[0, :1].repeat(3, 1) * torch.tensor([[1.0], [2.0], [-3.0]])

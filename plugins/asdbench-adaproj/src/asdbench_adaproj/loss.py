@@ -31,6 +31,7 @@ from asdbench import (
 )
 
 EPSILON = 1e-12
+LOGITS = ("cosine", "normalized_distance", "projection_distance")
 
 
 class AdaProjLoss(nn.Module):
@@ -42,8 +43,11 @@ class AdaProjLoss(nn.Module):
         exact_projection: orthonormalise each class's centres (QR), so ``p_c`` is the true
             orthogonal projection and the logit is ``‖P_c x̂‖`` (reference: raw centres, a
             weighted projector).
-        logit: ``"cosine"`` (reference code) or ``"distance"``, the paper's Definition 1,
-            ``-‖x̂ - p_c‖²``. The scale update always uses the cosine's angle.
+        logit: ``"cosine"`` (reference code); ``"normalized_distance"``, the paper's
+            Definition 1 as a similarity, ``-‖x̂ - p_c/‖p_c‖‖² = 2 cos - 2``; or
+            ``"projection_distance"``, ``-‖x̂ - p_c‖²`` to the unnormalised projection (a
+            variant the reference once had, commented out). The scale update always uses the
+            cosine's angle.
         dynamic_scale: update the scale every training step (AdaCos); otherwise it stays at
             ``initial_scale``.
         initial_scale: the starting scale; default ``sqrt(2) * ln(C*J - 1)`` as coded.
@@ -65,8 +69,9 @@ class AdaProjLoss(nn.Module):
             "Orthonormalise each class's centres (QR); the reference projects onto the raw ones",
         ] = False,
         logit: Annotated[
-            Literal["cosine", "distance"],
-            "Cosine to the projection (the reference code) or the distance form (docs/losses.md)",
+            Literal["cosine", "normalized_distance", "projection_distance"],
+            "cosine (the code), normalized_distance (the paper's Definition 1) or "
+            "projection_distance (to the unnormalised projection); docs/losses.md",
         ] = "cosine",
         dynamic_scale: DynamicScale = True,
         initial_scale: InitialScale = None,
@@ -82,8 +87,8 @@ class AdaProjLoss(nn.Module):
                 f"exact_projection needs subspace_dim <= embedding_dim ({subspace_dim} > "
                 f"{embedding_dim})"
             )
-        if logit not in ("cosine", "distance"):
-            raise ValueError(f"logit must be 'cosine' or 'distance', got {logit!r}")
+        if logit not in LOGITS:
+            raise ValueError(f"logit must be one of {', '.join(LOGITS)}, got {logit!r}")
         if initial_scale is not None and initial_scale <= 0:
             raise ValueError(f"initial_scale must be positive, got {initial_scale}")
         self.num_classes = num_classes
@@ -135,8 +140,10 @@ class AdaProjLoss(nn.Module):
             gram = w @ w.transpose(1, 2)  # [C, J, J]
             projection_sq = (torch.einsum("bcj,cjk->bck", a, gram) * a).sum(dim=-1)
         cosine = energy / projection_sq.clamp_min(EPSILON).sqrt()
-        if self.logit_form == "distance":
-            return cosine, 2 * energy - projection_sq - 1
+        if self.logit_form == "normalized_distance":
+            return cosine, 2 * cosine - 2  # -‖x̂ - p̂_c‖² for unit x̂ and p̂_c
+        if self.logit_form == "projection_distance":
+            return cosine, 2 * energy - projection_sq - 1  # -‖x̂ - p_c‖²
         return cosine, cosine
 
     def logits(self, embeddings: torch.Tensor) -> torch.Tensor:
