@@ -105,4 +105,7 @@ def test_a_component_that_declares_no_numerics_version_is_keyed_by_its_release(
         loss="plainloss", embedder="dual_branch", backend="kmeans", dataset="synthetic"
     )
     assert numerics_of(config.loss) == "plain-loss 1.2"
-    assert numerics_of(config.embedder) == "dual_branch numerics 1"
+    from asdbench.model.dual_branch import DualBranchEmbedder
+
+    declared = DualBranchEmbedder.numerics_version
+    assert numerics_of(config.embedder) == f"dual_branch numerics {declared}"

@@ -16,7 +16,8 @@ from asdbench.testing import (
 
 class TestDualBranch(EmbedderConformanceTests):
     factory = DualBranchEmbedder
-    option_variants = {"block2_bn_bug": False}
+    option_variants = {"block2_bn_bug": False, "bn_moving_variance": "unbiased"}
+    invalid_options = {"bn_moving_variance": "biased"}
 
 
 class TestKMeans(BackendConformanceTests):

@@ -1,5 +1,6 @@
 """The dual-branch embedder against the reference specification's tables."""
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -123,3 +124,52 @@ def test_the_stem_equals_a_plain_stride_2_convolution(size):
     fast.backward(grad)
     torch.testing.assert_close(fast_input.grad, plain_input.grad)
     torch.testing.assert_close(stem.weight.grad, weight.grad)
+
+
+@pytest.mark.parametrize(("rule", "ddof"), [("keras", 0), ("unbiased", 1)])
+def test_the_moving_variance_of_the_non_convolutional_batch_norms(rule, ddof):
+    """One training step from fresh statistics (mean 0, variance 1): the moving variance is
+    0.99 * 1 + 0.01 * the batch variance, biased for the layers Keras cannot fuse (as the
+    released code computes it), unbiased for torch's rule; numpy computes both by hand."""
+    torch.manual_seed(0)
+    model = DualBranchEmbedder(
+        sample_rate=16000, clip_samples=32000, embedding_dim=64, bn_moving_variance=rule
+    ).train()
+    inputs = {}
+    layers = {
+        "dense": model.spectrum.dense[1],
+        "frequency": model.spectrogram.freq_bn,
+        "head": model.spectrogram.head_bn,
+    }
+    for name, layer in layers.items():
+        layer.register_forward_hook(
+            lambda m, args, out, name=name: inputs.setdefault(name, args[0])
+        )
+    conv = model.spectrogram.stem_bn
+    conv.register_forward_hook(lambda m, args, out: inputs.setdefault("conv", args[0]))
+    model(0.1 * torch.randn(4, 32000, generator=torch.Generator().manual_seed(1)))
+    for name, layer in layers.items():
+        x = inputs[name].detach().double().numpy()
+        axes = (0,) if x.ndim == 2 else (0, 2)
+        expected = 0.99 + 0.01 * x.var(axis=axes, ddof=ddof)
+        assert np.allclose(layer.running_var.double().numpy(), expected, rtol=1e-5), name
+        mean = 0.01 * x.mean(axis=axes)
+        assert np.allclose(layer.running_mean.double().numpy(), mean, rtol=1e-4, atol=1e-7), name
+        assert int(layer.num_batches_tracked) == 1
+    x = inputs["conv"].detach().double().numpy()  # the convolutional ones stay unbiased
+    expected = 0.99 + 0.01 * x.var(axis=(0, 2, 3), ddof=1)
+    assert np.allclose(conv.running_var.double().numpy(), expected, rtol=1e-5)
+
+
+def test_the_batch_norm_rule_changes_only_the_moving_statistics():
+    """In training the output is normalised by the batch statistics under either rule."""
+    outputs = []
+    for rule in ("keras", "unbiased"):
+        torch.manual_seed(0)
+        model = DualBranchEmbedder(
+            sample_rate=16000, clip_samples=32000, embedding_dim=64, bn_moving_variance=rule
+        ).train()
+        outputs.append(
+            model(0.1 * torch.randn(4, 32000, generator=torch.Generator().manual_seed(2)))
+        )
+    assert torch.allclose(outputs[0], outputs[1], atol=1e-5)

@@ -12,7 +12,7 @@ epsilon 1e-3. The network adapts to any clip length (the flatten size is compute
 from __future__ import annotations
 
 import math
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -34,8 +34,33 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def bn1d(features: int) -> nn.BatchNorm1d:
-    return nn.BatchNorm1d(features, eps=BN_EPS, momentum=BN_MOMENTUM)
+class KerasBatchNorm1d(nn.BatchNorm1d):
+    """Batch norm over features (``[B, C]`` or ``[B, C, L]``) whose moving variance follows
+    Keras 2's non-fused layers when ``biased``: they average the biased batch variance (divide
+    by n), where torch (and Keras' fused, convolutional layers) use the unbiased one (n - 1).
+    Normalisation in training uses the batch statistics either way."""
+
+    def __init__(self, features: int, *, biased: bool) -> None:
+        super().__init__(features, eps=BN_EPS, momentum=BN_MOMENTUM)
+        self.biased = biased
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not (self.training and self.biased):
+            return super().forward(x)
+        dims = [0] if x.dim() == 2 else [0, 2]
+        with torch.no_grad():
+            mean = x.mean(dim=dims).to(self.running_mean.dtype)
+            variance = x.var(dim=dims, unbiased=False).to(self.running_var.dtype)
+        out = F.batch_norm(x, None, None, self.weight, self.bias, True, 0.0, self.eps)
+        with torch.no_grad():
+            self.running_mean.lerp_(mean, self.momentum)
+            self.running_var.lerp_(variance, self.momentum)
+            self.num_batches_tracked.add_(1)
+        return out
+
+
+def bn1d(features: int, biased: bool) -> KerasBatchNorm1d:
+    return KerasBatchNorm1d(features, biased=biased)
 
 
 def bn2d(channels: int) -> nn.BatchNorm2d:
@@ -117,7 +142,7 @@ class StemConv2d(SameConv2d):
 class SpectrumBranch(nn.Module):
     """Branch A: full-clip FFT magnitude -> 3 Conv1D -> 4 x (Dense, BN, ReLU) -> Dense."""
 
-    def __init__(self, clip_samples: int, out_dim: int) -> None:
+    def __init__(self, clip_samples: int, out_dim: int, biased_bn: bool) -> None:
         super().__init__()
         lengths = [clip_samples // 2]
         convs = []
@@ -129,7 +154,7 @@ class SpectrumBranch(nn.Module):
         dense: list[nn.Module] = []
         width = 128 * lengths[-1]
         for _ in range(4):
-            dense += [nn.Linear(width, 128, bias=False), bn1d(128), nn.ReLU()]
+            dense += [nn.Linear(width, 128, bias=False), bn1d(128, biased_bn), nn.ReLU()]
             width = 128
         self.dense = nn.Sequential(*dense)
         self.out = nn.Linear(128, out_dim, bias=False)
@@ -208,10 +233,10 @@ class SpectrogramBranch(nn.Module):
     """Branch B: |STFT| -> temporal mean subtraction -> per-frequency BN -> ResNet -> max over
     time -> BN -> Dense."""
 
-    def __init__(self, out_dim: int, bn_bug: bool) -> None:
+    def __init__(self, out_dim: int, bn_bug: bool, biased_bn: bool) -> None:
         super().__init__()
         self.register_buffer("window", torch.hann_window(N_FFT, periodic=True), persistent=False)
-        self.freq_bn = bn1d(N_FFT // 2 + 1)
+        self.freq_bn = bn1d(N_FFT // 2 + 1, biased_bn)
         self.stem = StemConv2d(1, 16, 7)
         self.stem_bn = bn2d(16)
         self.stage2 = Stage2(bn_bug)
@@ -221,7 +246,7 @@ class SpectrogramBranch(nn.Module):
                 nn.ModuleList([bn2d(cin), DownUnit(cin, cout), bn2d(cout), IdentityUnit(cout)])
             )
         self.stages = nn.ModuleList(stages)
-        self.head_bn = bn1d(16 * 128)
+        self.head_bn = bn1d(16 * 128, biased_bn)
         self.out = nn.Linear(16 * 128, out_dim, bias=False)
 
     def spectrogram(self, waveforms: torch.Tensor) -> torch.Tensor:
@@ -257,11 +282,15 @@ class DualBranchEmbedder(nn.Module):
     Options:
         block2_bn_bug: reproduce the reference's batch-norm placement in unit 2a (default);
             false gives the fixed form of later repositories and ASDKit.
+        bn_moving_variance: ``keras`` (default): the batch norms Keras 2 cannot fuse (the four
+            dense-branch ones, the per-frequency one, whose axis is not a channel axis, and
+            the head's after the max over time) average the biased batch variance, as in the
+            released code; ``unbiased``: every batch norm as torch does.
     """
 
     #: The version of the numbers this network computes: bump it with any change that alters
     #: them (the trial cache is keyed by it).
-    numerics_version: ClassVar[str] = "1"
+    numerics_version: ClassVar[str] = "2"
 
     def __init__(
         self,
@@ -272,17 +301,27 @@ class DualBranchEmbedder(nn.Module):
         block2_bn_bug: Annotated[
             bool, "The reference's batch-norm placement in unit 2a; false: the fixed form (ASDKit)"
         ] = True,
+        bn_moving_variance: Annotated[
+            Literal["keras", "unbiased"],
+            "keras: the non-convolutional batch norms average the biased variance, as the "
+            "released code; unbiased: torch's rule everywhere",
+        ] = "keras",
     ) -> None:
         super().__init__()
         if embedding_dim < 2 or embedding_dim % 2:
             raise ValueError(f"embedding_dim must be even (two branches), got {embedding_dim}")
+        if bn_moving_variance not in ("keras", "unbiased"):
+            raise ValueError(
+                f"bn_moving_variance must be 'keras' or 'unbiased', got {bn_moving_variance!r}"
+            )
         if clip_samples < N_FFT * 2:
             raise ValueError(f"clips must be at least {N_FFT * 2} samples, got {clip_samples}")
         self.sample_rate = sample_rate
         self.clip_samples = clip_samples
         self.embedding_dim = embedding_dim
-        self.spectrum = SpectrumBranch(clip_samples, embedding_dim // 2)
-        self.spectrogram = SpectrogramBranch(embedding_dim // 2, block2_bn_bug)
+        biased = bn_moving_variance == "keras"
+        self.spectrum = SpectrumBranch(clip_samples, embedding_dim // 2, biased)
+        self.spectrogram = SpectrogramBranch(embedding_dim // 2, block2_bn_bug, biased)
         for module in self.modules():
             if isinstance(module, nn.Conv1d | nn.Conv2d | nn.Linear):
                 nn.init.xavier_uniform_(module.weight)
