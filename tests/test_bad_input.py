@@ -60,19 +60,19 @@ def test_training_with_a_last_batch_of_one_clip(mlflow_tracking, asdbench_cache,
     assert result.exit_code == 0, result.output
 
 
-def test_a_section_with_tests_but_no_training_clips_is_refused_before_training(
-    mlflow_tracking, asdbench_cache, tiny_run_args, tmp_path
-):
+def run_on_a_damaged_tree(tmp_path, tiny_run_args, damage):
+    """``asdbench run --dataset dcase2023`` on a copy of the tiny synthetic tree, read as a
+    plain DCASE tree, after ``damage(root)``."""
     from asdbench.data.synthetic import SyntheticDataset, ensure_tree
 
     source = ensure_tree(tmp_path / "tree", SyntheticDataset(size="tiny").plan, progress=False)
     root = tmp_path / "copy"
     shutil.copytree(source, root)
     (root / "asdbench-synthetic.json").unlink()  # read as a plain DCASE tree
-    shutil.rmtree(root / "dev_data" / "rotor" / "train")
+    damage(root)
     args = [a for a in tiny_run_args if a != "dataset.size=tiny"]
     args.remove("--set")  # the one before dataset.size: dcase2023 has no size option
-    result = CliRunner().invoke(
+    return CliRunner().invoke(
         cli,
         [
             "run",
@@ -87,6 +87,15 @@ def test_a_section_with_tests_but_no_training_clips_is_refused_before_training(
             "dataset.clip_seconds=1",
         ],
     )
+
+
+def test_a_section_with_tests_but_no_training_clips_is_refused_before_training(
+    mlflow_tracking, asdbench_cache, tiny_run_args, tmp_path
+):
+    def no_training_clips(root):
+        shutil.rmtree(root / "dev_data" / "rotor" / "train")
+
+    result = run_on_a_damaged_tree(tmp_path, tiny_run_args, no_training_clips)
     assert result.exit_code == 2, result.output
     assert "1 section(s) have test clips but no training clips (rotor_00)" in result.output
     assert "epoch" not in result.output
@@ -97,33 +106,14 @@ def test_a_section_that_cannot_be_scored_officially_is_refused_before_training(
 ):
     """Without its target-domain normal test clips a section's AUC (target) is undefined: the
     run stops before training instead of reporting a score over the other sections."""
-    from asdbench.data.synthetic import SyntheticDataset, ensure_tree
 
-    source = ensure_tree(tmp_path / "tree", SyntheticDataset(size="tiny").plan, progress=False)
-    root = tmp_path / "copy"
-    shutil.copytree(source, root)
-    (root / "asdbench-synthetic.json").unlink()  # read as a plain DCASE tree
-    removed = list((root / "dev_data" / "gears" / "test").glob("*_target_test_normal_*.wav"))
-    assert removed
-    for path in removed:
-        path.unlink()
-    args = [a for a in tiny_run_args if a != "dataset.size=tiny"]
-    args.remove("--set")  # the one before dataset.size: dcase2023 has no size option
-    result = CliRunner().invoke(
-        cli,
-        [
-            "run",
-            *args,
-            "--dataset",
-            "dcase2023",
-            "--data-dir",
-            str(root),
-            "--ground-truth",
-            str(root / "ground_truth"),
-            "--set",
-            "dataset.clip_seconds=1",
-        ],
-    )
+    def no_target_normal_test_clips(root):
+        removed = list((root / "dev_data" / "gears" / "test").glob("*_target_test_normal_*.wav"))
+        assert removed
+        for path in removed:
+            path.unlink()
+
+    result = run_on_a_damaged_tree(tmp_path, tiny_run_args, no_target_normal_test_clips)
     assert result.exit_code == 2, result.output
     assert (
         "1 section(s) cannot be scored officially: gears_00 (no target-domain normal clip)"
