@@ -16,8 +16,12 @@ from asdbench.testing import (
 
 class TestDualBranch(EmbedderConformanceTests):
     factory = DualBranchEmbedder
-    option_variants = {"block2_bn_bug": False, "bn_moving_variance": "unbiased"}
-    invalid_options = {"bn_moving_variance": "biased"}
+    option_variants = {
+        "block2_bn_bug": False,
+        "bn_moving_variance": "unbiased",
+        "time_pooling": "max",
+    }
+    invalid_options = {"bn_moving_variance": "biased", "time_pooling": "mean"}
 
 
 class TestKMeans(BackendConformanceTests):

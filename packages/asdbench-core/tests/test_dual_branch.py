@@ -6,7 +6,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asdbench.model.dual_branch import DualBranchEmbedder, StemConv2d, same_padding
+from asdbench.model.dual_branch import (
+    DualBranchEmbedder,
+    StemConv2d,
+    head_frames,
+    pool_time,
+    same_padding,
+)
 
 # reference-system.md §2: shapes for 18 s (288,000 samples) and 10 s (160,000 samples).
 SPEC = {
@@ -173,3 +179,38 @@ def test_the_batch_norm_rule_changes_only_the_moving_statistics():
             model(0.1 * torch.randn(4, 32000, generator=torch.Generator().manual_seed(2)))
         )
     assert torch.allclose(outputs[0], outputs[1], atol=1e-5)
+
+
+def test_time_pooling_is_tensorflows_same_max_pooling():
+    """TF ``same`` pooling of 20 frames with window and stride 18: two windows, 16 padding
+    frames split 8 before and 8 after, so frames 0-9 and 10-19; 5 frames: one window."""
+    x = torch.randn(2, 3, 20, 4, generator=torch.Generator().manual_seed(0))
+    values = x.numpy()
+    expected = np.stack([values[:, :, :10].max(axis=2), values[:, :, 10:].max(axis=2)], axis=2)
+    assert np.array_equal(pool_time(x, 18).numpy(), expected)
+    short = x[:, :, :5]
+    assert np.array_equal(pool_time(short, 18).numpy(), short.numpy().max(axis=2, keepdims=True))
+    odd = torch.arange(7.0).reshape(1, 1, 7, 1)  # 7 frames, window 4: pad 0 before, 1 after
+    assert pool_time(odd, 4).flatten().tolist() == [3.0, 6.0]
+
+
+@pytest.mark.parametrize(("samples", "frames"), [(288_000, 18), (160_000, 10), (320_000, 20)])
+def test_frames_before_the_head(samples, frames):
+    assert head_frames(samples) == frames
+
+
+def test_the_codes_pooling_equals_the_max_up_to_18_s_and_widens_the_head_beyond():
+    def embedder(samples, pooling):
+        torch.manual_seed(0)
+        return DualBranchEmbedder(
+            sample_rate=16000, clip_samples=samples, embedding_dim=64, time_pooling=pooling
+        ).eval()
+
+    waves = 0.1 * torch.randn(2, 288_000, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        assert torch.equal(embedder(288_000, "window18")(waves), embedder(288_000, "max")(waves))
+    assert embedder(320_000, "window18").spectrogram.head_bn.num_features == 2 * 2048
+    assert embedder(320_000, "max").spectrogram.head_bn.num_features == 2048
+    with torch.no_grad():
+        longer = embedder(320_000, "window18")(0.1 * torch.randn(2, 320_000))
+    assert longer.shape == (2, 64) and torch.isfinite(longer).all()

@@ -3,7 +3,8 @@
 Branch A: the magnitude spectrum of the whole clip (no window, DC up to but excluding Nyquist)
 through three strided 1-D convolutions and four dense layers. Branch B: the linear-magnitude
 STFT (1024/512, periodic Hann, no centring, all 513 bins), temporal mean subtraction and
-per-frequency batch norm, through a 2-D ResNet, a max over time and a dense layer. The two
+per-frequency batch norm, through a 2-D ResNet, a max over time (windows of 18 frames, as the
+code) and a dense layer. The two
 ``embedding_dim / 2`` outputs are concatenated. As in the Keras reference: no biases, Glorot
 initialisation, TensorFlow ``same`` padding, batch norm with momentum 0.99 (PyTorch 0.01) and
 epsilon 1e-3. The network adapts to any clip length (the flatten size is computed from it).
@@ -21,10 +22,33 @@ from torch import nn
 BN_MOMENTUM = 0.01  # Keras 0.99
 BN_EPS = 1e-3
 N_FFT, HOP = 1024, 512
+#: The released code pools time with ``MaxPooling2D((18, 1), padding="same")``.
+CODE_TIME_WINDOW = 18
 
 
 def same_output(size: int, stride: int) -> int:
     return math.ceil(size / stride)
+
+
+def head_frames(clip_samples: int) -> int:
+    """Frames left before the head: STFT frames, the stride-2 stem, the 3/2 max pool and three
+    stride-2 stages (18 for 18 s clips, 10 for 10 s ones)."""
+    frames = same_output(1 + (clip_samples - N_FFT) // HOP, 2)
+    frames = (frames - 3) // 2 + 1
+    for _ in range(3):
+        frames = same_output(frames, 2)
+    return frames
+
+
+def pool_time(x: torch.Tensor, window: int) -> torch.Tensor:
+    """``[B, C, T, F] -> [B, C, ceil(T / window), F]``: TensorFlow's ``same`` max pooling over
+    time with window and stride ``window`` (the padding, half before and the odd frame after,
+    never wins the max). A window of at least T is the max over all frames."""
+    frames = x.shape[2]
+    windows = same_output(frames, window)
+    before, after = same_padding(frames, window, window)
+    padded = F.pad(x, (0, 0, before, after), value=float("-inf"))
+    return padded.unflatten(2, (windows, window)).amax(dim=3)
 
 
 def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
@@ -233,8 +257,12 @@ class SpectrogramBranch(nn.Module):
     """Branch B: |STFT| -> temporal mean subtraction -> per-frequency BN -> ResNet -> max over
     time -> BN -> Dense."""
 
-    def __init__(self, out_dim: int, bn_bug: bool, biased_bn: bool) -> None:
+    def __init__(
+        self, out_dim: int, bn_bug: bool, biased_bn: bool, frames: int, window: int | None
+    ) -> None:
         super().__init__()
+        self.time_window = window or frames
+        width = 16 * 128 * same_output(frames, self.time_window)
         self.register_buffer("window", torch.hann_window(N_FFT, periodic=True), persistent=False)
         self.freq_bn = bn1d(N_FFT // 2 + 1, biased_bn)
         self.stem = StemConv2d(1, 16, 7)
@@ -246,8 +274,8 @@ class SpectrogramBranch(nn.Module):
                 nn.ModuleList([bn2d(cin), DownUnit(cin, cout), bn2d(cout), IdentityUnit(cout)])
             )
         self.stages = nn.ModuleList(stages)
-        self.head_bn = bn1d(16 * 128, biased_bn)
-        self.out = nn.Linear(16 * 128, out_dim, bias=False)
+        self.head_bn = bn1d(width, biased_bn)
+        self.out = nn.Linear(width, out_dim, bias=False)
 
     def spectrogram(self, waveforms: torch.Tensor) -> torch.Tensor:
         """``[B, freq=513, time]`` linear magnitude."""
@@ -272,7 +300,7 @@ class SpectrogramBranch(nn.Module):
         x = self.stage2(x)
         for bn_in, down, bn_mid, identity in self.stages:
             x = identity(bn_mid(down(bn_in(x))))
-        x = x.amax(dim=2)  # max over time: [B, 128, freq=16]
+        x = pool_time(x, self.time_window)  # [B, 128, windows, freq=16]
         return self.out(self.head_bn(x.flatten(1)))
 
 
@@ -282,6 +310,10 @@ class DualBranchEmbedder(nn.Module):
     Options:
         block2_bn_bug: reproduce the reference's batch-norm placement in unit 2a (default);
             false gives the fixed form of later repositories and ASDKit.
+        time_pooling: ``window18`` (default): the released code's max pooling over windows of
+            18 frames before the head, one window for clips up to 18 s (the max over all
+            frames), more (a wider head) for longer clips; ``max``: the max over all frames at
+            any length.
         bn_moving_variance: ``keras`` (default): the batch norms Keras 2 cannot fuse (the four
             dense-branch ones, the per-frequency one, whose axis is not a channel axis, and
             the head's after the max over time) average the biased batch variance, as in the
@@ -301,6 +333,11 @@ class DualBranchEmbedder(nn.Module):
         block2_bn_bug: Annotated[
             bool, "The reference's batch-norm placement in unit 2a; false: the fixed form (ASDKit)"
         ] = True,
+        time_pooling: Annotated[
+            Literal["window18", "max"],
+            "window18: the code's 18-frame max pooling (one window up to 18 s clips); "
+            "max: over all frames at any length",
+        ] = "window18",
         bn_moving_variance: Annotated[
             Literal["keras", "unbiased"],
             "keras: the non-convolutional batch norms average the biased variance, as the "
@@ -314,6 +351,8 @@ class DualBranchEmbedder(nn.Module):
             raise ValueError(
                 f"bn_moving_variance must be 'keras' or 'unbiased', got {bn_moving_variance!r}"
             )
+        if time_pooling not in ("window18", "max"):
+            raise ValueError(f"time_pooling must be 'window18' or 'max', got {time_pooling!r}")
         if clip_samples < N_FFT * 2:
             raise ValueError(f"clips must be at least {N_FFT * 2} samples, got {clip_samples}")
         self.sample_rate = sample_rate
@@ -321,7 +360,13 @@ class DualBranchEmbedder(nn.Module):
         self.embedding_dim = embedding_dim
         biased = bn_moving_variance == "keras"
         self.spectrum = SpectrumBranch(clip_samples, embedding_dim // 2, biased)
-        self.spectrogram = SpectrogramBranch(embedding_dim // 2, block2_bn_bug, biased)
+        self.spectrogram = SpectrogramBranch(
+            embedding_dim // 2,
+            block2_bn_bug,
+            biased,
+            head_frames(clip_samples),
+            CODE_TIME_WINDOW if time_pooling == "window18" else None,
+        )
         for module in self.modules():
             if isinstance(module, nn.Conv1d | nn.Conv2d | nn.Linear):
                 nn.init.xavier_uniform_(module.weight)
