@@ -361,17 +361,20 @@ def test_a_write_that_fails_leaves_no_partial_file(mlflow_tracking, tmp_path, ti
     model is larger) and a synthetic dataset that cannot be written (limited to 8 kB): one
     line each, exit 2, and no temporary or partial file left behind."""
     program = Path(sys.executable).parent / "asdbench"
+
+    def run_with_files_up_to(size: int, cache: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(program), "run", *tiny_run_args],
+            env={**os.environ, "ASDBENCH_CACHE_DIR": str(cache)},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            preexec_fn=limited_file_size(size),
+        )
+
     cache = tmp_path / "cache"
-    env = {**os.environ, "ASDBENCH_CACHE_DIR": str(cache)}
-    done = subprocess.run(
-        [str(program), "run", *tiny_run_args],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        preexec_fn=limited_file_size(12_000_000),
-    )
+    done = run_with_files_up_to(12_000_000, cache)
     assert done.returncode == 2, done.stderr[-2000:]
     assert "checkpoint.pt: cannot be written (" in done.stderr
     assert "Traceback" not in done.stderr
@@ -381,16 +384,7 @@ def test_a_write_that_fails_leaves_no_partial_file(mlflow_tracking, tmp_path, ti
     runs = client.search_runs([client.get_experiment_by_name("asdbench-synthetic").experiment_id])
     assert {r.info.status for r in runs} == {"FAILED"}
 
-    other = {**env, "ASDBENCH_CACHE_DIR": str(tmp_path / "other")}
-    done = subprocess.run(
-        [str(program), "run", *tiny_run_args],
-        env=other,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        preexec_fn=limited_file_size(8_000),
-    )
+    done = run_with_files_up_to(8_000, tmp_path / "other")
     assert done.returncode == 2, done.stderr[-2000:]
     assert "the synthetic dataset cannot be written (" in done.stderr
     assert not list((tmp_path / "other" / "synthetic").iterdir())  # no partial tree

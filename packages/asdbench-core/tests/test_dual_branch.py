@@ -109,6 +109,15 @@ def test_adapts_to_short_clips_and_rejects_bad_sizes():
         DualBranchEmbedder(sample_rate=16000, clip_samples=1000, embedding_dim=32)
 
 
+def test_the_shortest_clip_the_spectrogram_branch_can_take():
+    """5 STFT frames (1024 + 4 x 512 samples) leave one frame after the stem's 3/2 max pool;
+    one sample less is refused when the embedder is built, not in the first forward pass."""
+    shortest = DualBranchEmbedder(sample_rate=16000, clip_samples=3072, embedding_dim=16).eval()
+    assert shortest(torch.randn(2, 3072)).shape == (2, 16)
+    with pytest.raises(ValueError, match="at least 3072 samples"):
+        DualBranchEmbedder(sample_rate=16000, clip_samples=3071, embedding_dim=16)
+
+
 @pytest.mark.parametrize("size", [(561, 513), (40, 33), (9, 8)])
 def test_the_stem_equals_a_plain_stride_2_convolution(size):
     """The space-to-depth stem against the plain convolution in float64: output, input gradient

@@ -73,8 +73,9 @@ class KerasBatchNorm1d(nn.BatchNorm1d):
             return super().forward(x)
         dims = [0] if x.dim() == 2 else [0, 2]
         with torch.no_grad():
-            mean = x.mean(dim=dims).to(self.running_mean.dtype)
-            variance = x.var(dim=dims, unbiased=False).to(self.running_var.dtype)
+            statistics = x.to(self.running_var.dtype)  # bf16 inputs: stats in float32
+            mean = statistics.mean(dim=dims)
+            variance = statistics.var(dim=dims, unbiased=False)
         out = F.batch_norm(x, None, None, self.weight, self.bias, True, 0.0, self.eps)
         with torch.no_grad():
             self.running_mean.lerp_(mean, self.momentum)
@@ -355,6 +356,11 @@ class DualBranchEmbedder(nn.Module):
             raise ValueError(f"time_pooling must be 'window18' or 'max', got {time_pooling!r}")
         if clip_samples < N_FFT * 2:
             raise ValueError(f"clips must be at least {N_FFT * 2} samples, got {clip_samples}")
+        if head_frames(clip_samples) < 1:  # the stem and its 3/2 max pool need 5 STFT frames
+            raise ValueError(
+                f"clips of {clip_samples} samples leave no frame for the spectrogram branch; "
+                f"they must be at least {N_FFT + 4 * HOP} samples"
+            )
         self.sample_rate = sample_rate
         self.clip_samples = clip_samples
         self.embedding_dim = embedding_dim
