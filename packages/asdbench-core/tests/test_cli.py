@@ -38,6 +38,27 @@ class Components:
         yield asdbench.EnsembleSpec(name="toyens", factory=self.ensemble, summary="ens")
 
     @asdbench.hookimpl
+    def asdbench_presets(self):
+        yield asdbench.PresetSpec(
+            name="toy-system",
+            version="3",
+            summary="The toy system at its reference sizes",
+            values={
+                "loss": "toyloss",
+                "embedder": "toyemb",
+                "backend": "toyback",
+                "ensemble": "toyens",
+                "loss.subspace_dim": 8,
+                "backend.renormalize": True,
+                "ensemble.weights": "rank",
+                "train.embedding_dim": 64,
+                "train.epochs": 4,
+                "trials": 3,
+                "std": "population",
+            },
+        )
+
+    @asdbench.hookimpl
     def asdbench_commands(self, cli):
         @cli.command("hello")
         def hello():
@@ -128,7 +149,15 @@ def test_list_json_gives_every_option_with_type_default_and_description(runner):
     result = runner.invoke(cli, ["list", "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
-    assert set(payload) == {"loss", "embedder", "backend", "dataset", "ensemble", "train"}
+    assert set(payload) == {
+        "loss",
+        "embedder",
+        "backend",
+        "dataset",
+        "ensemble",
+        "train",
+        "preset",
+    }
     [toy] = [c for c in payload["backend"] if c["name"] == "toyback"]
     assert toy["distribution"] == "asdbench-toys" and toy["summary"] == "back"
     assert toy["options"][0] == {
@@ -226,3 +255,129 @@ def test_help_and_plugins_do_not_import_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_list_presets_shows_name_version_summary_and_values(runner):
+    result = runner.invoke(cli, ["list", "presets"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "  toy-system@3  The toy system at its reference sizes  [asdbench-toys]" in lines
+    assert "      loss.subspace_dim = 8" in lines and "      trials = 3" in lines
+    [record] = json.loads(runner.invoke(cli, ["list", "presets", "--json"]).output)
+    assert record["version"] == "3" and record["values"]["backend.renormalize"] is True
+    [plugin] = [r for r in json.loads(runner.invoke(cli, ["plugins", "--json"]).output)
+                if r["name"] == "toys"]  # fmt: skip
+    assert "asdbench_presets" in plugin["hooks"]
+    assert {"kind": "preset", "name": "toy-system"} in plugin["components"]
+
+
+def test_a_preset_fills_what_the_command_line_leaves_and_marks_it(runner):
+    result = runner.invoke(
+        cli, ["run", "--preset", "toy-system", "--dataset", "toydata", "--dry-run"]
+    )
+    assert result.exit_code == 0, result.output
+    plan = result.output
+    assert "preset    toy-system@3  [asdbench-toys 9.9]" in plan
+    assert "loss      toyloss  [asdbench-toys 9.9]  (preset)" in plan
+    assert "subspace_dim = 8  (preset)" in plan and "renormalize = True  (preset)" in plan
+    assert "ensemble  toyens  [asdbench-toys 9.9]  (preset)" in plan
+    assert "embedding_dim = 64  (preset)" in plan and "epochs = 4  (preset)" in plan
+    assert "trials    3  (preset)" in plan
+    assert "std       population (spread over trials)  (preset)" in plan
+
+
+def test_flags_and_sets_override_a_preset_and_the_run_says_what_changed(runner):
+    from asdbench.pipeline.config import resolve
+
+    config = resolve(
+        preset="toy-system",
+        dataset="toydata",
+        train={"epochs": 2},
+        sets=["loss.subspace_dim=16", "backend.renormalize=true", "train.embedding_dim=32"],
+        trials=1,
+        std="sample",
+    )
+    assert config.loss.options == {"subspace_dim": 16} and config.train.epochs == 2
+    assert config.train.embedding_dim == 32 and config.trials == 1 and config.std == "sample"
+    assert config.ensemble.options == {"weights": "rank"}
+    # renormalize=true is the preset's own value: no change
+    assert config.preset.changed == (
+        ("loss.subspace_dim", "16"),
+        ("train.embedding_dim", "32"),
+        ("train.epochs", "2"),
+        ("trials", "1"),
+        ("std", "sample"),
+    )
+    assert config.preset.label.startswith("toy-system@3 with loss.subspace_dim=16, ")
+    assert config.as_dict()["preset"] == config.preset.label
+    # no ensemble even though the preset has one: its ensemble options go with it
+    alone = resolve(preset="toy-system", dataset="toydata", ensemble="none")
+    assert alone.ensemble is None and alone.preset.changed == (("ensemble", "none"),)
+    # the same values without the preset are the same benchmark cell
+    by_hand = resolve(
+        loss="toyloss",
+        embedder="toyemb",
+        backend="toyback",
+        dataset="toydata",
+        ensemble="toyens",
+        sets=["loss.subspace_dim=8", "backend.renormalize=true", "ensemble.weights=rank",
+              "train.embedding_dim=64", "train.epochs=4"],
+        trials=3,
+    )  # fmt: skip
+    preset = resolve(preset="toy-system", dataset="toydata")
+    assert by_hand.cell_hash() == preset.cell_hash() and by_hand.preset is None
+
+
+def test_a_preset_value_a_component_refuses_is_an_error_naming_the_preset(runner, register_plugin):
+    class Bad:
+        @asdbench.hookimpl
+        def asdbench_presets(self):
+            yield asdbench.PresetSpec(
+                name="bad-option", version="1", summary="x", values={"backend.n_mean": 4}
+            )
+            yield asdbench.PresetSpec(
+                name="bad-value", version="2", summary="x", values={"train.epochs": "many"}
+            )
+
+    def run_with(name):
+        result = runner.invoke(cli, [*RUN, "--preset", name, "--dry-run"])
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        [line] = result.output.strip().splitlines()
+        return line
+
+    assert run_with("nope") == "Error: unknown preset 'nope'; available: toy-system"
+    register_plugin(Bad(), "bad")
+    assert run_with("bad-option").startswith(
+        "Error: preset bad-option@1 backend.n_mean: backend 'toyback' has no option 'n_mean'"
+    )
+    assert run_with("bad-value") == (
+        "Error: preset bad-value@2: train option 'epochs' must be int, got 'many'"
+    )
+
+
+def test_two_plugins_registering_one_preset_name_is_an_error_naming_both(runner, register_plugin):
+    class Clash:
+        @asdbench.hookimpl
+        def asdbench_presets(self):
+            yield asdbench.PresetSpec(name="toy-system", version="1", summary="again")
+
+    register_plugin(Clash(), "clash")
+    result = runner.invoke(cli, ["list", "presets"])
+    assert result.exit_code == 2
+    assert "preset 'toy-system' is registered twice" in result.output
+    assert "asdbench-toys 9.9" in result.output and "clash" in result.output
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"dataset": "dcase2023"}, "unknown key 'dataset'"),
+        ({"optimizer.lr": 1}, "unknown key 'optimizer.lr'"),
+        ({"loss.subspace_dim": [8, 16]}, "must be text, a number, a bool or None"),
+    ],
+)
+def test_a_malformed_preset_is_refused_when_it_is_declared(values, message):
+    with pytest.raises(ValueError, match=message):
+        asdbench.PresetSpec(name="x", version="1", summary="x", values=values)
+    with pytest.raises(ValueError, match="version"):
+        asdbench.PresetSpec(name="x", version=" ", summary="x")

@@ -152,3 +152,76 @@ def test_embed_is_deterministic_and_uses_offset_zero(cache):
     )
     assert first.shape == (10, 16)
     assert np.allclose(first[::-1], second, atol=1e-5)
+
+
+class Recorder(torch.nn.Module):
+    """An embedder that keeps every waveform batch it is given (to see the crops)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dense = torch.nn.Linear(64, 16, bias=False)
+        self.seen: list[np.ndarray] = []
+
+    def forward(self, waves):
+        self.seen.append(waves.detach().numpy().copy())
+        return self.dense(waves[:, :64])
+
+
+def where_cut(window: np.ndarray, clips: list[np.ndarray]) -> tuple[int, int]:
+    """(clip, offset) of ``window`` in the tiled clips, found by hand: the clip repeated as
+    often as ``len(window)`` needs, then every start compared."""
+    found = []
+    for index, samples in enumerate(clips):
+        tiled = np.tile(samples, -(-len(window) // len(samples)))
+        for offset in range(len(tiled) - len(window) + 1):
+            if np.array_equal(tiled[offset : offset + len(window)], window):
+                found.append((index, offset))
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize("crop", ["each_epoch", "once"])
+def test_training_crops_are_windows_of_the_tiled_clip_drawn_per_epoch_or_once(
+    tmp_path, cache, crop
+):
+    import soundfile
+
+    clips = [soundfile.read(p, dtype="int16")[0] / 32768.0 for p in cache.files]
+    recorder = Recorder()
+    config = TrainConfig(
+        epochs=3, batch_size=5, embedding_dim=16, mixup_prob=0.0, crop=crop, l2_weight=0.0
+    )
+    loss = asdbench.create("loss", "toy_cosine", num_classes=3, embedding_dim=16)
+    trainer = Trainer(recorder, loss, config, seed=5, device=torch.device("cpu"), progress=False)
+    trainer.fit(cache, ROWS, CLASSES, 3, 8000)
+    epochs = [np.concatenate(recorder.seen[i * 2 : i * 2 + 2]) for i in range(3)]
+    cuts = [dict(where_cut(w.astype(np.float64), clips) for w in epoch) for epoch in epochs]
+    assert all(sorted(c) == list(range(10)) for c in cuts)  # every clip once per epoch
+    room = [i for i, c in enumerate(clips) if -(-8000 // len(c)) * len(c) > 8000]
+    assert any(cuts[0][i] > 0 for i in room)  # offsets are drawn, not 0
+    if crop == "once":
+        assert cuts[0] == cuts[1] == cuts[2]
+        recorder.seen.clear()
+        from asdbench.model.training import fixed_offsets
+
+        offsets = fixed_offsets(cache, 8000, seed=5)[ROWS]
+        embed(recorder, cache, ROWS, 8000, batch_size=4, device=torch.device("cpu"),
+              progress=False, offsets=offsets)  # fmt: skip
+        embedded = np.concatenate(recorder.seen)
+        # the released code embeds each clip at the crop it trained on
+        assert [where_cut(w.astype(np.float64), clips) for w in embedded] == sorted(cuts[0].items())
+    else:
+        assert any(cuts[0][i] != cuts[1][i] for i in room)
+
+
+def test_random_offsets_are_uniform_over_the_valid_starts():
+    from asdbench.model.training import random_offsets
+
+    rng = np.random.default_rng(0)
+    lengths = np.array([6000] * 4000)  # tiled twice: 12000 samples, starts 0..4000 for 8000
+    drawn = random_offsets(rng, lengths, 8000)
+    assert drawn.min() >= 0 and drawn.max() <= 4000
+    counts = np.histogram(drawn, bins=4, range=(0, 4001))[0]
+    assert np.all(np.abs(counts - 1000) < 5 * np.sqrt(1000))
+    exact = random_offsets(rng, np.array([8000, 4000, 16000]), 8000)
+    assert exact.tolist()[:2] == [0, 0]  # a clip of the length or tiled exactly: one start

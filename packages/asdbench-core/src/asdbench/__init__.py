@@ -35,7 +35,14 @@ from asdbench.plugins.hookspecs import hookimpl
 from asdbench.plugins.manager import core_version
 from asdbench.plugins.registry import Component, available, create
 from asdbench.plugins.registry import get as component
-from asdbench.plugins.specs import BackendSpec, DatasetSpec, EmbedderSpec, EnsembleSpec, LossSpec
+from asdbench.plugins.specs import (
+    BackendSpec,
+    DatasetSpec,
+    EmbedderSpec,
+    EnsembleSpec,
+    LossSpec,
+    PresetSpec,
+)
 
 #: Bumped when a hook, a component contract or a public name changes incompatibly.
 API_VERSION = 1
@@ -138,6 +145,7 @@ __all__ = [
     "LossSpec",
     "OptionError",
     "PluginError",
+    "PresetSpec",
     "RemoteFile",
     "ReportsTrainingMetrics",
     "Results",

@@ -9,6 +9,7 @@ import click
 from asdbench.model.settings import train_options
 from asdbench.plugins.manager import PluginInfo, get_plugins
 from asdbench.plugins.options import Option
+from asdbench.plugins.presets import Preset, presets
 from asdbench.plugins.registry import KINDS, Component, components, normalise_kind
 from asdbench.plugins.specs import HOOKS, PLURALS
 
@@ -21,6 +22,8 @@ def _registered() -> dict[str, list[dict[str, str]]]:
             found.setdefault(component.plugin.name, []).append(
                 {"kind": kind, "name": component.name}
             )
+    for preset in presets().values():
+        found.setdefault(preset.plugin.name, []).append({"kind": "preset", "name": preset.name})
     return found
 
 
@@ -92,11 +95,37 @@ def _component_record(component: Component) -> dict[str, object]:
     }
 
 
+def _preset_record(preset: Preset) -> dict[str, object]:
+    return {
+        "name": preset.name,
+        "version": preset.spec.version,
+        "summary": preset.spec.summary,
+        "plugin": preset.plugin.name,
+        "distribution": preset.plugin.distribution,
+        "plugin_version": preset.plugin.version,
+        "values": dict(preset.spec.values),
+    }
+
+
+def _preset_lines() -> list[str]:
+    found = presets()
+    lines = [f"preset ({len(found)})"]
+    for preset in found.values():
+        origin = preset.plugin.distribution or preset.plugin.name
+        lines.append(f"  {preset.label}  {preset.spec.summary}  [{origin}]")
+        values = sorted(preset.spec.values.items(), key=lambda item: ("." in item[0], item[0]))
+        lines.extend(f"      {key} = {value!r}" for key, value in values)
+    return lines
+
+
+PRESET_KINDS = ("preset", "presets")
+
+
 @click.command("list")
 @click.argument(
     "kind",
     required=False,
-    type=click.Choice([*HOOKS, *PLURALS]),
+    type=click.Choice([*HOOKS, *PLURALS, *PRESET_KINDS]),
 )
 @click.option(
     "--json",
@@ -105,8 +134,15 @@ def _component_record(component: Component) -> dict[str, object]:
     help="Print JSON: every component with its options (type, default, description).",
 )
 def list_command(kind: str | None, as_json: bool) -> None:
-    """List every registered component of KIND (or of every kind) with its options, and the
-    training settings (train.*). Set any of them with --set KIND.OPTION=VALUE."""
+    """List every registered component of KIND (or of every kind) with its options, the
+    training settings (train.*) and the presets with their values. Set any option with --set
+    KIND.OPTION=VALUE; use a preset with run --preset NAME."""
+    if kind in PRESET_KINDS:
+        if as_json:
+            click.echo(json.dumps([_preset_record(p) for p in presets().values()], indent=2))
+        else:
+            click.echo("\n".join(_preset_lines()))
+        return
     kinds = [normalise_kind(kind)] if kind else list(KINDS)
     if as_json:
         payload: dict[str, object] = {
@@ -114,6 +150,7 @@ def list_command(kind: str | None, as_json: bool) -> None:
         }
         if kind is None:
             payload["train"] = [o.as_json() for o in train_options().values()]
+            payload["preset"] = [_preset_record(p) for p in presets().values()]
         click.echo(json.dumps(payload, indent=2))
         return
     for index, each in enumerate(kinds):
@@ -131,3 +168,5 @@ def list_command(kind: str | None, as_json: bool) -> None:
         click.echo("train (settings of the training loop)")
         for line in _option_lines(list(train_options().values()), "      "):
             click.echo(line)
+        click.echo()
+        click.echo("\n".join(_preset_lines()))

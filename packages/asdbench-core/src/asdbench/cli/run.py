@@ -7,44 +7,79 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from asdbench.cli.options import NUM_WORKERS, PRECISION, TRACKING_FALLBACK
 from asdbench.cli.signals import stop_on_sigterm
-from asdbench.pipeline.config import DEFAULT_COMPONENTS, RunConfig, resolve
+from asdbench.model.settings import TrainConfig
+from asdbench.pipeline.config import DEFAULT_COMPONENTS, STDS, RunConfig, resolve
 from asdbench.pipeline.resources import bounded_workers
+from asdbench.plugins.presets import get_preset
+from asdbench.reporting.leaderboard import STD
 from asdbench.reporting.tables import percent
 from asdbench.scoring.metrics import label
 
 
 def _plan(config: RunConfig) -> str:
     lines = [f"asdbench run plan (cell {config.cell_hash()})"]
+    from_preset: set[str] = set()
+    if config.preset is not None:
+        preset = get_preset(config.preset.name)
+        plugin = preset.plugin
+        origin = f"{plugin.distribution} {plugin.version}" if plugin.distribution else plugin.name
+        lines.append(f"  preset    {config.preset.label}  [{origin}]")
+        from_preset = set(config.preset.taken)
     for kind, choice in config.choices().items():
         plugin = choice.component.plugin
         origin = f"{plugin.distribution} {plugin.version}" if plugin.distribution else plugin.name
-        lines.append(f"  {kind:<9} {choice.name}  [{origin}]")
+        lines.append(f"  {kind:<9} {choice.name}  [{origin}]{_marker(kind, from_preset, False)}")
         for name, value in choice.resolved_options().items():
-            marker = "  (set)" if name in choice.options else ""
+            marker = _marker(f"{kind}.{name}", from_preset, name in choice.options)
             lines.append(f"      {name} = {value!r}{marker}")
     settings = config.as_dict()
     lines.append("  train")
-    lines.extend(f"      {name} = {value!r}" for name, value in settings["train"].items())
+    defaults = TrainConfig()
+    for name, value in settings["train"].items():
+        marker = _marker(f"train.{name}", from_preset, value != getattr(defaults, name))
+        lines.append(f"      {name} = {value!r}{marker}")
     for name in ("trials", "seed", "device", "data_dir", "ground_truth"):
-        lines.append(f"  {name:<9} {settings[name]}")
+        lines.append(f"  {name:<9} {settings[name]}{_marker(name, from_preset, False)}")
+    lines.append(
+        f"  std       {config.std} (spread over trials){_marker('std', from_preset, False)}"
+    )
     lines.append(f"  experiment {config.experiment or '(one per dataset)'}")
     return "\n".join(lines)
 
 
-def trials_line(partition: str, aggregate: dict[str, float], trials: int) -> str:
+def _marker(key: str, from_preset: set[str], given: bool) -> str:
+    """Where a value comes from, when not from the defaults."""
+    if key in from_preset:
+        return "  (preset)"
+    return "  (set)" if given else ""
+
+
+def trials_line(partition: str, aggregate: dict[str, float], trials: int, std: str) -> str:
     """``dev official score: 65.09 ± 2.05 (mean ± sample std over 10 trials)``."""
     mean = aggregate.get(f"{partition}/official_score_mean", float("nan"))
-    std = aggregate.get(f"{partition}/official_score_std", float("nan"))
+    spread = aggregate.get(f"{partition}/official_score_{STD[std][1]}", float("nan"))
     return (
-        f"{partition} {label('official_score')}: {percent(mean)} ± {percent(std)} "
-        f"(mean ± sample std over {trials} trials)"
+        f"{partition} {label('official_score')}: {percent(mean)} ± {percent(spread)} "
+        f"(mean ± {std} std over {trials} trials)"
     )
 
 
+#: The options a preset may set: given on the command line they win, left at their defaults
+#: the preset's value (or the default) applies.
+PRESET_FLAGS = ("loss", "embedder", "backend", "trials")
+
+
 @click.command("run")
+@click.option(
+    "--preset",
+    default=None,
+    metavar="NAME",
+    help="A named configuration (asdbench list presets); flags and --set override its values.",
+)
 @click.option(
     "--loss", default=DEFAULT_COMPONENTS["loss"], show_default=True, help="Loss plugin name."
 )
@@ -57,12 +92,23 @@ def trials_line(partition: str, aggregate: dict[str, float], trials: int) -> str
 @click.option(
     "--backend", default=DEFAULT_COMPONENTS["backend"], show_default=True, help="Backend."
 )
-@click.option("--ensemble", default=None, help="Combine the trials' scores (e.g. mean).")
+@click.option(
+    "--ensemble",
+    default=None,
+    help="Combine the trials' scores (e.g. mean); none: no ensemble, even with a preset's.",
+)
 @click.option("--trials", type=int, default=1, show_default=True, help="Independent models.")
 @click.option("--epochs", type=int, default=None, help="Training epochs [default: 10].")
 @click.option("--batch-size", type=int, default=None, help="Batch size [default: 64].")
 @PRECISION
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the first trial.")
+@click.option(
+    "--std",
+    type=click.Choice(STDS),
+    default=None,
+    help="Spread reported over trials: sample (ddof 1) or population (ddof 0, as the released "
+    "AdaProj code) std [default: sample, or the preset's].",
+)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -128,6 +174,10 @@ def run_command(
     built-in synthetic dataset.
     """
     chosen = (("epochs", epochs), ("batch_size", batch_size), ("precision", precision))
+    context = click.get_current_context()
+    for name in PRESET_FLAGS:
+        if context.get_parameter_source(name) is ParameterSource.DEFAULT:
+            kwargs[name] = None
     config = resolve(train={k: v for k, v in chosen if v is not None}, **kwargs)
 
     def echo(message: str) -> None:
@@ -171,7 +221,7 @@ def run_command(
     click.echo()
     if config.trials > 1:
         for partition in outcome.results:
-            click.echo(trials_line(partition, outcome.aggregate, config.trials))
+            click.echo(trials_line(partition, outcome.aggregate, config.trials, config.std))
     if outcome.sync_hint:
         click.echo(f"MLflow run: kept locally; upload it with: {outcome.sync_hint}")
     else:

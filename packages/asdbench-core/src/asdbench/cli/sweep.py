@@ -15,6 +15,7 @@ from asdbench.errors import OptionError
 from asdbench.pipeline.config import DEFAULT_COMPONENTS, RunConfig, resolve
 
 SWEEP_KEYS = {
+    "preset",
     "losses",
     "datasets",
     "backends",
@@ -81,11 +82,13 @@ def plan_sets(plan: dict[str, Any]) -> list[str]:
     return sets
 
 
-def _names(flags: tuple[str, ...], plan: dict[str, Any], plural: str, default: str) -> list[str]:
+def _names(flags: tuple[str, ...], plan: dict[str, Any], plural: str) -> list[str | None]:
+    """The names of one kind to cross; ``[None]`` when none is given (the preset's, or the
+    default)."""
     if flags:
         return list(dict.fromkeys(flags))
-    value = plan.get(plural, plan.get(plural[:-1], default))
-    return list(dict.fromkeys([value] if isinstance(value, str) else value))
+    value = plan.get(plural, plan.get(plural[:-1]))
+    return list(dict.fromkeys([value] if isinstance(value, str | None) else value))
 
 
 def build_configs(
@@ -96,7 +99,7 @@ def build_configs(
     grid = {**grid_values(plan_sets(plan), "set"), **grid_values(list(sets), "--set")}
     keys = list(grid)
     kinds = {
-        kind: _names(flags[plural], plan, plural, DEFAULT_COMPONENTS[kind])
+        kind: _names(flags[plural], plan, plural)
         for kind, plural in (
             ("dataset", "datasets"),
             ("loss", "losses"),
@@ -113,6 +116,7 @@ def build_configs(
     for dataset, loss, embedder, backend, values in itertools.product(
         *kinds.values(), itertools.product(*grid.values())
     ):
+        dataset = dataset or DEFAULT_COMPONENTS["dataset"]
         folder = flags["data_dir"] or (
             data_dirs.get(dataset) if isinstance(data_dirs, dict) else data_dirs
         )
@@ -126,9 +130,10 @@ def build_configs(
                 embedder=embedder,
                 backend=backend,
                 ensemble=flags["ensemble"] or plan.get("ensemble"),
+                preset=flags["preset"] or plan.get("preset"),
                 sets=[f"{k}={v}" for k, v in zip(keys, values, strict=True)],
                 train={k: v for k, v in train.items() if v is not None},
-                trials=flags["trials"] or plan.get("trials", 1),
+                trials=flags["trials"] or plan.get("trials"),
                 seed=flags["seed"] if flags["seed"] is not None else plan.get("seed", 0),
                 data_dir=Path(folder).expanduser() if folder else None,
                 ground_truth=Path(truth).expanduser() if truth else None,
@@ -193,6 +198,13 @@ def tracking_available(fallback: str) -> bool:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A TOML file with a [sweep] table (keys as the options below; flags win).",
 )
+@click.option(
+    "--preset",
+    default=None,
+    metavar="NAME",
+    help="A named configuration for every cell (asdbench list presets); the lists and --set "
+    "override its values.",
+)
 @click.option("--loss", "losses", multiple=True, help="Losses (repeat) [default: adaproj].")
 @click.option(
     "--dataset", "datasets", multiple=True, help="Datasets (repeat) [default: synthetic]."
@@ -202,7 +214,9 @@ def tracking_available(fallback: str) -> bool:
     "--embedder", "embedders", multiple=True, help="Embedders (repeat) [default: dual_branch]."
 )
 @click.option("--trials", type=int, default=None, help="Trials per cell [default: 1].")
-@click.option("--ensemble", default=None, help="Ensemble of each cell's trials.")
+@click.option(
+    "--ensemble", default=None, help="Ensemble of each cell's trials (none: no ensemble)."
+)
 @click.option("--seed", type=int, default=None)
 @click.option("--epochs", type=int, default=None)
 @click.option("--batch-size", type=int, default=None)
@@ -303,7 +317,12 @@ def sweep_command(
     from asdbench.reporting.leaderboard import query, render_leaderboard
     from asdbench.tracking import store
 
-    board = query(store.tracking_uri(), sorted({store.experiment_name(c) for c in configs}))
+    stds = {c.std for c in configs}
+    board = query(
+        store.tracking_uri(),
+        sorted({store.experiment_name(c) for c in configs}),
+        std=stds.pop() if len(stds) == 1 else "sample",
+    )
     click.echo(render_leaderboard(board))
 
 

@@ -7,10 +7,13 @@ import dataclasses
 import math
 import typing
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 from asdbench.errors import OptionError
 from asdbench.plugins.options import Option, declared
+
+CROPS = ("each_epoch", "once")
+EMBED_OFFSETS = ("start", "random")
 
 
 @dataclass
@@ -29,6 +32,17 @@ class TrainConfig:
         float, "Probability that a clip is mixed with another (mixup), in [0, 1]"
     ] = 1.0
     precision: Annotated[str, "'fp32', or 'bf16' autocast on GPUs that support it"] = "fp32"
+    crop: Annotated[
+        Literal["each_epoch", "once"],
+        "each_epoch: a new random crop of every training clip each epoch; once: one random "
+        "crop per clip, drawn once and kept (the released code)",
+    ] = "each_epoch"
+    embed_offset: Annotated[
+        Literal["start", "random"],
+        "Where clips are cut for the embeddings the back end scores: at the start, or at one "
+        "random offset per clip fixed by the seed (the released code; a training clip then at "
+        "its crop=once crop)",
+    ] = "start"
 
     def validate(self) -> None:
         for name in ("epochs", "embedding_dim"):
@@ -51,6 +65,11 @@ class TrainConfig:
                 raise OptionError(f"train.{name} must be positive, got {getattr(self, name)}")
         if self.l2_weight < 0:
             raise OptionError(f"train.l2_weight must not be negative, got {self.l2_weight}")
+        for name, choices in (("crop", CROPS), ("embed_offset", EMBED_OFFSETS)):
+            if getattr(self, name) not in choices:
+                raise OptionError(
+                    f"train.{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}"
+                )
         if self.precision not in ("fp32", "bf16"):
             raise OptionError(f"train.precision must be 'fp32' or 'bf16', got {self.precision!r}")
 

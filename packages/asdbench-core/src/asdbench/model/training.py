@@ -5,7 +5,10 @@ As in the reference: Adam (lr 1e-3, betas 0.9/0.999, eps 1e-7), an explicit L2 p
 centres), batches of 64 reshuffled every epoch with the last partial batch kept, and mixup on
 the waveforms before the network: each clip is mixed with its partner in the reversed batch
 with a coefficient drawn from U(0, 1) (with probability ``mixup_prob``), targets likewise.
-Unlike the reference, each epoch draws a new random crop of every clip from the int16 cache.
+By default each epoch draws a new random crop of every clip from the int16 cache and clips are
+embedded from their start; ``train.crop=once`` and ``train.embed_offset=random`` do as the
+reference does instead: one random offset per clip, drawn once (from the seed) and used for
+every epoch and for the embedding.
 
 The randomness of an epoch (order, crops, mixup) is derived from (seed, epoch), and a
 checkpoint holding model, loss buffers, optimiser and epoch is written after every epoch, so
@@ -79,6 +82,24 @@ def epoch_rng(seed: int, epoch: int) -> tuple[np.random.Generator, torch.Generat
     numpy_rng = np.random.default_rng([seed, epoch])
     torch_rng = torch.Generator().manual_seed(int(numpy_rng.integers(2**62)))
     return numpy_rng, torch_rng
+
+
+#: The stream of ``numpy.random.default_rng([seed, CROP_STREAM])`` that draws the fixed
+#: offsets, apart from every epoch's stream ``[seed, epoch]``.
+CROP_STREAM = 2**32 - 1
+
+
+def random_offsets(rng: np.random.Generator, lengths: np.ndarray, clip_samples: int) -> np.ndarray:
+    """One offset per clip, uniform over the valid ones {0, ..., max_offset} of its tiling."""
+    limits = np.array([max_offset(int(n), clip_samples) for n in lengths], dtype=np.int64)
+    return (rng.random(len(limits)) * (limits + 1)).astype(np.int64)
+
+
+def fixed_offsets(cache: AudioCache, clip_samples: int, seed: int) -> np.ndarray:
+    """The offset of every cache clip drawn once from ``seed``: the crop every epoch uses with
+    ``train.crop=once`` and the cut embedded with ``train.embed_offset=random``."""
+    rng = np.random.default_rng([seed, CROP_STREAM])
+    return random_offsets(rng, np.asarray(cache.lengths), clip_samples)
 
 
 def batch_bounds(clips: int, batch_size: int) -> list[tuple[int, int]]:
@@ -232,13 +253,16 @@ class Trainer:
         )
         bounds = batch_bounds(len(rows), config.batch_size)
         steps_per_epoch = len(bounds)
+        kept = (
+            fixed_offsets(cache, clip_samples, self.seed)[rows] if config.crop == "once" else None
+        )
         for epoch in range(self.start_epoch, config.epochs):
             self.embedder.train()
             self.loss.train()
             numpy_rng, torch_rng = epoch_rng(self.seed, epoch)
             order = numpy_rng.permutation(len(rows))
-            limits = np.array([max_offset(int(cache.lengths[r]), clip_samples) for r in rows])
-            offsets = (numpy_rng.random(len(rows)) * (limits + 1)).astype(np.int64)
+            drawn = random_offsets(numpy_rng, np.asarray(cache.lengths)[rows], clip_samples)
+            offsets = drawn if kept is None else kept
             total, started = 0.0, time.perf_counter()
             bar = tqdm(
                 total=steps_per_epoch,
@@ -316,14 +340,17 @@ def embed(
     device: torch.device,
     progress: bool = True,
     precision: str = "fp32",
+    offsets: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Embeddings ``[len(rows), D]`` in inference mode, each clip cut at offset 0."""
+    """Embeddings ``[len(rows), D]`` in inference mode, each clip cut at its offset in
+    ``offsets`` (aligned with ``rows``; default: at its start)."""
     from tqdm.auto import tqdm
 
     embedder.eval()
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
     out = []
-    zeros = np.zeros(batch_size, dtype=np.int64)
+    if offsets is None:
+        offsets = np.zeros(len(rows), dtype=np.int64)
     for start in tqdm(
         range(0, len(rows), batch_size),
         desc="embedding",
@@ -332,7 +359,8 @@ def embed(
         leave=False,
     ):
         batch = rows[start : start + batch_size]
-        waves = torch.from_numpy(cache.batch(batch, clip_samples, zeros[: len(batch)])).to(device)
+        cuts = offsets[start : start + batch_size]
+        waves = torch.from_numpy(cache.batch(batch, clip_samples, cuts)).to(device)
         with autocast:
             out.append(embedder(waves).float().cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)

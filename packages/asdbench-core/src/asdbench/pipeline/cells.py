@@ -267,9 +267,10 @@ def publish_leaderboard(uri: str, experiment: str, run_id: str) -> None:
 
 
 def aggregate_trials(trials: list[Trial]) -> dict[str, float]:
-    """Mean and sample standard deviation (ddof 1) over trials of every aggregate metric (the
-    paper's "mean ± std" of Table 1): ``<partition>/<metric>_mean`` and ``..._std``; the std
-    only from two trials on."""
+    """Mean, sample and population standard deviation over trials of every aggregate metric
+    (the paper's "mean ± std" of Table 1; the released code prints the population one):
+    ``<partition>/<metric>_mean``, ``..._std`` (ddof 1) and ``..._pstd`` (ddof 0), the
+    stds from two trials on."""
     per_trial = [
         {f"{p}/{k}": v for p, r in trial.results.items() for k, v in r.summary().items()}
         for trial in trials
@@ -283,4 +284,5 @@ def aggregate_trials(trials: list[Trial]) -> dict[str, float]:
             aggregated[f"{key}_mean"] = float(values.mean())
         if len(values) > 1:
             aggregated[f"{key}_std"] = float(values.std(ddof=1))
+            aggregated[f"{key}_pstd"] = float(values.std(ddof=0))
     return aggregated

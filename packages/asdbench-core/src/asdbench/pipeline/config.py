@@ -18,7 +18,9 @@ from typing import Any
 from asdbench.errors import OptionError
 from asdbench.model.settings import TrainConfig, train_options
 from asdbench.plugins.options import parse_value
+from asdbench.plugins.presets import get_preset
 from asdbench.plugins.registry import Component, get
+from asdbench.reporting.leaderboard import STD
 
 
 @dataclass
@@ -44,6 +46,9 @@ class Choice:
 
 
 COMPONENT_KINDS = ("loss", "embedder", "backend", "dataset", "ensemble")
+#: How a run reports the spread over its trials: the sample (ddof 1) or the population
+#: (ddof 0, the released AdaProj code's) standard deviation.
+STDS = tuple(STD)
 #: The components of a run that names none: AdaProj on the built-in synthetic dataset.
 DEFAULT_COMPONENTS = {
     "loss": "adaproj",
@@ -51,6 +56,27 @@ DEFAULT_COMPONENTS = {
     "backend": "kmeans",
     "dataset": "synthetic",
 }
+
+
+@dataclass(frozen=True)
+class PresetUse:
+    """The preset a run was resolved from, and what the run does differently."""
+
+    name: str
+    version: str
+    #: The preset's keys whose values the run takes.
+    taken: tuple[str, ...] = ()
+    #: ``key -> value`` for each of the preset's values the run replaced (a flag, ``--set`` or
+    #: another component, whose preset options then do not apply).
+    changed: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``adaproj-code@1``, or ``adaproj-code@1 with loss.subspace_dim=8`` when changed."""
+        base = f"{self.name}@{self.version}"
+        if not self.changed:
+            return base
+        return f"{base} with " + ", ".join(f"{key}={value}" for key, value in self.changed)
 
 
 @dataclass
@@ -70,6 +96,8 @@ class RunConfig:
     device: str = "auto"
     experiment: str | None = None
     output: Path | None = None
+    preset: PresetUse | None = None
+    std: str = "sample"
 
     def choices(self) -> dict[str, Choice]:
         found = {kind: getattr(self, kind) for kind in COMPONENT_KINDS}
@@ -88,6 +116,7 @@ class RunConfig:
             "data_dir": str(self.data_dir) if self.data_dir else None,
             "ground_truth": str(self.ground_truth) if self.ground_truth else None,
             "device": self.device,
+            "preset": self.preset.label if self.preset else "none",
         }
 
     def portable(self) -> dict[str, Any]:
@@ -119,7 +148,8 @@ class RunConfig:
 
     def cell_hash(self) -> str:
         """Identifies the benchmark cell: the same components, options and training settings."""
-        cell = {k: v for k, v in self.as_dict().items() if k not in ("trials", "seed", "device")}
+        shown = ("trials", "seed", "device", "preset")  # a preset is a name for values, not one
+        cell = {k: v for k, v in self.as_dict().items() if k not in shown}
         text = json.dumps(cell, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -141,67 +171,169 @@ def parse_sets(pairs: Iterable[str]) -> dict[str, dict[str, str]]:
     return sections
 
 
-def choose(kind: str, name: str, texts: Mapping[str, str] | None = None) -> Choice:
-    """Resolve one component and parse its ``--set`` option texts."""
-    texts = texts or {}
+def choose(
+    kind: str,
+    name: str,
+    texts: Mapping[str, str] | None = None,
+    origins: Mapping[str, str] | None = None,
+) -> Choice:
+    """Resolve one component and parse its option texts; ``origins`` names where an option
+    came from when not ``--set`` (``preset adaproj-code@1``), for the error messages."""
+    texts, origins = texts or {}, origins or {}
     component = get(kind, name)
     options = {o.name: o for o in component.options()}
     values: dict[str, Any] = {}
     for key, text in texts.items():
+        where = origins.get(key, "--set")
         if key not in options:
             known = ", ".join(options) or "none"
             raise OptionError(
-                f"--set {kind}.{key}: {component.label} has no option {key!r}; its options: {known}"
+                f"{where} {kind}.{key}: {component.label} has no option {key!r}; its options: "
+                f"{known}"
             )
-        values[key] = parse_value(component.label, options[key], text)
+        try:
+            values[key] = parse_value(component.label, options[key], text)
+        except OptionError as exc:
+            raise OptionError(f"{where}: {exc}" if key in origins else str(exc)) from exc
     component.check(values)
     return Choice(component, values)
 
 
+def as_text(value: str | int | float | bool | None) -> str:
+    """A preset value as ``--set`` takes it."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def resolve(
     *,
-    loss: str,
-    embedder: str,
-    backend: str,
-    dataset: str,
+    loss: str | None = None,
+    embedder: str | None = None,
+    backend: str | None = None,
+    dataset: str | None = None,
     ensemble: str | None = None,
+    preset: str | None = None,
     sets: Iterable[str] = (),
     train: Mapping[str, Any] | None = None,
+    trials: int | None = None,
+    std: str | None = None,
     **settings: Any,
 ) -> RunConfig:
     """Resolve component names and ``--set`` pairs into a checked ``RunConfig``.
 
-    ``train`` holds training settings given directly (``--epochs``); ``--set train.*`` wins over
-    nothing else, so giving both for one setting is an error.
+    A name, ``trials`` or ``std`` left ``None`` comes from the ``preset`` when it has one, else
+    from the defaults; ``ensemble="none"`` asks for none even where the preset has one. The
+    preset's options are overridden by ``--set`` and flags, and do not apply to a component the
+    run replaces. ``train`` holds training settings given directly (``--epochs``); giving one
+    also with ``--set train.*`` is an error.
     """
+    chosen = get_preset(preset) if preset else None
+    values = dict(chosen.spec.values) if chosen else {}
+    names = {
+        kind: given or values.get(kind) or DEFAULT_COMPONENTS[kind]
+        for kind, given in (("loss", loss), ("embedder", embedder), ("backend", backend))
+    }
+    names["dataset"] = dataset or DEFAULT_COMPONENTS["dataset"]
+    wanted_ensemble = values.get("ensemble") if ensemble is None else ensemble
+    if wanted_ensemble is not None and wanted_ensemble != "none":
+        names["ensemble"] = str(wanted_ensemble)
     sections = parse_sets(sets)
-    if "ensemble" in sections and ensemble is None:
+    if "ensemble" in sections and "ensemble" not in names:
         raise OptionError("--set ensemble.*: no --ensemble was chosen")
-    names = {"loss": loss, "embedder": embedder, "backend": backend, "dataset": dataset}
-    if ensemble is not None:
-        names["ensemble"] = ensemble
-    choices = {kind: choose(kind, name, sections.get(kind)) for kind, name in names.items()}
+    flags = dict(train or {})
+    for key in sections.get("train", {}):
+        if key in flags:
+            raise OptionError(f"train.{key} is given twice (as a flag and with --set)")
+    origin = f"preset {chosen.label}" if chosen else ""
+    origins: dict[str, dict[str, str]] = {}
+    applied: dict[str, str] = {}  # the preset's options this run takes
+    for key, value in values.items():
+        section, dot, option = key.partition(".")
+        replaced = section in values and names.get(section) != values[section]
+        if not dot or replaced or (section == "ensemble" and "ensemble" not in names):
+            continue
+        applied[key] = as_text(value)
+        if option in sections.get(section, {}) or (section == "train" and option in flags):
+            continue
+        sections.setdefault(section, {})[option] = applied[key]
+        origins.setdefault(section, {})[option] = origin
+    choices = {
+        kind: choose(kind, name, sections.get(kind), origins.get(kind))
+        for kind, name in names.items()
+    }
 
     known = train_options()
-    train_values: dict[str, Any] = dict(train or {})
+    train_values: dict[str, Any] = flags
     for key, text in sections.get("train", {}).items():
+        where = origins.get("train", {}).get(key)
         if key not in known:
             raise OptionError(
-                f"--set train.{key}: no such training setting; settings: {', '.join(known)}"
+                f"{where or '--set'} train.{key}: no such training setting; settings: "
+                f"{', '.join(known)}"
             )
-        if key in train_values:
-            raise OptionError(f"train.{key} is given twice (as a flag and with --set)")
-        train_values[key] = parse_value("train", known[key], text)
+        try:
+            train_values[key] = parse_value("train", known[key], text)
+        except OptionError as exc:
+            raise OptionError(f"{where}: {exc}" if where else str(exc)) from exc
     train_config = TrainConfig(**train_values)
     train_config.validate()
-    if settings.get("trials", 1) < 1:
-        raise OptionError(f"--trials must be at least 1, got {settings['trials']}")
+    trials = trials if trials is not None else int(values.get("trials", 1) or 1)
+    if trials < 1:
+        raise OptionError(f"--trials must be at least 1, got {trials}")
+    std = std or str(values.get("std", "sample"))
+    if std not in STDS:
+        raise OptionError(f"std must be {' or '.join(STDS)}, got {std!r}")
     seed = settings.get("seed", 0)
     if not 0 <= seed <= MAX_SEED:
         raise OptionError(f"--seed must be between 0 and {MAX_SEED}, got {seed}")
-    config = RunConfig(**choices, train=train_config, **settings)
+    config = RunConfig(**choices, train=train_config, trials=trials, std=std, **settings)
+    if chosen is not None:
+        changed = _changed(config, values, applied)
+        from_preset = {f"{section}.{o}" for section, found in origins.items() for o in found}
+        taken = [
+            key
+            for key in values
+            if key not in dict(changed) and ("." not in key or key in from_preset)
+        ]
+        config.preset = PresetUse(chosen.name, chosen.spec.version, tuple(taken), changed)
     probe(config)
     return config
+
+
+def _changed(
+    config: RunConfig, values: Mapping[str, Any], applied: Mapping[str, str]
+) -> tuple[tuple[str, str], ...]:
+    """``key -> value`` of each preset value the run does not keep: the component replaced,
+    an option, training setting, ``trials`` or ``std`` given otherwise."""
+    choices = config.choices()
+    final: dict[str, Any] = {
+        "trials": config.trials,
+        "std": config.std,
+        **{kind: choices[kind].name if kind in choices else "none" for kind in COMPONENT_KINDS},
+    }
+    changed = []
+    for key, value in values.items():
+        section, dot, option = key.partition(".")
+        if not dot:
+            if as_text(final[key]) != as_text(value):
+                changed.append((key, as_text(final[key])))
+            continue
+        if key not in applied:
+            continue  # belongs to a component the run replaced (listed above)
+        if section == "train":
+            now = getattr(config.train, option)
+            wanted = parse_value("train", train_options()[option], applied[key])
+        else:
+            choice = choices[section]
+            now = choice.resolved_options()[option]
+            known = {o.name: o for o in choice.component.options()}
+            wanted = parse_value(choice.component.label, known[option], applied[key])
+        if now != wanted:
+            changed.append((key, as_text(now)))
+    return tuple(changed)
 
 
 #: The largest seed (numpy and torch take any unsigned 32-bit integer).

@@ -162,7 +162,7 @@ def _train(
     on_step: Callable[[int, dict[str, float]], None] | None,
 ) -> Embedded:
     """Train (continuing a checkpoint with ``resume``), embed every clip, store the trial."""
-    from asdbench.model.training import embed
+    from asdbench.model.training import embed, fixed_offsets
 
     trainer = _trainer(config, dataset, table, seed, workdir, resume, progress, echo, on_step)
     position = {path: i for i, path in enumerate(cache.files)}
@@ -184,6 +184,11 @@ def _train(
         device=trainer.device,
         progress=progress,
         precision=config.train.precision,
+        offsets=(
+            fixed_offsets(cache, dataset.clip_samples, seed)[rows]
+            if config.train.embed_offset == "random"
+            else None
+        ),
     )
     embed_seconds = time.perf_counter() - started
     clip_passes = len(train_clips) * (config.train.epochs - trainer.start_epoch)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         EmbedderSpec,
         EnsembleSpec,
         LossSpec,
+        PresetSpec,
     )
 
 PROJECT = "asdbench"
@@ -70,6 +71,12 @@ class AsdbenchSpecs:
     @hookspec
     def asdbench_ensembles(self) -> Iterable[EnsembleSpec]:
         """Yield an ``EnsembleSpec`` for each way of combining the scores of several trials."""
+
+    @hookspec
+    def asdbench_presets(self) -> Iterable[PresetSpec]:
+        """Yield a ``PresetSpec`` for each named configuration the plugin provides
+        (``asdbench run --preset NAME``): component names, options, training settings, trials.
+        """
 
     @hookspec
     def asdbench_commands(self, cli: click.Group) -> None:

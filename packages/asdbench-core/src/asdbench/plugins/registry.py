@@ -62,28 +62,36 @@ class Component:
             raise OptionError(f"{self.label}{origin}: {exc}") from exc
 
 
-def components(kind: str, plugins: Plugins | None = None) -> dict[str, Component]:
-    """Every component of ``kind`` by name. Two plugins registering one name is an error."""
-    kind = normalise_kind(kind)
+def collect(
+    hook: str, spec_type: type, what: str, plugins: Plugins | None = None
+) -> dict[str, tuple[Any, PluginInfo]]:
+    """Every record ``hook`` yields, by name, with its plugin; a record of another type, or
+    two plugins registering one name, is an error naming them."""
     plugins = plugins or get_plugins()
-    spec_type = SPEC_TYPES[kind]
-    found: dict[str, Component] = {}
-    for info, records in plugins.call(HOOKS[kind]):
+    found: dict[str, tuple[Any, PluginInfo]] = {}
+    for info, records in plugins.call(hook):
         for record in records or ():
             if not isinstance(record, spec_type):
                 raise PluginError(
-                    f"{info.label} yielded {type(record).__name__} from {HOOKS[kind]}; "
+                    f"{info.label} yielded {type(record).__name__} from {hook}; "
                     f"expected {spec_type.__name__}"
                 )
             if record.name in found:
-                other = found[record.name].plugin
+                other = found[record.name][1]
                 raise PluginError(
-                    f"{kind} {record.name!r} is registered twice: by {other.label} and by "
+                    f"{what} {record.name!r} is registered twice: by {other.label} and by "
                     f"{info.label}; uninstall one, or block one with "
                     f"ASDBENCH_DISABLE_PLUGINS={info.name}"
                 )
-            found[record.name] = Component(record, info)
+            found[record.name] = (record, info)
     return dict(sorted(found.items()))
+
+
+def components(kind: str, plugins: Plugins | None = None) -> dict[str, Component]:
+    """Every component of ``kind`` by name. Two plugins registering one name is an error."""
+    kind = normalise_kind(kind)
+    found = collect(HOOKS[kind], SPEC_TYPES[kind], kind, plugins)
+    return {name: Component(record, info) for name, (record, info) in found.items()}
 
 
 def get(kind: str, name: str, plugins: Plugins | None = None) -> Component:

@@ -8,8 +8,8 @@ listing plugins never imports torch.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 Factory = Callable[..., Any] | str
@@ -87,6 +87,56 @@ class EnsembleSpec(ComponentSpec):
     """``factory(**options)`` returns an object whose ``combine(per-trial scores)`` gives scores."""
 
     kind: ClassVar[str] = "ensemble"
+
+
+#: A preset's keys besides ``KIND.OPTION``: components by kind, the number of trials and the
+#: standard deviation the run reports over them.
+PRESET_SETTINGS = ("loss", "embedder", "backend", "ensemble", "trials", "std")
+#: The sections a preset's ``SECTION.OPTION`` keys may name.
+PRESET_SECTIONS = ("loss", "embedder", "backend", "dataset", "ensemble", "train")
+
+
+@dataclass(frozen=True)
+class PresetSpec:
+    """A named, versioned configuration: what ``asdbench run --preset NAME`` sets.
+
+    ``values`` maps ``loss``/``embedder``/``backend``/``ensemble`` to component names
+    (``ensemble`` to ``None`` for none), ``trials`` to a count, ``std`` to ``"sample"`` or
+    ``"population"``, and ``SECTION.OPTION`` to an option value, exactly as ``--set`` takes it
+    (``{"loss.subspace_dim": 16, "train.crop": "once"}``). A preset never chooses the dataset,
+    only its options: it is a system, run on any data. Bump ``version`` whenever a value
+    changes: runs record ``NAME@VERSION``.
+    """
+
+    name: str
+    version: str
+    summary: str
+    values: Mapping[str, str | int | float | bool | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"invalid preset name {self.name!r}: use letters, digits, _ and -")
+        if not isinstance(self.version, str) or not self.version.strip():
+            raise ValueError(f"preset {self.name!r}: version must be non-empty text")
+        for key, value in self.values.items():
+            section, dot, option = key.partition(".")
+            if (dot and (section not in PRESET_SECTIONS or not option)) or (
+                not dot and key not in PRESET_SETTINGS
+            ):
+                raise ValueError(
+                    f"preset {self.name!r}: unknown key {key!r}; keys: "
+                    f"{', '.join(PRESET_SETTINGS)} or SECTION.OPTION with SECTION one of "
+                    f"{', '.join(PRESET_SECTIONS)}"
+                )
+            if not isinstance(value, str | int | float | bool | type(None)):
+                raise ValueError(
+                    f"preset {self.name!r}: {key} must be text, a number, a bool or None, "
+                    f"got {value!r}"
+                )
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}"
 
 
 SPEC_TYPES: dict[str, type[ComponentSpec]] = {

@@ -217,6 +217,10 @@ def load_cells(mlflow: Any, experiments: list, *, every: bool = False) -> list[C
     return cells
 
 
+#: Settings of a run that are not components (``--where preset=adaproj-code@1``).
+RUN_SETTINGS = ("trials", "seed", "device", "data_dir", "ground_truth", "preset")
+
+
 def parse_where(pairs: Iterable[str]) -> list[tuple[str, str]]:
     """``["loss=adaproj", "loss.subspace_dim=16"]`` -> ``[("loss.name", "adaproj"), ...]``."""
     parsed = []
@@ -225,7 +229,7 @@ def parse_where(pairs: Iterable[str]) -> list[tuple[str, str]]:
         key = key.strip()
         if not sep or not key:
             raise OptionError(f"--where {pair!r}: expected KIND.OPTION=VALUE, e.g. loss=adaproj")
-        if "." not in key and key not in ("trials", "seed", "device", "data_dir", "ground_truth"):
+        if "." not in key and key not in RUN_SETTINGS:
             key = f"{key}.name"
         parsed.append((key, value.strip()))
     return parsed

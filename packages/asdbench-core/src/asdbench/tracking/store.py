@@ -33,6 +33,9 @@ CELL = "asdbench.cell"
 TRIALS = "asdbench.trials"
 SEED = "asdbench.seed"
 DATASET = "asdbench.dataset"
+#: The preset a cell was run from, ``NAME@VERSION`` (with what the run changed of it); also
+#: its ``preset`` param, so the leaderboard can show and select it.
+PRESET = "asdbench.preset"
 #: On trial runs: the trial's index, whether its model was trained or reused from the trial
 #: cache, and where it ran.
 TRIAL = "asdbench.trial"
@@ -79,6 +82,8 @@ def cell_tags(config: RunConfig, run_type: str) -> dict[str, str]:
     tags[CELL] = config.cell_hash()
     tags[TRIALS] = str(config.trials)
     tags[SEED] = str(config.seed)
+    if config.preset is not None:
+        tags[PRESET] = config.preset.label
     versions = {CORE_DISTRIBUTION: core_version()}
     for info in get_plugins().info():
         if info.distribution and info.version:

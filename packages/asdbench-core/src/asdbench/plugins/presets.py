@@ -1,0 +1,44 @@
+"""Presets by name, collected from every plugin's ``asdbench_presets`` hook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from asdbench.errors import UnknownComponentError
+from asdbench.plugins.manager import PluginInfo, Plugins
+from asdbench.plugins.registry import collect
+from asdbench.plugins.specs import PresetSpec
+
+HOOK = "asdbench_presets"
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A registered preset and the plugin that registered it."""
+
+    spec: PresetSpec
+    plugin: PluginInfo
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def label(self) -> str:
+        """``adaproj-code@1``: what runs record."""
+        return self.spec.label
+
+
+def presets(plugins: Plugins | None = None) -> dict[str, Preset]:
+    """Every preset by name. Two plugins registering one name is an error."""
+    found = collect(HOOK, PresetSpec, "preset", plugins)
+    return {name: Preset(record, info) for name, (record, info) in found.items()}
+
+
+def get_preset(name: str, plugins: Plugins | None = None) -> Preset:
+    """The preset named ``name``; an unknown name lists the available ones."""
+    found = presets(plugins)
+    if name not in found:
+        names = ", ".join(found) or "none installed"
+        raise UnknownComponentError(f"unknown preset {name!r}; available: {names}")
+    return found[name]
