@@ -322,7 +322,9 @@ def test_two_runs_of_one_cell_at_once_train_it_once(mlflow_tracking, tmp_path, t
     then reuses the trial it cached: both finish with the same scores."""
     program = Path(sys.executable).parent / "asdbench"
     env = {**os.environ, "ASDBENCH_CACHE_DIR": str(tmp_path / "cache")}
-    command = [str(program), "run", *tiny_run_args, "--epochs", "6", "--format", "json"]
+    # A tiny epoch takes about 0.4 s and the second run about 5 s to reach the trial: enough
+    # epochs that the first is still training when it does.
+    command = [str(program), "run", *tiny_run_args, "--epochs", "40", "--format", "json"]
     first = started_training(
         command,
         tmp_path / "cache",
