@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from asdbench import ScoreRule
 from asdbench.pipeline.cells import aggregate_trials
 from asdbench.reporting.leaderboard import DOMAIN_COLUMNS, STD, Cell, build, render_leaderboard
 from asdbench.reporting.tables import render
@@ -38,7 +39,7 @@ def results(seed):
         sections.append(
             ScoredSection(machine, "00", [f"{i}.wav" for i in range(20)], scores, labels, domains)
         )
-    return evaluate_sections(sections, "dcase2023")
+    return evaluate_sections(sections, ScoreRule("dcase2023"))
 
 
 def text_header(rendered):

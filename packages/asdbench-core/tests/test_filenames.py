@@ -71,8 +71,36 @@ def test_anonymised_names(name):
 
 
 def test_odd_attribute_tokens_are_tolerated():
-    parsed = parse_clip_name("section_00_source_test_normal_0000_noAttribute.wav")
-    assert parsed.odd_attributes and parsed.attributes == (("noAttribute", ""),)
+    parsed = parse_clip_name("section_00_source_test_normal_0000_mic_1_car.wav")
+    assert parsed.odd_attributes and parsed.attributes == (("mic", "1"), ("car", ""))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "section_00_source_train_normal_0001_noAttribute.wav",  # 2024: withheld
+        "section_00_target_test_anomaly_0049_.wav",  # 2025: in attributes_00.csv
+    ],
+)
+def test_names_that_carry_no_attributes(name):
+    parsed = parse_clip_name(name)
+    assert parsed.attributes == () and not parsed.odd_attributes and not parsed.anonymous
+    assert parsed.label in ("normal", "anomaly") and parsed.domain in ("source", "target")
+
+
+@pytest.mark.parametrize(
+    ("name", "supplement", "attributes"),
+    [
+        ("section_00_machine_0001_.wav", "machine", ()),
+        ("section_00_noise_0100_.wav", "noise", ()),
+        ("section_00_noise_0003_nos_2.wav", "noise", (("nos", "2"),)),
+    ],
+)
+def test_supplemental_names(name, supplement, attributes):
+    parsed = parse_clip_name(name)
+    assert parsed.split == "supplemental" and parsed.supplement == supplement
+    assert parsed.attributes == attributes and parsed.domain is None and parsed.label is None
+    assert not parsed.anonymous
 
 
 @pytest.mark.parametrize(

@@ -169,11 +169,38 @@ def test_baseline_layout(tmp_path, start):
 def test_odd_attribute_tokens_become_a_problem(tmp_path):
     write_clips(
         tmp_path / "dev_data" / "fan" / "train",
-        ["section_00_source_train_normal_0000_noAttribute.wav"],
+        ["section_00_source_train_normal_0000_mic_1_car.wav"],
     )
     table = read_tree(tmp_path, dataset="d")
     assert "odd number of attribute tokens" in table.problems[0]
-    assert table[0].attributes == (("noAttribute", ""),)
+    assert table[0].attributes == (("mic", "1"), ("car", ""))
+
+
+def test_supplemental_clips_are_their_own_split_never_trained_on(tmp_path):
+    """2025: ``<machine>/supplemental/`` holds the machine's sound alone and the noise alone;
+    they are read as the split ``supplemental`` (``data info`` counts them), with their content
+    as an attribute, and take no part in the auxiliary classes or the scores."""
+    machine = tmp_path / "eval_data" / "AutoTrash"
+    write_clips(machine / "train", ["section_00_source_train_normal_0000_.wav"])
+    write_clips(
+        machine / "supplemental",
+        ["section_00_machine_0001_.wav", "section_00_noise_0001_.wav"],
+    )
+    (machine / "attributes_00.csv").write_text(
+        "file_name,d1p,d1v\neval_data/AutoTrash/train/section_00_source_train_normal_0000_.wav"
+        ",load,3\n"
+    )
+    table = read_tree(tmp_path, dataset="d").with_classes(ClassScheme())
+    by_split = {c.split: c for c in table}
+    assert sorted(c.split for c in table) == ["supplemental", "supplemental", "train"]
+    assert by_split["train"].attributes == (("load", "3"),)
+    assert {c.attributes for c in table if c.split == "supplemental"} == {
+        (("content", "machine"),),
+        (("content", "noise"),),
+    }
+    assert table.classes == ["AutoTrash_00###load_3###source"]
+    assert all(c.aux_class is None for c in table if c.split == "supplemental")
+    assert table.problems == []
 
 
 # Bad input ------------------------------------------------------------------------------

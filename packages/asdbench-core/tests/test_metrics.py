@@ -139,3 +139,22 @@ def test_official_score_pools_every_section_value():
     summary = results.summary()
     assert summary["auc_source"] == pytest.approx(2 / (1 / 0.9 + 1 / 0.8))
     assert results.per_section()["pauc/b_00"] == 0.65
+
+
+def test_a_score_rule_pools_the_metrics_it_names_into_one_harmonic_mean():
+    """A year's rule chooses the pooled section metrics: here each domain's own AUC and pAUC
+    (as DCASE 2021 scored its separate source and target test sets), checked by hand."""
+    from asdbench import ScoreRule
+
+    m = section_metrics(SCORE, LABEL, DOMAIN)
+    own = ScoreRule("own", ("auc_source_own", "auc_target_own"))
+    # source: normals .1 .4 .35 vs anomalies .8 .3 -> 4 of 6 pairs; target: .7 .2 .9 vs .6 .95
+    # -> 4 of 6 pairs
+    by_hand = 2 / (1 / (4 / 6) + 1 / (4 / 6))
+    results = Results([SectionResult("m", "00", m)], own)
+    assert results.official_score() == pytest.approx(by_hand)
+    assert results.as_json()["rule"] == "own"
+    with pytest.raises(AsdbenchError, match="pools 'precision_source'"):
+        Results([SectionResult("m", "00", m)], ScoreRule("bad", ("precision_source",)))
+    with pytest.raises(ValueError, match="needs a name"):
+        ScoreRule("", ("pauc",))

@@ -9,7 +9,7 @@ from asdbench.testing import (
     write_clips,
     write_ground_truth_csv,
 )
-from asdbench_dcase.datasets import Dcase2022, Dcase2023
+from asdbench_dcase.datasets import Dcase2022, Dcase2023, Dcase2024, Dcase2025
 
 
 def write_year(root: Path, dev: tuple[str, str], eval_: tuple[str, str]) -> Path:
@@ -60,3 +60,17 @@ class TestDcase2022(TestDcase2023):
 
     def write_tree(self, root: Path) -> Path:
         return write_year(root, ("fan", "01"), ("fan", "04"))
+
+
+class TestDcase2024(TestDcase2023):
+    factory = Dcase2024
+
+    def write_tree(self, root: Path) -> Path:
+        return write_year(root, ("fan", "00"), ("3DPrinter", "00"))
+
+
+class TestDcase2025(TestDcase2023):
+    factory = Dcase2025
+
+    def write_tree(self, root: Path) -> Path:
+        return write_year(root, ("fan", "00"), ("AutoTrash", "00"))

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from asdbench import DataError, RemoteFile, fetch, safe_extract
 from asdbench.cli import cli
-from asdbench_dcase.datasets import Dcase2023
+from asdbench_dcase.datasets import Dcase2023, Dcase2024
 
 
 def make_zip(entries: dict[str, bytes]) -> bytes:
@@ -414,3 +414,15 @@ def test_a_file_where_the_target_has_a_folder_is_refused(tmp_path):
     archive.write_bytes(make_zip({"fan/train": b"x"}))
     with pytest.raises(DataError, match="is a file, but .* is a folder"):
         safe_extract(archive, tmp_path / "out")
+
+
+def test_a_republished_archive_is_fetched_by_its_new_name(zenodo, tmp_path):
+    """DCASE2024's 3DPrinter training archive was republished as ``..._train_r2.zip``: the
+    download asks the record for that name."""
+    archive = {"3DPrinter/train/section_00_source_train_normal_0001_mdl_A.wav": wav_bytes(1)}
+    zenodo.add("11259435", "eval_data_3DPrinter_train_r2.zip", make_zip(archive))
+    Dcase2024().download(
+        tmp_path, parts=["eval-train"], machines=["3DPrinter"], mirror=zenodo.url, progress=False
+    )
+    assert (tmp_path / "eval_data/3DPrinter/train").is_dir()
+    assert [p for p, _ in zenodo.requests][-1] == "/files/eval_data_3DPrinter_train_r2.zip"

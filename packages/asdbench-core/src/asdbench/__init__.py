@@ -59,6 +59,7 @@ _LAZY: dict[str, tuple[str, str]] = {
             "Embedder",
             "Backend",
             "Dataset",
+            "ScoreRule",
             "Downloadable",
             "Ensemble",
         )
@@ -150,6 +151,7 @@ __all__ = [
     "ReportsTrainingMetrics",
     "Results",
     "ScaleMedian",
+    "ScoreRule",
     "ScoredSection",
     "SectionResult",
     "Tracker",

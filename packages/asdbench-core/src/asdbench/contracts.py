@@ -15,6 +15,7 @@ that declares none is keyed by its distribution's release, so each release retra
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -81,6 +82,23 @@ class Backend(Protocol):
     def score(self, embeddings: np.ndarray) -> np.ndarray: ...
 
 
+@dataclass(frozen=True)
+class ScoreRule:
+    """How a challenge year's evaluator turns per-section metrics into its official score: the
+    harmonic mean, over every section, of the section metrics in ``pooled`` taken together,
+    each floored at machine epsilon (keys of ``asdbench.scoring.metrics``: ``auc_source``,
+    ``auc_target``, ``pauc``, ``auc_source_own``...). A dataset carries its year's rule as
+    ``official_score``; ``name`` is how outputs name it (``eval official score (dcase2023
+    rule)``)."""
+
+    name: str
+    pooled: tuple[str, ...] = ("auc_source", "auc_target", "pauc")
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.pooled or not all(isinstance(m, str) for m in self.pooled):
+            raise ValueError(f"a score rule needs a name and the metrics it pools, got {self!r}")
+
+
 class Dataset(Protocol):
     """``factory(**options) -> Dataset``: a DCASE-style dataset. Subclassing
     ``asdbench.DcaseLayoutDataset`` gives all of it from a tree in the DCASE layout; a dataset
@@ -88,7 +106,7 @@ class Dataset(Protocol):
 
     - ``name``; ``sample_rate`` and ``clip_samples`` (every clip is tiled and cropped to it);
       ``audio_format`` (how files are decoded) and ``skip_bad_files``.
-    - ``official_score``: the name of its year's official-score rule (``asdbench.scoring.metrics``).
+    - ``official_score``: its year's official-score rule, an ``asdbench.ScoreRule``.
     - ``load(data_dir, *, ground_truth=None, progress=True) -> ClipTable``: every clip, eval
       labels joined by file name from evaluator-format ground truth.
     - ``data_dir(data_dir, *, progress=True) -> Path``: the folder to read (a dataset that has
@@ -99,7 +117,7 @@ class Dataset(Protocol):
     name: str
     sample_rate: int
     clip_samples: int
-    official_score: str
+    official_score: ScoreRule
     audio_format: AudioFormat
     skip_bad_files: bool
 

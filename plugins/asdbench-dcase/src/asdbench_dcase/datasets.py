@@ -1,4 +1,4 @@
-"""The facts of each challenge year, and downloading its archives from Zenodo."""
+"""The facts of each challenge year (2022 to 2025), and downloading its archives from Zenodo."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from asdbench import DataError, DcaseLayoutDataset, exclusive, fetch_and_extract, zenodo_files
+from asdbench import (
+    DataError,
+    DcaseLayoutDataset,
+    ScoreRule,
+    exclusive,
+    fetch_and_extract,
+    zenodo_files,
+)
 
 PARTS = ("dev", "eval-train", "eval-test")
 
@@ -21,6 +28,8 @@ class DcaseYear(DcaseLayoutDataset):
 
     #: Zenodo record per part, and the archive name pattern (``{m}`` = machine type).
     records: ClassVar[dict[str, tuple[str, str]]]
+    #: Archives published under another name than the pattern's (a re-release, ``_r2``).
+    renamed: ClassVar[dict[str, str]] = {}
 
     def download(
         self,
@@ -60,6 +69,7 @@ class DcaseYear(DcaseLayoutDataset):
         remote = {f.name: f for f in zenodo_files(record, mirror or "https://zenodo.org")}
         for machine in wanted:
             name = pattern.format(m=machine)
+            name = self.renamed.get(name, name)
             if name not in remote:
                 raise DataError(f"Zenodo record {record} has no file {name}")
             fetch_and_extract(
@@ -75,7 +85,7 @@ class Dcase2022(DcaseYear):
     name: ClassVar[str] = "dcase2022"
     year_folder: ClassVar[str] = "dcase2022t2"
     default_clip_seconds: ClassVar[float] = 10.0
-    official_score: ClassVar[str] = "dcase2022"
+    official_score: ClassVar[ScoreRule] = ScoreRule("dcase2022")
     machine_types: ClassVar[dict[str, tuple[str, ...]]] = {
         "dev": ("ToyCar", "ToyTrain", "bearing", "fan", "gearbox", "slider", "valve"),
         "eval": ("ToyCar", "ToyTrain", "bearing", "fan", "gearbox", "slider", "valve"),
@@ -103,7 +113,7 @@ class Dcase2023(DcaseYear):
     name: ClassVar[str] = "dcase2023"
     year_folder: ClassVar[str] = "dcase2023t2"
     default_clip_seconds: ClassVar[float] = 18.0
-    official_score: ClassVar[str] = "dcase2023"
+    official_score: ClassVar[ScoreRule] = ScoreRule("dcase2023")
     machine_types: ClassVar[dict[str, tuple[str, ...]]] = {
         "dev": ("ToyCar", "ToyTrain", "bearing", "fan", "gearbox", "slider", "valve"),
         "eval": ("ToyDrone", "ToyNscale", "ToyTank", "Vacuum", "bandsaw", "grinder", "shaker"),
@@ -118,4 +128,83 @@ class Dcase2023(DcaseYear):
         "Download it with `asdbench data download dcase2023 --to DIR` (Zenodo records "
         "7882613, 7830345, 7860847); eval labels come from the official evaluator's ground "
         "truth (github.com/nttcslab/dcase2023_task2_evaluator), given with --ground-truth."
+    )
+
+
+class Dcase2024(DcaseYear):
+    """DCASE2024 Task 2 (first shot): the 2023 development machine types and 9 new evaluation
+    ones, section 00, the 2023 layout and official score. Some machine types come without
+    attribute information (``..._noAttribute.wav``: their classes are section and domain only).
+    Clips are tiled and cropped to 12 s, as the AdaProj author's 2024 system does."""
+
+    name: ClassVar[str] = "dcase2024"
+    year_folder: ClassVar[str] = "dcase2024t2"
+    default_clip_seconds: ClassVar[float] = 12.0
+    official_score: ClassVar[ScoreRule] = ScoreRule("dcase2024")
+    machine_types: ClassVar[dict[str, tuple[str, ...]]] = {
+        "dev": ("ToyCar", "ToyTrain", "bearing", "fan", "gearbox", "slider", "valve"),
+        "eval": (
+            "3DPrinter",
+            "AirCompressor",
+            "BrushlessMotor",
+            "HairDryer",
+            "HoveringDrone",
+            "RoboticArm",
+            "Scanner",
+            "ToothBrush",
+            "ToyCircuit",
+        ),
+    }
+    sections: ClassVar[dict[str, tuple[str, ...]]] = {"dev": ("00",), "eval": ("00",)}
+    records: ClassVar[dict[str, tuple[str, str]]] = {
+        "dev": ("10902294", "dev_{m}.zip"),
+        "eval-train": ("11259435", "eval_data_{m}_train.zip"),
+        "eval-test": ("11363076", "eval_data_{m}_test.zip"),
+    }
+    renamed: ClassVar[dict[str, str]] = {
+        "eval_data_3DPrinter_train.zip": "eval_data_3DPrinter_train_r2.zip",
+        "eval_data_RoboticArm_train.zip": "eval_data_RoboticArm_train_r2.zip",
+    }
+    how_to_obtain: ClassVar[str] = (
+        "Download it with `asdbench data download dcase2024 --to DIR` (Zenodo records "
+        "10902294, 11259435, 11363076); eval labels come from the official evaluator's ground "
+        "truth (github.com/nttcslab/dcase2024_task2_evaluator), given with --ground-truth."
+    )
+
+
+class Dcase2025(DcaseYear):
+    """DCASE2025 Task 2 (first shot): the development machine types again and 8 new evaluation
+    ones, section 00, the 2023 layout (names ending in ``_``, attributes in
+    ``attributes_00.csv``) and official score. Some machine types also have supplemental clips
+    (``<machine>/supplemental/``: the machine's sound alone, or the noise alone): they form
+    their own split, ``supplemental``, and are never trained on or scored. Clips are tiled and
+    cropped to 12 s, as for 2024."""
+
+    name: ClassVar[str] = "dcase2025"
+    year_folder: ClassVar[str] = "dcase2025t2"
+    default_clip_seconds: ClassVar[float] = 12.0
+    official_score: ClassVar[ScoreRule] = ScoreRule("dcase2025")
+    machine_types: ClassVar[dict[str, tuple[str, ...]]] = {
+        "dev": ("ToyCar", "ToyTrain", "bearing", "fan", "gearbox", "slider", "valve"),
+        "eval": (
+            "AutoTrash",
+            "BandSealer",
+            "CoffeeGrinder",
+            "HomeCamera",
+            "Polisher",
+            "ScrewFeeder",
+            "ToyPet",
+            "ToyRCCar",
+        ),
+    }
+    sections: ClassVar[dict[str, tuple[str, ...]]] = {"dev": ("00",), "eval": ("00",)}
+    records: ClassVar[dict[str, tuple[str, str]]] = {
+        "dev": ("15097779", "dev_{m}.zip"),
+        "eval-train": ("15392814", "eval_data_{m}_train.zip"),
+        "eval-test": ("15519362", "eval_data_{m}_test.zip"),
+    }
+    how_to_obtain: ClassVar[str] = (
+        "Download it with `asdbench data download dcase2025 --to DIR` (Zenodo records "
+        "15097779, 15392814, 15519362); eval labels come from the official evaluator's ground "
+        "truth (github.com/nttcslab/dcase2025_task2_evaluator), given with --ground-truth."
     )

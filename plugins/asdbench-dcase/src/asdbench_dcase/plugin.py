@@ -1,4 +1,4 @@
-"""Entry point: registers the dcase2022 and dcase2023 datasets (import-light)."""
+"""Entry point: registers the DCASE Task 2 datasets, 2022 to 2025 (import-light)."""
 
 import asdbench
 
@@ -14,4 +14,15 @@ def asdbench_datasets():
         name="dcase2023",
         factory="asdbench_dcase.datasets:Dcase2023",
         summary="DCASE2023 Task 2: 7 dev + 7 eval machine types (first shot), up to 18 s",
+    )
+    yield asdbench.DatasetSpec(
+        name="dcase2024",
+        factory="asdbench_dcase.datasets:Dcase2024",
+        summary="DCASE2024 Task 2: 7 dev + 9 eval machine types (first shot), 12 s",
+    )
+    yield asdbench.DatasetSpec(
+        name="dcase2025",
+        factory="asdbench_dcase.datasets:Dcase2025",
+        summary="DCASE2025 Task 2: 7 dev + 8 eval machine types (first shot), supplemental "
+        "clips, 12 s",
     )

@@ -70,14 +70,15 @@ def info_command(
         click.echo(json.dumps(summary, indent=1))
         return
     click.echo(f"dataset {dataset}: {summary['clips']} clips")
+    width = max([5, *(len(row["split"]) for row in summary["counts"])])  # supplemental
     click.echo(
-        f"  {'partition':<9} {'machine':<12} {'sec':<3} {'split':<5} {'domain':<7} "
+        f"  {'partition':<9} {'machine':<12} {'sec':<3} {'split':<{width}} {'domain':<7} "
         f"{'label':<8} clips"
     )
     for row in summary["counts"]:
         click.echo(
             f"  {row['partition']:<9} {row['machine']:<12} {row['section']:<3} "
-            f"{row['split']:<5} {row['domain']:<7} {row['label']:<8} {row['clips']}"
+            f"{row['split']:<{width}} {row['domain']:<7} {row['label']:<8} {row['clips']}"
         )
     click.echo(f"classes ({len(table.classes)}):")
     for name in table.classes:

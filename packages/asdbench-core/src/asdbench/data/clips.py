@@ -16,7 +16,9 @@ from typing import Literal
 
 Partition = Literal["dev", "eval"]
 Domain = Literal["source", "target", "unknown"]
-Split = Literal["train", "test"]
+#: ``supplemental``: clips recorded apart (2025: the machine alone, the noise alone); never
+#: trained on or scored, unless a component asks for them by this split.
+Split = Literal["train", "test", "supplemental"]
 Label = Literal["normal", "anomaly", "unknown"]
 
 #: The columns of ``asdbench data table`` (and of ``ClipTable.to_records``), in order.

@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
+from asdbench.contracts import ScoreRule
 from asdbench.data.audio import AudioFormat, Stereo
 from asdbench.data.clips import ClassScheme, ClipTable
 from asdbench.data.layout import read_tree
@@ -34,6 +35,11 @@ ResampleOption = Annotated[bool, "Resample other rates to the dataset's; false: 
 SkipBadFilesOption = Annotated[
     bool, "Leave out (and list) unreadable, truncated or non-finite files instead of failing"
 ]
+#: The rules of the layouts core reads itself (the synthetic datasets write them): DCASE 2022
+#: and 2023 pool every section's AUC (source), AUC (target) and pAUC. Other years' rules live
+#: in their dataset plugins.
+DCASE2022_RULE = ScoreRule("dcase2022")
+DCASE2023_RULE = ScoreRule("dcase2023")
 #: The least of the longest clip a dataset accepts (see ``max_clip_seconds``).
 MAX_CLIP_SECONDS = 120.0
 
@@ -46,8 +52,8 @@ class DcaseLayoutDataset:
     year_folder: ClassVar[str | None] = None
     sample_rate: ClassVar[int] = 16000
     default_clip_seconds: ClassVar[float] = 10.0
-    #: The rule of the official score (a name known to ``asdbench.scoring.metrics``).
-    official_score: ClassVar[str] = "dcase2022"
+    #: The rule of the official score (each year's plugin gives its own).
+    official_score: ClassVar[ScoreRule] = DCASE2022_RULE
     #: Expected machine types and sections per partition ("dev", "eval"); empty: not checked.
     machine_types: ClassVar[dict[str, tuple[str, ...]]] = {}
     sections: ClassVar[dict[str, tuple[str, ...]]] = {}

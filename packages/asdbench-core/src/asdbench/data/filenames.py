@@ -1,11 +1,17 @@
-"""DCASE Task 2 file names (2022, 2023): labelled and anonymised forms.
+"""DCASE Task 2 file names (2022 to 2025): labelled, anonymised and supplemental forms.
 
 Labelled: ``section_<SS>_<domain>_<split>_<label>_<index>[_<key>_<value>]*.wav``. The index is
 kept as a string (it is 0- or 1-based depending on the source dataset and not unique across
-groups). Attribute keys may hold hyphens, values dots and hyphens; neither holds ``_``.
+groups). Attribute keys may hold hyphens, values dots and hyphens; neither holds ``_``. Two
+later forms carry no attributes in the name: 2024's ``..._<index>_noAttribute.wav`` (the
+attributes were withheld) and 2025's ``..._<index>_.wav`` (they are in ``attributes_<SS>.csv``).
 
 Anonymised eval test names: ``section_<SS>_<NNNN>.wav``, and the variant the baseline READMEs
 print, ``section_<SS>_test_<NNNN>.wav``.
+
+Supplemental clips (2025, ``<machine>/supplemental/``): ``section_<SS>_<machine|noise>_<NNNN>_
+[<key>_<value>]*.wav``, clean machine sound or noise alone, recorded apart from the train and
+test clips.
 """
 
 from __future__ import annotations
@@ -16,10 +22,14 @@ from asdbench.errors import DataError
 
 DOMAINS = ("source", "target")
 SPLITS = ("train", "test")
+#: What a supplemental clip holds: the machine's sound alone, or the noise alone.
+SUPPLEMENTS = ("machine", "noise")
+#: The name token of a 2024 clip whose attributes were withheld.
+NO_ATTRIBUTE = "noAttribute"
 LABELS = ("normal", "anomaly")
 EXPECTED = (
-    "section_SS_<source|target>_<train|test>_<normal|anomaly>_<index>[_<key>_<value>]*.wav "
-    "or section_SS_NNNN.wav"
+    "section_SS_<source|target>_<train|test>_<normal|anomaly>_<index>[_<key>_<value>]*.wav, "
+    "section_SS_NNNN.wav or (in supplemental/) section_SS_<machine|noise>_NNNN_.wav"
 )
 
 
@@ -35,10 +45,12 @@ class ClipName:
     attributes: tuple[tuple[str, str], ...] = ()
     #: Set when the attribute tokens did not pair up (the last key got an empty value).
     odd_attributes: bool = False
+    #: A supplemental clip's content (``machine`` or ``noise``); None for the other forms.
+    supplement: str | None = None
 
     @property
     def anonymous(self) -> bool:
-        return self.domain is None
+        return self.domain is None and self.supplement is None
 
 
 def parse_clip_name(name: str) -> ClipName:
@@ -53,6 +65,9 @@ def parse_clip_name(name: str) -> ClipName:
         return ClipName(section, None, None, None, tokens[2])
     if len(tokens) == 4 and tokens[2] == "test" and tokens[3].isdigit():
         return ClipName(section, None, "test", None, tokens[3])
+    if len(tokens) >= 4 and tokens[2] in SUPPLEMENTS and tokens[3].isdigit():
+        pairs, odd = _attributes(name, tokens[4:])
+        return ClipName(section, None, "supplemental", None, tokens[3], pairs, odd, tokens[2])
     if (
         len(tokens) < 6
         or tokens[2] not in DOMAINS
@@ -61,14 +76,23 @@ def parse_clip_name(name: str) -> ClipName:
         or not tokens[5]
     ):
         raise DataError(f"{name}: not a DCASE clip name (expected {EXPECTED})")
-    extra = tokens[6:]
+    pairs, odd = _attributes(name, tokens[6:])
+    return ClipName(section, tokens[2], tokens[3], tokens[4], tokens[5], pairs, odd)
+
+
+def _attributes(name: str, extra: list[str]) -> tuple[tuple[tuple[str, str], ...], bool]:
+    """The (key, value) pairs of the tokens after the index, and whether they paired up."""
+    if extra and extra[-1] == "":
+        extra = extra[:-1]  # 2025: the name ends in '_', the attributes are in the CSV
+    if extra == [NO_ATTRIBUTE]:
+        extra = []  # 2024: attributes withheld
     if any(token == "" for token in extra):
         raise DataError(f"{name}: empty attribute token (doubled '_')")
     pairs = tuple((extra[i], extra[i + 1]) for i in range(0, len(extra) - 1, 2))
     odd = len(extra) % 2 == 1
     if odd:
         pairs += ((extra[-1], ""),)
-    return ClipName(section, tokens[2], tokens[3], tokens[4], tokens[5], pairs, odd)
+    return pairs, odd
 
 
 def _is_section(token: str) -> bool:

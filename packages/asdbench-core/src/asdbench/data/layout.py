@@ -26,9 +26,9 @@ from asdbench.data.ground_truth import GroundTruth, read_ground_truth
 from asdbench.errors import DataError
 
 PARTITION_FOLDERS = {"dev": "dev_data", "eval": "eval_data"}
-#: Folders a machine directory may hold besides train/ and test/ (the baseline's renamed copies,
-#: the 2025 supplemental clips); they are not read.
-IGNORED_FOLDERS = {"test_rename", "supplemental", "processed"}
+#: The folders of a machine directory that hold clips, each its own split; other folders (the
+#: baseline's renamed copies in test_rename/) are not read.
+SPLIT_FOLDERS = ("train", "test", "supplemental")
 
 
 def find_partitions(data_dir: Path, year_folder: str | None = None) -> dict[str, Path]:
@@ -128,7 +128,7 @@ def _read_machine(
         csv_attributes.update(read_attribute_csv(csv_path))
     clips = []
     odd = []
-    for split in ("train", "test"):
+    for split in SPLIT_FOLDERS:
         folder = machine_dir / split
         if not folder.is_dir():
             continue
@@ -160,6 +160,8 @@ def _read_machine(
                 problems.append(f"skipped {exc}")
                 continue
             attributes = name.attributes or csv_attributes.get(path.name, ())
+            if name.supplement is not None:
+                attributes = (("content", name.supplement), *attributes)
             clips.append(
                 Clip(
                     path=path,

@@ -24,9 +24,12 @@ from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 
+from asdbench.contracts import ScoreRule
 from asdbench.data.audio import to_int16
 from asdbench.data.clips import ClipTable
 from asdbench.data.datasets import (
+    DCASE2022_RULE,
+    DCASE2023_RULE,
     ClassAttributesOption,
     ClassDomainOption,
     ClassesOption,
@@ -479,7 +482,7 @@ class SyntheticDataset(DcaseLayoutDataset):
 
     name: ClassVar[str] = "synthetic"
     default_clip_seconds: ClassVar[float] = 2.0
-    official_score: ClassVar[str] = "dcase2023"
+    official_score: ClassVar[ScoreRule] = DCASE2023_RULE
     how_to_obtain: ClassVar[str] = "It is generated on first use (or with `asdbench data synth`)."
     layout: ClassVar[Layout] = "2023"
 
@@ -538,5 +541,5 @@ class Synthetic2022Dataset(SyntheticDataset):
     Beside ``synthetic`` it gives the paper's two-dataset Table 1 on synthetic data."""
 
     name: ClassVar[str] = "synthetic2022"
-    official_score: ClassVar[str] = "dcase2022"
+    official_score: ClassVar[ScoreRule] = DCASE2022_RULE
     layout: ClassVar[Layout] = "2022"

@@ -31,7 +31,7 @@ def percent(value: float) -> str:
 def official_line(partition: str, results: Results) -> str:
     """``eval official score (dcase2023 rule): 75.22``."""
     return (
-        f"{partition} {label('official_score')} ({results.rule} rule): "
+        f"{partition} {label('official_score')} ({results.rule.name} rule): "
         f"{percent(results.official_score())}"
     )
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asdbench.contracts import ScoreRule
 from asdbench.data.clips import ClipTable
 from asdbench.data.ground_truth import read_ground_truth
 from asdbench.errors import AsdbenchError, DataError
@@ -42,7 +43,7 @@ def truth_from_table(table: ClipTable) -> TruthTable:
 
 
 def evaluate_submission(
-    folder: Path, truth: TruthTable, rule: str
+    folder: Path, truth: TruthTable, rule: ScoreRule
 ) -> tuple[dict[str, Results], list[str]]:
     """Results per partition, each over all of that partition's sections with ground truth,
     and notes on what was not scored.

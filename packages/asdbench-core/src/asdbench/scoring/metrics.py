@@ -1,4 +1,4 @@
-"""The official DCASE Task 2 metrics (2022, 2023), the AdaProj paper's Table 1 columns, and
+"""The DCASE Task 2 section metrics, the AdaProj paper's Table 1 columns, and
 the one key and one display label of every metric (``METRICS``).
 
 Per section (machine type + section), with y = 1 for anomalies:
@@ -12,9 +12,10 @@ Per section (machine type + section), with y = 1 for anomalies:
 | ``auc_source_own`` ... | AUC (source-only) ... | that domain's normals and anomalies (code) |
 | ``precision_source`` ... | precision (source) ... | that domain's clips, 0/1 decisions |
 
-Aggregates: every column's harmonic mean over sections (same key), and ``official_score``, the
-harmonic mean of every section's AUC (source), AUC (target) and pAUC pooled together, each
-floored at machine epsilon, as the official evaluator computes it.
+Aggregates: every column's harmonic mean over sections (same key), and ``official_score``, by
+the dataset's ``ScoreRule``: the harmonic mean of the metrics it pools over every section (AUC
+(source), AUC (target) and pAUC for 2022-2025), each floored at machine epsilon, as the
+official evaluator computes it.
 
 AUCs come from scikit-learn's ``roc_auc_score``, the function the official evaluator calls
 (``max_fpr=0.1`` gives the McClish-standardised pAUC).
@@ -29,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from asdbench.contracts import ScoreRule
+from asdbench.data.datasets import DCASE2023_RULE
 from asdbench.errors import AsdbenchError
 
 MAX_FPR = 0.1
@@ -125,19 +128,16 @@ def describe(key: str) -> str:
     return f"{text} ({', '.join(notes)})" if notes else text
 
 
-#: Official-score rules by the name a dataset gives (``DcaseLayoutDataset.official_score``).
-#: 2022 and 2023 (and 2024) pool AUC (source), AUC (target) and pAUC into one harmonic mean.
-OFFICIAL_RULES: dict[str, tuple[str, ...]] = {
-    "dcase2022": OFFICIAL,
-    "dcase2023": OFFICIAL,
-}
-
-
-#: What a section's test clips lack when an official metric is undefined.
+#: What a section's test clips lack when a metric a rule pools is undefined.
 UNDEFINED_BECAUSE = {
     "auc_source": "no anomalous clip or no source-domain normal clip",
     "auc_target": "no anomalous clip or no target-domain normal clip",
     "pauc": "no anomalous clip or no normal clip",
+    "auc_all": "no anomalous clip or no normal clip",
+    "auc_source_own": "no source-domain anomalous or normal clip",
+    "auc_target_own": "no target-domain anomalous or normal clip",
+    "pauc_source_own": "no source-domain anomalous or normal clip",
+    "pauc_target_own": "no target-domain anomalous or normal clip",
 }
 
 
@@ -212,12 +212,15 @@ class Results:
     """The metrics of every section of one partition, and their aggregates."""
 
     sections: list[SectionResult]
-    rule: str = "dcase2023"
+    rule: ScoreRule = DCASE2023_RULE
 
     def __post_init__(self) -> None:
-        if self.rule not in OFFICIAL_RULES:
-            known = ", ".join(OFFICIAL_RULES)
-            raise AsdbenchError(f"unknown official-score rule {self.rule!r}; rules: {known}")
+        unknown = [m for m in self.rule.pooled if m not in UNDEFINED_BECAUSE]
+        if unknown:
+            raise AsdbenchError(
+                f"score rule {self.rule.name!r} pools {unknown[0]!r}, which is not a section "
+                f"metric it can pool; metrics: {', '.join(UNDEFINED_BECAUSE)}"
+            )
 
     def column(self, name: str) -> list[float]:
         return [s.metrics.get(name, math.nan) for s in self.sections]
@@ -226,14 +229,14 @@ class Results:
         """The rule's harmonic mean over every section; an error naming the first section
         whose official metric is undefined (its test clips lack a class)."""
         for section in self.sections:
-            for name in OFFICIAL_RULES[self.rule]:
+            for name in self.rule.pooled:
                 if math.isnan(section.metrics.get(name, math.nan)):
                     raise AsdbenchError(
                         f"{section.machine} section {section.section}: {label(name)} is "
                         f"undefined ({UNDEFINED_BECAUSE[name]}); the official score needs it "
                         "in every section"
                     )
-        pooled = [v for name in OFFICIAL_RULES[self.rule] for v in self.column(name)]
+        pooled = [v for name in self.rule.pooled for v in self.column(name)]
         return harmonic_mean(pooled)
 
     def summary(self) -> dict[str, float]:
@@ -256,7 +259,7 @@ class Results:
         """The schema of ``asdbench evaluate --format json``."""
         return {
             **{k: _json_number(v) for k, v in self.summary().items()},
-            "rule": self.rule,
+            "rule": self.rule.name,
             "sections": [
                 {
                     "machine": s.machine,
@@ -286,7 +289,7 @@ class ScoredSection:
     decisions: np.ndarray | None = None
 
 
-def evaluate_sections(sections: Iterable[ScoredSection], rule: str) -> Results:
+def evaluate_sections(sections: Iterable[ScoredSection], rule: ScoreRule) -> Results:
     """Metrics for every section, in machine/section order."""
     results = [
         SectionResult(

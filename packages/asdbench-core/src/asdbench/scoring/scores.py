@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from asdbench.contracts import ScoreRule
 from asdbench.data.clips import Clip, ClipTable
 from asdbench.paths import atomic_file
 from asdbench.scoring.metrics import Results, ScoredSection, evaluate_sections
@@ -61,7 +62,7 @@ def _labelled_test_clip(partition: str) -> Callable[[Clip], bool]:
 
 
 def evaluate_partitions(
-    table: ClipTable, scores: np.ndarray, decided: np.ndarray, rule: str
+    table: ClipTable, scores: np.ndarray, decided: np.ndarray, rule: ScoreRule
 ) -> dict[str, Results]:
     """Results per partition over test clips with known labels (dev names; eval with ground
     truth); ``decided`` are the clips' 0/1 decisions. A partition without such clips is left

@@ -10,9 +10,9 @@ from typing import ClassVar
 
 import pytest
 
-from asdbench.contracts import Downloadable
+from asdbench.contracts import Downloadable, ScoreRule
 from asdbench.data.clips import ClipTable
-from asdbench.scoring.metrics import OFFICIAL_RULES
+from asdbench.scoring.metrics import UNDEFINED_BECAUSE
 from asdbench.testing.components import ComponentKit
 
 #: For a dataset built on ``asdbench.DcaseLayoutDataset``: another valid value, and values to
@@ -52,7 +52,8 @@ class DatasetConformanceTests(ComponentKit):
         dataset = self.make()
         assert isinstance(dataset.sample_rate, int) and dataset.sample_rate > 0
         assert isinstance(dataset.clip_samples, int) and dataset.clip_samples > 0
-        assert dataset.official_score in OFFICIAL_RULES, dataset.official_score
+        assert isinstance(dataset.official_score, ScoreRule), dataset.official_score
+        assert set(dataset.official_score.pooled) <= set(UNDEFINED_BECAUSE)
         assert isinstance(dataset.name, str) and dataset.name
 
     def test_the_tree_loads_into_clips_with_classes(self, table: ClipTable) -> None:

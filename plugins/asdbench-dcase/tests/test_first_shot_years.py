@@ -1,0 +1,151 @@
+"""DCASE2024 and DCASE2025: their facts, their file-name forms (withheld attributes, names ending
+in '_', supplemental clips), downloads from their Zenodo records, and a run end to end scored
+under each year's name, checked against the evaluator's definition computed here by hand."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from sklearn.metrics import roc_auc_score
+
+import asdbench
+from asdbench.cli import cli
+from asdbench.testing import write_clips, write_ground_truth_csv
+from asdbench_dcase.datasets import Dcase2024, Dcase2025
+
+
+def test_years_are_registered_with_their_facts():
+    for name, machines in (("dcase2024", 9), ("dcase2025", 8)):
+        component = asdbench.component("dataset", name)
+        assert component.plugin.distribution == "asdbench-dcase"
+        dataset = component.create()
+        assert dataset.official_score == asdbench.ScoreRule(name)
+        assert dataset.clip_samples == 192_000 and dataset.year_folder == f"{name}t2"
+        assert len(dataset.machine_types["eval"]) == machines
+        assert set(dataset.machine_types["dev"]).isdisjoint(dataset.machine_types["eval"])
+    assert "11259435" in Dcase2024.how_to_obtain and "15519362" in Dcase2025.how_to_obtain
+
+
+def test_2024_withheld_attributes_give_section_and_domain_classes(tmp_path):
+    raw = tmp_path / "data" / "dcase2024t2" / "eval_data" / "raw" / "BrushlessMotor"
+    write_clips(
+        raw / "train",
+        [
+            "section_00_source_train_normal_0001_noAttribute.wav",
+            "section_00_target_train_normal_0001_noAttribute.wav",
+        ],
+    )
+    table = Dcase2024().load(tmp_path)
+    assert table.classes == ["BrushlessMotor_00######source", "BrushlessMotor_00######target"]
+    assert not any("odd number" in problem for problem in table.problems)
+
+
+def test_2025_attributes_from_the_csv_and_supplemental_clips_apart(tmp_path):
+    machine = tmp_path / "dev_data" / "bearing"
+    write_clips(
+        machine / "train",
+        ["section_00_source_train_normal_0000_.wav", "section_00_target_train_normal_0000_.wav"],
+    )
+    write_clips(machine / "supplemental", ["section_00_machine_0001_.wav"])
+    (machine / "attributes_00.csv").write_text(
+        "file_name,d1p,d1v\n"
+        "dev_data/bearing/train/section_00_source_train_normal_0000_.wav,vel,6\n"
+        "dev_data/bearing/train/section_00_target_train_normal_0000_.wav,vel,10\n"
+    )
+    table = Dcase2025().load(tmp_path)
+    assert table.classes == ["bearing_00###vel_10###target", "bearing_00###vel_6###source"]
+    [supplemental] = [c for c in table if c.split == "supplemental"]
+    assert supplemental.attributes == (("content", "machine"),)
+    assert supplemental.aux_class is None
+
+
+MACHINES = {"dev": ("fan", "valve"), "eval": ("AutoTrash", "Polisher")}
+
+
+def write_2025_tree(root):
+    """Two dev and two eval machine types in the 2025 layout, 12 training clips and 8 test
+    clips each; eval test names anonymised, with evaluator-format ground truth."""
+    truth = {}
+    for partition, machines in MACHINES.items():
+        for machine in machines:
+            folder = root / f"{partition}_data" / machine
+            train = [
+                f"section_00_{d}_train_normal_{i:04d}_.wav"
+                for d, n in (("source", 9), ("target", 3))
+                for i in range(n)
+            ]
+            write_clips(folder / "train", train, seconds=0.5)
+            labelled = [
+                (f"section_00_{d}_test_{lab}_{i:04d}_.wav", d, lab)
+                for d in ("source", "target")
+                for lab in ("normal", "anomaly")
+                for i in range(2)
+            ]
+            if partition == "dev":
+                write_clips(folder / "test", [n for n, _, _ in labelled], seconds=0.5)
+            else:
+                names = [f"section_00_{i:04d}.wav" for i in range(len(labelled))]
+                write_clips(folder / "test", names, seconds=0.5)
+                truth[machine] = [
+                    (name, d, lab) for name, (_, d, lab) in zip(names, labelled, strict=True)
+                ]
+            write_clips(folder / "supplemental", ["section_00_noise_0001_.wav"], seconds=0.5)
+    gt = root / "ground_truth"
+    for machine, rows in truth.items():
+        write_ground_truth_csv(
+            gt, "data", machine, "00", [(n, int(lab == "anomaly")) for n, _, lab in rows]
+        )
+        write_ground_truth_csv(
+            gt, "domain", machine, "00", [(n, int(d == "target")) for n, d, _ in rows]
+        )
+    return gt, truth
+
+
+def hmean(values):
+    return len(values) / sum(1 / max(v, np.finfo(float).eps) for v in values)
+
+
+def official_by_hand(system, truth):
+    """The 2024/2025 evaluator's definition, written out: per section AUC (source) on source
+    normals and all anomalies, AUC (target) likewise, pAUC (FPR <= 0.1) on all clips; the
+    official score is the harmonic mean of all of them over every section."""
+    pooled = []
+    for machine, rows in truth.items():
+        with open(system / f"anomaly_score_{machine}_section_00_test.csv") as f:
+            scores = {name: float(value) for name, value in csv.reader(f)}
+        y = np.array([lab == "anomaly" for _, _, lab in rows], dtype=int)
+        target = np.array([d == "target" for _, d, _ in rows])
+        s = np.array([scores[n] for n, _, _ in rows])
+        for keep in (~target | (y == 1), target | (y == 1)):
+            pooled.append(roc_auc_score(y[keep], s[keep]))
+        pooled.append(roc_auc_score(y, s, max_fpr=0.1))
+    return hmean(pooled)
+
+
+@pytest.mark.slow
+def test_a_2025_tree_runs_end_to_end_and_scores_under_its_years_name(
+    tmp_path, mlflow_tracking, asdbench_cache
+):
+    gt, truth = write_2025_tree(tmp_path / "tree")
+    args = ["run", "--dataset", "dcase2025", "--data-dir", str(tmp_path / "tree")]
+    args += ["--ground-truth", str(gt), "--set", "dataset.clip_seconds=0.5", "--epochs", "1"]
+    args += ["--batch-size", "16", "--set", "train.embedding_dim=16", "--set"]
+    args += ["loss.subspace_dim=2", "--set", "backend.n_means=2", "--quiet", "--output", "out"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "eval official score (dcase2025 rule):" in result.output
+    system = next((tmp_path / "out" / "submission" / "asdbench").iterdir())
+    evaluated = CliRunner().invoke(
+        cli, ["evaluate", str(system), "--dataset", "dcase2025", "--ground-truth", str(gt),
+              "--format", "json"],
+    )  # fmt: skip
+    assert evaluated.exit_code == 0, evaluated.output
+    report = json.loads(evaluated.stdout)
+    assert report["eval"]["rule"] == "dcase2025"
+    assert report["eval"]["official_score"] == pytest.approx(official_by_hand(system, truth))
+    # supplemental clips are neither trained on nor scored
+    for machine in truth:
+        with open(system / f"anomaly_score_{machine}_section_00_test.csv") as f:
+            assert not any("noise" in row[0] for row in csv.reader(f))
