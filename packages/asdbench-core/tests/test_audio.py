@@ -36,6 +36,7 @@ def test_first_channel_and_rejections(tmp_path):
     stereo = np.stack([np.full(800, 0.25), np.full(800, -0.25)], 1)
     path = write_wav(tmp_path / "s.wav", samples=stereo)
     assert read_clip(path, AudioFormat(stereo="first"))[0] == 8192
+    assert read_clip(path, AudioFormat(stereo="second"))[0] == -8192  # DCASE2026's far mic
     assert read_clip(path, AudioFormat(stereo="mean"))[0] == 0
     with pytest.raises(DataError, match="s.wav: has 2 channels; expected mono"):
         read_clip(path, AudioFormat(stereo="reject"))

@@ -9,7 +9,7 @@ from asdbench.testing import (
     write_clips,
     write_ground_truth_csv,
 )
-from asdbench_dcase.datasets import Dcase2022, Dcase2023, Dcase2024, Dcase2025
+from asdbench_dcase.datasets import Dcase2022, Dcase2023, Dcase2024, Dcase2025, Dcase2026
 
 
 def write_year(root: Path, dev: tuple[str, str], eval_: tuple[str, str]) -> Path:
@@ -74,3 +74,17 @@ class TestDcase2025(TestDcase2023):
 
     def write_tree(self, root: Path) -> Path:
         return write_year(root, ("fan", "00"), ("AutoTrash", "00"))
+
+
+class TestDcase2026(TestDcase2023):
+    """Its ``channel`` option replaces the inherited ``stereo``."""
+
+    factory = Dcase2026
+    option_variants = {
+        **{k: v for k, v in DCASE_LAYOUT_VARIANTS.items() if k != "stereo"},
+        "channel": "right",
+    }
+    invalid_options = {**DCASE_LAYOUT_INVALID, "channel": "both"}
+
+    def write_tree(self, root: Path) -> Path:
+        return write_year(root, ("fanEmu", "00"), ("Sander", "00"))

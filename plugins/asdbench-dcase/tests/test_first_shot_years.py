@@ -149,3 +149,30 @@ def test_a_2025_tree_runs_end_to_end_and_scores_under_its_years_name(
     for machine in truth:
         with open(system / f"anomaly_score_{machine}_section_00_test.csv") as f:
             assert not any("noise" in row[0] for row in csv.reader(f))
+
+
+def test_2026_channel_option_picks_the_near_the_far_microphone_or_their_mix(tmp_path):
+    """Left is the near microphone (the earlier years' mono, the baseline's choice), right the
+    far one; core decodes the channel the dataset's audio format names (its own tests check
+    each against soundfile)."""
+    from asdbench_dcase.datasets import Dcase2026
+
+    assert Dcase2026().audio_format.stereo == "first"
+    assert Dcase2026(channel="right").audio_format.stereo == "second"
+    assert Dcase2026(channel="mix").audio_format.stereo == "mean"
+    assert "stereo" not in {o.name for o in asdbench.component("dataset", "dcase2026").options()}
+    with pytest.raises(asdbench.OptionError, match="channel"):
+        asdbench.create("dataset", "dcase2026", channel="both")
+
+
+def test_2026_downloads_what_is_published(tmp_path):
+    """The evaluation test set is not published: a download asks for dev and eval-train only,
+    and asking for eval-test says which parts exist."""
+    from asdbench_dcase.datasets import Dcase2026
+
+    assert list(Dcase2026.records) == ["dev", "eval-train"]
+    with pytest.raises(
+        asdbench.DataError, match="unknown part 'eval-test'; parts: dev, eval-train"
+    ):
+        Dcase2026().download(tmp_path, parts=["eval-test"])
+    assert Dcase2026.renamed["dev_ToyCar.zip"] == "dev_ToyCar_r2.zip"

@@ -1,22 +1,26 @@
-"""The facts of each challenge year (2022 to 2025), and downloading its archives from Zenodo."""
+"""The facts of each challenge year (2022 to 2026), and downloading its archives from Zenodo."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from asdbench import (
+    ClassAttributesOption,
+    ClassDomainOption,
+    ClassesOption,
+    ClipSecondsOption,
     DataError,
     DcaseLayoutDataset,
+    ResampleOption,
     ScoreRule,
+    SkipBadFilesOption,
     exclusive,
     fetch_and_extract,
     zenodo_files,
 )
-
-PARTS = ("dev", "eval-train", "eval-test")
 
 
 def _stderr(message: str) -> None:
@@ -35,15 +39,17 @@ class DcaseYear(DcaseLayoutDataset):
         self,
         target: Path,
         *,
-        parts: Sequence[str] = PARTS,
+        parts: Sequence[str] | None = None,
         machines: Sequence[str] = (),
         mirror: str | None = None,
         progress: bool = True,
     ) -> Path:
-        """Fetch the archives of ``parts`` (all machine types, or ``machines``) and unpack them
-        into ``target/dev_data`` and ``target/eval_data``: the plain layout the reader expects.
-        Archives are kept (verified) in ``target/archives`` so an interrupted run resumes."""
+        """Fetch the archives of ``parts`` (default: every part the year has published; all
+        machine types, or ``machines``) and unpack them into ``target/dev_data`` and
+        ``target/eval_data``: the plain layout the reader expects. Archives are kept (verified)
+        in ``target/archives`` so an interrupted run resumes."""
         target = Path(target)
+        parts = tuple(self.records) if parts is None else parts
         wanted = {part: self._machines(part, machines) for part in parts}  # checked first
         with exclusive(target / "archives" / "lock", f"downloading into {target}", _stderr):
             for part, names in wanted.items():
@@ -208,3 +214,64 @@ class Dcase2025(DcaseYear):
         "15097779, 15392814, 15519362); eval labels come from the official evaluator's ground "
         "truth (github.com/nttcslab/dcase2025_task2_evaluator), given with --ground-truth."
     )
+
+
+Channel = Literal["left", "right", "mix"]
+#: The core's stereo reduction for each 2026 channel choice.
+CHANNELS: dict[str, str] = {"left": "first", "right": "second", "mix": "mean"}
+
+
+class Dcase2026(DcaseYear):
+    """DCASE2026 Task 2 (noise-aware first shot): stereo clips, the near microphone in the
+    left channel (what the earlier years' mono clips were) and a far one in the right. The
+    ``channel`` option chooses what the embedder hears; the default is the left channel, as the
+    baseline uses. Development machine types partly emulated (``...Emu``), 5 new evaluation
+    ones, section 00, the 2023 layout. The official score follows the 2023-2025 rule (the 2026
+    evaluator and the evaluation test set are not published yet). Clips are tiled and cropped
+    to 12 s, as for 2024 and 2025."""
+
+    name: ClassVar[str] = "dcase2026"
+    year_folder: ClassVar[str] = "dcase2026t2"
+    default_clip_seconds: ClassVar[float] = 12.0
+    official_score: ClassVar[ScoreRule] = ScoreRule("dcase2026")
+    machine_types: ClassVar[dict[str, tuple[str, ...]]] = {
+        "dev": ("ToyCar", "ToyCarEmu", "bearingEmu", "fan", "gearboxEmu", "sliderEmu", "valveEmu"),
+        "eval": ("BlowerDustCollector", "Sander", "SewingMachine", "ToothBrush", "ToyDrone"),
+    }
+    sections: ClassVar[dict[str, tuple[str, ...]]] = {"dev": ("00",), "eval": ("00",)}
+    records: ClassVar[dict[str, tuple[str, str]]] = {
+        "dev": ("19336329", "dev_{m}.zip"),
+        "eval-train": ("20151556", "eval_data_{m}_train.zip"),
+    }
+    renamed: ClassVar[dict[str, str]] = {"dev_ToyCar.zip": "dev_ToyCar_r2.zip"}
+    how_to_obtain: ClassVar[str] = (
+        "Download it with `asdbench data download dcase2026 --to DIR` (Zenodo records "
+        "19336329, 20151556; the evaluation test set is not published yet)."
+    )
+
+    def __init__(
+        self,
+        *,
+        clip_seconds: ClipSecondsOption = None,
+        classes: ClassesOption = "train",
+        class_attributes: ClassAttributesOption = True,
+        class_domain: ClassDomainOption = True,
+        channel: Annotated[
+            Channel,
+            "Which microphone the embedder hears: left (near, the baseline's), right "
+            "(far) or their mix",
+        ] = "left",
+        resample: ResampleOption = True,
+        skip_bad_files: SkipBadFilesOption = False,
+    ) -> None:
+        if channel not in CHANNELS:
+            raise ValueError(f"channel must be left, right or mix, got {channel!r}")
+        super().__init__(
+            clip_seconds=clip_seconds,
+            classes=classes,
+            class_attributes=class_attributes,
+            class_domain=class_domain,
+            stereo=CHANNELS[channel],  # type: ignore[arg-type]
+            resample=resample,
+            skip_bad_files=skip_bad_files,
+        )

@@ -1,4 +1,4 @@
-"""Entry point: registers the DCASE Task 2 datasets, 2022 to 2025 (import-light)."""
+"""Entry point: registers the DCASE Task 2 datasets, 2022 to 2026 (import-light)."""
 
 import asdbench
 
@@ -25,4 +25,10 @@ def asdbench_datasets():
         factory="asdbench_dcase.datasets:Dcase2025",
         summary="DCASE2025 Task 2: 7 dev + 8 eval machine types (first shot), supplemental "
         "clips, 12 s",
+    )
+    yield asdbench.DatasetSpec(
+        name="dcase2026",
+        factory="asdbench_dcase.datasets:Dcase2026",
+        summary="DCASE2026 Task 2: stereo (near left, far right), 7 dev + 5 eval machine types, "
+        "12 s",
     )

@@ -164,7 +164,7 @@ def synth_command(out: Path, size: str, seed: int, clip_seconds: float | None) -
     "parts",
     multiple=True,
     type=click.Choice(["dev", "eval-train", "eval-test"]),
-    help="Parts to fetch [default: all].",
+    help="Parts to fetch [default: all the year has].",
 )
 @click.option("--machine", "machines", multiple=True, help="Only these machine types.")
 @click.option("--mirror", default=None, help="Base URL of a Zenodo mirror (testing, caches).")
@@ -180,10 +180,6 @@ def download_command(
     instance = choose("dataset", dataset).create()
     if not hasattr(instance, "download"):
         raise AsdbenchError(f"dataset {dataset!r} cannot be downloaded")
-    root = instance.download(
-        target,
-        parts=parts or ("dev", "eval-train", "eval-test"),
-        machines=machines,
-        mirror=mirror,
-    )
+    chosen = {"parts": parts} if parts else {}  # none: every part the year has
+    root = instance.download(target, **chosen, machines=machines, mirror=mirror)
     click.echo(f"{dataset} is in {root}; use --data-dir {root}")

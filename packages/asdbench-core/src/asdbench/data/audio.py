@@ -3,7 +3,7 @@
 DCASE audio is 16 kHz mono 16-bit PCM. Other rates are resampled with a polyphase filter
 (``scipy.signal.resample_poly``, Kaiser window β = 5, the ratio reduced by the gcd) unless
 ``resample=False``, which rejects them; stereo is reduced to one channel (``stereo="first"`` as
-the DCASE2026 baseline does, or ``"mean"``) or rejected (``"reject"``).
+the DCASE2026 baseline does, ``"second"``, or ``"mean"``) or rejected (``"reject"``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import numpy as np
 
 from asdbench.errors import DataError
 
-Stereo = Literal["first", "mean", "reject"]
+Stereo = Literal["first", "second", "mean", "reject"]
+STEREO = ("first", "second", "mean", "reject")
 
 
 #: The version of the samples decoding produces (mono mixing, resampling, int16 conversion):
@@ -36,8 +37,8 @@ class AudioFormat:
     def __post_init__(self) -> None:
         if self.sample_rate <= 0:
             raise ValueError(f"sample_rate must be positive, got {self.sample_rate}")
-        if self.stereo not in ("first", "mean", "reject"):
-            raise ValueError(f"stereo must be 'first', 'mean' or 'reject', got {self.stereo!r}")
+        if self.stereo not in STEREO:
+            raise ValueError(f"stereo must be one of {', '.join(STEREO)}, got {self.stereo!r}")
 
 
 def read_clip(path: Path, fmt: AudioFormat = AudioFormat()) -> np.ndarray:
@@ -68,7 +69,10 @@ def read_clip(path: Path, fmt: AudioFormat = AudioFormat()) -> np.ndarray:
     if data.shape[1] > 1:
         if fmt.stereo == "reject":
             raise DataError(f"{path}: has {data.shape[1]} channels; expected mono")
-        mono = data[:, 0] if fmt.stereo == "first" else data.mean(axis=1)
+        if fmt.stereo == "mean":
+            mono = data.mean(axis=1)
+        else:
+            mono = data[:, 0 if fmt.stereo == "first" else 1]
     else:
         mono = data[:, 0]
     if rate != fmt.sample_rate:

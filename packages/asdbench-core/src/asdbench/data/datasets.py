@@ -30,7 +30,9 @@ ClassesOption = Annotated[
 ]
 ClassAttributesOption = Annotated[bool, "Attributes from file names are part of a clip's class"]
 ClassDomainOption = Annotated[bool, "The domain (source/target) is part of a clip's class"]
-StereoOption = Annotated[Stereo, "Several channels: average them, keep the first, or refuse"]
+StereoOption = Annotated[
+    Stereo, "Several channels: keep the first or the second, average them, or refuse"
+]
 ResampleOption = Annotated[bool, "Resample other rates to the dataset's; false: refuse them"]
 SkipBadFilesOption = Annotated[
     bool, "Leave out (and list) unreadable, truncated or non-finite files instead of failing"
