@@ -105,7 +105,7 @@ def test_third_party_loss_backend_and_dataset_run_a_benchmark(examples_venv, tmp
     lines = result.stdout.splitlines()
     assert "dev: pump_station, 1 trial" in lines
     assert [line.split()[0] for line in lines if line.startswith("Pump")] == ["PumpA", "PumpB"]
-    assert any(line.startswith("dev official score (dcase2023 rule): ") for line in lines)
+    assert any(line.startswith("dev official score (pump_station rule): ") for line in lines)
     written = {p.name for p in tmp_path.iterdir()}  # artifacts in the run's folder, not here
     assert {"mlflow.db", "mlruns", "out", "cache"} <= written
     cell_results = min((tmp_path / "out").rglob("results.csv"), key=lambda p: len(p.parts))

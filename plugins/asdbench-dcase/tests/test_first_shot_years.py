@@ -61,35 +61,42 @@ def test_2025_attributes_from_the_csv_and_supplemental_clips_apart(tmp_path):
     assert supplemental.aux_class is None
 
 
-MACHINES = {"dev": ("fan", "valve"), "eval": ("AutoTrash", "Polisher")}
+#: Per year: two dev and two eval machine types, how its training names end, and channels.
+YEARS = {
+    "dcase2024": ({"dev": ("fan", "valve"), "eval": ("Scanner", "HairDryer")}, "_noAttribute", 1),
+    "dcase2025": ({"dev": ("fan", "valve"), "eval": ("AutoTrash", "Polisher")}, "_", 1),
+    "dcase2026": ({"dev": ("fan", "valveEmu"), "eval": ("Sander", "ToyDrone")}, "_", 2),
+}
 
 
-def write_2025_tree(root):
-    """Two dev and two eval machine types in the 2025 layout, 12 training clips and 8 test
-    clips each; eval test names anonymised, with evaluator-format ground truth."""
+def write_year_tree(root, year):
+    """The year's layout: 12 training clips and 8 test clips per machine type, eval test names
+    anonymised with evaluator-format ground truth, a supplemental clip per machine type."""
+    machines, ending, channels = YEARS[year]
     truth = {}
-    for partition, machines in MACHINES.items():
-        for machine in machines:
+    for partition, names in machines.items():
+        for machine in names:
             folder = root / f"{partition}_data" / machine
             train = [
-                f"section_00_{d}_train_normal_{i:04d}_.wav"
+                f"section_00_{d}_train_normal_{i:04d}{ending}.wav"
                 for d, n in (("source", 9), ("target", 3))
                 for i in range(n)
             ]
-            write_clips(folder / "train", train, seconds=0.5)
+            write_clips(folder / "train", train, seconds=0.5, channels=channels)
             labelled = [
-                (f"section_00_{d}_test_{lab}_{i:04d}_.wav", d, lab)
+                (f"section_00_{d}_test_{lab}_{i:04d}{ending}.wav", d, lab)
                 for d in ("source", "target")
                 for lab in ("normal", "anomaly")
                 for i in range(2)
             ]
             if partition == "dev":
-                write_clips(folder / "test", [n for n, _, _ in labelled], seconds=0.5)
+                write_clips(folder / "test", [n for n, _, _ in labelled], seconds=0.5,
+                            channels=channels)  # fmt: skip
             else:
-                names = [f"section_00_{i:04d}.wav" for i in range(len(labelled))]
-                write_clips(folder / "test", names, seconds=0.5)
+                anonymous = [f"section_00_{i:04d}.wav" for i in range(len(labelled))]
+                write_clips(folder / "test", anonymous, seconds=0.5, channels=channels)
                 truth[machine] = [
-                    (name, d, lab) for name, (_, d, lab) in zip(names, labelled, strict=True)
+                    (name, d, lab) for name, (_, d, lab) in zip(anonymous, labelled, strict=True)
                 ]
             write_clips(folder / "supplemental", ["section_00_noise_0001_.wav"], seconds=0.5)
     gt = root / "ground_truth"
@@ -125,30 +132,33 @@ def official_by_hand(system, truth):
 
 
 @pytest.mark.slow
-def test_a_2025_tree_runs_end_to_end_and_scores_under_its_years_name(
-    tmp_path, mlflow_tracking, asdbench_cache
+@pytest.mark.parametrize("year", sorted(YEARS))
+def test_each_years_tree_runs_end_to_end_and_scores_under_its_years_name(
+    tmp_path, mlflow_tracking, asdbench_cache, year
 ):
-    gt, truth = write_2025_tree(tmp_path / "tree")
-    args = ["run", "--dataset", "dcase2025", "--data-dir", str(tmp_path / "tree")]
+    gt, truth = write_year_tree(tmp_path / "tree", year)
+    args = ["run", "--dataset", year, "--data-dir", str(tmp_path / "tree")]
     args += ["--ground-truth", str(gt), "--set", "dataset.clip_seconds=0.5", "--epochs", "1"]
     args += ["--batch-size", "16", "--set", "train.embedding_dim=16", "--set"]
     args += ["loss.subspace_dim=2", "--set", "backend.n_means=2", "--quiet", "--output", "out"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert "eval official score (dcase2025 rule):" in result.output
+    assert f"eval official score ({year} rule):" in result.output
     system = next((tmp_path / "out" / "submission" / "asdbench").iterdir())
     evaluated = CliRunner().invoke(
-        cli, ["evaluate", str(system), "--dataset", "dcase2025", "--ground-truth", str(gt),
+        cli, ["evaluate", str(system), "--dataset", year, "--ground-truth", str(gt),
               "--format", "json"],
     )  # fmt: skip
     assert evaluated.exit_code == 0, evaluated.output
     report = json.loads(evaluated.stdout)
-    assert report["eval"]["rule"] == "dcase2025"
+    assert report["eval"]["rule"] == year
     assert report["eval"]["official_score"] == pytest.approx(official_by_hand(system, truth))
-    # supplemental clips are neither trained on nor scored
-    for machine in truth:
+    for machine in truth:  # supplemental clips are neither trained on nor scored
         with open(system / f"anomaly_score_{machine}_section_00_test.csv") as f:
             assert not any("noise" in row[0] for row in csv.reader(f))
+    board = json.loads(CliRunner().invoke(cli, ["leaderboard", "--format", "json"]).stdout)
+    assert {cell["rule"] for cell in board["cells"]} == {year}
+    assert f"{year}: {year} rule" in board["caption"]
 
 
 def test_2026_channel_option_picks_the_near_the_far_microphone_or_their_mix(tmp_path):

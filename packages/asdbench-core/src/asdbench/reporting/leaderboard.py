@@ -79,6 +79,8 @@ class Cell:
     #: When the parent run started (ms since the epoch) and where the cell wrote its files.
     started: int = 0
     output: str = ""
+    #: The name of the rule its official score follows (the dataset's year).
+    rule: str = ""
 
     @property
     def complete(self) -> bool:
@@ -158,9 +160,13 @@ class Leaderboard:
     def caption(self) -> str:
         ddof = STD[self.std][0]
         selected = ", ".join(f"{key}={value}" for key, value in self.where)
+        rules = sorted({(r.dataset, r.cell.rule) for r in self.rows if r.cell and r.cell.rule})
+        named = ", ".join(f"{dataset}: {rule} rule" for dataset, rule in rules)
         return (
             f"Harmonic means over sections, in %; mean ± {self.std} std (ddof {ddof}) over "
-            f"trials. {CAPTIONS[self.layout]}" + (f" Cells with {selected}." if selected else "")
+            f"trials. {CAPTIONS[self.layout]}"
+            + (f" Official score by each dataset's rule ({named})." if named else "")
+            + (f" Cells with {selected}." if selected else "")
         )
 
 
@@ -212,6 +218,7 @@ def load_cells(mlflow: Any, experiments: list, *, every: bool = False) -> list[C
                 },
                 run.info.start_time or 0,
                 tags.get(store.OUTPUT, ""),
+                tags.get(store.SCORE_RULE, ""),
             )
         )
     return cells
@@ -379,6 +386,7 @@ def _row_json(board: Leaderboard, row: Row) -> dict[str, Any]:
                 **{kind: cell.component(kind) for kind in COMPONENT_COLUMNS},
                 "settings": {k: cell.params.get(k) for k in board.settings},
                 "ensemble": cell.ensemble or None,
+                "rule": cell.rule or None,
             }
         )
     else:

@@ -33,6 +33,8 @@ CELL = "asdbench.cell"
 TRIALS = "asdbench.trials"
 SEED = "asdbench.seed"
 DATASET = "asdbench.dataset"
+#: The rule of the dataset's official score (``dcase2025``): the leaderboard names it.
+SCORE_RULE = "asdbench.score_rule"
 #: The preset a cell was run from, ``NAME@VERSION`` (with what the run changed of it); also
 #: its ``preset`` param, so the leaderboard can show and select it.
 PRESET = "asdbench.preset"
@@ -82,6 +84,7 @@ def cell_tags(config: RunConfig, run_type: str) -> dict[str, str]:
     tags[CELL] = config.cell_hash()
     tags[TRIALS] = str(config.trials)
     tags[SEED] = str(config.seed)
+    tags[SCORE_RULE] = config.dataset.create().official_score.name
     if config.preset is not None:
         tags[PRESET] = config.preset.label
     versions = {CORE_DISTRIBUTION: core_version()}
