@@ -64,12 +64,18 @@ class TestDcase2022(TestDcase2023):
 
 class TestDcase2024(TestDcase2023):
     factory = Dcase2024
+    #: Any existing folder builds the dataset; its files are read when the tree is loaded.
+    option_variants = {
+        **DCASE_LAYOUT_VARIANTS,
+        "attribute_correspondence": str(Path(__file__).parent),
+    }
+    invalid_options = {**DCASE_LAYOUT_INVALID, "attribute_correspondence": "/no/such/folder"}
 
     def write_tree(self, root: Path) -> Path:
         return write_year(root, ("fan", "00"), ("3DPrinter", "00"))
 
 
-class TestDcase2025(TestDcase2023):
+class TestDcase2025(TestDcase2024):
     factory = Dcase2025
 
     def write_tree(self, root: Path) -> Path:

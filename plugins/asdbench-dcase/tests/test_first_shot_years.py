@@ -186,3 +186,40 @@ def test_2026_downloads_what_is_published(tmp_path):
     ):
         Dcase2026().download(tmp_path, parts=["eval-test"])
     assert Dcase2026.renamed["dev_ToyCar.zip"] == "dev_ToyCar_r2.zip"
+
+
+def test_attributes_published_later_replace_withheld_ones(tmp_path):
+    """With the correspondence folder (as the baseline ships it), a ``..._noAttribute`` clip
+    takes the attributes of the labelled name it corresponds to; without, it has none."""
+    machine = tmp_path / "tree" / "eval_data" / "BrushlessMotor"
+    names = [
+        "section_00_source_train_normal_0001_noAttribute.wav",
+        "section_00_target_train_normal_0001_noAttribute.wav",
+    ]
+    write_clips(machine / "train", names)
+    published = tmp_path / "dcase2024t2" / "eval_data" / "BrushlessMotor"
+    published.mkdir(parents=True)
+    (published / "attributes_00_train_correspondence.csv").write_text(
+        "source_file_name,target_file_name\n"
+        f"section_00_source_train_normal_0001_fl_0_nos_3.wav,{names[0]}\n"
+        f"section_00_target_train_normal_0001_fl_2_nos_1.wav,{names[1]}\n"
+    )
+    withheld = Dcase2024().load(tmp_path / "tree")
+    assert withheld.classes == ["BrushlessMotor_00######source", "BrushlessMotor_00######target"]
+    restored = Dcase2024(attribute_correspondence=str(tmp_path / "dcase2024t2"))
+    table = restored.load(tmp_path / "tree")
+    assert [c.attributes for c in table] == [
+        (("fl", "0"), ("nos", "3")),
+        (("fl", "2"), ("nos", "1")),
+    ]
+    assert table.classes == [
+        "BrushlessMotor_00###fl_0_nos_3###source",
+        "BrushlessMotor_00###fl_2_nos_1###target",
+    ]
+    (published / "attributes_00_train_correspondence.csv").write_text("a,b\n")
+    with pytest.raises(asdbench.DataError, match="expected the header source_file_name"):
+        restored.load(tmp_path / "tree")
+    with pytest.raises(asdbench.DataError, match=r"no <dev_data\|eval_data>"):
+        Dcase2025(attribute_correspondence=str(tmp_path / "tree" / "eval_data")).load(
+            tmp_path / "tree"
+        )

@@ -116,8 +116,14 @@ class DcaseLayoutDataset:
             skip_bad_files=self.skip_bad_files,
             max_seconds=self.max_clip_seconds,
         )
+        table = self.amend(table)
         table.problems.extend(self.check(table))
         return table.with_classes(self.scheme)
+
+    def amend(self, table: ClipTable) -> ClipTable:
+        """A year's corrections to what its files say, made before the classes are formed
+        (attributes published after the challenge, say); by default the table as read."""
+        return table
 
     def partition_of(self, machine: str, section: str) -> str | None:
         """The partition ("dev", "eval") that section ``section`` of ``machine`` belongs to, by
