@@ -374,6 +374,10 @@ def test_two_plugins_registering_one_preset_name_is_an_error_naming_both(runner,
         ({"dataset": "dcase2023"}, "unknown key 'dataset'"),
         ({"optimizer.lr": 1}, "unknown key 'optimizer.lr'"),
         ({"loss.subspace_dim": [8, 16]}, "must be text, a number, a bool or None"),
+        ({"trials": "ten"}, "trials must be a whole number of at least 1"),
+        ({"trials": 0}, "trials must be a whole number of at least 1"),
+        ({"std": "pop"}, "std must be 'sample' or 'population'"),
+        ({"loss": 3}, "loss must name a component"),
     ],
 )
 def test_a_malformed_preset_is_refused_when_it_is_declared(values, message):

@@ -38,6 +38,27 @@ class DcaseYear(DcaseLayoutDataset):
     records: ClassVar[dict[str, tuple[str, str]]]
     #: Archives published under another name than the pattern's (a re-release, ``_r2``).
     renamed: ClassVar[dict[str, str]] = {}
+    #: The GitHub repository of the year's official evaluator (its ground truth); None while
+    #: the evaluation test set is not published.
+    evaluator: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        """Each year says how to obtain its data from its records and evaluator."""
+        super().__init_subclass__(**kwargs)
+        if "records" not in vars(cls):
+            return  # a family of years (WithheldAttributesYear), not a year
+        records = ", ".join(record for record, _ in cls.records.values())
+        if cls.evaluator:
+            tail = (
+                f"); eval labels come from the official evaluator's ground truth "
+                f"(github.com/{cls.evaluator}), given with --ground-truth."
+            )
+        else:
+            tail = "; the evaluation test set is not published yet)."
+        cls.how_to_obtain = (
+            f"Download it with `asdbench data download {cls.name} --to DIR` (Zenodo records "
+            f"{records}{tail}"
+        )
 
     def download(
         self,
@@ -109,11 +130,7 @@ class Dcase2022(DcaseYear):
         "eval-train": ("6462969", "eval_data_{m}_train.zip"),
         "eval-test": ("6586456", "eval_data_{m}_test.zip"),
     }
-    how_to_obtain: ClassVar[str] = (
-        "Download it with `asdbench data download dcase2022 --to DIR` (Zenodo records "
-        "6355122, 6462969, 6586456); eval labels come from the official evaluator's ground "
-        "truth (github.com/Kota-Dohi/dcase2022_evaluator), given with --ground-truth."
-    )
+    evaluator: ClassVar[str | None] = "Kota-Dohi/dcase2022_evaluator"
 
 
 class Dcase2023(DcaseYear):
@@ -134,11 +151,7 @@ class Dcase2023(DcaseYear):
         "eval-train": ("7830345", "eval_data_{m}_train.zip"),
         "eval-test": ("7860847", "eval_data_{m}_test.zip"),
     }
-    how_to_obtain: ClassVar[str] = (
-        "Download it with `asdbench data download dcase2023 --to DIR` (Zenodo records "
-        "7882613, 7830345, 7860847); eval labels come from the official evaluator's ground "
-        "truth (github.com/nttcslab/dcase2023_task2_evaluator), given with --ground-truth."
-    )
+    evaluator: ClassVar[str | None] = "nttcslab/dcase2023_task2_evaluator"
 
 
 CorrespondenceOption = Annotated[
@@ -218,6 +231,8 @@ def read_correspondence(folder: Path) -> dict[tuple[str, str, str], tuple[tuple[
         if header != ["source_file_name", "target_file_name"]:
             raise DataError(f"{path}: expected the header source_file_name,target_file_name")
         for number, row in enumerate(rows[1:], start=2):
+            if not "".join(row).strip():
+                continue
             if len(row) != 2 or not row[0].strip().endswith(".wav"):
                 raise DataError(f"{path}:{number}: expected '<labelled name>,<distributed name>'")
             tokens = row[0].strip()[: -len(".wav")].split("_")[6:]
@@ -261,11 +276,7 @@ class Dcase2024(WithheldAttributesYear):
         "eval_data_3DPrinter_train.zip": "eval_data_3DPrinter_train_r2.zip",
         "eval_data_RoboticArm_train.zip": "eval_data_RoboticArm_train_r2.zip",
     }
-    how_to_obtain: ClassVar[str] = (
-        "Download it with `asdbench data download dcase2024 --to DIR` (Zenodo records "
-        "10902294, 11259435, 11363076); eval labels come from the official evaluator's ground "
-        "truth (github.com/nttcslab/dcase2024_task2_evaluator), given with --ground-truth."
-    )
+    evaluator: ClassVar[str | None] = "nttcslab/dcase2024_task2_evaluator"
 
 
 class Dcase2025(WithheldAttributesYear):
@@ -299,11 +310,7 @@ class Dcase2025(WithheldAttributesYear):
         "eval-train": ("15392814", "eval_data_{m}_train.zip"),
         "eval-test": ("15519362", "eval_data_{m}_test.zip"),
     }
-    how_to_obtain: ClassVar[str] = (
-        "Download it with `asdbench data download dcase2025 --to DIR` (Zenodo records "
-        "15097779, 15392814, 15519362); eval labels come from the official evaluator's ground "
-        "truth (github.com/nttcslab/dcase2025_task2_evaluator), given with --ground-truth."
-    )
+    evaluator: ClassVar[str | None] = "nttcslab/dcase2025_task2_evaluator"
 
 
 Channel = Literal["left", "right", "mix"]
@@ -334,10 +341,6 @@ class Dcase2026(DcaseYear):
         "eval-train": ("20151556", "eval_data_{m}_train.zip"),
     }
     renamed: ClassVar[dict[str, str]] = {"dev_ToyCar.zip": "dev_ToyCar_r2.zip"}
-    how_to_obtain: ClassVar[str] = (
-        "Download it with `asdbench data download dcase2026 --to DIR` (Zenodo records "
-        "19336329, 20151556; the evaluation test set is not published yet)."
-    )
 
     def __init__(
         self,

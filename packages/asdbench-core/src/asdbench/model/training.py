@@ -261,8 +261,11 @@ class Trainer:
             self.loss.train()
             numpy_rng, torch_rng = epoch_rng(self.seed, epoch)
             order = numpy_rng.permutation(len(rows))
-            drawn = random_offsets(numpy_rng, np.asarray(cache.lengths)[rows], clip_samples)
-            offsets = drawn if kept is None else kept
+            offsets = (
+                random_offsets(numpy_rng, np.asarray(cache.lengths)[rows], clip_samples)
+                if kept is None
+                else kept
+            )
             total, started = 0.0, time.perf_counter()
             bar = tqdm(
                 total=steps_per_epoch,

@@ -280,7 +280,7 @@ def resolve(
             raise OptionError(f"{where}: {exc}" if where else str(exc)) from exc
     train_config = TrainConfig(**train_values)
     train_config.validate()
-    trials = trials if trials is not None else int(values.get("trials", 1) or 1)
+    trials = trials if trials is not None else int(values.get("trials", 1))
     if trials < 1:
         raise OptionError(f"--trials must be at least 1, got {trials}")
     std = std or str(values.get("std", "sample"))

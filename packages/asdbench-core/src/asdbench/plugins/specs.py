@@ -90,8 +90,28 @@ class EnsembleSpec(ComponentSpec):
 
 
 #: A preset's keys besides ``KIND.OPTION``: components by kind, the number of trials and the
-#: standard deviation the run reports over them.
-PRESET_SETTINGS = ("loss", "embedder", "backend", "ensemble", "trials", "std")
+#: standard deviation the run reports over them; with what each must be (said in its error).
+PRESET_SETTING_RULES = {
+    "loss": "must name a component (text)",
+    "embedder": "must name a component (text)",
+    "backend": "must name a component (text)",
+    "ensemble": "must name a component (text), or be None for none",
+    "trials": "must be a whole number of at least 1",
+    "std": "must be 'sample' or 'population'",
+}
+
+
+def _valid_setting(key: str, value: object) -> bool:
+    if key == "trials":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if key == "std":
+        return value in ("sample", "population")
+    if key == "ensemble" and value is None:
+        return True
+    return isinstance(value, str) and bool(value)
+
+
+PRESET_SETTINGS = tuple(PRESET_SETTING_RULES)
 #: The sections a preset's ``SECTION.OPTION`` keys may name.
 PRESET_SECTIONS = ("loss", "embedder", "backend", "dataset", "ensemble", "train")
 
@@ -133,6 +153,8 @@ class PresetSpec:
                     f"preset {self.name!r}: {key} must be text, a number, a bool or None, "
                     f"got {value!r}"
                 )
+            if not dot and not _valid_setting(key, value):
+                raise ValueError(f"preset {self.name!r}: {key} {PRESET_SETTING_RULES[key]}")
 
     @property
     def label(self) -> str:
