@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from asdbench.cli import cli
+from asdbench.errors import AsdbenchError
 from asdbench.scoring.submission import decide, read_submission, threshold, write_section
 from asdbench.testing.trees import write_clips, write_ground_truth_csv
 
@@ -444,3 +445,66 @@ def test_ground_truth_without_a_class_the_official_score_needs_is_an_error(tmp_p
         "Error: pump section 00: AUC (target) is undefined (no anomalous clip or no "
         "target-domain normal clip); the official score needs it in every section"
     )
+
+
+def test_per_domain_submission_files_round_trip(tmp_path):
+    """2021's form: ``write_submission(per_domain=True)`` writes one pair of files per section
+    and domain, each with that domain's clips; reading gathers them into the section and
+    remembers which file each clip was in."""
+    from asdbench.data.clips import Clip, ClipTable
+    from asdbench.scoring.submission import write_submission
+
+    clips = [
+        Clip(tmp_path / f"section_03_{d}_test_{i:04d}.wav", "t", "eval", "fan", "03", d, "test",
+             "unknown")
+        for d in ("source", "target")
+        for i in range(2)
+    ]  # fmt: skip
+    scores = np.array([0.1, 0.2, 0.3, 0.4])
+    write_submission(ClipTable(clips), scores, np.array([0, 1, 0, 1]), tmp_path, per_domain=True)
+    assert sorted(p.name for p in tmp_path.glob("*.csv")) == [
+        f"{kind}_fan_section_03_{d}_test.csv"
+        for kind in ("anomaly_score", "decision_result")
+        for d in ("source", "target")
+    ]
+    assert (tmp_path / "anomaly_score_fan_section_03_target_test.csv").read_text() == (
+        "section_03_target_test_0000.wav,0.3\nsection_03_target_test_0001.wav,0.4\n"
+    )
+    [section] = read_submission(tmp_path)
+    assert section.scores == {c.file: s for c, s in zip(clips, scores, strict=True)}
+    assert section.domains == {c.file: c.domain for c in clips}
+    write_section(tmp_path, "fan", "03", [clips[0].file], np.array([0.5]), np.array([0]))
+    with pytest.raises(
+        AsdbenchError, match="submitted both as anomaly_score_fan_section_03_test.csv"
+    ):
+        read_submission(tmp_path)
+    (tmp_path / "anomaly_score_fan_section_03_test.csv").unlink()
+    (tmp_path / "decision_result_fan_section_03_test.csv").unlink()
+    write_section(tmp_path, "fan", "03", [clips[0].file], np.array([0.5]), np.array([0]), "target")
+    with pytest.raises(
+        AsdbenchError, match="section_03_source_test_0000.wav is in the files of both"
+    ):
+        read_submission(tmp_path)
+
+
+def test_per_domain_ground_truth_reads_the_evaluator_root_or_its_data_folder(tmp_path):
+    from asdbench.data.ground_truth import Truth, read_ground_truth
+
+    data = tmp_path / "ground_truth_data"
+    data.mkdir()
+    (data / "ground_truth_fan_section_03_source_test.csv").write_text("a.wav,0\nb.wav,1\n")
+    (data / "ground_truth_fan_section_03_target_test.csv").write_text("c.wav,1\n")
+    expected = {
+        ("fan", "03"): {
+            "a.wav": Truth("normal", "source"),
+            "b.wav": Truth("anomaly", "source"),
+            "c.wav": Truth("anomaly", "target"),
+        }
+    }
+    assert read_ground_truth(tmp_path, per_domain=True) == expected
+    assert read_ground_truth(data, per_domain=True) == expected
+    with pytest.raises(AsdbenchError, match="not a ground-truth folder"):
+        read_ground_truth(tmp_path)  # 2022's form needs ground_truth_domain/ too
+    (data / "ground_truth_fan_section_03_source_test.csv").write_text("a.wav,normal\n")
+    with pytest.raises(AsdbenchError, match=r"source_test.csv:1: expected '<file>,<0 or 1>'"):
+        read_ground_truth(tmp_path, per_domain=True)

@@ -145,3 +145,26 @@ def test_generated_labelled_names_round_trip(domain, split, label, tokens):
     assert (parsed.domain, parsed.split, parsed.label) == (domain, split, label)
     flat = [token for pair in parsed.attributes for token in pair if token]
     assert flat == tokens
+
+
+def test_2021_evaluation_names_keep_their_domain():
+    parsed = parse_clip_name("section_03_target_test_0007.wav")
+    assert parsed.anonymous and parsed.label is None
+    assert (parsed.section, parsed.domain, parsed.split, parsed.index) == (
+        "03",
+        "target",
+        "test",
+        "0007",
+    )
+
+
+def test_unpaired_attribute_tokens_are_one_value():
+    """2021's tokens (``0_g_25_mm_2000_mV_none``) are not keys and values: read unpaired they
+    are one ``attribute`` value, with no odd-token warning."""
+    name = "section_00_source_train_normal_0000_0_g_25_mm_2000_mV_none.wav"
+    parsed = parse_clip_name(name, paired=False)
+    assert parsed.attributes == (("attribute", "0_g_25_mm_2000_mV_none"),)
+    assert not parsed.odd_attributes
+    assert parse_clip_name("section_00_source_test_normal_0000.wav", paired=False).attributes == ()
+    with pytest.raises(DataError, match="doubled"):
+        parse_clip_name("section_00_source_train_normal_0000_a__b.wav", paired=False)

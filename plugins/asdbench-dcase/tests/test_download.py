@@ -426,3 +426,41 @@ def test_a_republished_archive_is_fetched_by_its_new_name(zenodo, tmp_path):
     )
     assert (tmp_path / "eval_data/3DPrinter/train").is_dir()
     assert [p for p, _ in zenodo.requests][-1] == "/files/eval_data_3DPrinter_train_r2.zip"
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_2021_parts_unpack_into_one_plain_tree(zenodo, tmp_path, nested):
+    """2021's archives are ``dev_data_<m>.zip``, ``eval_data_train_<m>.zip`` and
+    ``eval_data_test_<m>.zip``; whether an archive holds ``<machine>/...`` or
+    ``<dev_data|eval_data>/<machine>/...``, every part lands in the one tree the reader takes."""
+    from asdbench_dcase.datasets import Dcase2021
+
+    def archive(partition, entries):
+        prefix = f"{partition}_data/" if nested else ""
+        return make_zip({prefix + name: data for name, data in entries.items()})
+
+    zenodo.add("4562016", "dev_data_fan.zip", archive("dev", {
+        "fan/train/section_00_source_train_normal_0000_strength_1_ambient.wav": wav_bytes(1),
+        "fan/source_test/section_00_source_test_anomaly_0000.wav": wav_bytes(2),
+        "fan/target_test/section_00_target_test_normal_0000.wav": wav_bytes(3),
+    }))  # fmt: skip
+    zenodo.add("4660992", "eval_data_train_fan.zip", archive("eval", {
+        "fan/train/section_03_target_train_normal_0000_strength_2_ambient.wav": wav_bytes(4),
+    }))  # fmt: skip
+    zenodo.add("4884786", "eval_data_test_fan.zip", archive("eval", {
+        "fan/source_test/section_03_source_test_0000.wav": wav_bytes(5),
+        "fan/target_test/section_03_target_test_0000.wav": wav_bytes(6),
+    }))  # fmt: skip
+    Dcase2021().download(tmp_path, machines=["fan"], mirror=zenodo.url, progress=False)
+    Dcase2021().download(tmp_path, machines=["fan"], mirror=zenodo.url, progress=False)
+    assert not (tmp_path / "dev_data" / "dev_data").exists()
+    assert not (tmp_path / "eval_data" / "eval_data").exists()
+    table = Dcase2021().load(tmp_path)
+    assert table.counts("partition", "split", "domain") == {
+        ("dev", "train", "source"): 1,
+        ("dev", "test", "source"): 1,
+        ("dev", "test", "target"): 1,
+        ("eval", "train", "target"): 1,
+        ("eval", "test", "source"): 1,
+        ("eval", "test", "target"): 1,
+    }

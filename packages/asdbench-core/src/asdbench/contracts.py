@@ -89,10 +89,13 @@ class ScoreRule:
     each floored at machine epsilon (keys of ``asdbench.scoring.metrics``: ``auc_source``,
     ``auc_target``, ``pauc``, ``auc_source_own``...). A dataset carries its year's rule as
     ``official_score``; ``name`` is how outputs name it (``eval official score (dcase2023
-    rule)``)."""
+    rule)``). ``per_domain``: the evaluator's ground-truth and submission files are one per
+    section and domain (``..._section_<SS>_<source|target>_test.csv``, as in 2021) instead of
+    one per section."""
 
     name: str
     pooled: tuple[str, ...] = ("auc_source", "auc_target", "pauc")
+    per_domain: bool = False
 
     def __post_init__(self) -> None:
         if not self.name or not self.pooled or not all(isinstance(m, str) for m in self.pooled):

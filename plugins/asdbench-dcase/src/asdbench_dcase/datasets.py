@@ -1,8 +1,9 @@
-"""The facts of each challenge year (2022 to 2026), and downloading its archives from Zenodo."""
+"""The facts of each challenge year (2021 to 2026), and downloading its archives from Zenodo."""
 
 from __future__ import annotations
 
 import csv
+import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -96,16 +97,72 @@ class DcaseYear(DcaseLayoutDataset):
         self, part: str, wanted: Sequence[str], target: Path, mirror: str | None, progress: bool
     ) -> None:
         record, pattern = self.records[part]
-        partition = "dev" if part == "dev" else "eval"
+        folder = target / f"{'dev' if part == 'dev' else 'eval'}_data"
         remote = {f.name: f for f in zenodo_files(record, mirror or "https://zenodo.org")}
         for machine in wanted:
             name = pattern.format(m=machine)
             name = self.renamed.get(name, name)
             if name not in remote:
                 raise DataError(f"Zenodo record {record} has no file {name}")
-            fetch_and_extract(
-                remote[name], target / "archives", target / f"{partition}_data", progress=progress
-            )
+            fetch_and_extract(remote[name], target / "archives", folder, progress=progress)
+            nested = folder / folder.name
+            if nested.is_dir():  # the archive holds <dev_data|eval_data>/<machine>/...
+                _merge_into(nested, folder)
+
+
+def _merge_into(source: Path, target: Path) -> None:
+    """Move the contents of ``source`` into ``target`` (folders merged, files replaced: a part
+    fetched again unpacks the same files), then remove ``source``."""
+    for entry in sorted(source.iterdir()):
+        destination = target / entry.name
+        if entry.is_dir() and destination.is_dir():
+            _merge_into(entry, destination)
+        else:
+            if destination.is_dir():
+                shutil.rmtree(destination)
+            entry.replace(destination)
+    source.rmdir()
+
+
+class Dcase2021(DcaseYear):
+    """DCASE2021 Task 2: 7 machine types in both partitions, sections 00-02 (dev) and 03-05
+    (eval), 10 s clips, source and target domains (3 target training clips per section). The
+    test clips of each domain are in their own folder, ``source_test/`` and ``target_test/``
+    (a merged ``test/`` is read too); evaluation test names keep their domain
+    (``section_03_source_test_0000.wav``). Attribute tokens do not pair into keys and values
+    (``..._0000_strength_1_ambient.wav``): each name's are one ``attribute`` value. The
+    evaluator computes AUC and pAUC per section on each domain's own test clips; the official
+    score is the harmonic mean of all of them over machine types, sections and domains.
+    Ground truth and submissions are one file per section and domain."""
+
+    name: ClassVar[str] = "dcase2021"
+    default_clip_seconds: ClassVar[float] = 10.0
+    official_score: ClassVar[ScoreRule] = ScoreRule(
+        "dcase2021",
+        pooled=("auc_source_own", "pauc_source_own", "auc_target_own", "pauc_target_own"),
+        per_domain=True,
+    )
+    split_folders: ClassVar[dict[str, tuple[str, str | None]]] = {
+        "train": ("train", None),
+        "source_test": ("test", "source"),
+        "target_test": ("test", "target"),
+        "test": ("test", None),
+    }
+    paired_attributes: ClassVar[bool] = False
+    machine_types: ClassVar[dict[str, tuple[str, ...]]] = {
+        "dev": ("ToyCar", "ToyTrain", "fan", "gearbox", "pump", "slider", "valve"),
+        "eval": ("ToyCar", "ToyTrain", "fan", "gearbox", "pump", "slider", "valve"),
+    }
+    sections: ClassVar[dict[str, tuple[str, ...]]] = {
+        "dev": ("00", "01", "02"),
+        "eval": ("03", "04", "05"),
+    }
+    records: ClassVar[dict[str, tuple[str, str]]] = {
+        "dev": ("4562016", "dev_data_{m}.zip"),
+        "eval-train": ("4660992", "eval_data_train_{m}.zip"),
+        "eval-test": ("4884786", "eval_data_test_{m}.zip"),
+    }
+    evaluator: ClassVar[str | None] = "y-kawagu/dcase2021_task2_evaluator"
 
 
 class Dcase2022(DcaseYear):

@@ -1,10 +1,15 @@
-"""Entry point: registers the DCASE Task 2 datasets, 2022 to 2026 (import-light)."""
+"""Entry point: registers the DCASE Task 2 datasets, 2021 to 2026 (import-light)."""
 
 import asdbench
 
 
 @asdbench.hookimpl
 def asdbench_datasets():
+    yield asdbench.DatasetSpec(
+        name="dcase2021",
+        factory="asdbench_dcase.datasets:Dcase2021",
+        summary="DCASE2021 Task 2: 7 machine types x 6 sections, source and target test sets, 10 s",
+    )
     yield asdbench.DatasetSpec(
         name="dcase2022",
         factory="asdbench_dcase.datasets:Dcase2022",

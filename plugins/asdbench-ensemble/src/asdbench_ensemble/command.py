@@ -63,7 +63,11 @@ def ensemble_command(run_ids: tuple[str, ...], method: str, output: Path | None,
     ) as run_id:
         folder = output or Path("asdbench-output") / "ensembles" / run_id
         asdbench.write_submission(
-            table, combined, decided, folder / "submission" / asdbench.TEAM / f"ensemble_{method}"
+            table,
+            combined,
+            decided,
+            folder / "submission" / asdbench.TEAM / f"ensemble_{method}",
+            per_domain=rule.per_domain,
         )
         asdbench.write_results(results, folder)
         tracker.metrics(run_id, asdbench.metric_values(results))

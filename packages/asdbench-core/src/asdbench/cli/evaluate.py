@@ -24,7 +24,8 @@ from asdbench.scoring.evaluation import evaluate_submission, truth_from_folder, 
 @click.option(
     "--ground-truth",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Evaluator-format ground truth (ground_truth_data/, ground_truth_domain/).",
+    help="Evaluator-format ground truth (ground_truth_data/, with ground_truth_domain/ from "
+    "2022 on).",
 )
 @click.option(
     "--data-dir",
@@ -56,7 +57,7 @@ def evaluate_command(
         raise OptionError(f"--output {output}: the folder {output.parent} does not exist")
     instance = dataset_instance(dataset, sets)
     if data_dir is None and ground_truth is not None:
-        truth = truth_from_folder(ground_truth, instance.partition_of)
+        truth = truth_from_folder(ground_truth, instance.partition_of, instance.official_score)
     else:
         try:
             root = instance.data_dir(data_dir)

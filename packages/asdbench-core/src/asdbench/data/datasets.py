@@ -15,7 +15,7 @@ from typing import Annotated, ClassVar, Literal
 from asdbench.contracts import ScoreRule
 from asdbench.data.audio import AudioFormat, Stereo
 from asdbench.data.clips import ClassScheme, ClipTable
-from asdbench.data.layout import read_tree
+from asdbench.data.layout import SPLIT_FOLDERS, SplitFolders, read_tree
 from asdbench.errors import DataError
 
 ClassSource = Literal["train", "train+dev-test"]
@@ -61,6 +61,12 @@ class DcaseLayoutDataset:
     sections: ClassVar[dict[str, tuple[str, ...]]] = {}
     #: How a user obtains the data, shown when no --data-dir is given.
     how_to_obtain: ClassVar[str] = ""
+    #: The folders of a machine folder that hold clips: folder -> (split, the domain of all
+    #: its clips or None when the names say). 2021 adds ``source_test`` and ``target_test``.
+    split_folders: ClassVar[SplitFolders] = SPLIT_FOLDERS
+    #: Whether a name's attribute tokens pair into keys and values (2022 on); 2021's do not,
+    #: and are kept as one ``attribute`` value.
+    paired_attributes: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -115,6 +121,9 @@ class DcaseLayoutDataset:
             ground_truth=ground_truth,
             skip_bad_files=self.skip_bad_files,
             max_seconds=self.max_clip_seconds,
+            split_folders=self.split_folders,
+            paired_attributes=self.paired_attributes,
+            per_domain_truth=self.official_score.per_domain,
         )
         table = self.amend(table)
         table.problems.extend(self.check(table))

@@ -1,13 +1,16 @@
-"""DCASE Task 2 file names (2022 to 2025): labelled, anonymised and supplemental forms.
+"""DCASE Task 2 file names (2021 to 2026): labelled, anonymised and supplemental forms.
 
 Labelled: ``section_<SS>_<domain>_<split>_<label>_<index>[_<key>_<value>]*.wav``. The index is
 kept as a string (it is 0- or 1-based depending on the source dataset and not unique across
 groups). Attribute keys may hold hyphens, values dots and hyphens; neither holds ``_``. Two
 later forms carry no attributes in the name: 2024's ``..._<index>_noAttribute.wav`` (the
 attributes were withheld) and 2025's ``..._<index>_.wav`` (they are in ``attributes_<SS>.csv``).
+2021's attribute tokens do not pair up (``..._0000_strength_1_ambient.wav``): read with
+``paired=False`` they are one ``attribute`` value.
 
 Anonymised eval test names: ``section_<SS>_<NNNN>.wav``, and the variant the baseline READMEs
-print, ``section_<SS>_test_<NNNN>.wav``.
+print, ``section_<SS>_test_<NNNN>.wav``; 2021's keep the domain,
+``section_<SS>_<domain>_test_<NNNN>.wav``.
 
 Supplemental clips (2025, ``<machine>/supplemental/``): ``section_<SS>_<machine|noise>_<NNNN>_
 [<key>_<value>]*.wav``, clean machine sound or noise alone, recorded apart from the train and
@@ -29,13 +32,17 @@ NO_ATTRIBUTE = "noAttribute"
 LABELS = ("normal", "anomaly")
 EXPECTED = (
     "section_SS_<source|target>_<train|test>_<normal|anomaly>_<index>[_<key>_<value>]*.wav, "
-    "section_SS_NNNN.wav or (in supplemental/) section_SS_<machine|noise>_NNNN_.wav"
+    "section_SS_[<source|target>_test_]NNNN.wav or (in supplemental/) "
+    "section_SS_<machine|noise>_NNNN_.wav"
 )
+#: The key of 2021's attribute text, whose tokens do not pair into keys and values.
+ATTRIBUTE = "attribute"
 
 
 @dataclass(frozen=True)
 class ClipName:
-    """What a file name says. Anonymised names leave domain, split and label ``None``."""
+    """What a file name says. Anonymised names leave the label ``None`` (and the domain, but
+    in 2021's form)."""
 
     section: str
     domain: str | None
@@ -50,11 +57,12 @@ class ClipName:
 
     @property
     def anonymous(self) -> bool:
-        return self.domain is None and self.supplement is None
+        return self.label is None and self.supplement is None
 
 
-def parse_clip_name(name: str) -> ClipName:
-    """Parse a base name; raise ``DataError`` naming the file if it is not a DCASE clip name."""
+def parse_clip_name(name: str, *, paired: bool = True) -> ClipName:
+    """Parse a base name; raise ``DataError`` naming the file if it is not a DCASE clip name.
+    ``paired=False``: the tokens after the index are one ``attribute`` value (2021)."""
     if not name.lower().endswith(".wav"):
         raise DataError(f"{name}: not a .wav file name (expected {EXPECTED})")
     tokens = name[:-4].split("_")
@@ -65,6 +73,8 @@ def parse_clip_name(name: str) -> ClipName:
         return ClipName(section, None, None, None, tokens[2])
     if len(tokens) == 4 and tokens[2] == "test" and tokens[3].isdigit():
         return ClipName(section, None, "test", None, tokens[3])
+    if len(tokens) == 5 and tokens[2] in DOMAINS and tokens[3] == "test" and tokens[4].isdigit():
+        return ClipName(section, tokens[2], "test", None, tokens[4])
     if len(tokens) >= 4 and tokens[2] in SUPPLEMENTS and tokens[3].isdigit():
         pairs, odd = _attributes(name, tokens[4:])
         return ClipName(section, None, "supplemental", None, tokens[3], pairs, odd, tokens[2])
@@ -76,6 +86,12 @@ def parse_clip_name(name: str) -> ClipName:
         or not tokens[5]
     ):
         raise DataError(f"{name}: not a DCASE clip name (expected {EXPECTED})")
+    if not paired:
+        text = "_".join(tokens[6:])
+        if tokens[6:] and not all(tokens[6:]):
+            raise DataError(f"{name}: empty attribute token (doubled '_')")
+        attributes = ((ATTRIBUTE, text),) if text else ()
+        return ClipName(section, tokens[2], tokens[3], tokens[4], tokens[5], attributes)
     pairs, odd = _attributes(name, tokens[6:])
     return ClipName(section, tokens[2], tokens[3], tokens[4], tokens[5], pairs, odd)
 

@@ -5,6 +5,10 @@ A ground-truth folder holds ``ground_truth_data/ground_truth_<machine>_section_<
 0 = source>``), without header, one row per eval test clip, plus optionally
 ``ground_truth_attributes/...`` (``<file>,<labelled name without .wav>``). Only these files are
 authoritative for eval labels; rows are never matched by position.
+
+2021's evaluator keeps the domain in the file name instead: one label file per section and
+domain, ``ground_truth_data/ground_truth_<machine>_section_<SS>_<source|target>_test.csv``
+(``<file>,<1 | 0>``), read with ``per_domain=True``; both domains of a section must be there.
 """
 
 from __future__ import annotations
@@ -18,6 +22,11 @@ from asdbench.errors import DataError
 from asdbench.paths import write_atomically
 
 FILE_PATTERN = re.compile(r"^ground_truth_(?P<machine>[^_]+)_section_(?P<section>\d\d)_test\.csv$")
+DOMAIN_FILE_PATTERN = re.compile(
+    r"^ground_truth_(?P<machine>[^_]+)_section_(?P<section>\d\d)_(?P<domain>source|target)"
+    r"_test\.csv$"
+)
+LABELS = {"0": "normal", "1": "anomaly"}
 
 
 @dataclass(frozen=True)
@@ -46,9 +55,18 @@ def _read_pairs(path: Path, values: dict[str, str]) -> dict[str, str]:
     return rows
 
 
-def read_ground_truth(folder: Path) -> GroundTruth:
-    """Read every (machine, section) of an evaluator-format folder."""
+def truth_file(machine: str, section: str, domain: str | None = None) -> str:
+    """The evaluator's ground-truth file of a section (of one of its domains, in 2021's form)."""
+    middle = f"_{domain}" if domain else ""
+    return f"ground_truth_{machine}_section_{section}{middle}_test.csv"
+
+
+def read_ground_truth(folder: Path, *, per_domain: bool = False) -> GroundTruth:
+    """Read every (machine, section) of an evaluator-format folder (``per_domain``: 2021's
+    form, one file per section and domain)."""
     folder = Path(folder)
+    if per_domain:
+        return _read_domain_files(folder)
     data_dir, domain_dir = folder / "ground_truth_data", folder / "ground_truth_domain"
     if not data_dir.is_dir() or not domain_dir.is_dir():
         raise DataError(
@@ -73,7 +91,7 @@ def read_ground_truth(folder: Path) -> GroundTruth:
         domain_file = domain_dir / label_file.name
         if not domain_file.exists():
             raise DataError(f"{domain_file}: missing (its labels are in {label_file})")
-        labels = _read_pairs(label_file, {"0": "normal", "1": "anomaly"})
+        labels = _read_pairs(label_file, LABELS)
         domains = _read_pairs(domain_file, {"0": "source", "1": "target"})
         if labels.keys() != domains.keys():
             different = sorted(labels.keys() ^ domains.keys())
@@ -85,6 +103,43 @@ def read_ground_truth(folder: Path) -> GroundTruth:
         truth[key] = {name: Truth(labels[name], domains[name]) for name in labels}
     if not truth:
         raise DataError(f"{data_dir}: no ground_truth_<machine>_section_<SS>_test.csv files")
+    return truth
+
+
+def _read_domain_files(folder: Path) -> GroundTruth:
+    """2021's form: the folder given may be the evaluator's root or its ground_truth_data/."""
+    data_dir = folder / "ground_truth_data" if (folder / "ground_truth_data").is_dir() else folder
+    if not data_dir.is_dir():
+        raise DataError(f"{folder}: not a folder")
+    truth: GroundTruth = {}
+    domains_found: dict[tuple[str, str], set[str]] = {}
+    for path in sorted(data_dir.glob("*.csv")):
+        match = DOMAIN_FILE_PATTERN.match(path.name)
+        if match is None:
+            continue
+        key, domain = (match["machine"], match["section"]), match["domain"]
+        domains_found.setdefault(key, set()).add(domain)
+        rows = truth.setdefault(key, {})
+        for name, label in _read_pairs(path, LABELS).items():
+            if name in rows:
+                raise DataError(f"{path}: {name} is also listed for the {rows[name].domain} domain")
+            rows[name] = Truth(label, domain)
+    if not truth:
+        raise DataError(
+            f"{data_dir}: no ground_truth_<machine>_section_<SS>_<source|target>_test.csv files "
+            "(the 2021 evaluator's ground_truth_data/)"
+        )
+    lacking = sorted(
+        (machine, section, domain)
+        for (machine, section), found in domains_found.items()
+        for domain in {"source", "target"} - found
+    )
+    if lacking:
+        machine, section, domain = lacking[0]
+        raise DataError(
+            f"{data_dir / truth_file(machine, section, domain)}: missing (the other domain of "
+            f"{machine} section {section} has ground truth; a section needs both)"
+        )
     return truth
 
 

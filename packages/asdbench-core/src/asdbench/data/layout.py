@@ -8,12 +8,15 @@ Two layouts are recognised, under the folder the user gives:
 
 Eval test clips have anonymised names; their label and domain come only from an
 evaluator-format ground-truth folder, joined by file name. Without it they stay ``unknown``.
+A year may hold its test clips in other folders than ``test/`` (2021: ``source_test/`` and
+``target_test/``, whose folder names the domain): the dataset says so with ``split_folders``.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,16 +25,24 @@ from asdbench.data.audio import wav_missing_bytes
 from asdbench.data.clips import Clip, ClipTable, sorted_clips
 from asdbench.data.csvfiles import csv_rows
 from asdbench.data.filenames import parse_clip_name
-from asdbench.data.ground_truth import GroundTruth, read_ground_truth
+from asdbench.data.ground_truth import GroundTruth, read_ground_truth, truth_file
 from asdbench.errors import DataError
 
 PARTITION_FOLDERS = {"dev": "dev_data", "eval": "eval_data"}
-#: The folders of a machine directory that hold clips, each its own split; other folders (the
-#: baseline's renamed copies in test_rename/) are not read.
-SPLIT_FOLDERS = ("train", "test", "supplemental")
+#: The folders of a machine directory that hold clips: folder -> (split, the domain every clip
+#: in it has, or None when the names say); other folders (the baseline's renamed copies in
+#: test_rename/) are not read.
+SplitFolders = Mapping[str, tuple[str, str | None]]
+SPLIT_FOLDERS: SplitFolders = {
+    "train": ("train", None),
+    "test": ("test", None),
+    "supplemental": ("supplemental", None),
+}
 
 
-def find_partitions(data_dir: Path, year_folder: str | None = None) -> dict[str, Path]:
+def find_partitions(
+    data_dir: Path, year_folder: str | None = None, split_folders: SplitFolders = SPLIT_FOLDERS
+) -> dict[str, Path]:
     """The folder holding the machine folders of each partition found under ``data_dir``."""
     data_dir = Path(data_dir)
     if not data_dir.exists():
@@ -48,7 +59,7 @@ def find_partitions(data_dir: Path, year_folder: str | None = None) -> dict[str,
                 for partition, folder in PARTITION_FOLDERS.items()
                 if root.joinpath(folder, *suffix).is_dir()
             }
-            if found and any(_machine_dirs(path) for path in found.values()):
+            if found and any(_machine_dirs(path, split_folders) for path in found.values()):
                 return found
     baseline = f"data/{year_folder or 'dcase20XXt2'}/dev_data/raw/<machine>/train"
     raise DataError(
@@ -56,11 +67,16 @@ def find_partitions(data_dir: Path, year_folder: str | None = None) -> dict[str,
     )
 
 
-def _machine_dirs(partition_dir: Path) -> list[Path]:
+def _machine_dirs(partition_dir: Path, split_folders: SplitFolders) -> list[Path]:
     return sorted(
         path
         for path in partition_dir.iterdir()
-        if path.is_dir() and ((path / "train").is_dir() or (path / "test").is_dir())
+        if path.is_dir()
+        and any(
+            (path / f).is_dir()
+            for f, (split, _) in split_folders.items()
+            if split != "supplemental"
+        )
     )
 
 
@@ -93,45 +109,80 @@ def read_tree(
     ground_truth: Path | None = None,
     skip_bad_files: bool = False,
     max_seconds: float | None = None,
+    split_folders: SplitFolders = SPLIT_FOLDERS,
+    paired_attributes: bool = True,
+    per_domain_truth: bool = False,
 ) -> ClipTable:
     """Every clip under ``data_dir`` (both partitions, every machine), with eval test labels
-    from ``ground_truth`` when given. Files that decoding would refuse (:func:`audio_duration`)
-    are errors, or with ``skip_bad_files`` left out and listed in ``problems``; files that are
-    not WAV are listed in ``problems``."""
+    from ``ground_truth`` when given (``per_domain_truth``: in 2021's form). Files that
+    decoding would refuse (:func:`audio_duration`) are errors, or with ``skip_bad_files`` left
+    out and listed in ``problems``; files that are not WAV are listed in ``problems``.
+    ``paired_attributes=False``: a name's attribute tokens are one value (2021)."""
     problems: list[str] = []
     clips: list[Clip] = []
-    for partition, partition_dir in find_partitions(data_dir, year_folder).items():
-        for machine_dir in _machine_dirs(partition_dir):
-            clips += _read_machine(
-                dataset, partition, machine_dir, problems, skip_bad_files, max_seconds
-            )
+    reading = _Reading(dataset, split_folders, paired_attributes, skip_bad_files, max_seconds)
+    for partition, partition_dir in find_partitions(data_dir, year_folder, split_folders).items():
+        for machine_dir in _machine_dirs(partition_dir, split_folders):
+            clips += reading.machine(partition, machine_dir, problems)
     if not clips:
         raise DataError(f"{data_dir}: the machine folders hold no .wav files")
     if ground_truth is not None:
-        clips = apply_ground_truth(clips, read_ground_truth(ground_truth), ground_truth)
+        truth = read_ground_truth(ground_truth, per_domain=per_domain_truth)
+        clips = apply_ground_truth(clips, truth, ground_truth, per_domain=per_domain_truth)
     return ClipTable(sorted_clips(clips), problems=problems)
 
 
-def _read_machine(
-    dataset: str,
-    partition: str,
-    machine_dir: Path,
-    problems: list[str],
-    skip_bad_files: bool,
-    max_seconds: float | None,
-) -> list[Clip]:
-    machine = machine_dir.name
-    if "_" in machine:
-        raise DataError(f"{machine_dir}: machine folder names must not contain '_'")
-    csv_attributes: dict[str, tuple[tuple[str, str], ...]] = {}
-    for csv_path in sorted(machine_dir.glob("attributes_*.csv")):
-        csv_attributes.update(read_attribute_csv(csv_path))
-    clips = []
-    odd = []
-    for split in SPLIT_FOLDERS:
-        folder = machine_dir / split
-        if not folder.is_dir():
-            continue
+@dataclass(frozen=True)
+class _Reading:
+    """How one dataset's machine folders are read."""
+
+    dataset: str
+    split_folders: SplitFolders
+    paired_attributes: bool
+    skip_bad_files: bool
+    max_seconds: float | None
+
+    def machine(self, partition: str, machine_dir: Path, problems: list[str]) -> list[Clip]:
+        machine = machine_dir.name
+        if "_" in machine:
+            raise DataError(f"{machine_dir}: machine folder names must not contain '_'")
+        csv_attributes: dict[str, tuple[tuple[str, str], ...]] = {}
+        for csv_path in sorted(machine_dir.glob("attributes_*.csv")):
+            csv_attributes.update(read_attribute_csv(csv_path))
+        clips: list[Clip] = []
+        odd: list[str] = []
+        for folder_name, (split, folder_domain) in self.split_folders.items():
+            folder = machine_dir / folder_name
+            if folder.is_dir():
+                clips += self._folder(
+                    partition, machine, folder, split, folder_domain, csv_attributes, odd, problems
+                )
+        if odd:
+            problems.append(
+                f"{machine_dir}: {len(odd)} file name(s) with an odd number of attribute tokens "
+                f"(e.g. {odd[0]}); the last key was kept with an empty value"
+            )
+        listed = {clip.file for clip in clips}
+        unused = sorted(set(csv_attributes) - listed)
+        if unused:
+            problems.append(
+                f"{machine_dir}: attribute CSV lists {len(unused)} file(s) not in the folder "
+                f"(e.g. {unused[0]})"
+            )
+        return clips
+
+    def _folder(
+        self,
+        partition: str,
+        machine: str,
+        folder: Path,
+        split: str,
+        folder_domain: str | None,
+        csv_attributes: dict[str, tuple[tuple[str, str], ...]],
+        odd: list[str],
+        problems: list[str],
+    ) -> list[Clip]:
+        clips = []
         entries = sorted(folder.iterdir())
         others = [p.name for p in entries if p.suffix.lower() != ".wav"]
         if others:
@@ -139,21 +190,28 @@ def _read_machine(
                 f"{folder}: {len(others)} file(s) that are not .wav left out (e.g. {others[0]!r})"
             )
         for path in (p for p in entries if p.suffix.lower() == ".wav"):
-            name = parse_clip_name(_utf8_name(path))
+            name = parse_clip_name(_utf8_name(path), paired=self.paired_attributes)
             if name.anonymous:
                 if partition != "eval" or split != "test":
                     raise DataError(
-                        f"{path}: anonymised name outside eval_data/<machine>/test "
+                        f"{path}: anonymised name outside eval_data/<machine>/{folder.name} "
                         "(dev and train clips carry domain and label in their names)"
                     )
             elif name.split != split:
-                raise DataError(f"{path}: the name says {name.split!r} but the file is in {split}/")
+                raise DataError(
+                    f"{path}: the name says {name.split!r} but the file is in {folder.name}/"
+                )
+            if folder_domain is not None and name.domain != folder_domain:
+                raise DataError(
+                    f"{path}: the name says {name.domain or 'no domain'} but the file is in "
+                    f"{folder.name}/"
+                )
             if name.odd_attributes:
                 odd.append(path.name)
             try:
-                duration = audio_duration(path, max_seconds)
+                duration = audio_duration(path, self.max_seconds)
             except DataError as exc:
-                if not skip_bad_files:
+                if not self.skip_bad_files:
                     raise DataError(
                         f"{exc}; --set dataset.skip_bad_files=true leaves such files out"
                     ) from exc
@@ -165,7 +223,7 @@ def _read_machine(
             clips.append(
                 Clip(
                     path=path,
-                    dataset=dataset,
+                    dataset=self.dataset,
                     partition=partition,  # type: ignore[arg-type]
                     machine=machine,
                     section=name.section,
@@ -176,19 +234,7 @@ def _read_machine(
                     duration=duration,
                 )
             )
-    if odd:
-        problems.append(
-            f"{machine_dir}: {len(odd)} file name(s) with an odd number of attribute tokens "
-            f"(e.g. {odd[0]}); the last key was kept with an empty value"
-        )
-    listed = {clip.file for clip in clips}
-    unused = sorted(set(csv_attributes) - listed)
-    if unused:
-        problems.append(
-            f"{machine_dir}: attribute CSV lists {len(unused)} file(s) not in the folder "
-            f"(e.g. {unused[0]})"
-        )
-    return clips
+        return clips
 
 
 def _utf8_name(path: Path) -> str:
@@ -234,13 +280,21 @@ def audio_duration(path: Path, max_seconds: float | None = None) -> float:
     return float(info.duration)
 
 
-def apply_ground_truth(clips: list[Clip], truth: GroundTruth, source: Path) -> list[Clip]:
+def apply_ground_truth(
+    clips: list[Clip], truth: GroundTruth, source: Path, *, per_domain: bool = False
+) -> list[Clip]:
     """Set label and domain of eval test clips from ``truth``, joined by file name.
 
     Every eval section with test clips must have ground truth (a partition's official score
     covers all its sections or none), and a section's ground truth must list every clip of the
-    section and nothing else.
+    section and nothing else. A clip whose name gives its domain (2021) must have that domain
+    in the ground truth.
     """
+    pattern = (
+        "ground_truth_data/ground_truth_<machine>_section_<SS>_<source|target>_test.csv"
+        if per_domain
+        else "ground_truth_data/ground_truth_<machine>_section_<SS>_test.csv"
+    )
     anonymous = [c for c in clips if c.partition == "eval" and c.split == "test"]
     by_section: dict[tuple[str, str], list[Clip]] = {}
     for clip in anonymous:
@@ -250,7 +304,7 @@ def apply_ground_truth(clips: list[Clip], truth: GroundTruth, source: Path) -> l
         named = ", ".join(f"{machine} section {section}" for machine, section in uncovered)
         raise DataError(
             f"{source}: no ground truth for {len(uncovered)} eval section(s) with test clips: "
-            f"{named} (ground_truth_data/ground_truth_<machine>_section_<SS>_test.csv); the "
+            f"{named} ({pattern}); the "
             "eval score needs every eval section: complete the ground truth, or remove those "
             "sections' test clips from the data"
         )
@@ -260,7 +314,7 @@ def apply_ground_truth(clips: list[Clip], truth: GroundTruth, source: Path) -> l
         names = {clip.file for clip in section_clips}
         missing = sorted(names - rows.keys())
         extra = sorted(rows.keys() - names)
-        csv_name = f"ground_truth_{key[0]}_section_{key[1]}_test.csv"
+        csv_name = truth_file(*key, "<domain>" if per_domain else None)
         if missing:
             raise DataError(
                 f"{source}/{csv_name}: no row for {len(missing)} clip(s) of {key[0]} section "
@@ -273,5 +327,10 @@ def apply_ground_truth(clips: list[Clip], truth: GroundTruth, source: Path) -> l
             )
         for clip in section_clips:
             row = rows[clip.file]
+            if clip.domain != "unknown" and clip.domain != row.domain:
+                raise DataError(
+                    f"{source}: {clip.file} is listed for the {row.domain} domain, but its name "
+                    f"says {clip.domain}"
+                )
             updated[clip.path] = replace(clip, label=row.label, domain=row.domain)  # type: ignore[arg-type]
     return [updated.get(clip.path, clip) for clip in clips]

@@ -170,7 +170,13 @@ def run_trial(
         decided = decisions_for(table, scores)
         results = evaluate_partitions(table, scores, decided, cell.dataset.official_score)
         folder = cell.output / f"trial-{index}"
-        write_submission(table, scores, decided, submission_folder(folder, config))
+        write_submission(
+            table,
+            scores,
+            decided,
+            submission_folder(folder, config),
+            per_domain=cell.dataset.official_score.per_domain,
+        )
         write_results(results, folder)
         write_scores(table, scores, folder / "scores.csv")
         write_section_figures(table, scores, folder / "plots")
@@ -207,7 +213,13 @@ def close_cell(cell: Cell, trials: list[Trial], tracker: Tracker, echo: Echo) ->
         last = trials[-1]
         scores_out, decided_out, final = last.scores, last.decisions, last.results
     output = cell.output
-    write_submission(table, scores_out, decided_out, submission_folder(output, config))
+    write_submission(
+        table,
+        scores_out,
+        decided_out,
+        submission_folder(output, config),
+        per_domain=cell.dataset.official_score.per_domain,
+    )
     write_results(final, output)
     write_scores(table, scores_out, output / "scores.csv")
     tracker.artifacts(cell.run_id, output / "submission", "submission")

@@ -1,6 +1,7 @@
 """The results tables of ``run``, ``evaluate`` and ``ensemble``: per partition, one row per
-machine and section (AUC (source), AUC (target), pAUC, AUC (all)), their harmonic means and the
-partition's official score, as text, CSV, JSON or Markdown.
+machine and section (the metrics the dataset's rule pools, then AUC (all): AUC (source), AUC
+(target), pAUC for 2022-2026, each domain's own AUC and pAUC for 2021), their harmonic means and
+the partition's official score, as text, CSV, JSON or Markdown.
 
 Partitions are never pooled: each has its own table and its own official score. Text and
 Markdown show labels (``metrics.METRICS``), CSV and JSON show keys, in the same column order.
@@ -14,10 +15,10 @@ import json
 import math
 from pathlib import Path
 
+from asdbench.contracts import ScoreRule
 from asdbench.paths import write_atomically
-from asdbench.scoring.metrics import DOMAIN_INDEPENDENT, OFFICIAL, Results, label
+from asdbench.scoring.metrics import DOMAIN_INDEPENDENT, Results, label
 
-COLUMNS = OFFICIAL + DOMAIN_INDEPENDENT
 FORMATS = ("text", "csv", "json", "markdown")
 #: The row that holds the harmonic means over sections and the official score.
 SUMMARY_ROW = "harmonic mean"
@@ -36,24 +37,32 @@ def official_line(partition: str, results: Results) -> str:
     )
 
 
+def columns(rule: ScoreRule) -> tuple[str, ...]:
+    """The section columns under ``rule``: the metrics it pools, then AUC (all)."""
+    return (*rule.pooled, *(c for c in DOMAIN_INDEPENDENT if c not in rule.pooled))
+
+
 def _rows(results: Results) -> list[list[str]]:
+    shown = columns(results.rule)
     rows = [
-        [s.machine, s.section, *(percent(s.metrics.get(c, math.nan)) for c in COLUMNS)]
+        [s.machine, s.section, *(percent(s.metrics.get(c, math.nan)) for c in shown)]
         for s in results.sections
     ]
     summary = results.summary()
-    rows.append([SUMMARY_ROW, "", *(percent(summary.get(c, math.nan)) for c in COLUMNS)])
+    rows.append([SUMMARY_ROW, "", *(percent(summary.get(c, math.nan)) for c in shown)])
     return rows
 
 
 def _csv(results: dict[str, Results]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["partition", "machine", "section", "official_score", *COLUMNS])
+    # the partitions of one results file come from one dataset, so share its rule
+    shown = columns(next(iter(results.values())).rule) if results else ()
+    writer.writerow(["partition", "machine", "section", "official_score", *shown])
     for partition, result in results.items():
         for s in result.sections:
             writer.writerow(
-                [partition, s.machine, s.section, "", *(s.metrics.get(c, "") for c in COLUMNS)]
+                [partition, s.machine, s.section, "", *(s.metrics.get(c, "") for c in shown)]
             )
         summary = result.summary()
         writer.writerow(
@@ -62,19 +71,20 @@ def _csv(results: dict[str, Results]) -> str:
                 SUMMARY_ROW,
                 "",
                 summary["official_score"],
-                *(summary.get(c, "") for c in COLUMNS),
+                *(summary.get(c, "") for c in shown),
             ]
         )
     return buffer.getvalue()
 
 
 def _table(partition: str, results: Results, fmt: str, title: str) -> str:
-    header = ["machine", "section", *(label(c) for c in COLUMNS)]
+    shown = columns(results.rule)
+    header = ["machine", "section", *(label(c) for c in shown)]
     rows = _rows(results)
     if fmt == "markdown":
         lines = [f"### {title}", ""] if title else []
         lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "|".join(["---"] * 2 + ["---:"] * len(COLUMNS)) + "|")
+        lines.append("|" + "|".join(["---"] * 2 + ["---:"] * len(shown)) + "|")
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         return "\n".join([*lines, "", f"**{official_line(partition, results)}**"])
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]

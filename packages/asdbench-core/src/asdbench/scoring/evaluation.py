@@ -13,21 +13,25 @@ from asdbench.data.clips import ClipTable
 from asdbench.data.ground_truth import read_ground_truth
 from asdbench.errors import AsdbenchError, DataError
 from asdbench.scoring.metrics import Results, ScoredSection, align, evaluate_sections
-from asdbench.scoring.submission import read_submission
+from asdbench.scoring.submission import SectionSubmission, read_submission, score_file
 
 #: (partition, machine, section) -> file -> (label: 1 = anomaly, domain: 1 = target)
 TruthTable = dict[tuple[str, str, str], dict[str, tuple[int, int]]]
 
 
-def truth_from_folder(folder: Path, partition_of: Callable[[str, str], str | None]) -> TruthTable:
-    """Ground truth in the official evaluator's format. The evaluators hold the evaluation
-    set's labels, so a section is "eval" unless ``partition_of`` (the dataset's facts) places
-    it in another partition."""
+def truth_from_folder(
+    folder: Path, partition_of: Callable[[str, str], str | None], rule: ScoreRule
+) -> TruthTable:
+    """Ground truth in the format of the official evaluator of ``rule``. The evaluators hold
+    the evaluation set's labels, so a section is "eval" unless ``partition_of`` (the dataset's
+    facts) places it in another partition."""
     return {
         (partition_of(machine, section) or "eval", machine, section): {
             f: (int(t.label == "anomaly"), int(t.domain == "target")) for f, t in rows.items()
         }
-        for (machine, section), rows in read_ground_truth(folder).items()
+        for (machine, section), rows in read_ground_truth(
+            folder, per_domain=rule.per_domain
+        ).items()
     }
 
 
@@ -73,17 +77,21 @@ def evaluate_submission(
             continue
         if missing:
             machine, section = missing[0]
+            expected = score_file(machine, section, "<source|target>" if rule.per_domain else None)
             raise AsdbenchError(
-                f"{folder}: no anomaly_score_{machine}_section_{section}_test.csv, but the "
+                f"{folder}: no {expected}, but the "
                 f"ground truth has that {partition} section ({len(missing)} of {len(sections)} "
                 f"{partition} sections missing; a {partition} score needs all of them)"
             )
         scored = []
         for machine, section in sections:
             entry = submitted[(machine, section)]
-            where = f"anomaly_score_{machine}_section_{section}_test.csv"
+            _check_form(entry, rule)
+            where = score_file(machine, section, "<domain>" if rule.per_domain else None)
             rows = truth[(partition, machine, section)]
             files, scores, labels, domains = align(entry.scores, rows, where)
+            if entry.domains is not None:
+                _check_domains(entry.machine, entry.section, entry.domains, files, domains)
             decisions = np.array([entry.decisions[f] for f in files])
             scored.append(
                 ScoredSection(machine, section, files, scores, labels, domains, decisions)
@@ -100,6 +108,37 @@ def evaluate_submission(
         for machine, section in sorted(set(submitted) - known)
     ]
     return results, notes
+
+
+def _check_form(entry: SectionSubmission, rule: ScoreRule) -> None:
+    """The files of a section are in the form of the rule's evaluator."""
+    machine, section = entry.machine, entry.section
+    if rule.per_domain and entry.domains is None:
+        raise AsdbenchError(
+            f"{score_file(machine, section)}: the {rule.name} evaluator reads one file per "
+            f"section and domain ({score_file(machine, section, 'source')} and "
+            f"{score_file(machine, section, 'target')})"
+        )
+    if not rule.per_domain and entry.domains is not None:
+        raise AsdbenchError(
+            f"{score_file(machine, section, next(iter(entry.domains.values())))}: the "
+            f"{rule.name} evaluator reads one file per section ({score_file(machine, section)}), "
+            "not one per domain"
+        )
+
+
+def _check_domains(
+    machine: str, section: str, submitted: dict[str, str], files: list[str], domains: np.ndarray
+) -> None:
+    """Each clip of a section submitted per domain is in its own domain's files, where that
+    domain's evaluator looks for it."""
+    for name, target in zip(files, domains, strict=True):
+        truth = "target" if target else "source"
+        if submitted[name] != truth:
+            raise AsdbenchError(
+                f"{score_file(machine, section, submitted[name])}: {name} is a {truth}-domain "
+                f"clip; it belongs in {score_file(machine, section, truth)}"
+            )
 
 
 def _sections_in_two_partitions(truth: TruthTable) -> list[tuple[str, str]]:
