@@ -9,7 +9,14 @@ from asdbench.testing import (
     write_clips,
     write_ground_truth_csv,
 )
-from asdbench_dcase.datasets import Dcase2022, Dcase2023, Dcase2024, Dcase2025, Dcase2026
+from asdbench_dcase.datasets import (
+    Dcase2021,
+    Dcase2022,
+    Dcase2023,
+    Dcase2024,
+    Dcase2025,
+    Dcase2026,
+)
 
 
 def write_year(root: Path, dev: tuple[str, str], eval_: tuple[str, str]) -> Path:
@@ -94,3 +101,36 @@ class TestDcase2026(TestDcase2023):
 
     def write_tree(self, root: Path) -> Path:
         return write_year(root, ("fanEmu", "00"), ("Sander", "00"))
+
+
+class TestDcase2021(TestDcase2023):
+    """Test clips in source_test/ and target_test/, evaluation names that keep the domain,
+    ground truth one file per section and domain."""
+
+    factory = Dcase2021
+
+    def write_tree(self, root: Path) -> Path:
+        folder = root / "dev_data" / "pump"
+        write_clips(
+            folder / "train",
+            [
+                "section_01_source_train_normal_0000_strength_1_ambient.wav",
+                "section_01_target_train_normal_0000_strength_2_ambient.wav",
+            ],
+        )
+        for domain in ("source", "target"):
+            names = [
+                f"section_01_{domain}_test_{label}_0000.wav" for label in ("normal", "anomaly")
+            ]
+            write_clips(folder / f"{domain}_test", names)
+        folder = root / "eval_data" / "pump"
+        write_clips(folder / "train", ["section_04_source_train_normal_0000_strength_1.wav"])
+        truth = root / "ground_truth" / "ground_truth_data"
+        truth.mkdir(parents=True)
+        for domain in ("source", "target"):
+            names = [f"section_04_{domain}_test_{i:04d}.wav" for i in range(2)]
+            write_clips(folder / f"{domain}_test", names)
+            (truth / f"ground_truth_pump_section_04_{domain}_test.csv").write_text(
+                f"{names[0]},0\n{names[1]},1\n"
+            )
+        return root
