@@ -448,9 +448,9 @@ def test_ground_truth_without_a_class_the_official_score_needs_is_an_error(tmp_p
 
 
 def test_per_domain_submission_files_round_trip(tmp_path):
-    """2021's form: ``write_submission(per_domain=True)`` writes one pair of files per section
-    and domain, each with that domain's clips; reading gathers them into the section and
-    remembers which file each clip was in."""
+    """2021's form: ``write_submission(files="section_domain")`` writes one pair of files per
+    section and domain, each with that domain's clips; reading gathers them into the section
+    and remembers which file each clip was in."""
     from asdbench.data.clips import Clip, ClipTable
     from asdbench.scoring.submission import write_submission
 
@@ -461,7 +461,9 @@ def test_per_domain_submission_files_round_trip(tmp_path):
         for i in range(2)
     ]  # fmt: skip
     scores = np.array([0.1, 0.2, 0.3, 0.4])
-    write_submission(ClipTable(clips), scores, np.array([0, 1, 0, 1]), tmp_path, per_domain=True)
+    write_submission(
+        ClipTable(clips), scores, np.array([0, 1, 0, 1]), tmp_path, files="section_domain"
+    )
     assert sorted(p.name for p in tmp_path.glob("*.csv")) == [
         f"{kind}_fan_section_03_{d}_test.csv"
         for kind in ("anomaly_score", "decision_result")
@@ -474,9 +476,7 @@ def test_per_domain_submission_files_round_trip(tmp_path):
     assert section.scores == {c.file: s for c, s in zip(clips, scores, strict=True)}
     assert section.domains == {c.file: c.domain for c in clips}
     write_section(tmp_path, "fan", "03", [clips[0].file], np.array([0.5]), np.array([0]))
-    with pytest.raises(
-        AsdbenchError, match="submitted both as anomaly_score_fan_section_03_test.csv"
-    ):
+    with pytest.raises(AsdbenchError, match="fan section 03: submitted in two forms"):
         read_submission(tmp_path)
     (tmp_path / "anomaly_score_fan_section_03_test.csv").unlink()
     (tmp_path / "decision_result_fan_section_03_test.csv").unlink()
@@ -501,10 +501,10 @@ def test_per_domain_ground_truth_reads_the_evaluator_root_or_its_data_folder(tmp
             "c.wav": Truth("anomaly", "target"),
         }
     }
-    assert read_ground_truth(tmp_path, per_domain=True) == expected
-    assert read_ground_truth(data, per_domain=True) == expected
+    assert read_ground_truth(tmp_path, files="section_domain") == expected
+    assert read_ground_truth(data, files="section_domain") == expected
     with pytest.raises(AsdbenchError, match="not a ground-truth folder"):
         read_ground_truth(tmp_path)  # 2022's form needs ground_truth_domain/ too
     (data / "ground_truth_fan_section_03_source_test.csv").write_text("a.wav,normal\n")
     with pytest.raises(AsdbenchError, match=r"source_test.csv:1: expected '<file>,<0 or 1>'"):
-        read_ground_truth(tmp_path, per_domain=True)
+        read_ground_truth(tmp_path, files="section_domain")

@@ -24,7 +24,10 @@ def test_2021_is_registered_with_its_facts():
     component = asdbench.component("dataset", "dcase2021")
     assert component.plugin.distribution == "asdbench-dcase"
     dataset = component.create()
-    assert dataset.official_score.name == "dcase2021" and dataset.official_score.per_domain
+    assert (
+        dataset.official_score.name == "dcase2021"
+        and dataset.official_score.files == "section_domain"
+    )
     assert set(dataset.official_score.pooled) == {
         "auc_source_own",
         "pauc_source_own",

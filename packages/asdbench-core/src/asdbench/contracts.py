@@ -82,6 +82,10 @@ class Backend(Protocol):
     def score(self, embeddings: np.ndarray) -> np.ndarray: ...
 
 
+#: The forms of the official evaluators' files (``ScoreRule.files``).
+FILE_FORMS = ("section", "section_domain", "machine_id")
+
+
 @dataclass(frozen=True)
 class ScoreRule:
     """How a challenge year's evaluator turns per-section metrics into its official score: the
@@ -89,17 +93,20 @@ class ScoreRule:
     each floored at machine epsilon (keys of ``asdbench.scoring.metrics``: ``auc_source``,
     ``auc_target``, ``pauc``, ``auc_source_own``...). A dataset carries its year's rule as
     ``official_score``; ``name`` is how outputs name it (``eval official score (dcase2023
-    rule)``). ``per_domain``: the evaluator's ground-truth and submission files are one per
-    section and domain (``..._section_<SS>_<source|target>_test.csv``, as in 2021) instead of
-    one per section."""
+    rule)``). ``files``: the form of the evaluator's ground-truth and submission files:
+    ``section`` (2022 on: one per section, domains in ``ground_truth_domain/``),
+    ``section_domain`` (2021: one per section and domain) or ``machine_id`` (2020: one per
+    machine ID, ground truth in ``eval_data_list.csv``)."""
 
     name: str
     pooled: tuple[str, ...] = ("auc_source", "auc_target", "pauc")
-    per_domain: bool = False
+    files: str = "section"
 
     def __post_init__(self) -> None:
         if not self.name or not self.pooled or not all(isinstance(m, str) for m in self.pooled):
             raise ValueError(f"a score rule needs a name and the metrics it pools, got {self!r}")
+        if self.files not in FILE_FORMS:
+            raise ValueError(f"files must be one of {', '.join(FILE_FORMS)}, got {self.files!r}")
 
 
 class Dataset(Protocol):

@@ -140,7 +140,7 @@ class Dcase2021(DcaseYear):
     official_score: ClassVar[ScoreRule] = ScoreRule(
         "dcase2021",
         pooled=("auc_source_own", "pauc_source_own", "auc_target_own", "pauc_target_own"),
-        per_domain=True,
+        files="section_domain",
     )
     split_folders: ClassVar[dict[str, tuple[str, str | None]]] = {
         "train": ("train", None),

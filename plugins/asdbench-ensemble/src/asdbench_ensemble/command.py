@@ -67,7 +67,7 @@ def ensemble_command(run_ids: tuple[str, ...], method: str, output: Path | None,
             combined,
             decided,
             folder / "submission" / asdbench.TEAM / f"ensemble_{method}",
-            per_domain=rule.per_domain,
+            files=rule.files,
         )
         asdbench.write_results(results, folder)
         tracker.metrics(run_id, asdbench.metric_values(results))

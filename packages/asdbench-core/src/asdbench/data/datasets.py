@@ -123,7 +123,7 @@ class DcaseLayoutDataset:
             max_seconds=self.max_clip_seconds,
             split_folders=self.split_folders,
             paired_attributes=self.paired_attributes,
-            per_domain_truth=self.official_score.per_domain,
+            truth_files=self.official_score.files,
         )
         table = self.amend(table)
         table.problems.extend(self.check(table))

@@ -8,7 +8,10 @@ authoritative for eval labels; rows are never matched by position.
 
 2021's evaluator keeps the domain in the file name instead: one label file per section and
 domain, ``ground_truth_data/ground_truth_<machine>_section_<SS>_<source|target>_test.csv``
-(``<file>,<1 | 0>``), read with ``per_domain=True``; both domains of a section must be there.
+(``<file>,<1 | 0>``), read with ``files="section_domain"``; both domains of a section must be
+there. 2020's (``files="machine_id"``) is one file, ``eval_data_list.csv``: a line holding a
+machine type starts its rows, ``<file>,<name>,<1 | 0>``; the machine ID is in the file name
+(``id_<ID>_<NNNNNNNN>.wav``), and every clip is of the one domain that year has, ``source``.
 """
 
 from __future__ import annotations
@@ -55,18 +58,32 @@ def _read_pairs(path: Path, values: dict[str, str]) -> dict[str, str]:
     return rows
 
 
+#: 2020's ground-truth file, and the machine ID in its file names.
+EVAL_DATA_LIST = "eval_data_list.csv"
+MACHINE_ID = re.compile(r"^id_(?P<id>\d\d)_\d+\.wav$")
+#: Where each form's ground truth is, for messages.
+TRUTH_FILES = {
+    "section": "ground_truth_data/ground_truth_<machine>_section_<SS>_test.csv",
+    "section_domain": "ground_truth_data/ground_truth_<machine>_section_<SS>_<source|target>"
+    "_test.csv",
+    "machine_id": EVAL_DATA_LIST,
+}
+
+
 def truth_file(machine: str, section: str, domain: str | None = None) -> str:
     """The evaluator's ground-truth file of a section (of one of its domains, in 2021's form)."""
     middle = f"_{domain}" if domain else ""
     return f"ground_truth_{machine}_section_{section}{middle}_test.csv"
 
 
-def read_ground_truth(folder: Path, *, per_domain: bool = False) -> GroundTruth:
-    """Read every (machine, section) of an evaluator-format folder (``per_domain``: 2021's
-    form, one file per section and domain)."""
+def read_ground_truth(folder: Path, *, files: str = "section") -> GroundTruth:
+    """Read every (machine, section) of an evaluator-format folder, in the form ``files`` of
+    ``ScoreRule.files``."""
     folder = Path(folder)
-    if per_domain:
+    if files == "section_domain":
         return _read_domain_files(folder)
+    if files == "machine_id":
+        return _read_eval_data_list(folder)
     data_dir, domain_dir = folder / "ground_truth_data", folder / "ground_truth_domain"
     if not data_dir.is_dir() or not domain_dir.is_dir():
         raise DataError(
@@ -140,6 +157,35 @@ def _read_domain_files(folder: Path) -> GroundTruth:
             f"{data_dir / truth_file(machine, section, domain)}: missing (the other domain of "
             f"{machine} section {section} has ground truth; a section needs both)"
         )
+    return truth
+
+
+def _read_eval_data_list(folder: Path) -> GroundTruth:
+    """2020's form: ``eval_data_list.csv`` in ``folder`` (the evaluator's root)."""
+    path = folder / EVAL_DATA_LIST
+    if not path.is_file():
+        raise DataError(f"{folder}: no {EVAL_DATA_LIST} (the 2020 evaluator's ground truth)")
+    truth: GroundTruth = {}
+    machine: str | None = None
+    for number, row in csv_rows(path):
+        cells = [cell.strip() for cell in row]
+        if not "".join(cells):
+            continue
+        if len(cells) == 1:
+            machine = cells[0]
+            continue
+        match = MACHINE_ID.match(cells[0])
+        if machine is None or match is None or len(cells) < 3 or cells[-1] not in LABELS:
+            raise DataError(
+                f"{path}:{number}: expected a machine type line, then "
+                f"'id_<ID>_<NNNNNNNN>.wav,<name>,<0 or 1>' rows; got {','.join(row)!r}"
+            )
+        rows = truth.setdefault((machine, match["id"]), {})
+        if cells[0] in rows:
+            raise DataError(f"{path}:{number}: duplicate row for {machine} {cells[0]}")
+        rows[cells[0]] = Truth(LABELS[cells[-1]], "source")
+    if not truth:
+        raise DataError(f"{path}: no rows")
     return truth
 
 

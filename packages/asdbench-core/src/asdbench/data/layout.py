@@ -25,7 +25,13 @@ from asdbench.data.audio import wav_missing_bytes
 from asdbench.data.clips import Clip, ClipTable, sorted_clips
 from asdbench.data.csvfiles import csv_rows
 from asdbench.data.filenames import parse_clip_name
-from asdbench.data.ground_truth import GroundTruth, read_ground_truth, truth_file
+from asdbench.data.ground_truth import (
+    EVAL_DATA_LIST,
+    TRUTH_FILES,
+    GroundTruth,
+    read_ground_truth,
+    truth_file,
+)
 from asdbench.errors import DataError
 
 PARTITION_FOLDERS = {"dev": "dev_data", "eval": "eval_data"}
@@ -111,10 +117,10 @@ def read_tree(
     max_seconds: float | None = None,
     split_folders: SplitFolders = SPLIT_FOLDERS,
     paired_attributes: bool = True,
-    per_domain_truth: bool = False,
+    truth_files: str = "section",
 ) -> ClipTable:
     """Every clip under ``data_dir`` (both partitions, every machine), with eval test labels
-    from ``ground_truth`` when given (``per_domain_truth``: in 2021's form). Files that
+    from ``ground_truth`` when given (in the form ``truth_files``, ``ScoreRule.files``). Files that
     decoding would refuse (:func:`audio_duration`) are errors, or with ``skip_bad_files`` left
     out and listed in ``problems``; files that are not WAV are listed in ``problems``.
     ``paired_attributes=False``: a name's attribute tokens are one value (2021)."""
@@ -127,8 +133,8 @@ def read_tree(
     if not clips:
         raise DataError(f"{data_dir}: the machine folders hold no .wav files")
     if ground_truth is not None:
-        truth = read_ground_truth(ground_truth, per_domain=per_domain_truth)
-        clips = apply_ground_truth(clips, truth, ground_truth, per_domain=per_domain_truth)
+        truth = read_ground_truth(ground_truth, files=truth_files)
+        clips = apply_ground_truth(clips, truth, ground_truth, files=truth_files)
     return ClipTable(sorted_clips(clips), problems=problems)
 
 
@@ -281,7 +287,7 @@ def audio_duration(path: Path, max_seconds: float | None = None) -> float:
 
 
 def apply_ground_truth(
-    clips: list[Clip], truth: GroundTruth, source: Path, *, per_domain: bool = False
+    clips: list[Clip], truth: GroundTruth, source: Path, *, files: str = "section"
 ) -> list[Clip]:
     """Set label and domain of eval test clips from ``truth``, joined by file name.
 
@@ -290,11 +296,7 @@ def apply_ground_truth(
     section and nothing else. A clip whose name gives its domain (2021) must have that domain
     in the ground truth.
     """
-    pattern = (
-        "ground_truth_data/ground_truth_<machine>_section_<SS>_<source|target>_test.csv"
-        if per_domain
-        else "ground_truth_data/ground_truth_<machine>_section_<SS>_test.csv"
-    )
+    pattern = TRUTH_FILES[files]
     anonymous = [c for c in clips if c.partition == "eval" and c.split == "test"]
     by_section: dict[tuple[str, str], list[Clip]] = {}
     for clip in anonymous:
@@ -314,7 +316,11 @@ def apply_ground_truth(
         names = {clip.file for clip in section_clips}
         missing = sorted(names - rows.keys())
         extra = sorted(rows.keys() - names)
-        csv_name = truth_file(*key, "<domain>" if per_domain else None)
+        csv_name = {
+            "section": truth_file(*key),
+            "section_domain": truth_file(*key, "<domain>"),
+            "machine_id": f"{EVAL_DATA_LIST} ({key[0]} id {key[1]})",
+        }[files]
         if missing:
             raise DataError(
                 f"{source}/{csv_name}: no row for {len(missing)} clip(s) of {key[0]} section "

@@ -175,7 +175,7 @@ def run_trial(
             scores,
             decided,
             submission_folder(folder, config),
-            per_domain=cell.dataset.official_score.per_domain,
+            files=cell.dataset.official_score.files,
         )
         write_results(results, folder)
         write_scores(table, scores, folder / "scores.csv")
@@ -218,7 +218,7 @@ def close_cell(cell: Cell, trials: list[Trial], tracker: Tracker, echo: Echo) ->
         scores_out,
         decided_out,
         submission_folder(output, config),
-        per_domain=cell.dataset.official_score.per_domain,
+        files=cell.dataset.official_score.files,
     )
     write_results(final, output)
     write_scores(table, scores_out, output / "scores.csv")

@@ -29,9 +29,7 @@ def truth_from_folder(
         (partition_of(machine, section) or "eval", machine, section): {
             f: (int(t.label == "anomaly"), int(t.domain == "target")) for f, t in rows.items()
         }
-        for (machine, section), rows in read_ground_truth(
-            folder, per_domain=rule.per_domain
-        ).items()
+        for (machine, section), rows in read_ground_truth(folder, files=rule.files).items()
     }
 
 
@@ -77,7 +75,8 @@ def evaluate_submission(
             continue
         if missing:
             machine, section = missing[0]
-            expected = score_file(machine, section, "<source|target>" if rule.per_domain else None)
+            domain = "<source|target>" if rule.files == "section_domain" else None
+            expected = score_file(machine, section, domain, files=rule.files)
             raise AsdbenchError(
                 f"{folder}: no {expected}, but the "
                 f"ground truth has that {partition} section ({len(missing)} of {len(sections)} "
@@ -87,12 +86,15 @@ def evaluate_submission(
         for machine, section in sections:
             entry = submitted[(machine, section)]
             _check_form(entry, rule)
-            where = score_file(machine, section, "<domain>" if rule.per_domain else None)
+            domain = "<domain>" if rule.files == "section_domain" else None
+            where = score_file(machine, section, domain, files=rule.files)
             rows = truth[(partition, machine, section)]
             files, scores, labels, domains = align(entry.scores, rows, where)
             if entry.domains is not None:
                 _check_domains(entry.machine, entry.section, entry.domains, files, domains)
-            decisions = np.array([entry.decisions[f] for f in files])
+            decisions = None
+            if entry.files != "machine_id":  # 2020's evaluator reads no decisions
+                decisions = np.array([entry.decisions[f] for f in files])
             scored.append(
                 ScoredSection(machine, section, files, scores, labels, domains, decisions)
             )
@@ -111,20 +113,20 @@ def evaluate_submission(
 
 
 def _check_form(entry: SectionSubmission, rule: ScoreRule) -> None:
-    """The files of a section are in the form of the rule's evaluator."""
+    """The files of a section are in the form its dataset's evaluator reads."""
+    if entry.files == rule.files:
+        return
     machine, section = entry.machine, entry.section
-    if rule.per_domain and entry.domains is None:
-        raise AsdbenchError(
-            f"{score_file(machine, section)}: the {rule.name} evaluator reads one file per "
-            f"section and domain ({score_file(machine, section, 'source')} and "
-            f"{score_file(machine, section, 'target')})"
-        )
-    if not rule.per_domain and entry.domains is not None:
-        raise AsdbenchError(
-            f"{score_file(machine, section, next(iter(entry.domains.values())))}: the "
-            f"{rule.name} evaluator reads one file per section ({score_file(machine, section)}), "
-            "not one per domain"
-        )
+    domain = "source" if entry.files == "section_domain" else None
+    found = score_file(machine, section, domain, files=entry.files)
+    expected = {
+        "section": f"one file per section ({score_file(machine, section)})",
+        "section_domain": "one file per section and domain "
+        f"({score_file(machine, section, 'source')} and {score_file(machine, section, 'target')})",
+        "machine_id": "one file per machine ID "
+        f"({score_file(machine, section, files='machine_id')})",
+    }[rule.files]
+    raise AsdbenchError(f"{found}: the {rule.name} evaluator reads {expected}")
 
 
 def _check_domains(

@@ -1,15 +1,19 @@
 """DCASE submission files: writing them, reading them back strictly.
 
-Per section, in ``<out>/<team>/<system>/``:
-``anomaly_score_<machine>_section_<SS>_test.csv`` (``<file>,<score>``, higher = more anomalous)
-and ``decision_result_<machine>_section_<SS>_test.csv`` (``<file>,<0|1>``): comma-separated, no
-header, base names only, every test clip exactly once, both files always. The 2021 evaluator
-reads one pair per section and domain instead, ``..._section_<SS>_<source|target>_test.csv``,
-each clip in its domain's files (``per_domain``).
+In ``<out>/<team>/<system>/``, in the form the dataset's evaluator reads (``ScoreRule.files``):
 
-The official evaluator pairs rows by sorted position, so a header, a missing or duplicate row,
-a path prefix or a NaN either crashes it or silently corrupts the score; the reader here
-refuses each with a message instead.
+- ``section`` (2022 on): per section ``anomaly_score_<machine>_section_<SS>_test.csv``
+  (``<file>,<score>``, higher = more anomalous) and ``decision_result_<machine>_section_<SS>_
+  test.csv`` (``<file>,<0|1>``), both files always;
+- ``section_domain`` (2021): the same pair per section and domain,
+  ``..._section_<SS>_<source|target>_test.csv``, each clip in its domain's files;
+- ``machine_id`` (2020): per machine ID ``anomaly_score_<machine>_id_<ID>.csv`` alone (that
+  evaluator reads no decisions).
+
+Comma-separated, no header, base names only, every test clip exactly once. The official
+evaluators pair rows by sorted position, so a header, a missing or duplicate row, a path prefix
+or a NaN either crashes them or silently corrupts the score; the reader here refuses each with
+a message instead.
 """
 
 from __future__ import annotations
@@ -30,13 +34,21 @@ from asdbench.paths import atomic_file
 #: The team folder of asdbench's submissions (``<out>/<team>/<system>``).
 TEAM = "asdbench"
 SCORE_FILE = re.compile(
-    r"^anomaly_score_(?P<machine>[^_]+)_section_(?P<section>\d\d)(_(?P<domain>source|target))?"
-    r"_test\.csv$"
+    r"^anomaly_score_(?P<machine>[^_]+)_(?:section_(?P<section>\d\d)"
+    r"(?:_(?P<domain>source|target))?_test|id_(?P<id>\d\d))\.csv$"
 )
-EXPECTED = "anomaly_score_<machine>_section_<SS>[_<source|target>]_test.csv"
+EXPECTED = (
+    "anomaly_score_<machine>_section_<SS>[_<source|target>]_test.csv or "
+    "anomaly_score_<machine>_id_<ID>.csv"
+)
 
 
-def score_file(machine: str, section: str, domain: str | None = None) -> str:
+def score_file(
+    machine: str, section: str, domain: str | None = None, *, files: str = "section"
+) -> str:
+    """The score file of a section (of one of its domains), in the form ``files``."""
+    if files == "machine_id":
+        return f"anomaly_score_{machine}_id_{section}.csv"
     middle = f"_{domain}" if domain else ""
     return f"anomaly_score_{machine}_section_{section}{middle}_test.csv"
 
@@ -60,13 +72,14 @@ def decide(scores: np.ndarray, limit: float) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SectionSubmission:
-    """One section's scores and decisions; ``domains``: the domain of the file each clip was
-    in, for a section submitted per domain (2021's files), else None."""
+    """One section's scores and decisions (empty in the ``machine_id`` form), the form its
+    files were in, and for ``section_domain`` the domain of the file each clip was in."""
 
     machine: str
     section: str
     scores: dict[str, float]
     decisions: dict[str, int]
+    files: str = "section"
     domains: dict[str, str] | None = None
 
 
@@ -74,21 +87,25 @@ def write_section(
     folder: Path,
     machine: str,
     section: str,
-    files: Sequence[str],
+    names: Sequence[str],
     scores: np.ndarray,
     decisions: np.ndarray,
     domain: str | None = None,
+    *,
+    files: str = "section",
 ) -> None:
-    """Write both files of one section (of one of its domains); ``files`` are base names."""
-    if len(set(files)) != len(files):
+    """Write the files of one section (of one of its domains); ``names`` are base names."""
+    if len(set(names)) != len(names):
         raise AsdbenchError(f"{machine} section {section}: duplicate clip names")
-    if any("/" in f or "\\" in f for f in files):
+    if any("/" in f or "\\" in f for f in names):
         raise AsdbenchError(f"{machine} section {section}: file names must be base names")
-    order = np.argsort(files, kind="stable")
-    with atomic_file(folder / score_file(machine, section, domain)) as out:
-        out.writelines(f"{files[i]},{float(scores[i])!r}\n" for i in order)
+    order = np.argsort(names, kind="stable")
+    with atomic_file(folder / score_file(machine, section, domain, files=files)) as out:
+        out.writelines(f"{names[i]},{float(scores[i])!r}\n" for i in order)
+    if files == "machine_id":
+        return
     with atomic_file(folder / decision_file(machine, section, domain)) as out:
-        out.writelines(f"{files[i]},{int(decisions[i])}\n" for i in order)
+        out.writelines(f"{names[i]},{int(decisions[i])}\n" for i in order)
 
 
 def write_submission(
@@ -97,16 +114,22 @@ def write_submission(
     decided: np.ndarray,
     folder: Path,
     *,
-    per_domain: bool = False,
+    files: str = "section",
 ) -> None:
-    """Both submission files for every section with test clips (``scores`` and ``decided``
-    are per clip of ``table``); ``per_domain``: for every section and domain (2021)."""
+    """The submission files of every section with test clips, in the form ``files`` (see the
+    module docstring); ``scores`` and ``decided`` are per clip of ``table``."""
     for indices in table.section_indices(lambda clip: clip.split == "test").values():
         clip = table[indices[0]]
-        if not per_domain:
-            files = [table[i].file for i in indices]
+        if files != "section_domain":
+            names = [table[i].file for i in indices]
             write_section(
-                folder, clip.machine, clip.section, files, scores[indices], decided[indices]
+                folder,
+                clip.machine,
+                clip.section,
+                names,
+                scores[indices],
+                decided[indices],
+                files=files,
             )
             continue
         unknown = [table[i].file for i in indices if table[i].domain not in ("source", "target")]
@@ -118,12 +141,12 @@ def write_submission(
         for domain in ("source", "target"):
             chosen = [i for i in indices if table[i].domain == domain]
             if chosen:
-                files = [table[i].file for i in chosen]
+                names = [table[i].file for i in chosen]
                 write_section(
                     folder,
                     clip.machine,
                     clip.section,
-                    files,
+                    names,
                     scores[chosen],
                     decided[chosen],
                     domain,
@@ -162,25 +185,30 @@ def _read_rows(path: Path, parse: type) -> dict[str, float]:
 
 
 def read_submission(folder: Path) -> list[SectionSubmission]:
-    """Every section of a system folder, checked; both files must exist for each. A section
-    submitted per domain is gathered from its domains' files; one submitted both ways is an
-    error."""
+    """Every section of a system folder, checked; a section's score file needs its decision
+    file (but in the ``machine_id`` form). A section submitted per domain is gathered from its
+    domains' files; one submitted in two forms is an error."""
     folder = Path(folder)
     if not folder.is_dir():
         raise AsdbenchError(f"{folder}: no such submission folder")
-    parts: dict[tuple[str, str], list[tuple[str | None, dict[str, float], dict[str, int]]]] = {}
+    parts: dict[tuple[str, str], list[tuple[str, str | None, dict[str, float], dict[str, int]]]]
+    parts = {}
     for path in sorted(folder.glob("anomaly_score_*.csv")):
         match = SCORE_FILE.match(path.name)
         if match is None:
             raise AsdbenchError(f"{path.name}: not a submission file name (expected {EXPECTED})")
-        machine, section, domain = match["machine"], match["section"], match["domain"]
+        machine, domain = match["machine"], match["domain"]
+        scores = _read_rows(path, float)
+        if match["id"] is not None:
+            parts.setdefault((machine, match["id"]), []).append(("machine_id", None, scores, {}))
+            continue
+        section = match["section"]
         decisions_path = folder / decision_file(machine, section, domain)
         if not decisions_path.exists():
             raise AsdbenchError(
                 f"{decisions_path.name}: missing (every section needs both files; the official "
                 "evaluator silently skips the whole system without it)"
             )
-        scores = _read_rows(path, float)
         decisions = _read_rows(decisions_path, int)
         if scores.keys() != decisions.keys():
             different = sorted(scores.keys() ^ decisions.keys())
@@ -188,27 +216,32 @@ def read_submission(folder: Path) -> list[SectionSubmission]:
                 f"{path.name}: the score and decision files list different clips "
                 f"(e.g. {different[0]})"
             )
-        parts.setdefault((machine, section), []).append((domain, scores, decisions))  # type: ignore[arg-type]
+        form = "section" if domain is None else "section_domain"
+        parts.setdefault((machine, section), []).append((form, domain, scores, decisions))  # type: ignore[arg-type]
     if not parts:
         raise AsdbenchError(f"{folder}: no {EXPECTED} files")
     return [_gather(machine, section, found) for (machine, section), found in parts.items()]
 
 
 def _gather(
-    machine: str, section: str, found: list[tuple[str | None, dict[str, float], dict[str, int]]]
+    machine: str,
+    section: str,
+    found: list[tuple[str, str | None, dict[str, float], dict[str, int]]],
 ) -> SectionSubmission:
     """One section from its file (or from its domains' files)."""
-    if len(found) == 1 and found[0][0] is None:
-        return SectionSubmission(machine, section, found[0][1], found[0][2])
-    if any(domain is None for domain, _, _ in found):
+    forms = {form for form, _, _, _ in found}
+    if len(forms) > 1:
         raise AsdbenchError(
-            f"{machine} section {section}: submitted both as {score_file(machine, section)} and "
-            "per domain; keep one form"
+            f"{machine} section {section}: submitted in two forms "
+            f"({', '.join(sorted(forms))}); keep the one the dataset's evaluator reads"
         )
+    form = forms.pop()
+    if form != "section_domain":
+        return SectionSubmission(machine, section, found[0][2], found[0][3], form)
     scores: dict[str, float] = {}
     decisions: dict[str, int] = {}
     domains: dict[str, str] = {}
-    for domain, part_scores, part_decisions in found:
+    for _, domain, part_scores, part_decisions in found:
         twice = sorted(part_scores.keys() & scores.keys())
         if twice:
             raise AsdbenchError(
@@ -217,4 +250,4 @@ def _gather(
         scores.update(part_scores)
         decisions.update(part_decisions)
         domains.update(dict.fromkeys(part_scores, domain))  # type: ignore[arg-type]
-    return SectionSubmission(machine, section, scores, decisions, domains)
+    return SectionSubmission(machine, section, scores, decisions, form, domains)
