@@ -67,6 +67,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     # Data: clips, the DCASE tree reader a dataset plugin builds on, downloads.
     "Clip": ("asdbench.data.clips", "Clip"),
     "ClipTable": ("asdbench.data.clips", "ClipTable"),
+    "ClipName": ("asdbench.data.filenames", "ClipName"),
+    "parse_clip_name": ("asdbench.data.filenames", "parse_clip_name"),
     "DcaseLayoutDataset": ("asdbench.data.datasets", "DcaseLayoutDataset"),
     # The options every DcaseLayoutDataset has, for a subclass that declares options of its own.
     **{
@@ -145,6 +147,7 @@ __all__ = [
     "ClassDomainOption",
     "ClassesOption",
     "Clip",
+    "ClipName",
     "ClipSecondsOption",
     "ClipTable",
     "Component",
@@ -197,6 +200,7 @@ __all__ = [
     "hookimpl",
     "metric_values",
     "mlflow_client",
+    "parse_clip_name",
     "read_scores",
     "render_results",
     "safe_extract",

@@ -14,6 +14,7 @@ from asdbench import (
     ClassAttributesOption,
     ClassDomainOption,
     ClassesOption,
+    ClipName,
     ClipSecondsOption,
     ClipTable,
     DataError,
@@ -24,6 +25,7 @@ from asdbench import (
     StereoOption,
     exclusive,
     fetch_and_extract,
+    parse_clip_name,
     zenodo_files,
 )
 
@@ -148,7 +150,6 @@ class Dcase2021(DcaseYear):
         "target_test": ("test", "target"),
         "test": ("test", None),
     }
-    paired_attributes: ClassVar[bool] = False
     machine_types: ClassVar[dict[str, tuple[str, ...]]] = {
         "dev": ("ToyCar", "ToyTrain", "fan", "gearbox", "pump", "slider", "valve"),
         "eval": ("ToyCar", "ToyTrain", "fan", "gearbox", "pump", "slider", "valve"),
@@ -163,6 +164,10 @@ class Dcase2021(DcaseYear):
         "eval-test": ("4884786", "eval_data_test_{m}.zip"),
     }
     evaluator: ClassVar[str | None] = "y-kawagu/dcase2021_task2_evaluator"
+
+    def parse_name(self, name: str) -> ClipName:
+        """2021's attribute tokens are one value (``strength_1_ambient``), not keys and values."""
+        return parse_clip_name(name, paired=False)
 
 
 class Dcase2022(DcaseYear):

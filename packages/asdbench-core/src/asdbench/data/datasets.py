@@ -15,6 +15,7 @@ from typing import Annotated, ClassVar, Literal
 from asdbench.contracts import ScoreRule
 from asdbench.data.audio import AudioFormat, Stereo
 from asdbench.data.clips import ClassScheme, ClipTable
+from asdbench.data.filenames import ClipName, parse_clip_name
 from asdbench.data.layout import SPLIT_FOLDERS, SplitFolders, read_tree
 from asdbench.errors import DataError
 
@@ -64,9 +65,6 @@ class DcaseLayoutDataset:
     #: The folders of a machine folder that hold clips: folder -> (split, the domain of all
     #: its clips or None when the names say). 2021 adds ``source_test`` and ``target_test``.
     split_folders: ClassVar[SplitFolders] = SPLIT_FOLDERS
-    #: Whether a name's attribute tokens pair into keys and values (2022 on); 2021's do not,
-    #: and are kept as one ``attribute`` value.
-    paired_attributes: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -122,12 +120,17 @@ class DcaseLayoutDataset:
             skip_bad_files=self.skip_bad_files,
             max_seconds=self.max_clip_seconds,
             split_folders=self.split_folders,
-            paired_attributes=self.paired_attributes,
+            parse_name=self.parse_name,
             truth_files=self.official_score.files,
         )
         table = self.amend(table)
         table.problems.extend(self.check(table))
         return table.with_classes(self.scheme)
+
+    def parse_name(self, name: str) -> ClipName:
+        """What a clip's file name says; a ``DataError`` naming it if it is not one of the
+        year's forms. By default the 2021-2026 forms (:func:`asdbench.parse_clip_name`)."""
+        return parse_clip_name(name)
 
     def amend(self, table: ClipTable) -> ClipTable:
         """A year's corrections to what its files say, made before the classes are formed

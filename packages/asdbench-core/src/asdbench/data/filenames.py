@@ -42,7 +42,8 @@ ATTRIBUTE = "attribute"
 @dataclass(frozen=True)
 class ClipName:
     """What a file name says. Anonymised names leave the label ``None`` (and the domain, but
-    in 2021's form)."""
+    in 2021's form); ``split`` is ``None`` when the name does not say it (2020's), and the
+    folder does."""
 
     section: str
     domain: str | None

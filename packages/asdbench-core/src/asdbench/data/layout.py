@@ -15,7 +15,7 @@ A year may hold its test clips in other folders than ``test/`` (2021: ``source_t
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,7 +24,7 @@ import numpy as np
 from asdbench.data.audio import wav_missing_bytes
 from asdbench.data.clips import Clip, ClipTable, sorted_clips
 from asdbench.data.csvfiles import csv_rows
-from asdbench.data.filenames import parse_clip_name
+from asdbench.data.filenames import ClipName, parse_clip_name
 from asdbench.data.ground_truth import (
     EVAL_DATA_LIST,
     TRUTH_FILES,
@@ -116,17 +116,17 @@ def read_tree(
     skip_bad_files: bool = False,
     max_seconds: float | None = None,
     split_folders: SplitFolders = SPLIT_FOLDERS,
-    paired_attributes: bool = True,
+    parse_name: Callable[[str], ClipName] = parse_clip_name,
     truth_files: str = "section",
 ) -> ClipTable:
     """Every clip under ``data_dir`` (both partitions, every machine), with eval test labels
     from ``ground_truth`` when given (in the form ``truth_files``, ``ScoreRule.files``). Files that
     decoding would refuse (:func:`audio_duration`) are errors, or with ``skip_bad_files`` left
     out and listed in ``problems``; files that are not WAV are listed in ``problems``.
-    ``paired_attributes=False``: a name's attribute tokens are one value (2021)."""
+    ``parse_name`` reads a file name (the dataset's year forms)."""
     problems: list[str] = []
     clips: list[Clip] = []
-    reading = _Reading(dataset, split_folders, paired_attributes, skip_bad_files, max_seconds)
+    reading = _Reading(dataset, split_folders, parse_name, skip_bad_files, max_seconds)
     for partition, partition_dir in find_partitions(data_dir, year_folder, split_folders).items():
         for machine_dir in _machine_dirs(partition_dir, split_folders):
             clips += reading.machine(partition, machine_dir, problems)
@@ -144,7 +144,7 @@ class _Reading:
 
     dataset: str
     split_folders: SplitFolders
-    paired_attributes: bool
+    parse_name: Callable[[str], ClipName]
     skip_bad_files: bool
     max_seconds: float | None
 
@@ -196,14 +196,14 @@ class _Reading:
                 f"{folder}: {len(others)} file(s) that are not .wav left out (e.g. {others[0]!r})"
             )
         for path in (p for p in entries if p.suffix.lower() == ".wav"):
-            name = parse_clip_name(_utf8_name(path), paired=self.paired_attributes)
+            name = self.parse_name(_utf8_name(path))
             if name.anonymous:
                 if partition != "eval" or split != "test":
                     raise DataError(
                         f"{path}: anonymised name outside eval_data/<machine>/{folder.name} "
                         "(dev and train clips carry domain and label in their names)"
                     )
-            elif name.split != split:
+            elif name.split is not None and name.split != split:
                 raise DataError(
                     f"{path}: the name says {name.split!r} but the file is in {folder.name}/"
                 )
