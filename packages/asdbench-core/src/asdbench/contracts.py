@@ -96,15 +96,22 @@ class ScoreRule:
     rule)``). ``files``: the form of the evaluator's ground-truth and submission files:
     ``section`` (2022 on: one per section, domains in ``ground_truth_domain/``),
     ``section_domain`` (2021: one per section and domain) or ``machine_id`` (2020: one per
-    machine ID, ground truth in ``eval_data_list.csv``)."""
+    machine ID, ground truth in ``eval_data_list.csv``). ``machine_means``: section metrics
+    whose arithmetic mean over each machine type's sections the evaluator reports (2020: AUC
+    and pAUC per machine ID, averaged per machine type). A year without a single official score
+    (2020) pools nothing: ``pooled=()``, and its figures are the machine means."""
 
     name: str
     pooled: tuple[str, ...] = ("auc_source", "auc_target", "pauc")
     files: str = "section"
+    machine_means: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.name or not self.pooled or not all(isinstance(m, str) for m in self.pooled):
-            raise ValueError(f"a score rule needs a name and the metrics it pools, got {self!r}")
+        named = (*self.pooled, *self.machine_means)
+        if not self.name or not named or not all(isinstance(m, str) for m in named):
+            raise ValueError(
+                f"a score rule needs a name and the metrics it pools or averages, got {self!r}"
+            )
         if self.files not in FILE_FORMS:
             raise ValueError(f"files must be one of {', '.join(FILE_FORMS)}, got {self.files!r}")
 

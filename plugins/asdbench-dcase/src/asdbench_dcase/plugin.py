@@ -1,10 +1,15 @@
-"""Entry point: registers the DCASE Task 2 datasets, 2021 to 2026 (import-light)."""
+"""Entry point: registers the DCASE Task 2 datasets, 2020 to 2026 (import-light)."""
 
 import asdbench
 
 
 @asdbench.hookimpl
 def asdbench_datasets():
+    yield asdbench.DatasetSpec(
+        name="dcase2020",
+        factory="asdbench_dcase.datasets:Dcase2020",
+        summary="DCASE2020 Task 2: 6 machine types, machine IDs, no domains, 10 s",
+    )
     yield asdbench.DatasetSpec(
         name="dcase2021",
         factory="asdbench_dcase.datasets:Dcase2021",

@@ -8,12 +8,14 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from asdbench.contracts import ScoreRule
 from asdbench.data.audio_cache import AudioCache
 from asdbench.data.clips import ClipTable
 from asdbench.errors import DataError
 from asdbench.paths import cache_dir
 from asdbench.pipeline.config import RunConfig
 from asdbench.pipeline.outputs import Echo
+from asdbench.scoring.metrics import NEEDS
 
 if TYPE_CHECKING:
     from asdbench.contracts import Dataset
@@ -28,7 +30,7 @@ def prepare(
     dataset = config.dataset.create()
     table = dataset.load(config.data_dir, ground_truth=config.ground_truth, progress=progress)
     check_trainable(table)
-    check_scorable(table)
+    check_scorable(table, dataset.official_score)
     for problem in table.problems:
         echo(f"warning: {problem}")
     paths = [clip.path for clip in table]
@@ -74,34 +76,40 @@ def check_trainable(table: ClipTable) -> None:
         )
 
 
-def check_scorable(table: ClipTable) -> None:
-    """Refuse, before any training, a section whose labelled test clips lack a class the
-    official score needs (an anomalous clip, a normal clip of each domain): its AUC would be
-    undefined, and a score over the other sections would pass part of the data for the whole."""
+def check_scorable(table: ClipTable, rule: ScoreRule) -> None:
+    """Refuse, before any training, a section whose labelled test clips lack a class a figure
+    of ``rule`` needs (2022 on: an anomalous clip and a normal clip of each domain; 2021: an
+    anomalous and a normal clip of each domain): its AUC would be undefined, and a score over
+    the other sections would pass part of the data for the whole."""
+    needed = dict.fromkeys(
+        need for metric in (*rule.pooled, *rule.machine_means) for need in NEEDS[metric]
+    )
     lacking = []
     labelled = table.section_indices(
         lambda c: c.split == "test" and c.label != "unknown" and c.domain != "unknown"
     )
     for section, indices in labelled.items():
         clips = [table[i] for i in indices]
-        kinds = {(c.label, c.domain if c.label == "normal" else "") for c in clips}
         missing = [
-            what
-            for kind, what in (
-                (("anomaly", ""), "anomalous clip"),
-                (("normal", "source"), "source-domain normal clip"),
-                (("normal", "target"), "target-domain normal clip"),
-            )
-            if kind not in kinds
+            _clip_kind(label, domain)
+            for label, domain in needed
+            if not any(c.label == label and domain in (None, c.domain) for c in clips)
         ]
         if missing:
             lacking.append(f"{section} (no {' and no '.join(missing)})")
     if lacking:
         named = "; ".join(lacking[:5]) + ("; ..." if len(lacking) > 5 else "")
+        wanted = ", ".join(_clip_kind(label, domain) for label, domain in needed)
         raise DataError(
-            f"{len(lacking)} section(s) cannot be scored officially: {named}; every section's "
-            "labelled test clips need an anomalous clip and a normal clip of each domain"
+            f"{len(lacking)} section(s) cannot be scored officially: {named}; the {rule.name} "
+            f"rule needs in every section's labelled test clips: {wanted}"
         )
+
+
+def _clip_kind(label: str, domain: str | None) -> str:
+    """``anomalous clip``, ``target-domain normal clip``..."""
+    where = "" if domain is None else f"{domain}-domain "
+    return f"{where}{'anomalous' if label == 'anomaly' else 'normal'} clip"
 
 
 def check_disk_space(table: ClipTable, sample_rate: int, folder: Path) -> None:

@@ -88,7 +88,10 @@ class Cell:
 
     @property
     def partitions(self) -> list[str]:
-        return [p for p in ("dev", "eval") if any(f"{p}/official_score" in t for t in self.trials)]
+        """The partitions its trials scored (2020's rule has no official score: any metric)."""
+        return [
+            p for p in ("dev", "eval") if any(k.startswith(f"{p}/") for t in self.trials for k in t)
+        ]
 
     def component(self, kind: str) -> str:
         return self.params.get(f"{kind}.name", "?")
@@ -161,7 +164,13 @@ class Leaderboard:
         ddof = STD[self.std][0]
         selected = ", ".join(f"{key}={value}" for key, value in self.where)
         rules = sorted({(r.dataset, r.cell.rule) for r in self.rows if r.cell and r.cell.rule})
-        named = ", ".join(f"{dataset}: {rule} rule" for dataset, rule in rules)
+        scored = {r.dataset for r in self.rows if not math.isnan(r.official)}
+        named = ", ".join(
+            f"{dataset}: {rule} rule"
+            if dataset in scored
+            else f"{dataset}: none, the {rule} rule has no single official score"
+            for dataset, rule in rules
+        )
         return (
             f"Harmonic means over sections, in %; mean ± {self.std} std (ddof {ddof}) over "
             f"trials. {CAPTIONS[self.layout]}"

@@ -1,7 +1,8 @@
 """The results tables of ``run``, ``evaluate`` and ``ensemble``: per partition, one row per
-machine and section (the metrics the dataset's rule pools, then AUC (all): AUC (source), AUC
-(target), pAUC for 2022-2026, each domain's own AUC and pAUC for 2021), their harmonic means and
-the partition's official score, as text, CSV, JSON or Markdown.
+machine and section (the metrics the dataset's rule pools or averages, then AUC (all): AUC
+(source), AUC (target), pAUC for 2022-2026, each domain's own AUC and pAUC for 2021, AUC (all)
+and pAUC for 2020), their harmonic means, each machine type's arithmetic means where the rule
+reports them (2020) and the partition's official score, as text, CSV, JSON or Markdown.
 
 Partitions are never pooled: each has its own table and its own official score. Text and
 Markdown show labels (``metrics.METRICS``), CSV and JSON show keys, in the same column order.
@@ -22,6 +23,8 @@ from asdbench.scoring.metrics import DOMAIN_INDEPENDENT, Results, label
 FORMATS = ("text", "csv", "json", "markdown")
 #: The row that holds the harmonic means over sections and the official score.
 SUMMARY_ROW = "harmonic mean"
+#: The section column of a machine type's row of arithmetic means (2020's figures).
+MACHINE_MEAN_ROW = "arithmetic mean"
 
 
 def percent(value: float) -> str:
@@ -30,16 +33,21 @@ def percent(value: float) -> str:
 
 
 def official_line(partition: str, results: Results) -> str:
-    """``eval official score (dcase2023 rule): 75.22``."""
-    return (
-        f"{partition} {label('official_score')} ({results.rule.name} rule): "
-        f"{percent(results.official_score())}"
-    )
+    """``eval official score (dcase2023 rule): 75.22``; for a rule without a single official
+    score, says so."""
+    head = f"{partition} {label('official_score')} ({results.rule.name} rule)"
+    if not results.rule.pooled:
+        means = " and ".join(label(m) for m in results.rule.machine_means)
+        return (
+            f"{head}: none; the rule's figures are each machine type's arithmetic mean of {means}"
+        )
+    return f"{head}: {percent(results.official_score())}"
 
 
 def columns(rule: ScoreRule) -> tuple[str, ...]:
-    """The section columns under ``rule``: the metrics it pools, then AUC (all)."""
-    return (*rule.pooled, *(c for c in DOMAIN_INDEPENDENT if c not in rule.pooled))
+    """The section columns under ``rule``: the metrics it pools or averages, then AUC (all)."""
+    named = tuple(dict.fromkeys((*rule.pooled, *rule.machine_means)))
+    return (*named, *(c for c in DOMAIN_INDEPENDENT if c not in named))
 
 
 def _rows(results: Results) -> list[list[str]]:
@@ -48,6 +56,8 @@ def _rows(results: Results) -> list[list[str]]:
         [s.machine, s.section, *(percent(s.metrics.get(c, math.nan)) for c in shown)]
         for s in results.sections
     ]
+    for machine, means in results.machine_means().items():
+        rows.append([machine, MACHINE_MEAN_ROW, *(percent(means.get(c, math.nan)) for c in shown)])
     summary = results.summary()
     rows.append([SUMMARY_ROW, "", *(percent(summary.get(c, math.nan)) for c in shown)])
     return rows
@@ -64,13 +74,17 @@ def _csv(results: dict[str, Results]) -> str:
             writer.writerow(
                 [partition, s.machine, s.section, "", *(s.metrics.get(c, "") for c in shown)]
             )
+        for machine, means in result.machine_means().items():
+            writer.writerow(
+                [partition, machine, MACHINE_MEAN_ROW, "", *(means.get(c, "") for c in shown)]
+            )
         summary = result.summary()
         writer.writerow(
             [
                 partition,
                 SUMMARY_ROW,
                 "",
-                summary["official_score"],
+                "" if math.isnan(summary["official_score"]) else summary["official_score"],
                 *(summary.get(c, "") for c in shown),
             ]
         )
@@ -117,6 +131,15 @@ def write_results(results: dict[str, Results], folder: Path) -> None:
 
 
 def official_summary(results: dict[str, Results]) -> str:
-    """``dev official score 66.41, eval official score 75.22``: one line for the log."""
+    """``dev official score 66.41, eval official score 75.22``: one line for the log (for a
+    rule without one, each machine type's means: ``dev fan AUC (all) 81.20 pAUC 60.10``)."""
     name = label("official_score")
-    return ", ".join(f"{p} {name} {percent(r.official_score())}" for p, r in results.items())
+    parts = []
+    for partition, result in results.items():
+        if result.rule.pooled:
+            parts.append(f"{partition} {name} {percent(result.official_score())}")
+            continue
+        for machine, means in result.machine_means().items():
+            figures = " ".join(f"{label(m)} {percent(v)}" for m, v in means.items())
+            parts.append(f"{partition} {machine} {figures}")
+    return ", ".join(parts)

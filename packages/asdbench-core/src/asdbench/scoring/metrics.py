@@ -108,7 +108,8 @@ def describe(key: str) -> str:
     """The label of an MLflow metric key of a trial or cell run:
     ``dev/auc_source`` -> ``dev AUC (source)``, ``eval/official_score_mean`` -> ``eval official
     score (mean over trials)``, ``ensemble/eval/pauc`` -> ``eval pAUC (ensemble)``,
-    ``dev/pauc/fan_00`` -> ``dev pAUC (fan section 00)``."""
+    ``dev/pauc/fan_00`` -> ``dev pAUC (fan section 00)``, ``dev/pauc/fan`` -> ``dev pAUC (fan,
+    arithmetic mean over its sections)``."""
     parts = key.split("/")
     ensemble = parts[0] == "ensemble"
     if ensemble:
@@ -121,13 +122,27 @@ def describe(key: str) -> str:
         if name.endswith(suffix) and name[: -len(suffix)] in METRICS:
             name = name[: -len(suffix)]
             notes.append(meaning)
-    if len(parts) == 3:
+    if len(parts) == 3 and "_" not in parts[2]:  # machine types hold no "_"
+        notes.append(f"{parts[2]}, arithmetic mean over its sections")
+    elif len(parts) == 3:
         machine, _, section = parts[2].rpartition("_")
         notes.append(f"{machine} section {section}")
     text = f"{partition} {label(name)}"
     return f"{text} ({', '.join(notes)})" if notes else text
 
 
+#: The test clips a metric needs in a section: (label, domain or None for either domain).
+NEEDS: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "auc_source": (("anomaly", None), ("normal", "source")),
+    "auc_target": (("anomaly", None), ("normal", "target")),
+    "pauc": (("anomaly", None), ("normal", None)),
+    "auc_all": (("anomaly", None), ("normal", None)),
+    **{
+        f"{kind}_{domain}_own": (("anomaly", domain), ("normal", domain))
+        for kind in ("auc", "pauc")
+        for domain in ("source", "target")
+    },
+}
 #: What a section's test clips lack when a metric a rule pools is undefined.
 UNDEFINED_BECAUSE = {
     "auc_source": "no anomalous clip or no source-domain normal clip",
@@ -215,7 +230,9 @@ class Results:
     rule: ScoreRule = DCASE2023_RULE
 
     def __post_init__(self) -> None:
-        unknown = [m for m in self.rule.pooled if m not in UNDEFINED_BECAUSE]
+        unknown = [
+            m for m in (*self.rule.pooled, *self.rule.machine_means) if m not in UNDEFINED_BECAUSE
+        ]
         if unknown:
             raise AsdbenchError(
                 f"score rule {self.rule.name!r} pools {unknown[0]!r}, which is not a section "
@@ -225,19 +242,43 @@ class Results:
     def column(self, name: str) -> list[float]:
         return [s.metrics.get(name, math.nan) for s in self.sections]
 
-    def official_score(self) -> float:
-        """The rule's harmonic mean over every section; an error naming the first section
-        whose official metric is undefined (its test clips lack a class)."""
+    def _require(self, names: tuple[str, ...], figure: str) -> None:
+        """An error naming the first section whose metric in ``names`` is undefined (its test
+        clips lack a class): ``figure`` needs it in every section."""
         for section in self.sections:
-            for name in self.rule.pooled:
+            for name in names:
                 if math.isnan(section.metrics.get(name, math.nan)):
                     raise AsdbenchError(
                         f"{section.machine} section {section.section}: {label(name)} is "
-                        f"undefined ({UNDEFINED_BECAUSE[name]}); the official score needs it "
-                        "in every section"
+                        f"undefined ({UNDEFINED_BECAUSE[name]}); {figure} needs it in every "
+                        "section"
                     )
+
+    def official_score(self) -> float:
+        """The rule's harmonic mean over every section; NaN for a rule without a single
+        official score (2020's)."""
+        if not self.rule.pooled:
+            return math.nan
+        self._require(self.rule.pooled, "the official score")
         pooled = [v for name in self.rule.pooled for v in self.column(name)]
         return harmonic_mean(pooled)
+
+    def machine_means(self) -> dict[str, dict[str, float]]:
+        """machine type -> the arithmetic mean over its sections of each metric the rule
+        averages per machine type (2020's official figures); empty for other rules."""
+        if not self.rule.machine_means:
+            return {}
+        self._require(self.rule.machine_means, f"the {self.rule.name} machine type means")
+        machines = sorted({s.machine for s in self.sections})
+        return {
+            machine: {
+                name: float(
+                    np.mean([s.metrics[name] for s in self.sections if s.machine == machine])
+                )
+                for name in self.rule.machine_means
+            }
+            for machine in machines
+        }
 
     def summary(self) -> dict[str, float]:
         """``official_score`` and the harmonic mean over sections of every column."""
@@ -248,11 +289,19 @@ class Results:
         }
 
     def per_section(self) -> dict[str, float]:
-        """``<metric>/<machine>_<section>`` for every metric of every section (MLflow keys)."""
+        """``<metric>/<machine>_<section>`` for every metric of every section, and
+        ``<metric>/<machine>`` for a machine type's mean (MLflow keys)."""
         return {
-            f"{name}/{s.section_id}": value
-            for s in self.sections
-            for name, value in s.metrics.items()
+            **{
+                f"{name}/{s.section_id}": value
+                for s in self.sections
+                for name, value in s.metrics.items()
+            },
+            **{
+                f"{name}/{machine}": value
+                for machine, means in self.machine_means().items()
+                for name, value in means.items()
+            },
         }
 
     def as_json(self) -> dict[str, object]:
@@ -260,6 +309,7 @@ class Results:
         return {
             **{k: _json_number(v) for k, v in self.summary().items()},
             "rule": self.rule.name,
+            **({"machine_means": self.machine_means()} if self.rule.machine_means else {}),
             "sections": [
                 {
                     "machine": s.machine,

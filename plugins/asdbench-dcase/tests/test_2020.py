@@ -1,0 +1,181 @@
+"""DCASE2020: machine IDs instead of sections, no domains, its names, its evaluator's files
+(``eval_data_list.csv`` ground truth, ``anomaly_score_<machine>_id_<ID>.csv`` submissions), and
+a run end to end whose figures, AUC and pAUC per machine ID and their arithmetic means per
+machine type, are checked against the evaluator's definition computed here by hand."""
+
+import csv
+import itertools
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from sklearn.metrics import roc_auc_score
+
+import asdbench
+from asdbench.cli import cli
+from asdbench.testing import write_clips, write_wav
+from asdbench_dcase.datasets import Dcase2020
+
+#: Two machine types with two IDs each per partition (their real IDs).
+IDS = {
+    "dev": {"fan": ("00", "02"), "ToyCar": ("01", "02")},
+    "eval": {"fan": ("01", "03"), "ToyCar": ("05", "06")},
+}
+
+
+def test_2020_is_registered_with_its_facts():
+    dataset = asdbench.component("dataset", "dcase2020").create()
+    rule = dataset.official_score
+    assert (rule.name, rule.pooled, rule.files) == ("dcase2020", (), "machine_id")
+    assert rule.machine_means == ("auc_all", "pauc")
+    assert set(dataset.machine_types["dev"]) == {
+        "ToyCar", "ToyConveyor", "fan", "pump", "slider", "valve",
+    }  # fmt: skip
+    assert dataset.partition_of("ToyCar", "01") == "dev"
+    assert dataset.partition_of("fan", "01") == "eval"
+    assert dataset.partition_of("fan", "07") is None
+    for record in ("3678171", "3727685", "3841772", "y-kawagu/dcase2020_task2_evaluator"):
+        assert record in Dcase2020.how_to_obtain
+
+
+def test_2020_names():
+    dataset = Dcase2020()
+    name = dataset.parse_name("anomaly_id_04_00000012.wav")
+    assert (name.section, name.domain, name.split, name.label, name.index) == (
+        "04", "source", None, "anomaly", "00000012",
+    )  # fmt: skip
+    anonymous = dataset.parse_name("id_05_00000001.wav")
+    assert anonymous.anonymous and anonymous.section == "05" and anonymous.label is None
+    for bad in ("normal_id_4_00000000.wav", "broken_id_00_00000000.wav", "section_00_0000.wav"):
+        with pytest.raises(asdbench.DataError, match="not a DCASE2020 clip name"):
+            dataset.parse_name(bad)
+
+
+def write_2020_tree(root):
+    """The 2020 layout: per machine ID 6 normal training clips, 3 normal and 3 anomalous test
+    clips (labelled in dev, anonymised in eval), and the evaluator's ``eval_data_list.csv``
+    (a machine type line, then ``<anonymised name>,<original name>,<0|1>`` rows). Returns the
+    evaluator folder and (machine, ID) -> [(file, label)]."""
+    seeds = itertools.count(1000)
+    truth = {}
+    lines = []
+    for partition, machines in IDS.items():
+        for machine, ids in machines.items():
+            folder = root / f"{partition}_data" / machine
+            if partition == "eval":
+                lines.append(machine)
+            for machine_id in ids:
+                train = [f"normal_id_{machine_id}_{i:08d}.wav" for i in range(6)]
+                write_clips(folder / "train", train, seconds=0.5)
+                labelled = [f"{lab}_id_{machine_id}_{i:08d}.wav"
+                            for lab in ("normal", "anomaly") for i in range(3)]  # fmt: skip
+                names = labelled
+                if partition == "eval":
+                    names = [f"id_{machine_id}_{i:08d}.wav" for i in range(len(labelled))]
+                for name in names:  # noise unlike any training clip's
+                    write_wav(folder / "test" / name, seconds=0.5, seed=next(seeds))
+                rows = [(n, lab.split("_")[0]) for n, lab in zip(names, labelled, strict=True)]
+                truth[(machine, machine_id)] = rows
+                if partition == "eval":
+                    lines += [
+                        f"{n},{lab},{int(lab.startswith('anomaly'))}"
+                        for n, lab in zip(names, labelled, strict=True)
+                    ]
+    evaluator = root / "evaluator"
+    evaluator.mkdir()
+    (evaluator / "eval_data_list.csv").write_text("".join(line + "\n" for line in lines))
+    return evaluator, truth
+
+
+def test_2020_tree_reads_with_ids_as_sections_and_one_domain(tmp_path):
+    evaluator, _ = write_2020_tree(tmp_path)
+    table = Dcase2020().load(tmp_path, ground_truth=evaluator)
+    assert {c.domain for c in table} == {"source"}
+    eval_test = {c.file: c for c in table if c.partition == "eval" and c.split == "test"}
+    assert eval_test["id_05_00000003.wav"].label == "anomaly"
+    assert eval_test["id_05_00000000.wav"].label == "normal"
+    assert "ToyCar_05######source" in table.classes
+    bad = tmp_path / "dev_data" / "fan" / "train" / "anomaly_id_00_00000099.wav"
+    write_clips(bad.parent, [bad.name], seconds=0.5)
+    with pytest.raises(asdbench.DataError, match="an anomalous clip among the training clips"):
+        Dcase2020().load(tmp_path)
+
+
+def test_2020_ground_truth_errors_name_the_file_and_line(tmp_path):
+    evaluator, _ = write_2020_tree(tmp_path)
+    listing = evaluator / "eval_data_list.csv"
+    kept = listing.read_text()
+    listing.write_text(kept.replace("fan\n", "", 1))
+    with pytest.raises(asdbench.DataError, match=r"eval_data_list.csv:1: expected a machine type"):
+        Dcase2020().load(tmp_path, ground_truth=evaluator)
+    listing.write_text(kept.replace("id_01_00000002.wav,anomaly_id_01_00000002.wav,0\n", ""))
+    listing.write_text("\n".join(kept.splitlines()[:-1]) + "\n")
+    with pytest.raises(asdbench.DataError, match=r"no row for 1 clip\(s\) of ToyCar section 06"):
+        Dcase2020().load(tmp_path, ground_truth=evaluator)
+    listing.unlink()
+    with pytest.raises(asdbench.DataError, match="no eval_data_list.csv"):
+        Dcase2020().load(tmp_path, ground_truth=evaluator)
+
+
+def figures_by_hand(system, truth, machines):
+    """The 2020 evaluator's computation, written out: per machine ID, AUC and pAUC (FPR <= 0.1)
+    over its test clips, read from ``anomaly_score_<machine>_id_<ID>.csv``; per machine type,
+    their arithmetic means over its IDs."""
+    means = {}
+    for machine, ids in machines.items():
+        per_id = []
+        for machine_id in ids:
+            with open(system / f"anomaly_score_{machine}_id_{machine_id}.csv") as f:
+                scores = {name: float(value) for name, value in csv.reader(f)}
+            rows = truth[(machine, machine_id)]
+            y = [int(label == "anomaly") for _, label in rows]
+            s = [scores[name] for name, _ in rows]
+            per_id.append((roc_auc_score(y, s), roc_auc_score(y, s, max_fpr=0.1)))
+        means[machine] = {"auc_all": np.mean([a for a, _ in per_id]),
+                          "pauc": np.mean([p for _, p in per_id])}  # fmt: skip
+    return means
+
+
+@pytest.mark.slow
+def test_2020_runs_end_to_end_with_its_evaluators_figures(
+    tmp_path, mlflow_tracking, asdbench_cache
+):
+    evaluator, truth = write_2020_tree(tmp_path / "tree")
+    args = ["run", "--dataset", "dcase2020", "--data-dir", str(tmp_path / "tree")]
+    args += ["--ground-truth", str(evaluator), "--set", "dataset.clip_seconds=0.5"]
+    args += ["--epochs", "1", "--batch-size", "16", "--set", "train.embedding_dim=16", "--set"]
+    args += ["loss.subspace_dim=2", "--set", "backend.n_means=2", "--output", "out"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "eval official score (dcase2020 rule): none" in result.output
+    system = next((tmp_path / "out" / "submission" / "asdbench").iterdir())
+    assert sorted(p.name for p in system.iterdir()) == sorted(
+        f"anomaly_score_{m}_id_{i}.csv" for m, i in truth
+    )
+    evaluated = CliRunner().invoke(
+        cli, ["evaluate", str(system), "--dataset", "dcase2020", "--data-dir",
+              str(tmp_path / "tree"), "--ground-truth", str(evaluator), "--format", "json"],
+    )  # fmt: skip
+    assert evaluated.exit_code == 0, evaluated.output
+    report = json.loads(evaluated.stdout)
+    for partition, machines in IDS.items():
+        assert report[partition]["rule"] == "dcase2020"
+        assert report[partition]["official_score"] is None
+        expected = figures_by_hand(system, truth, machines)
+        assert report[partition]["machine_means"] == {
+            m: pytest.approx(v) for m, v in expected.items()
+        }
+    text = CliRunner().invoke(
+        cli, ["evaluate", str(system), "--dataset", "dcase2020", "--ground-truth", str(evaluator)]
+    )
+    assert text.exit_code == 0, text.output
+    fan = figures_by_hand(system, truth, {"fan": IDS["eval"]["fan"]})["fan"]
+    [line] = [line for line in text.output.splitlines() if line.startswith("fan ")
+              and "arithmetic mean" in line]  # fmt: skip
+    assert line.split()[-2:] == [f"{100 * fan['auc_all']:.2f}", f"{100 * fan['pauc']:.2f}"]
+    board = CliRunner().invoke(cli, ["leaderboard", "--format", "json"])
+    assert board.exit_code == 0, board.output
+    board = json.loads(board.stdout)
+    assert {cell["rule"] for cell in board["cells"]} == {"dcase2020"}
+    assert "dcase2020: none, the dcase2020 rule has no single official score" in board["caption"]
