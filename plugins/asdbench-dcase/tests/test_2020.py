@@ -146,9 +146,18 @@ def test_2020_runs_end_to_end_with_its_evaluators_figures(
     args += ["--ground-truth", str(evaluator), "--set", "dataset.clip_seconds=0.5"]
     args += ["--epochs", "1", "--batch-size", "16", "--set", "train.embedding_dim=16", "--set"]
     args += ["loss.subspace_dim=2", "--set", "backend.n_means=2", "--output", "out"]
-    result = CliRunner().invoke(cli, args)
+    result = CliRunner().invoke(cli, [*args, "--trials", "2"])
     assert result.exit_code == 0, result.output
     assert "eval official score (dcase2020 rule): none" in result.output
+    assert "eval fan AUC (all): " in result.output  # each machine type's mean over trials
+    client = asdbench.mlflow_client()
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    [cell] = [r for r in runs if "eval/auc_all_mean/fan" in r.data.metrics]
+    trial_runs = [r for r in runs if "eval/auc_all/fan" in r.data.metrics]
+    assert len(trial_runs) == 2 and "eval/official_score" not in cell.data.metrics
+    assert cell.data.metrics["eval/auc_all_mean/fan"] == pytest.approx(
+        np.mean([r.data.metrics["eval/auc_all/fan"] for r in trial_runs])
+    )
     system = next((tmp_path / "out" / "submission" / "asdbench").iterdir())
     assert sorted(p.name for p in system.iterdir()) == sorted(
         f"anomaly_score_{m}_id_{i}.csv" for m, i in truth

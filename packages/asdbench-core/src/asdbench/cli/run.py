@@ -17,7 +17,7 @@ from asdbench.pipeline.resources import bounded_workers
 from asdbench.plugins.presets import get_preset
 from asdbench.reporting.leaderboard import STD
 from asdbench.reporting.tables import percent
-from asdbench.scoring.metrics import label
+from asdbench.scoring.metrics import Results, label
 
 
 def _plan(config: RunConfig) -> str:
@@ -58,13 +58,26 @@ def _marker(key: str, from_preset: set[str], given: bool) -> str:
     return "  (set)" if given else ""
 
 
-def trials_line(partition: str, aggregate: dict[str, float], trials: int, std: str) -> str:
-    """``dev official score: 65.09 ± 2.05 (mean ± sample std over 10 trials)``."""
-    mean = aggregate.get(f"{partition}/official_score_mean", float("nan"))
-    spread = aggregate.get(f"{partition}/official_score_{STD[std][1]}", float("nan"))
-    return (
-        f"{partition} {label('official_score')}: {percent(mean)} ± {percent(spread)} "
-        f"(mean ± {std} std over {trials} trials)"
+def trials_line(
+    partition: str, results: Results, aggregate: dict[str, float], trials: int, std: str
+) -> str:
+    """``dev official score: 65.09 ± 2.05 (mean ± sample std over 10 trials)``; for a rule
+    without one, each machine type's means (``dev fan AUC (all): 81.20 ± 1.10, pAUC: ...``)."""
+    suffix = STD[std][1]
+
+    def spread(key: str, machine: str = "") -> str:
+        mean = aggregate.get(f"{partition}/{key}_mean{machine}", float("nan"))
+        deviation = aggregate.get(f"{partition}/{key}_{suffix}{machine}", float("nan"))
+        return f"{percent(mean)} ± {percent(deviation)}"
+
+    over = f"(mean ± {std} std over {trials} trials)"
+    if results.rule.pooled:
+        return f"{partition} {label('official_score')}: {spread('official_score')} {over}"
+    return "\n".join(
+        f"{partition} {machine} "
+        + ", ".join(f"{label(m)}: {spread(m, '/' + machine)}" for m in results.rule.machine_means)
+        + f" {over}"
+        for machine in results.machine_means()
     )
 
 
@@ -220,8 +233,8 @@ def run_command(
     click.echo(render(outcome.results, "text", what=f"{config.dataset.name}, {what}"))
     click.echo()
     if config.trials > 1:
-        for partition in outcome.results:
-            click.echo(trials_line(partition, outcome.aggregate, config.trials, config.std))
+        for partition, result in outcome.results.items():
+            click.echo(trials_line(partition, result, outcome.aggregate, config.trials, config.std))
     if outcome.sync_hint:
         click.echo(f"MLflow run: kept locally; upload it with: {outcome.sync_hint}")
     else:

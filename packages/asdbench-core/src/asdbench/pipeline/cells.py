@@ -282,19 +282,32 @@ def aggregate_trials(trials: list[Trial]) -> dict[str, float]:
     """Mean, sample and population standard deviation over trials of every aggregate metric
     (the paper's "mean ± std" of Table 1; the released code prints the population one):
     ``<partition>/<metric>_mean``, ``..._std`` (ddof 1) and ``..._pstd`` (ddof 0), the
-    stds from two trials on."""
+    stds from two trials on; a machine type's mean where the rule has them (2020) as
+    ``<partition>/<metric>_mean/<machine>``."""
     per_trial = [
-        {f"{p}/{k}": v for p, r in trial.results.items() for k, v in r.summary().items()}
+        {
+            **{
+                (f"{p}/{k}", ""): v
+                for p, r in trial.results.items()
+                for k, v in r.summary().items()
+            },
+            **{
+                (f"{p}/{k}", f"/{machine}"): v
+                for p, r in trial.results.items()
+                for machine, means in r.machine_means().items()
+                for k, v in means.items()
+            },
+        }
         for trial in trials
     ]
     keys = sorted({key for values in per_trial for key in values})
     aggregated = {}
-    for key in keys:
-        values = np.array([t.get(key, math.nan) for t in per_trial], dtype=float)
+    for key, machine in keys:
+        values = np.array([t.get((key, machine), math.nan) for t in per_trial], dtype=float)
         values = values[~np.isnan(values)]
         if len(values):
-            aggregated[f"{key}_mean"] = float(values.mean())
+            aggregated[f"{key}_mean{machine}"] = float(values.mean())
         if len(values) > 1:
-            aggregated[f"{key}_std"] = float(values.std(ddof=1))
-            aggregated[f"{key}_pstd"] = float(values.std(ddof=0))
+            aggregated[f"{key}_std{machine}"] = float(values.std(ddof=1))
+            aggregated[f"{key}_pstd{machine}"] = float(values.std(ddof=0))
     return aggregated
