@@ -508,3 +508,35 @@ def test_per_domain_ground_truth_reads_the_evaluator_root_or_its_data_folder(tmp
     (data / "ground_truth_fan_section_03_source_test.csv").write_text("a.wav,normal\n")
     with pytest.raises(AsdbenchError, match=r"source_test.csv:1: expected '<file>,<0 or 1>'"):
         read_ground_truth(tmp_path, files="section_domain")
+
+
+def test_machine_id_submissions_and_eval_data_list(tmp_path):
+    """2020's form: one ``anomaly_score_<machine>_id_<ID>.csv`` per machine ID and no decision
+    file; its ground truth is ``eval_data_list.csv``, a machine type line before its rows."""
+    from asdbench.data.clips import Clip, ClipTable
+    from asdbench.data.ground_truth import Truth, read_ground_truth
+    from asdbench.scoring.submission import write_submission
+
+    clips = [
+        Clip(tmp_path / f"id_01_{i:08d}.wav", "t", "eval", "fan", "01", "source", "test", "unknown")
+        for i in range(2)
+    ]
+    system = tmp_path / "system"
+    write_submission(ClipTable(clips), np.array([0.2, 0.7]), np.array([0, 1]), system,
+                     files="machine_id")  # fmt: skip
+    assert [p.name for p in system.iterdir()] == ["anomaly_score_fan_id_01.csv"]
+    [section] = read_submission(system)
+    assert (section.files, section.section, section.decisions) == ("machine_id", "01", {})
+    assert section.scores == {"id_01_00000000.wav": 0.2, "id_01_00000001.wav": 0.7}
+    (tmp_path / "eval_data_list.csv").write_text(
+        "fan\nid_01_00000000.wav,normal_id_01_00000009.wav,0\n"
+        "id_01_00000001.wav,anomaly_id_01_00000002.wav,1\npump\n"
+        "id_03_00000000.wav,normal_id_03_00000001.wav,0\n"
+    )
+    assert read_ground_truth(tmp_path, files="machine_id") == {
+        ("fan", "01"): {
+            "id_01_00000000.wav": Truth("normal", "source"),
+            "id_01_00000001.wav": Truth("anomaly", "source"),
+        },
+        ("pump", "03"): {"id_03_00000000.wav": Truth("normal", "source")},
+    }

@@ -158,3 +158,30 @@ def test_a_score_rule_pools_the_metrics_it_names_into_one_harmonic_mean():
         Results([SectionResult("m", "00", m)], ScoreRule("bad", ("precision_source",)))
     with pytest.raises(ValueError, match="needs a name"):
         ScoreRule("", ("pauc",))
+
+
+def test_a_rule_without_an_official_score_reports_machine_type_means():
+    """2020's figures: per machine type, the arithmetic mean over its sections (machine IDs)
+    of the metrics the rule averages; no official score; an undefined value is an error naming
+    its section, not a mean over the others."""
+    from asdbench.contracts import ScoreRule
+
+    rule = ScoreRule("r2020", pooled=(), files="machine_id", machine_means=("auc_all", "pauc"))
+    values = {("fan", "00"): (0.9, 0.6), ("fan", "02"): (0.5, 0.4), ("pump", "01"): (0.7, 0.55)}
+    results = Results(
+        [SectionResult(m, s, {"auc_all": a, "pauc": p}) for (m, s), (a, p) in values.items()],
+        rule,
+    )
+    assert math.isnan(results.official_score())
+    assert results.machine_means() == {
+        "fan": {"auc_all": pytest.approx(0.7), "pauc": pytest.approx(0.5)},
+        "pump": {"auc_all": pytest.approx(0.7), "pauc": pytest.approx(0.55)},
+    }
+    assert results.per_section()["auc_all/fan"] == pytest.approx(0.7)
+    broken = Results([SectionResult("fan", "00", {"auc_all": math.nan, "pauc": 0.5})], rule)
+    with pytest.raises(AsdbenchError, match="fan section 00: AUC \\(all\\) is undefined"):
+        broken.machine_means()
+    with pytest.raises(ValueError, match="metrics it pools or averages"):
+        ScoreRule("nothing", pooled=())
+    with pytest.raises(ValueError, match="files must be one of"):
+        ScoreRule("odd", files="per_clip")

@@ -253,3 +253,18 @@ def test_2021_evaluation_refuses_files_in_another_years_form(tmp_path):
     assert result.exit_code == 2
     expected = "the dcase2022 evaluator reads one file per section (anomaly_score_fan_section_03"
     assert expected in result.output
+
+
+def test_2021_a_section_without_target_anomalies_is_refused_before_training(
+    tmp_path, mlflow_tracking, asdbench_cache
+):
+    """The 2021 official score needs each domain's own AUC, so every section needs anomalous
+    and normal clips of both domains; without target anomalies the run stops before training."""
+    write_2021_tree(tmp_path / "tree", machines=("fan",), dev=("00",), evaluation=())
+    for path in (tmp_path / "tree/dev_data/fan/target_test").glob("*_anomaly_*.wav"):
+        path.unlink()
+    args = ["run", "--dataset", "dcase2021", "--data-dir", str(tmp_path / "tree")]
+    result = CliRunner().invoke(cli, [*args, "--set", "dataset.clip_seconds=0.5"])
+    assert result.exit_code == 2, result.output
+    assert "fan_00 (no target-domain anomalous clip)" in result.output
+    assert "the dcase2021 rule needs" in result.output and "epoch" not in result.output

@@ -10,6 +10,7 @@ from asdbench.testing import (
     write_ground_truth_csv,
 )
 from asdbench_dcase.datasets import (
+    Dcase2020,
     Dcase2021,
     Dcase2022,
     Dcase2023,
@@ -133,4 +134,25 @@ class TestDcase2021(TestDcase2023):
             (truth / f"ground_truth_pump_section_04_{domain}_test.csv").write_text(
                 f"{names[0]},0\n{names[1]},1\n"
             )
+        return root
+
+
+class TestDcase2020(TestDcase2023):
+    """Machine IDs as sections, one domain, ground truth in eval_data_list.csv."""
+
+    factory = Dcase2020
+
+    def write_tree(self, root: Path) -> Path:
+        folder = root / "dev_data" / "ToyCar"
+        write_clips(folder / "train", ["normal_id_01_00000000.wav", "normal_id_01_00000001.wav"])
+        write_clips(folder / "test", ["normal_id_01_00000000.wav", "anomaly_id_01_00000000.wav"])
+        folder = root / "eval_data" / "ToyCar"
+        write_clips(folder / "train", ["normal_id_05_00000000.wav"])
+        write_clips(folder / "test", ["id_05_00000000.wav", "id_05_00000001.wav"])
+        truth = root / "ground_truth"
+        truth.mkdir()
+        (truth / "eval_data_list.csv").write_text(
+            "ToyCar\nid_05_00000000.wav,normal_id_05_00000004.wav,0\n"
+            "id_05_00000001.wav,anomaly_id_05_00000002.wav,1\n"
+        )
         return root

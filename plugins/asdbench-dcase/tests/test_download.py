@@ -464,3 +464,28 @@ def test_2021_parts_unpack_into_one_plain_tree(zenodo, tmp_path, nested):
         ("eval", "test", "source"): 1,
         ("eval", "test", "target"): 1,
     }
+
+
+def test_2020_parts_unpack_into_one_plain_tree(zenodo, tmp_path):
+    """2020's archives, ``dev_data_<m>.zip``, ``eval_data_train_<m>.zip`` and
+    ``eval_data_test_<m>.zip`` from its three records, land in one tree the reader takes."""
+    from asdbench_dcase.datasets import Dcase2020
+
+    zenodo.add("3678171", "dev_data_fan.zip", make_zip({
+        "dev_data/fan/train/normal_id_00_00000000.wav": wav_bytes(1),
+        "dev_data/fan/test/anomaly_id_00_00000000.wav": wav_bytes(2),
+    }))  # fmt: skip
+    zenodo.add("3727685", "eval_data_train_fan.zip", make_zip({
+        "fan/train/normal_id_01_00000000.wav": wav_bytes(3),
+    }))  # fmt: skip
+    zenodo.add("3841772", "eval_data_test_fan.zip", make_zip({
+        "fan/test/id_01_00000000.wav": wav_bytes(4),
+    }))  # fmt: skip
+    Dcase2020().download(tmp_path, machines=["fan"], mirror=zenodo.url, progress=False)
+    table = Dcase2020().load(tmp_path)
+    assert table.counts("partition", "split", "section", "label") == {
+        ("dev", "train", "00", "normal"): 1,
+        ("dev", "test", "00", "anomaly"): 1,
+        ("eval", "train", "01", "normal"): 1,
+        ("eval", "test", "01", "unknown"): 1,
+    }
