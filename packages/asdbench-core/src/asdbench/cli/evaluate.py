@@ -24,8 +24,9 @@ from asdbench.scoring.evaluation import evaluate_submission, truth_from_folder, 
 @click.option(
     "--ground-truth",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Evaluator-format ground truth (ground_truth_data/, with ground_truth_domain/ from "
-    "2022 on).",
+    help="The official evaluator's ground truth, in the dataset's year's form "
+    "(ground_truth_data/ and ground_truth_domain/; 2021: ground_truth_data/ per domain; 2020: "
+    "eval_data_list.csv).",
 )
 @click.option(
     "--data-dir",
