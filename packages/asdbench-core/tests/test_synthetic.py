@@ -164,3 +164,62 @@ def test_anomalies_are_detectable_but_not_trivial(synthetic_root):
         scores = distances.sum(-1).min(1)
         aucs.append(roc_auc_score([c.label == "anomaly" for c in test], scores))
     assert min(aucs) > 0.65 and max(aucs) < 0.97, aucs
+
+
+def test_layout_emits_the_same_clips_in_another_datasets_layout(asdbench_cache, register_plugin):
+    """``layout=NAME`` lays the synthetic clips out as dataset NAME writes its year (here the
+    default, the 2022-2026 plain layout with anonymised eval test names), reads them back with
+    that dataset and takes its rule: the same clips, labels, domains, attributes and audio."""
+    import hashlib
+
+    import asdbench
+    from asdbench.contracts import ScoreRule
+    from asdbench.data.datasets import DcaseLayoutDataset
+
+    class PlainYear(DcaseLayoutDataset):
+        name = "plainyear"
+        official_score = ScoreRule("plainyear")
+
+    class Registers:
+        @asdbench.hookimpl
+        def asdbench_datasets(self):
+            yield asdbench.DatasetSpec(name="plainyear", factory=PlainYear, summary="a year")
+
+    register_plugin(Registers(), "plainyear")
+
+    def content(table):
+        return sorted(
+            (c.partition, c.machine, c.section, c.domain, c.split, c.label, c.attributes,
+             hashlib.md5(c.path.read_bytes()).hexdigest())
+            for c in table
+        )  # fmt: skip
+
+    plain = SyntheticDataset(size="tiny")
+    emitting = SyntheticDataset(size="tiny", layout="plainyear")
+    assert emitting.official_score == ScoreRule("plainyear")
+    original, emitted = plain.load(), emitting.load()
+    assert content(emitted) == content(original)
+    assert {c.dataset for c in emitted} == {"synthetic"} and emitted.problems == []
+    assert emitted.classes == original.classes
+    root = emitted[0].path.parents[3]
+    assert root.name.endswith("-plainyear")
+    assert sorted(p.name for p in (root / "eval_data/valve/test").iterdir())[0] == (
+        "section_00_0000.wav"
+    )
+    assert (
+        root / "ground_truth/ground_truth_domain/ground_truth_valve_section_00_test.csv"
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    ("layout", "message"),
+    [
+        ("nope", "layout 'nope': unknown dataset 'nope'"),
+        ("synthetic2022", "layout 'synthetic2022': not a dataset read from a DCASE tree"),
+    ],
+)
+def test_a_layout_that_cannot_be_emitted_is_refused(layout, message):
+    import asdbench
+
+    with pytest.raises(asdbench.OptionError, match=message):
+        asdbench.create("dataset", "synthetic", layout=layout)

@@ -70,6 +70,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ClipName": ("asdbench.data.filenames", "ClipName"),
     "parse_clip_name": ("asdbench.data.filenames", "parse_clip_name"),
     "DcaseLayoutDataset": ("asdbench.data.datasets", "DcaseLayoutDataset"),
+    "link_clip": ("asdbench.data.datasets", "link_clip"),
     # The options every DcaseLayoutDataset has, for a subclass that declares options of its own.
     **{
         name: ("asdbench.data.datasets", name)
@@ -198,6 +199,7 @@ __all__ = [
     "glorot_centers",
     "harmonic_mean",
     "hookimpl",
+    "link_clip",
     "metric_values",
     "mlflow_client",
     "parse_clip_name",

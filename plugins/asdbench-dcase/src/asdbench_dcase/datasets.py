@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import shutil
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +26,7 @@ from asdbench import (
     StereoOption,
     exclusive,
     fetch_and_extract,
+    link_clip,
     parse_clip_name,
     zenodo_files,
 )
@@ -189,6 +191,31 @@ class Dcase2020(DcaseYear):
             )
         return ClipName(rest[1], "source", None, label, rest[2])
 
+    def write_layout(self, table: ClipTable, target: Path) -> Path:
+        """2020's tree: ``<normal|anomaly>_id_<ID>_<NNNNNNNN>.wav`` (the section as the ID, the
+        domains merged: 2020 has none), evaluation test clips anonymised as
+        ``id_<ID>_<NNNNNNNN>.wav``, and ``eval_data_list.csv``."""
+        numbers: Counter[tuple[str, ...]] = Counter()
+        listed: dict[str, list[str]] = {}
+        for clip in table:
+            group = (clip.partition, clip.machine, clip.section, clip.split, clip.label)
+            labelled = f"{clip.label}_id_{clip.section}_{numbers[group]:08d}.wav"
+            numbers[group] += 1
+            name = labelled
+            if clip.partition == "eval" and clip.split == "test":
+                rows = listed.setdefault(clip.machine, [])
+                anonymous = (clip.partition, clip.machine, clip.section, "anonymous")
+                name = f"id_{clip.section}_{numbers[anonymous]:08d}.wav"
+                numbers[anonymous] += 1
+                rows.append(f"{name},{labelled},{int(clip.label == 'anomaly')}")
+            link_clip(clip, target / f"{clip.partition}_data" / clip.machine / clip.split / name)
+        lines = [line for machine, rows in listed.items() for line in (machine, *rows)]
+        (target / "ground_truth").mkdir(parents=True, exist_ok=True)
+        (target / "ground_truth" / "eval_data_list.csv").write_text(
+            "".join(f"{line}\n" for line in lines)
+        )
+        return target / "ground_truth"
+
     def partition_of(self, machine: str, section: str) -> str | None:
         """A machine ID is dev or eval per machine type (ID 01 is dev for ToyCar, eval for
         fan)."""
@@ -247,6 +274,46 @@ class Dcase2021(DcaseYear):
     def parse_name(self, name: str) -> ClipName:
         """2021's attribute tokens are one value (``strength_1_ambient``), not keys and values."""
         return parse_clip_name(name, paired=False)
+
+    def write_layout(self, table: ClipTable, target: Path) -> Path:
+        """2021's tree: training names with their attribute tokens, test clips in
+        ``<domain>_test/`` without them, evaluation test clips anonymised but for the domain
+        (``section_<SS>_<domain>_test_<NNNN>.wav``), and the evaluator's per-domain files."""
+        numbers: Counter[tuple[str, ...]] = Counter()
+        truth: dict[str, list[str]] = {}
+        for clip in table:
+            group = (
+                clip.partition,
+                clip.machine,
+                clip.section,
+                clip.domain,
+                clip.split,
+                clip.label,
+            )
+            index = numbers[group]
+            numbers[group] += 1
+            folder = target / f"{clip.partition}_data" / clip.machine
+            stem = f"section_{clip.section}_{clip.domain}_{clip.split}"
+            if clip.split == "train":
+                tail = clip.attribute_tokens()
+                name = f"{stem}_{clip.label}_{index:04d}{'_' + tail if tail else ''}.wav"
+                link_clip(clip, folder / "train" / name)
+                continue
+            name = f"{stem}_{clip.label}_{index:04d}.wav"
+            if clip.partition == "eval":
+                anonymous = (clip.partition, clip.machine, clip.section, clip.domain, "anonymous")
+                name = f"{stem}_{numbers[anonymous]:04d}.wav"
+                numbers[anonymous] += 1
+                csv_name = (
+                    f"ground_truth_{clip.machine}_section_{clip.section}_{clip.domain}_test.csv"
+                )
+                truth.setdefault(csv_name, []).append(f"{name},{int(clip.label == 'anomaly')}")
+            link_clip(clip, folder / f"{clip.domain}_test" / name)
+        folder = target / "ground_truth" / "ground_truth_data"
+        folder.mkdir(parents=True, exist_ok=True)
+        for csv_name, rows in truth.items():
+            (folder / csv_name).write_text("".join(f"{row}\n" for row in rows))
+        return target / "ground_truth"
 
 
 class Dcase2022(DcaseYear):

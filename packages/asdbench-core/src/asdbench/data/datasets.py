@@ -9,13 +9,17 @@ options (``--set dataset.classes=train+dev-test``).
 from __future__ import annotations
 
 import math
+import os
+import shutil
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
 from asdbench.contracts import ScoreRule
 from asdbench.data.audio import AudioFormat, Stereo
-from asdbench.data.clips import ClassScheme, ClipTable
+from asdbench.data.clips import ClassScheme, Clip, ClipTable
 from asdbench.data.filenames import ClipName, parse_clip_name
+from asdbench.data.ground_truth import Truth, write_ground_truth
 from asdbench.data.layout import SPLIT_FOLDERS, SplitFolders, read_tree
 from asdbench.errors import DataError
 
@@ -93,6 +97,11 @@ class DcaseLayoutDataset:
         return max(MAX_CLIP_SECONDS, 10 * self.clip_seconds)
 
     @property
+    def ground_truth_files(self) -> str:
+        """The form of the ground truth its trees hold: its rule's evaluator's."""
+        return self.official_score.files
+
+    @property
     def clip_samples(self) -> int:
         """The length every clip is tiled and cropped to for the embedder."""
         return round(self.clip_seconds * self.sample_rate)
@@ -121,7 +130,7 @@ class DcaseLayoutDataset:
             max_seconds=self.max_clip_seconds,
             split_folders=self.split_folders,
             parse_name=self.parse_name,
-            truth_files=self.official_score.files,
+            truth_files=self.ground_truth_files,
         )
         table = self.amend(table)
         table.problems.extend(self.check(table))
@@ -131,6 +140,41 @@ class DcaseLayoutDataset:
         """What a clip's file name says; a ``DataError`` naming it if it is not one of the
         year's forms. By default the 2021-2026 forms (:func:`asdbench.parse_clip_name`)."""
         return parse_clip_name(name)
+
+    def write_layout(self, table: ClipTable, target: Path) -> Path:
+        """Write the clips of ``table`` (their labels and domains known) as a tree in this
+        dataset's layout under ``target``, the audio linked, not copied; return the folder of
+        its ground truth, in the form of its evaluator. The synthetic dataset emits any year's
+        layout through it (``--set dataset.layout=dcase2021``). By default the 2022-2026 plain
+        layout: labelled names, eval test clips anonymised as ``section_<SS>_<NNNN>.wav``."""
+        numbers: Counter[tuple[str, ...]] = Counter()
+        truth: dict[tuple[str, str], list[tuple[str, Truth, str]]] = {}
+        for clip in table:
+            folder = target / f"{clip.partition}_data" / clip.machine / clip.split
+            group = (
+                clip.partition,
+                clip.machine,
+                clip.section,
+                clip.domain,
+                clip.split,
+                clip.label,
+            )
+            index = numbers[group]
+            numbers[group] += 1
+            tail = clip.attribute_tokens()
+            labelled = (
+                f"section_{clip.section}_{clip.domain}_{clip.split}_{clip.label}_{index:04d}"
+                f"{'_' + tail if tail else ''}.wav"
+            )
+            name = labelled
+            if clip.partition == "eval" and clip.split == "test":
+                rows = truth.setdefault((clip.machine, clip.section), [])
+                name = f"section_{clip.section}_{len(rows):04d}.wav"
+                rows.append((name, Truth(clip.label, clip.domain), labelled))
+            link_clip(clip, folder / name)
+        for (machine, section), rows in truth.items():
+            write_ground_truth(target / "ground_truth", machine, section, rows)
+        return target / "ground_truth"
 
     def amend(self, table: ClipTable) -> ClipTable:
         """A year's corrections to what its files say, made before the classes are formed
@@ -163,3 +207,13 @@ class DcaseLayoutDataset:
             for section in sorted(found_sections - set(expected_sections)):
                 problems.append(f"section {section}: not a {self.name} {partition} section")
         return problems
+
+
+def link_clip(clip: Clip, path: Path) -> None:
+    """Put ``clip``'s audio at ``path``: a hard link where the file system allows, else a
+    copy (an emitted layout costs no second copy of the audio)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(clip.path, path)
+    except OSError:
+        shutil.copyfile(clip.path, path)

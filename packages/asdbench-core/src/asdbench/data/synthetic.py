@@ -11,6 +11,11 @@ Everything is seeded per clip from (seed, machine, split, domain, label, index),
 options always write the same files. The tree holds ``dev_data/`` (labelled test names),
 ``eval_data/`` (anonymised test names, shuffled) and ``ground_truth/`` in the official
 evaluator's format, so the DCASE reader serves it like real data.
+
+With ``layout=<dataset>`` (``--set dataset.layout=dcase2021``) the same clips are also laid out
+as that dataset writes its year (its ``write_layout``: its folders, names and ground-truth
+files), read back by that dataset and scored by its rule, so that every year's path runs on
+data that needs no download.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from asdbench.data.datasets import (
     StereoOption,
 )
 from asdbench.data.ground_truth import Truth, write_ground_truth
-from asdbench.errors import DataError
+from asdbench.errors import AsdbenchError, DataError
 from asdbench.paths import atomic_directory, cache_dir
 
 GENERATOR_VERSION = 7
@@ -477,6 +482,25 @@ def ensure_tree(root: Path | None, plan: SynthesisPlan, *, progress: bool = True
     return root
 
 
+def _emitter(layout: str | None, **options: object) -> DcaseLayoutDataset | None:
+    """The dataset whose layout the synthetic clips are also written in, built with the
+    synthetic dataset's options; a ``ValueError`` (a refused option) when it cannot be."""
+    if layout is None:
+        return None
+    from asdbench.plugins.registry import create
+
+    try:
+        emitter = create("dataset", layout, **options)
+    except AsdbenchError as exc:
+        raise ValueError(f"layout {layout!r}: {exc}") from exc
+    if not isinstance(emitter, DcaseLayoutDataset) or isinstance(emitter, SyntheticDataset):
+        raise ValueError(
+            f"layout {layout!r}: not a dataset read from a DCASE tree of its own (dcase2020 ... "
+            "dcase2026, or a DcaseLayoutDataset of a plugin)"
+        )
+    return emitter
+
+
 class SyntheticDataset(DcaseLayoutDataset):
     """Synthetic machine sounds in the DCASE2023 layout, generated on first use."""
 
@@ -484,7 +508,9 @@ class SyntheticDataset(DcaseLayoutDataset):
     default_clip_seconds: ClassVar[float] = 2.0
     official_score: ClassVar[ScoreRule] = DCASE2023_RULE
     how_to_obtain: ClassVar[str] = "It is generated on first use (or with `asdbench data synth`)."
-    layout: ClassVar[Layout] = "2023"
+    generator_layout: ClassVar[Layout] = "2023"
+    #: Its own tree's ground truth is in the 2022-2026 form, whichever layout it also emits.
+    ground_truth_files: ClassVar[str] = "section"  # type: ignore[misc]
 
     def __init__(
         self,
@@ -500,6 +526,11 @@ class SyntheticDataset(DcaseLayoutDataset):
         stereo: StereoOption = "mean",
         resample: ResampleOption = True,
         skip_bad_files: SkipBadFilesOption = False,
+        layout: Annotated[
+            str | None,
+            "Also lay the clips out as this dataset writes its year (dcase2020 ... dcase2026) and "
+            "score them by its rule; default: the synthetic layout",
+        ] = None,
     ) -> None:
         if size not in SIZES:
             raise ValueError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
@@ -514,10 +545,21 @@ class SyntheticDataset(DcaseLayoutDataset):
             resample=resample,
             skip_bad_files=skip_bad_files,
         )
-        self.plan = SynthesisPlan(size, seed, self.clip_seconds, layout=self.layout)
-        types = machine_types(size, self.layout)
+        self.plan = SynthesisPlan(size, seed, self.clip_seconds, layout=self.generator_layout)
+        types = machine_types(size, self.generator_layout)
         self.machine_types = {p: tuple(m.name for m in ms) for p, ms in types.items()}
         self.sections = sections_of(self.plan)
+        self.emitter = _emitter(
+            layout,
+            clip_seconds=self.clip_seconds,
+            classes=classes,
+            class_attributes=class_attributes,
+            class_domain=class_domain,
+            resample=resample,
+            skip_bad_files=skip_bad_files,
+        )
+        if self.emitter is not None:
+            self.official_score = self.emitter.official_score
 
     def data_dir(self, data_dir: Path | None, *, progress: bool = True) -> Path:
         return ensure_tree(data_dir, self.plan, progress=progress)
@@ -530,9 +572,23 @@ class SyntheticDataset(DcaseLayoutDataset):
         progress: bool = True,
     ) -> ClipTable:
         root = self.data_dir(data_dir, progress=progress)
-        return super().load(
+        table = super().load(
             root, ground_truth=ground_truth or root / "ground_truth", progress=progress
         )
+        if self.emitter is None:
+            return table
+        emitter = self.emitter
+        target = root.parent / f"{root.name}-{emitter.name}"
+        if not (target / MARKER).exists():
+            with atomic_directory(target) as folder:
+                emitter.write_layout(table, folder)
+                (folder / MARKER).write_text(json.dumps({"layout": emitter.name}))
+        emitted = emitter.load(target, ground_truth=target / "ground_truth", progress=progress)
+        # The clips are this dataset's, its machine types and sections not the year's.
+        theirs = set(emitter.check(emitted))
+        problems = [p for p in emitted.problems if p not in theirs] + self.check(emitted)
+        clips = [replace(c, dataset=self.name) for c in emitted]
+        return ClipTable(clips, emitted.classes, problems)
 
 
 class Synthetic2022Dataset(SyntheticDataset):
@@ -542,4 +598,4 @@ class Synthetic2022Dataset(SyntheticDataset):
 
     name: ClassVar[str] = "synthetic2022"
     official_score: ClassVar[ScoreRule] = DCASE2022_RULE
-    layout: ClassVar[Layout] = "2022"
+    generator_layout: ClassVar[Layout] = "2022"
