@@ -96,6 +96,10 @@ def test_2020_tree_reads_with_ids_as_sections_and_one_domain(tmp_path):
     assert eval_test["id_05_00000003.wav"].label == "anomaly"
     assert eval_test["id_05_00000000.wav"].label == "normal"
     assert "ToyCar_05######source" in table.classes
+    assert not any("machine ID" in problem for problem in table.problems)
+    write_clips(tmp_path / "dev_data" / "fan" / "train", ["normal_id_01_00000000.wav"], seconds=0.5)
+    problems = Dcase2020().load(tmp_path).problems
+    assert "fan id 01: not a dcase2020 dev machine ID of fan (00, 02, 04, 06)" in problems
     bad = tmp_path / "dev_data" / "fan" / "train" / "anomaly_id_00_00000099.wav"
     write_clips(bad.parent, [bad.name], seconds=0.5)
     with pytest.raises(asdbench.DataError, match="an anomalous clip among the training clips"):

@@ -224,6 +224,19 @@ class Dcase2020(DcaseYear):
         ]
         return found[0] if len(found) == 1 else None
 
+    def check(self, table: ClipTable) -> list[str]:
+        """The machine types, and each machine type's IDs in each partition."""
+        problems = [p for p in super().check(table) if not p.startswith("section ")]
+        found = sorted({(c.partition, c.machine, c.section) for c in table})
+        for partition, machine, machine_id in found:
+            expected = MACHINE_IDS_2020.get(partition, {}).get(machine)
+            if expected is not None and machine_id not in expected:
+                problems.append(
+                    f"{machine} id {machine_id}: not a {self.name} {partition} machine ID of "
+                    f"{machine} ({', '.join(expected)})"
+                )
+        return problems
+
     def amend(self, table: ClipTable) -> ClipTable:
         """Training clips are normal: an ``anomaly_...`` file in ``train/`` is an error."""
         anomalous = [c for c in table if c.split == "train" and c.label == "anomaly"]
