@@ -195,19 +195,17 @@ class Dcase2020(DcaseYear):
         """2020's tree: ``<normal|anomaly>_id_<ID>_<NNNNNNNN>.wav`` (the section as the ID, the
         domains merged: 2020 has none), evaluation test clips anonymised as
         ``id_<ID>_<NNNNNNNN>.wav``, and ``eval_data_list.csv``."""
-        numbers: Counter[tuple[str, ...]] = Counter()
+        anonymous: Counter[tuple[str, str]] = Counter()
         listed: dict[str, list[str]] = {}
-        for clip in table:
-            group = (clip.partition, clip.machine, clip.section, clip.split, clip.label)
-            labelled = f"{clip.label}_id_{clip.section}_{numbers[group]:08d}.wav"
-            numbers[group] += 1
+        indices = table.numbered("partition", "machine", "section", "split", "label")
+        for clip, index in zip(table, indices, strict=True):
+            labelled = f"{clip.label}_id_{clip.section}_{index:08d}.wav"
             name = labelled
             if clip.partition == "eval" and clip.split == "test":
-                rows = listed.setdefault(clip.machine, [])
-                anonymous = (clip.partition, clip.machine, clip.section, "anonymous")
-                name = f"id_{clip.section}_{numbers[anonymous]:08d}.wav"
-                numbers[anonymous] += 1
-                rows.append(f"{name},{labelled},{int(clip.label == 'anomaly')}")
+                name = f"id_{clip.section}_{anonymous[(clip.machine, clip.section)]:08d}.wav"
+                anonymous[(clip.machine, clip.section)] += 1
+                line = f"{name},{labelled},{int(clip.label == 'anomaly')}"
+                listed.setdefault(clip.machine, []).append(line)
             link_clip(clip, target / f"{clip.partition}_data" / clip.machine / clip.split / name)
         lines = [line for machine, rows in listed.items() for line in (machine, *rows)]
         (target / "ground_truth").mkdir(parents=True, exist_ok=True)
@@ -292,19 +290,9 @@ class Dcase2021(DcaseYear):
         """2021's tree: training names with their attribute tokens, test clips in
         ``<domain>_test/`` without them, evaluation test clips anonymised but for the domain
         (``section_<SS>_<domain>_test_<NNNN>.wav``), and the evaluator's per-domain files."""
-        numbers: Counter[tuple[str, ...]] = Counter()
         truth: dict[str, list[str]] = {}
-        for clip in table:
-            group = (
-                clip.partition,
-                clip.machine,
-                clip.section,
-                clip.domain,
-                clip.split,
-                clip.label,
-            )
-            index = numbers[group]
-            numbers[group] += 1
+        indices = table.numbered("partition", "machine", "section", "domain", "split", "label")
+        for clip, index in zip(table, indices, strict=True):
             folder = target / f"{clip.partition}_data" / clip.machine
             stem = f"section_{clip.section}_{clip.domain}_{clip.split}"
             if clip.split == "train":
@@ -314,13 +302,12 @@ class Dcase2021(DcaseYear):
                 continue
             name = f"{stem}_{clip.label}_{index:04d}.wav"
             if clip.partition == "eval":
-                anonymous = (clip.partition, clip.machine, clip.section, clip.domain, "anonymous")
-                name = f"{stem}_{numbers[anonymous]:04d}.wav"
-                numbers[anonymous] += 1
                 csv_name = (
                     f"ground_truth_{clip.machine}_section_{clip.section}_{clip.domain}_test.csv"
                 )
-                truth.setdefault(csv_name, []).append(f"{name},{int(clip.label == 'anomaly')}")
+                rows = truth.setdefault(csv_name, [])
+                name = f"{stem}_{len(rows):04d}.wav"
+                rows.append(f"{name},{int(clip.label == 'anomaly')}")
             link_clip(clip, folder / f"{clip.domain}_test" / name)
         folder = target / "ground_truth" / "ground_truth_data"
         folder.mkdir(parents=True, exist_ok=True)

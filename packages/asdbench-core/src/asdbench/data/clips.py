@@ -165,6 +165,17 @@ class ClipTable:
                 grouped.setdefault(clip.section_id, []).append(index)
         return grouped
 
+    def numbered(self, *columns: str) -> list[int]:
+        """Each clip's running number, in table order, among the clips with its values of
+        ``columns``: the index a DCASE file name gives a clip within such a group."""
+        seen: Counter[tuple[object, ...]] = Counter()
+        numbers = []
+        for clip in self.clips:
+            key = tuple(getattr(clip, c) for c in columns)
+            numbers.append(seen[key])
+            seen[key] += 1
+        return numbers
+
     def counts(self, *columns: str) -> Counter[tuple[str, ...]]:
         return Counter(tuple(str(getattr(clip, c)) for c in columns) for clip in self.clips)
 

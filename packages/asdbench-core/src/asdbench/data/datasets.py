@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-from collections import Counter
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
@@ -147,20 +146,10 @@ class DcaseLayoutDataset:
         its ground truth, in the form of its evaluator. The synthetic dataset emits any year's
         layout through it (``--set dataset.layout=dcase2021``). By default the 2022-2026 plain
         layout: labelled names, eval test clips anonymised as ``section_<SS>_<NNNN>.wav``."""
-        numbers: Counter[tuple[str, ...]] = Counter()
         truth: dict[tuple[str, str], list[tuple[str, Truth, str]]] = {}
-        for clip in table:
+        indices = table.numbered("partition", "machine", "section", "domain", "split", "label")
+        for clip, index in zip(table, indices, strict=True):
             folder = target / f"{clip.partition}_data" / clip.machine / clip.split
-            group = (
-                clip.partition,
-                clip.machine,
-                clip.section,
-                clip.domain,
-                clip.split,
-                clip.label,
-            )
-            index = numbers[group]
-            numbers[group] += 1
             tail = clip.attribute_tokens()
             labelled = (
                 f"section_{clip.section}_{clip.domain}_{clip.split}_{clip.label}_{index:04d}"
@@ -213,7 +202,9 @@ def link_clip(clip: Clip, path: Path) -> None:
     """Put ``clip``'s audio at ``path``: a hard link where the file system allows, else a
     copy (an emitted layout costs no second copy of the audio)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        raise DataError(f"{path}: two clips would have this name")
     try:
         os.link(clip.path, path)
-    except OSError:
+    except OSError:  # another file system, or one without hard links
         shutil.copyfile(clip.path, path)

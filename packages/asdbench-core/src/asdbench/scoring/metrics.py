@@ -68,7 +68,10 @@ METRICS: dict[str, Metric] = {
     m.key: m
     for m in (
         Metric(
-            "official_score", "official score", "hmean of every AUC (source), AUC (target), pAUC"
+            "official_score",
+            "official score",
+            "hmean over every section of the metrics the dataset's rule pools (2022-2026: AUC "
+            "(source), AUC (target), pAUC)",
         ),
         Metric("auc_source", "AUC (source)", "source normals + all anomalies"),
         Metric("auc_target", "AUC (target)", "target normals + all anomalies"),
