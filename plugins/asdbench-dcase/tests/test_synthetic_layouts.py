@@ -60,3 +60,32 @@ def test_the_synthetic_dataset_runs_in_every_years_layout(
             float(row["auc_all"])
         )
     assert report["eval"]["rule"] == year
+
+
+def test_data_info_and_table_work_for_every_year(asdbench_cache):
+    """``asdbench data info`` and ``data table`` on each year's layout: the same clips, in the
+    year's names, with labels from the year's ground truth."""
+    counts = None
+    for year in sorted(SUBMISSION):
+        options = ["--set", "dataset.size=tiny", "--set", f"dataset.layout={year}"]
+        info = CliRunner().invoke(cli, ["data", "info", *options, "--json"])
+        assert info.exit_code == 0, info.output
+        report = json.loads(info.stdout)
+        assert report["problems"] == []
+        table = CliRunner().invoke(cli, ["data", "table", *options, "--format", "csv"])
+        assert table.exit_code == 0, table.output
+        rows = list(csv.DictReader(table.stdout.splitlines()))
+        eval_test = [r for r in rows if r["partition"] == "eval" and r["split"] == "test"]
+        assert eval_test and all(r["label"] in ("normal", "anomaly") for r in eval_test)
+        if year == "dcase2020":
+            assert {r["domain"] for r in rows} == {"source"}
+            assert all(re.fullmatch(r"id_\d\d_\d{8}\.wav", r["file"]) for r in eval_test)
+            continue
+        if year == "dcase2021":
+            assert all(re.fullmatch(r"section_\d\d_(source|target)_test_\d{4}\.wav", r["file"])
+                       for r in eval_test)  # fmt: skip
+        same = sorted(
+            (r["partition"], r["machine"], r["domain"], r["split"], r["label"]) for r in rows
+        )
+        counts = counts or same
+        assert same == counts  # every year with domains holds the same clips
