@@ -191,4 +191,10 @@ def test_2020_runs_end_to_end_with_its_evaluators_figures(
     assert board.exit_code == 0, board.output
     board = json.loads(board.stdout)
     assert {cell["rule"] for cell in board["cells"]} == {"dcase2020"}
+    [eval_row] = [c for c in board["cells"] if c["partition"] == "eval"]
+    per_trial = [r.data.metrics["eval/pauc/fan"] for r in trial_runs]
+    assert eval_row["machine_means"]["fan"]["pauc_mean"] == pytest.approx(np.mean(per_trial))
+    assert eval_row["machine_means"]["fan"]["pauc_std"] == pytest.approx(np.std(per_trial, ddof=1))
+    text = CliRunner().invoke(cli, ["leaderboard"]).output
+    assert "Machine type means" in text and "AUC (all) fan" in text
     assert "dcase2020: none, the dcase2020 rule has no single official score" in board["caption"]

@@ -137,6 +137,9 @@ class Row:
     cell: Cell | None = None
     #: The datasets a mean-over-datasets row averages.
     datasets: tuple[str, ...] = ()
+    #: machine type -> metric -> over trials, where the dataset's rule reports each machine
+    #: type's mean (2020's figures: ``<partition>/<metric>/<machine>`` trial metrics).
+    machine_means: dict[str, dict[str, Stat]] = field(default_factory=dict)
 
     @property
     def official(self) -> float:
@@ -312,6 +315,7 @@ def build(
             },
             cell.ensemble_scores.get(f"{partition}/official_score", math.nan),
             cell,
+            machine_means=_machine_stats(cell, partition, ddof),
         )
         for cell in cells
         for partition in cell.partitions
@@ -319,6 +323,24 @@ def build(
     rows.sort(key=lambda r: (r.dataset, r.partition, -_key(r.official)))
     means = _means(rows, metrics)
     return Leaderboard(store, layout, std, differing_settings(cells), rows, means, where or [])
+
+
+def _machine_stats(cell: Cell, partition: str, ddof: int) -> dict[str, dict[str, Stat]]:
+    """Each machine type's means its trials logged (``<partition>/<metric>/<machine>``; a
+    section's key ends ``<machine>_<section>``), over trials."""
+    found = sorted(
+        {
+            (parts[2], parts[1])
+            for t in cell.trials
+            for key in t
+            if len(parts := key.split("/")) == 3 and parts[0] == partition and "_" not in parts[2]
+        }
+    )
+    stats: dict[str, dict[str, Stat]] = {}
+    for machine, metric in found:
+        values = [t.get(f"{partition}/{metric}/{machine}", math.nan) for t in cell.trials]
+        stats.setdefault(machine, {})[metric] = stat(values, ddof)
+    return stats
 
 
 def _means(rows: list[Row], metrics: tuple[str, ...]) -> list[Row]:
@@ -406,6 +428,15 @@ def _row_json(board: Leaderboard, row: Row) -> dict[str, Any]:
         if cell is not None:
             out[f"{metric}_{suffix}"] = _num(value.std)
     out["ensemble_official_score"] = _num(row.ensemble_official)
+    if row.machine_means:
+        out["machine_means"] = {
+            machine: {
+                key: _num(value)
+                for metric, s in stats.items()
+                for key, value in ((f"{metric}_mean", s.mean), (f"{metric}_{suffix}", s.std))
+            }
+            for machine, stats in row.machine_means.items()
+        }
     return out
 
 
@@ -454,6 +485,7 @@ def render_leaderboard(board: Leaderboard, fmt: str = "text", *, compact: bool =
         notes.insert(0, f"All cells: {named}.")
         header = [v for i, v in enumerate(header) if i not in same]
         table = [[v for i, v in enumerate(row) if i not in same] for row in table]
+    machine_header, machine_table = _machine_table(board)
     if fmt == "markdown":
         align = "|" + "---|" * (len(header) - len(board.metrics) - 1)
         align += "---:|" * len(board.metrics) + "---:|"
@@ -462,6 +494,11 @@ def render_leaderboard(board: Leaderboard, fmt: str = "text", *, compact: bool =
         if means:
             lines += ["", "**Arithmetic mean over datasets**", "", lines[0], lines[1]]
             lines += ["| " + " | ".join(row) + " |" for row in means]
+        if machine_table:
+            lines += ["", f"**{MACHINE_TITLE}**", "", "| " + " | ".join(machine_header) + " |"]
+            described = 6 + len(board.settings)  # dataset ... trials
+            lines.append("|" + "---|" * described + "---:|" * (len(machine_header) - described))
+            lines += ["| " + " | ".join(row) + " |" for row in machine_table]
         return "\n".join([*lines, "", *notes])
     blocks = [table, means] if means else [table]
     widths = [
@@ -475,7 +512,46 @@ def render_leaderboard(board: Leaderboard, fmt: str = "text", *, compact: bool =
     lines = [line(header), *(line(r) for r in table)]
     if means:
         lines += ["", "arithmetic mean over datasets", line(header), *(line(r) for r in means)]
+    if machine_table:
+        sizes = [
+            max(len(x) for x in column)
+            for column in zip(machine_header, *machine_table, strict=True)
+        ]
+        lines += ["", MACHINE_TITLE]
+        lines += [
+            "  ".join(v.ljust(w) for v, w in zip(row, sizes, strict=True)).rstrip()
+            for row in (machine_header, *machine_table)
+        ]
     return "\n".join([*lines, "", *notes])
+
+
+MACHINE_TITLE = (
+    "Machine type means (the figures of a rule without a single official score, as 2020's): "
+    "the arithmetic mean over each machine type's sections (machine IDs), in %"
+)
+
+
+def _machine_table(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
+    """The rows with machine type means, one column per machine type and metric."""
+    rows = [r for r in board.rows if r.machine_means]
+    columns = sorted({(m, k) for r in rows for m, stats in r.machine_means.items() for k in stats})
+    named = ["dataset", "partition", *COMPONENT_COLUMNS, *board.settings, "trials"]
+    header = [*named, *(f"{label(k)} {m}" for m, k in columns)]
+    table = [
+        [
+            r.dataset,
+            r.partition,
+            *(r.cell.component(k) if r.cell else "" for k in COMPONENT_COLUMNS),
+            *(r.cell.params.get(k, "-") if r.cell else "" for k in board.settings),
+            _trials_text(r),
+            *(
+                _cell_text(r.machine_means[m][k]) if k in r.machine_means.get(m, {}) else "-"
+                for m, k in columns
+            ),
+        ]
+        for r in rows
+    ]
+    return header, table
 
 
 def _text_row(board: Leaderboard, row: Row) -> list[str]:
@@ -497,6 +573,10 @@ def _csv(board: Leaderboard) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     keys = [key for m in board.metrics for key in (f"{m}_mean", f"{m}_{suffix}")]
+    machine_columns = sorted(
+        {(m, k) for r in board.rows for m, stats in r.machine_means.items() for k in stats}
+    )
+    machine_keys = [f"{k}_{what}/{m}" for m, k in machine_columns for what in ("mean", suffix)]
     writer.writerow(
         [
             "run_id",
@@ -510,6 +590,7 @@ def _csv(board: Leaderboard) -> str:
             *keys,
             "ensemble",
             "ensemble_official_score",
+            *machine_keys,
         ]
     )
     for row in [*board.rows, *board.means]:
@@ -532,9 +613,20 @@ def _csv(board: Leaderboard) -> str:
                 *values,
                 cell.ensemble if cell else "",
                 "" if math.isnan(row.ensemble_official) else row.ensemble_official,
+                *_machine_values(row, machine_columns),
             ]
         )
     return buffer.getvalue()
+
+
+def _machine_values(row: Row, columns: list[tuple[str, str]]) -> list[float | str]:
+    """A row's machine type means and stds in the CSV's machine columns; empty where none."""
+    values: list[float | str] = []
+    for machine, metric in columns:
+        stats = row.machine_means.get(machine, {}).get(metric)
+        for value in (stats.mean, stats.std) if stats else (math.nan, math.nan):
+            values.append("" if math.isnan(value) else value)
+    return values
 
 
 def query(
