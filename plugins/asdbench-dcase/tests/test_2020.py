@@ -197,4 +197,11 @@ def test_2020_runs_end_to_end_with_its_evaluators_figures(
     assert eval_row["machine_means"]["fan"]["pauc_std"] == pytest.approx(np.std(per_trial, ddof=1))
     text = CliRunner().invoke(cli, ["leaderboard"]).output
     assert "Machine type means" in text and "AUC (all) fan" in text
+    plot = ["plot", "trials", "--vs", "loss.subspace_dim", "--output", str(tmp_path / "fig")]
+    refused = CliRunner().invoke(cli, plot)
+    assert refused.exit_code != 0 and "no official_score (its dataset's rule gives none" in (
+        refused.output
+    )
+    drawn = CliRunner().invoke(cli, [*plot, "--metric", "auc_all"])
+    assert drawn.exit_code == 0, drawn.output
     assert "dcase2020: none, the dcase2020 rule has no single official score" in board["caption"]

@@ -101,6 +101,12 @@ def _draw(
             raise OptionError(f"--vs {key}: no cell has this setting; settings: {known}")
         cells = _keep(cells, lambda c: key in c.params, f"no setting {key}")
     cells = _keep(cells, lambda c: c.complete, "unfinished, or fewer trials than it asked for")
+    cells = _keep(
+        cells,
+        lambda c: any(f"{p}/{metric}" in t for t in c.trials for p in c.partitions),
+        f"no {metric} (its dataset's rule gives none, as 2020's official score: choose another "
+        "--metric)",
+    )
     if ensemble:
         cells = _keep(cells, lambda c: bool(c.ensemble), "no ensemble (run it with --ensemble)")
     if not cells:
