@@ -48,6 +48,8 @@ class Zenodo(ThreadingHTTPServer):
         #: How the record states checksums: "md5:" (Zenodo), "bare" hex, or None (omitted).
         self.checksum_form: str | None = "md5:"
         self.sizes = True
+        #: Sizes the record states instead of the files' own (a listing of large archives).
+        self.stated_sizes: dict[str, int] = {}
         #: Send no Content-Length (the end of a cut transfer then looks like its end).
         self.no_length = False
         #: A link the record gives instead of the file's own (file://, ...).
@@ -84,7 +86,7 @@ class Handler(BaseHTTPRequestHandler):
                     "links": {"self": server.links.get(name, f"{server.url}/files/{name}")},
                 }
                 if server.sizes:
-                    entry["size"] = len(server.files[name])
+                    entry["size"] = server.stated_sizes.get(name, len(server.files[name]))
                 if server.checksum_form is not None:
                     digest = checksum(server, name)
                     entry["checksum"] = (
@@ -489,3 +491,23 @@ def test_2020_parts_unpack_into_one_plain_tree(zenodo, tmp_path):
         ("eval", "train", "01", "normal"): 1,
         ("eval", "test", "01", "unknown"): 1,
     }
+
+
+def test_list_names_each_archive_with_its_size_and_fetches_nothing(zenodo, tmp_path):
+    """``data download --list``: what a download would fetch, the sizes the records state and
+    their total, before committing gigabytes; nothing is written."""
+    sizes = {"dev_data_fan.zip": 2_500_000_000, "eval_data_train_fan.zip": 1_000_000_000}
+    zenodo.add("4562016", "dev_data_fan.zip", b"x" * 10)
+    zenodo.add("4660992", "eval_data_train_fan.zip", b"y" * 10)
+    zenodo.add("4884786", "eval_data_test_fan.zip", b"z" * 10)
+    zenodo.stated_sizes = sizes
+    args = ["data", "download", "dcase2021", "--to", str(tmp_path / "data"), "--list"]
+    result = CliRunner().invoke(cli, [*args, "--machine", "fan", "--mirror", zenodo.url])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["dev", "dev_data_fan.zip", "2.50", "GB"]
+    assert lines[1].split() == ["eval-train", "eval_data_train_fan.zip", "1.00", "GB"]
+    assert lines[2].split() == ["eval-test", "eval_data_test_fan.zip", "0.00", "GB"]
+    assert lines[3] == "3 archive(s), 3.50 GB"
+    assert not (tmp_path / "data").exists()
+    assert not any(path.startswith("/files/") for path, _ in zenodo.requests)

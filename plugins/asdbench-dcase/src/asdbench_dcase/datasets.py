@@ -20,6 +20,7 @@ from asdbench import (
     ClipTable,
     DataError,
     DcaseLayoutDataset,
+    RemoteFile,
     ResampleOption,
     ScoreRule,
     SkipBadFilesOption,
@@ -79,12 +80,38 @@ class DcaseYear(DcaseLayoutDataset):
         ``target/eval_data``: the plain layout the reader expects. Archives are kept (verified)
         in ``target/archives`` so an interrupted run resumes."""
         target = Path(target)
-        parts = tuple(self.records) if parts is None else parts
-        wanted = {part: self._machines(part, machines) for part in parts}  # checked first
+        wanted = self.archives(parts=parts, machines=machines, mirror=mirror)  # checked first
         with exclusive(target / "archives" / "lock", f"downloading into {target}", _stderr):
-            for part, names in wanted.items():
-                self._fetch(part, names, target, mirror, progress)
+            for part, remote in wanted:
+                folder = target / f"{'dev' if part == 'dev' else 'eval'}_data"
+                fetch_and_extract(remote, target / "archives", folder, progress=progress)
+                nested = folder / folder.name
+                if nested.is_dir():  # the archive holds <dev_data|eval_data>/<machine>/...
+                    _merge_into(nested, folder)
         return target
+
+    def archives(
+        self,
+        *,
+        parts: Sequence[str] | None = None,
+        machines: Sequence[str] = (),
+        mirror: str | None = None,
+    ) -> list[tuple[str, RemoteFile]]:
+        """(part, archive) for every archive ``download`` would fetch, with the name, size and
+        checksum its Zenodo record states."""
+        parts = tuple(self.records) if parts is None else parts
+        wanted = {part: self._machines(part, machines) for part in parts}
+        found = []
+        for part, names in wanted.items():
+            record, pattern = self.records[part]
+            remote = {f.name: f for f in zenodo_files(record, mirror or "https://zenodo.org")}
+            for machine in names:
+                name = pattern.format(m=machine)
+                name = self.renamed.get(name, name)
+                if name not in remote:
+                    raise DataError(f"Zenodo record {record} has no file {name}")
+                found.append((part, remote[name]))
+        return found
 
     def _machines(self, part: str, machines: Sequence[str]) -> Sequence[str]:
         """The machine types of ``part`` to fetch: ``machines``, or all of its partition's."""
@@ -96,22 +123,6 @@ class DcaseYear(DcaseLayoutDataset):
             known = ", ".join(self.machine_types[partition])
             raise DataError(f"{unknown[0]}: not a {self.name} {partition} machine type ({known})")
         return machines or self.machine_types[partition]
-
-    def _fetch(
-        self, part: str, wanted: Sequence[str], target: Path, mirror: str | None, progress: bool
-    ) -> None:
-        record, pattern = self.records[part]
-        folder = target / f"{'dev' if part == 'dev' else 'eval'}_data"
-        remote = {f.name: f for f in zenodo_files(record, mirror or "https://zenodo.org")}
-        for machine in wanted:
-            name = pattern.format(m=machine)
-            name = self.renamed.get(name, name)
-            if name not in remote:
-                raise DataError(f"Zenodo record {record} has no file {name}")
-            fetch_and_extract(remote[name], target / "archives", folder, progress=progress)
-            nested = folder / folder.name
-            if nested.is_dir():  # the archive holds <dev_data|eval_data>/<machine>/...
-                _merge_into(nested, folder)
 
 
 def _merge_into(source: Path, target: Path) -> None:

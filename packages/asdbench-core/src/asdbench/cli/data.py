@@ -168,12 +168,19 @@ def synth_command(out: Path, size: str, seed: int, clip_seconds: float | None) -
 )
 @click.option("--machine", "machines", multiple=True, help="Only these machine types.")
 @click.option("--mirror", default=None, help="Base URL of a Zenodo mirror (testing, caches).")
+@click.option(
+    "--list",
+    "listing",
+    is_flag=True,
+    help="Only list the archives it would fetch, with their sizes, and fetch nothing.",
+)
 def download_command(
     dataset: str,
     target: Path,
     parts: tuple[str, ...],
     machines: tuple[str, ...],
     mirror: str | None,
+    listing: bool,
 ) -> None:
     """Download and unpack DATASET into --to (plain DCASE layout), resuming partial files and
     checking checksums."""
@@ -181,5 +188,22 @@ def download_command(
     if not hasattr(instance, "download"):
         raise AsdbenchError(f"dataset {dataset!r} cannot be downloaded")
     chosen = {"parts": parts} if parts else {}  # none: every part the year has
+    if listing:
+        if not hasattr(instance, "archives"):
+            raise AsdbenchError(f"dataset {dataset!r} cannot list its archives")
+        _list_archives(instance.archives(**chosen, machines=machines, mirror=mirror))
+        return
     root = instance.download(target, **chosen, machines=machines, mirror=mirror)
     click.echo(f"{dataset} is in {root}; use --data-dir {root}")
+
+
+def _list_archives(archives: list) -> None:
+    """One line per archive (part, name, size as its record states it) and the total."""
+    for part, remote in archives:
+        size = "size not stated" if remote.size is None else f"{remote.size / 1e9:.2f} GB"
+        click.echo(f"{part:<10}  {remote.name:<40}  {size}")
+    sizes = [remote.size for _, remote in archives]
+    known = sum(size for size in sizes if size is not None)
+    unstated = sum(size is None for size in sizes)
+    tail = f" ({unstated} archive(s) without a stated size)" if unstated else ""
+    click.echo(f"{len(archives)} archive(s), {known / 1e9:.2f} GB{tail}")
