@@ -11,6 +11,7 @@ FIRST_PARTY = {
     "asdbench-losses",
     "asdbench-dcase",
     "asdbench-ensemble",
+    "asdbench-backends",
 }
 
 

@@ -1,0 +1,1 @@
+"""Scoring back ends beside k-means: neighbour-based and Gaussian (see ``plugin``)."""
