@@ -61,6 +61,8 @@ class Embedder(Protocol):
     - In eval mode a clip's embedding does not depend on the other clips of its batch.
     - Sizes are keyword-only; refused option values raise ``ValueError`` in the constructor.
     - Deterministic given ``torch.manual_seed``; state in ``state_dict``.
+    - One that needs no training declares ``needs_training = False`` (a class attribute): a
+      trial embeds with it as built, with the loss ``none``; it has no trainable parameter.
     """
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor: ...

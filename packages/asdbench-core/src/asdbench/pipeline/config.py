@@ -22,6 +22,9 @@ from asdbench.plugins.presets import get_preset
 from asdbench.plugins.registry import Component, get
 from asdbench.reporting.leaderboard import STD
 
+#: The loss of an embedder that needs no training.
+NO_LOSS = "none"
+
 
 @dataclass
 class Choice:
@@ -237,6 +240,7 @@ def resolve(
         for kind, given in (("loss", loss), ("embedder", embedder), ("backend", backend))
     }
     names["dataset"] = dataset or DEFAULT_COMPONENTS["dataset"]
+    names["loss"] = _loss_for(names["embedder"], loss, names["loss"])
     wanted_ensemble = values.get("ensemble") if ensemble is None else ensemble
     if wanted_ensemble is not None and wanted_ensemble != "none":
         names["ensemble"] = str(wanted_ensemble)
@@ -301,6 +305,23 @@ def resolve(
         config.preset = PresetUse(chosen.name, chosen.spec.version, tuple(taken), changed)
     probe(config)
     return config
+
+
+def _loss_for(embedder: str, given: str | None, chosen: str) -> str:
+    """The loss of a run: ``none`` for an embedder that needs no training (refusing another
+    given with ``--loss``), and any but ``none`` for one that is trained."""
+    from asdbench.model.untrained import needs_training
+
+    if not needs_training(get("embedder", embedder).spec.resolve()):
+        if given not in (None, NO_LOSS):
+            raise OptionError(
+                f"--loss {given}: the embedder {embedder} needs no training, so it takes no "
+                "loss; leave --loss out"
+            )
+        return NO_LOSS
+    if chosen == NO_LOSS:
+        raise OptionError(f"--loss {NO_LOSS}: the embedder {embedder} is trained; choose a loss")
+    return chosen
 
 
 def _changed(

@@ -161,27 +161,47 @@ def _train(
     echo: Echo,
     on_step: Callable[[int, dict[str, float]], None] | None,
 ) -> Embedded:
-    """Train (continuing a checkpoint with ``resume``), embed every clip, store the trial."""
-    from asdbench.model.training import embed, fixed_offsets
+    """Train (continuing a checkpoint with ``resume``), embed every clip, store the trial. An
+    embedder that needs no training embeds as built: no loss, no epochs."""
+    import torch
 
-    trainer = _trainer(config, dataset, table, seed, workdir, resume, progress, echo, on_step)
+    from asdbench.model.training import embed, fixed_offsets, pick_device
+    from asdbench.model.untrained import needs_training
+
     position = {path: i for i, path in enumerate(cache.files)}
     rows = np.array([position[str(c.path)] for c in table], dtype=np.int64)
     train_clips = [i for i, c in enumerate(table) if c.split == "train" and c.aux_class is not None]
-    classes = np.array([table.class_index(table[i]) for i in train_clips])
-    started = time.perf_counter()
-    history = trainer.fit(
-        cache, rows[train_clips], classes, len(table.classes), dataset.clip_samples
-    )
-    train_seconds = time.perf_counter() - started
+    epochs: list[dict[str, Any]] = []
+    clip_passes, train_seconds = 0, 0.0
+    if needs_training(config.embedder.component.spec.resolve()):
+        trainer = _trainer(config, dataset, table, seed, workdir, resume, progress, echo, on_step)
+        classes = np.array([table.class_index(table[i]) for i in train_clips])
+        started = time.perf_counter()
+        history = trainer.fit(
+            cache, rows[train_clips], classes, len(table.classes), dataset.clip_samples
+        )
+        train_seconds = time.perf_counter() - started
+        epochs = list(history.epochs)
+        clip_passes = len(train_clips) * (config.train.epochs - trainer.start_epoch)
+        embedder, device = trainer.embedder, trainer.device
+        weights = {"embedder": embedder.state_dict(), "loss": trainer.loss.state_dict()}
+    else:
+        torch.manual_seed(seed)
+        device = pick_device(config.device)
+        embedder = config.embedder.create(
+            sample_rate=dataset.sample_rate,
+            clip_samples=dataset.clip_samples,
+            embedding_dim=config.train.embedding_dim,
+        ).to(device)
+        weights = {"embedder": embedder.state_dict()}
     started = time.perf_counter()
     embeddings = embed(
-        trainer.embedder,
+        embedder,
         cache,
         rows,
         dataset.clip_samples,
         batch_size=config.train.batch_size,
-        device=trainer.device,
+        device=device,
         progress=progress,
         precision=config.train.precision,
         offsets=(
@@ -191,15 +211,13 @@ def _train(
         ),
     )
     embed_seconds = time.perf_counter() - started
-    clip_passes = len(train_clips) * (config.train.epochs - trainer.start_epoch)
     timings = {
         "train_seconds": train_seconds,
         "train_clips_per_second": clip_passes / train_seconds if train_seconds else math.nan,
         "embed_seconds": embed_seconds,
         "embed_clips_per_second": len(rows) / embed_seconds if embed_seconds else math.nan,
     }
-    weights = {"embedder": trainer.embedder.state_dict(), "loss": trainer.loss.state_dict()}
-    trained = Embedded(embeddings, list(history.epochs), timings, workdir)
+    trained = Embedded(embeddings, epochs, timings, workdir)
     _store(trained, weights)
     (workdir / CHECKPOINT).unlink(missing_ok=True)
     return trained

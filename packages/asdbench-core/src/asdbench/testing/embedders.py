@@ -59,8 +59,13 @@ class EmbedderConformanceTests(ComponentKit):
 
     def test_every_trainable_parameter_learns(self) -> None:
         """In training mode every trainable parameter gets a finite gradient (one that gets
-        none is dead weight or a wiring bug)."""
+        none is dead weight or a wiring bug). An embedder that declares ``needs_training =
+        False`` is never trained, so it has no trainable parameter."""
         embedder = self.make_embedder().train()
+        if not getattr(embedder, "needs_training", True):
+            trainable = [n for n, p in embedder.named_parameters() if p.requires_grad]
+            assert trainable == [], f"needs no training but has parameters {trainable}"
+            return
         embedder(self.waves()).square().sum().backward()
         for name, parameter in embedder.named_parameters():
             if parameter.requires_grad:

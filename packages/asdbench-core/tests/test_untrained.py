@@ -1,0 +1,82 @@
+"""The training-free floor: the log-mel statistics embedder against numpy by hand, its mel
+filters against the HTK mel scale, the conformance kit, and a run that trains nothing."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from asdbench.cli import cli
+from asdbench.model.untrained import LogMelStatsEmbedder, mel_filters
+from asdbench.testing import EmbedderConformanceTests
+from asdbench.tracking.store import client
+
+
+def htk_mel(hz):
+    return 2595.0 * np.log10(1.0 + np.asarray(hz) / 700.0)
+
+
+def test_mel_filters_are_unit_area_triangles_centred_on_the_htk_mel_scale():
+    filters = mel_filters(16000, 1024, 40, 8000.0)
+    bins = np.linspace(0, 8000, 513)
+    assert filters.shape == (40, 513) and np.allclose(filters.sum(axis=1), 1.0)
+    centres = bins[filters.argmax(axis=1)]
+    expected = 700 * (10 ** (np.linspace(0, htk_mel(8000), 42)[1:-1] / 2595) - 1)
+    assert np.all(np.abs(centres - expected) <= 8000 / 512)  # within one bin
+    assert np.all(np.diff(centres) >= 0)
+    many = mel_filters(16000, 512, 200, 8000.0)  # bands narrower than a bin at low frequency
+    assert (many.sum(axis=1) > 0).all()
+
+
+def test_the_embedding_is_the_mean_and_std_over_frames_of_the_log_mel_spectrum():
+    """Written out with numpy: reflect-padded frames, Hann window, |rfft|², the mel filters,
+    log10, then mean and population std over frames per band."""
+    rng = np.random.default_rng(0)
+    wave = rng.uniform(-0.5, 0.5, 8000).astype(np.float32)
+    embedder = LogMelStatsEmbedder(sample_rate=16000, clip_samples=8000, embedding_dim=64)
+    n_fft, hop = embedder.n_fft, embedder.hop
+    assert (n_fft, hop) == (512, 256)  # 8 bins per band, at least 512
+    padded = np.pad(wave.astype(np.float64), n_fft // 2, mode="reflect")
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)  # periodic Hann
+    frames = [padded[s : s + n_fft] * window for s in range(0, len(padded) - n_fft + 1, hop)]
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2  # [frames, bins]
+    log_mel = np.log10(np.maximum(power @ mel_filters(16000, n_fft, 32, 8000.0).T, 1e-10))
+    expected = np.concatenate([log_mel.mean(axis=0), log_mel.std(axis=0)])
+    with torch.no_grad():
+        got = embedder(torch.from_numpy(wave)[None])[0].numpy()
+    assert np.allclose(got, expected, atol=1e-3)
+
+
+def test_options_it_refuses():
+    with pytest.raises(ValueError, match="embedding_dim must be even"):
+        LogMelStatsEmbedder(sample_rate=16000, clip_samples=8000, embedding_dim=63)
+    with pytest.raises(ValueError, match="max_frequency must be in"):
+        LogMelStatsEmbedder(
+            sample_rate=16000, clip_samples=8000, embedding_dim=64, max_frequency=9000.0
+        )
+
+
+class TestLogMelStats(EmbedderConformanceTests):
+    factory = LogMelStatsEmbedder
+    option_variants = {"max_frequency": 4000.0}
+    invalid_options = {"max_frequency": -1.0}
+
+
+def test_a_run_with_the_floor_trains_nothing_and_records_no_loss(
+    mlflow_tracking, asdbench_cache, tmp_path
+):
+    args = ["run", "--embedder", "logmel_stats", "--set", "dataset.size=tiny", "--format"]
+    result = CliRunner().invoke(cli, [*args, "json", "--output", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "epoch" not in result.stderr
+    report = json.loads(result.stdout)
+    assert report["eval"]["official_score"] is not None
+    runs = client().search_runs([e.experiment_id for e in client().search_experiments()])
+    assert {r.data.params.get("loss.name") for r in runs} == {"none"}
+    refused = CliRunner().invoke(cli, ["run", "--embedder", "logmel_stats", "--loss", "adacos"])
+    assert refused.exit_code == 2
+    assert "the embedder logmel_stats needs no training, so it takes no loss" in refused.output
+    refused = CliRunner().invoke(cli, ["run", "--loss", "none"])
+    assert refused.exit_code == 2 and "dual_branch is trained; choose a loss" in refused.output
