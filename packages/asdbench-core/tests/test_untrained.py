@@ -1,6 +1,7 @@
 """The training-free floor: the log-mel statistics embedder against numpy by hand, its mel
 filters against the HTK mel scale, the conformance kit, and a run that trains nothing."""
 
+import csv
 import json
 
 import numpy as np
@@ -73,10 +74,53 @@ def test_a_run_with_the_floor_trains_nothing_and_records_no_loss(
     assert "epoch" not in result.stderr
     report = json.loads(result.stdout)
     assert report["eval"]["official_score"] is not None
+    maps = sorted(p.name for p in (tmp_path / "out" / "trial-0" / "maps").glob("*.png"))
+    assert maps == ["map_blower.png", "map_gears.png", "map_rotor.png", "map_valve.png"]
     runs = client().search_runs([e.experiment_id for e in client().search_experiments()])
     assert {r.data.params.get("loss.name") for r in runs} == {"none"}
+    [trial] = [r for r in runs if r.data.tags.get("asdbench.run_type") == "trial"]
+    logged = [a.path for a in client().list_artifacts(trial.info.run_id, "maps")]
+    assert "maps/map_valve.png" in logged and "maps/map_valve.csv" in logged
     refused = CliRunner().invoke(cli, ["run", "--embedder", "logmel_stats", "--loss", "adacos"])
     assert refused.exit_code == 2
     assert "the embedder logmel_stats needs no training, so it takes no loss" in refused.output
     refused = CliRunner().invoke(cli, ["run", "--loss", "none"])
     assert refused.exit_code == 2 and "dual_branch is trained; choose a loss" in refused.output
+
+
+def test_embedding_maps_are_the_pca_of_each_machines_clips(tmp_path):
+    """Without umap-learn a map is the PCA of the L2-normalised embeddings of a machine
+    type's training and test clips: the coordinates written beside it equal numpy's SVD
+    projection (up to each axis' sign); supplemental clips are left out."""
+    from asdbench.data.clips import Clip, ClipTable
+    from asdbench.reporting.maps import projection, write_embedding_maps
+
+    rng = np.random.default_rng(0)
+    clips = [
+        Clip(tmp_path / f"{machine}_{i}.wav", "t", "dev", machine, "00",
+             "target" if i % 4 == 0 else "source", split,
+             "anomaly" if split == "test" and i % 2 else "normal")
+        for machine in ("fan", "pump")
+        for i, split in enumerate(["train"] * 8 + ["test"] * 6 + ["supplemental"])
+    ]  # fmt: skip
+    embeddings = rng.standard_normal((len(clips), 6))
+    written = write_embedding_maps(ClipTable(clips), embeddings, tmp_path / "maps", method="pca")
+    assert [p.name for p in written] == ["map_fan.png", "map_pump.png"]
+    assert projection("auto") in ("umap", "pca")
+    with open(tmp_path / "maps" / "map_fan.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 14 and {r["split"] for r in rows} == {"train", "test"}
+    x = embeddings[:14] / np.linalg.norm(embeddings[:14], axis=1, keepdims=True)
+    centred = x - x.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    expected = centred @ vt[:2].T
+    got = np.array([[float(r["x"]), float(r["y"])] for r in rows])
+    for axis in range(2):
+        assert np.allclose(np.abs(got[:, axis]), np.abs(expected[:, axis]))
+    from PIL import Image
+
+    described = Image.open(written[0]).info["Description"]
+    assert described == (
+        "source train: 6; target train: 2; source test normal: 1; target test normal: 2; "
+        "source test anomalous: 3"
+    )

@@ -243,3 +243,4 @@ def run_command(
     click.echo(f"results: {outcome.output / RESULTS_FILE}")
     trials = "trial-0" if config.trials == 1 else f"trial-{{0..{config.trials - 1}}}"
     click.echo(f"figures (ROC, scores per section): {outcome.output}/{trials}/plots")
+    click.echo(f"embedding maps (per machine type): {outcome.output}/{trials}/maps")

@@ -133,6 +133,7 @@ def run_trial(
 ) -> Trial:
     """Trial ``index`` of ``cell``: train (or reuse the trial cache), score, evaluate, write
     its files and log its nested run. ``where`` tags the run with the place it ran."""
+    from asdbench.reporting.maps import write_embedding_maps
     from asdbench.reporting.plots import write_section_figures
 
     config, table = cell.config, cell.table
@@ -180,12 +181,14 @@ def run_trial(
         write_results(results, folder)
         write_scores(table, scores, folder / "scores.csv")
         write_section_figures(table, scores, folder / "plots")
+        write_embedding_maps(table, trained.embeddings, folder / "maps", seed=seed)
         tracker.metrics(
             trial_id,
             {**metric_values(results), **{f"time/{k}": v for k, v in trained.timings.items()}},
         )
         tracker.artifacts(trial_id, folder / "submission", "submission")
         tracker.artifacts(trial_id, folder / "plots", "plots")
+        tracker.artifacts(trial_id, folder / "maps", "maps")
         tracker.artifact(trial_id, folder / RESULTS_FILE, "results")
         tracker.artifact(trial_id, folder / "scores.csv", "scores")
         if (trained.workdir / WEIGHTS).exists():
