@@ -17,13 +17,31 @@ from typing import Any
 
 from asdbench.errors import OptionError
 from asdbench.model.settings import TrainConfig, train_options
+from asdbench.plugins.manager import PluginInfo
 from asdbench.plugins.options import parse_value
 from asdbench.plugins.presets import get_preset
 from asdbench.plugins.registry import Component, get
+from asdbench.plugins.specs import LossSpec
 from asdbench.reporting.leaderboard import STD
 
-#: The loss of an embedder that needs no training.
+#: The loss of an embedder that needs no training: not a registered loss (no one chooses it;
+#: a run takes it with such an embedder), so it is neither listed nor offered.
 NO_LOSS = "none"
+NO_LOSS_COMPONENT = Component(
+    LossSpec(
+        name=NO_LOSS,
+        factory="asdbench.model.untrained:NoLoss",
+        summary="No loss: an embedder that needs no training is not trained",
+    ),
+    PluginInfo("asdbench-core", "asdbench-core", builtin=True),
+)
+
+
+def component(kind: str, name: str) -> Component:
+    """The registered component ``name`` of ``kind``, or the ``none`` loss."""
+    if kind == "loss" and name == NO_LOSS:
+        return NO_LOSS_COMPONENT
+    return get(kind, name)
 
 
 @dataclass
@@ -183,23 +201,22 @@ def choose(
     """Resolve one component and parse its option texts; ``origins`` names where an option
     came from when not ``--set`` (``preset adaproj-code@1``), for the error messages."""
     texts, origins = texts or {}, origins or {}
-    component = get(kind, name)
-    options = {o.name: o for o in component.options()}
+    found = component(kind, name)
+    options = {o.name: o for o in found.options()}
     values: dict[str, Any] = {}
     for key, text in texts.items():
         where = origins.get(key, "--set")
         if key not in options:
             known = ", ".join(options) or "none"
             raise OptionError(
-                f"{where} {kind}.{key}: {component.label} has no option {key!r}; its options: "
-                f"{known}"
+                f"{where} {kind}.{key}: {found.label} has no option {key!r}; its options: {known}"
             )
         try:
-            values[key] = parse_value(component.label, options[key], text)
+            values[key] = parse_value(found.label, options[key], text)
         except OptionError as exc:
             raise OptionError(f"{where}: {exc}" if key in origins else str(exc)) from exc
-    component.check(values)
-    return Choice(component, values)
+    found.check(values)
+    return Choice(found, values)
 
 
 def as_text(value: str | int | float | bool | None) -> str:
@@ -382,7 +399,7 @@ def from_portable(spec: Mapping[str, Any]) -> RunConfig:
     plugins."""
     choices = {}
     for kind, (name, options) in spec["choices"].items():
-        component = get(kind, name)
-        component.check(options)
-        choices[kind] = Choice(component, dict(options))
+        found = component(kind, name)
+        found.check(options)
+        choices[kind] = Choice(found, dict(options))
     return RunConfig(**choices, train=TrainConfig(**spec["train"]), **spec["settings"])

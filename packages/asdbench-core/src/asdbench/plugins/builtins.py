@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from asdbench.plugins.hookspecs import hookimpl
-from asdbench.plugins.specs import BackendSpec, DatasetSpec, EmbedderSpec, LossSpec
+from asdbench.plugins.specs import BackendSpec, DatasetSpec, EmbedderSpec
 
 
 @hookimpl
@@ -34,15 +34,6 @@ def asdbench_embedders() -> Iterator[EmbedderSpec]:
         name="logmel_stats",
         factory="asdbench.model.untrained:LogMelStatsEmbedder",
         summary="No training: mean and std over time of the log-mel spectrum (the floor)",
-    )
-
-
-@hookimpl
-def asdbench_losses() -> Iterator[LossSpec]:
-    yield LossSpec(
-        name="none",
-        factory="asdbench.model.untrained:NoLoss",
-        summary="No loss: the one an embedder that needs no training takes (logmel_stats)",
     )
 
 
