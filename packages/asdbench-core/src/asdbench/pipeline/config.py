@@ -17,7 +17,7 @@ from typing import Any
 
 from asdbench.errors import OptionError
 from asdbench.model.settings import TrainConfig, train_options
-from asdbench.plugins.manager import PluginInfo
+from asdbench.plugins.manager import PluginInfo, core_version
 from asdbench.plugins.options import parse_value
 from asdbench.plugins.presets import get_preset
 from asdbench.plugins.registry import Component, get
@@ -33,7 +33,7 @@ NO_LOSS_COMPONENT = Component(
         factory="asdbench.model.untrained:NoLoss",
         summary="No loss: an embedder that needs no training is not trained",
     ),
-    PluginInfo("asdbench-core", "asdbench-core", builtin=True),
+    PluginInfo("asdbench-core", "asdbench-core", core_version(), builtin=True),
 )
 
 
