@@ -153,7 +153,7 @@ def test_2020_runs_end_to_end_with_its_evaluators_figures(
     result = CliRunner().invoke(cli, [*args, "--trials", "2"])
     assert result.exit_code == 0, result.output
     assert "eval official score (dcase2020 rule): none" in result.output
-    assert "eval fan AUC (all): " in result.output  # each machine type's mean over trials
+    assert "eval fan (arithmetic mean over its sections) AUC (all): " in result.output
     client = asdbench.mlflow_client()
     runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
     [cell] = [r for r in runs if "eval/auc_all_mean/fan" in r.data.metrics]

@@ -74,7 +74,7 @@ def trials_line(
     if results.rule.pooled:
         return f"{partition} {label('official_score')}: {spread('official_score')} {over}"
     return "\n".join(
-        f"{partition} {machine} "
+        f"{partition} {machine} (arithmetic mean over its sections) "
         + ", ".join(f"{label(m)}: {spread(m, '/' + machine)}" for m in results.rule.machine_means)
         + f" {over}"
         for machine in results.machine_means()

@@ -19,6 +19,7 @@ import numpy as np
 from asdbench.data.clips import ClipTable
 from asdbench.paths import atomic_file
 from asdbench.reporting.plots import _pyplot, _save
+from asdbench.scoring.backends import normalise
 
 METHODS = ("auto", "umap", "pca", "tsne")
 #: Colour per domain and marker per (split, label): train clips small, anomalies crosses.
@@ -32,18 +33,26 @@ MARKERS = {
 
 
 def projection(method: str = "auto") -> str:
-    """The projection ``method`` stands for: ``auto`` is UMAP where installed, else PCA."""
+    """The projection ``method`` stands for: ``auto`` is UMAP where umap-learn is installed
+    (a module ``umap`` with ``UMAP``: PyPI's unrelated ``umap`` package has none), else PCA."""
     if method not in METHODS:
         raise ValueError(f"the map projection must be one of {', '.join(METHODS)}, got {method!r}")
     if method == "auto":
-        return "umap" if importlib.util.find_spec("umap") is not None else "pca"
+        return "umap" if _has_umap() else "pca"
     return method
+
+
+def _has_umap() -> bool:
+    if importlib.util.find_spec("umap") is None:
+        return False
+    import umap
+
+    return hasattr(umap, "UMAP")
 
 
 def project(embeddings: np.ndarray, method: str, seed: int = 0) -> np.ndarray:
     """[N, 2] coordinates of the L2-normalised ``embeddings``."""
-    x = np.asarray(embeddings, dtype=np.float64)
-    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    x = normalise(np.asarray(embeddings, dtype=np.float64))
     if method == "umap":
         import umap
 
