@@ -55,3 +55,26 @@ def test_options_are_validated():
         KnnBackend(k=0)
     with pytest.raises(RuntimeError):
         KnnBackend().score(np.ones((1, 2)))
+
+
+def test_a_back_end_that_refuses_a_sections_clips_is_an_error_naming_the_section(tmp_path):
+    """A back end's ``ValueError`` in ``fit`` (too few clips for it) is reported as a data
+    error naming the section, not a traceback."""
+    from asdbench.data.clips import Clip, ClipTable
+    from asdbench.errors import DataError
+    from asdbench.scoring.scores import score_sections
+
+    class NeedsTwo(KnnBackend):
+        def fit(self, embeddings, domains):
+            if len(embeddings) < 2:
+                raise ValueError("needs 2 training clips")
+            return super().fit(embeddings, domains)
+
+    groups = [("fan", "train"), ("fan", "train"), ("fan", "test"), ("pump", "train"),
+              ("pump", "test")]  # fmt: skip
+    clips = [
+        Clip(tmp_path / f"{i}.wav", "t", "dev", machine, "00", "source", split, "normal")
+        for i, (machine, split) in enumerate(groups)
+    ]
+    with pytest.raises(DataError, match=r"pump_00: the back end cannot fit its 1 training clip"):
+        score_sections(ClipTable(clips), np.eye(5, 4), NeedsTwo)

@@ -77,6 +77,8 @@ class Backend(Protocol):
     - ``score(embeddings [M, D]) -> [M]`` float, finite, higher = more anomalous; called on every
       clip of the section (training clips too: their scores set the decision threshold).
     - ``score`` before ``fit`` raises; both are deterministic.
+    - ``fit`` raises ``ValueError`` for training clips it cannot fit (too few); the run reports
+      it on one line naming the section.
     """
 
     def fit(self, embeddings: np.ndarray, domains: np.ndarray) -> None: ...

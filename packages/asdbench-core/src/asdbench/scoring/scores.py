@@ -13,6 +13,7 @@ import numpy as np
 
 from asdbench.contracts import ScoreRule
 from asdbench.data.clips import Clip, ClipTable
+from asdbench.errors import DataError
 from asdbench.paths import atomic_file
 from asdbench.scoring.metrics import Results, ScoredSection, evaluate_sections
 from asdbench.scoring.submission import decide, threshold
@@ -29,14 +30,23 @@ def score_sections(
     table: ClipTable, embeddings: np.ndarray, make_backend: Callable[[], Backend]
 ) -> np.ndarray:
     """Per section: a new back end fitted on the section's training clips scores every clip
-    of the section (a section without training clips keeps NaN)."""
+    of the section (a section without training clips keeps NaN). A back end that refuses a
+    section's training clips (``ValueError``: too few for a covariance, say) is an error naming
+    the section."""
     scores = np.full(len(table), np.nan)
-    for indices in table.section_indices().values():
+    for section, indices in table.section_indices().items():
         train = [i for i in indices if table[i].split == "train"]
         if not train:
             continue
         backend = make_backend()
-        backend.fit(embeddings[train], np.array([table[i].domain for i in train]))
+        try:
+            backend.fit(embeddings[train], np.array([table[i].domain for i in train]))
+        except ValueError as exc:
+            raise DataError(
+                f"{section}: the back end cannot fit its {len(train)} training clip(s) ({exc}); "
+                "the trial's embeddings are cached, so another --backend scores them without "
+                "training again"
+            ) from exc
         scores[indices] = backend.score(embeddings[indices])
     return scores
 
