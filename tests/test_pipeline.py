@@ -183,6 +183,7 @@ def test_same_seed_gives_bit_identical_scores(
 
 
 def test_not_enough_disk_for_the_audio_cache_fails_early(tmp_path):
+    from asdbench.data.audio import AudioFormat
     from asdbench.data.clips import Clip, ClipTable
     from asdbench.errors import DataError
     from asdbench.pipeline.prepare import check_disk_space
@@ -191,9 +192,11 @@ def test_not_enough_disk_for_the_audio_cache_fails_early(tmp_path):
         tmp_path / "a.wav", "d", "dev", "fan", "00", "source", "train", "normal", duration=1e12
     )  # seconds: far more than any disk holds as int16
     with pytest.raises(
-        DataError, match=r"the audio cache needs about .* GB in .*, but only .* GB are free"
-    ):
-        check_disk_space(ClipTable([huge]), 16000, tmp_path / "cache")
+        DataError, match=r"the audio cache needs about 33600000.0 GB in .*, but only .* GB are free"
+    ):  # 1e12 s x 16000 samples x 2 bytes, and 5 % room
+        check_disk_space(ClipTable([huge]), AudioFormat(), tmp_path / "cache")
+    with pytest.raises(DataError, match=r"needs about 67200000.0 GB"):  # two channels kept
+        check_disk_space(ClipTable([huge]), AudioFormat(stereo="both"), tmp_path / "cache")
     check_disk_space(
         ClipTable(
             [
@@ -210,7 +213,7 @@ def test_not_enough_disk_for_the_audio_cache_fails_early(tmp_path):
                 )
             ]
         ),
-        16000,
+        AudioFormat(),
         tmp_path / "cache",
     )
 

@@ -45,6 +45,55 @@ def test_first_channel_and_rejections(tmp_path):
         read_clip(rate, AudioFormat(resample=False))
 
 
+def test_both_channels_are_kept_as_frames_and_channels(tmp_path):
+    """``stereo="both"`` keeps the file's two channels, ``[samples, 2]``, exactly as stored (16
+    kHz int16) or resampled channel by channel; a mono file, or one of three channels, is
+    refused naming it."""
+    both = AudioFormat(stereo="both")
+    assert both.channels == 2 and AudioFormat(stereo="first").channels == 1
+    frames = np.stack([np.arange(-400, 400) * 30, np.arange(400, -400, -1) * 20], 1)
+    path = write_wav(tmp_path / "s.wav", samples=frames.astype(np.int16))
+    assert np.array_equal(read_clip(path, both), frames)
+    t = np.arange(4410) / 44100
+    tones = np.stack([0.5 * np.sin(2 * np.pi * 440 * t), 0.25 * np.sin(2 * np.pi * 1000 * t)], 1)
+    wave = read_clip(write_wav(tmp_path / "r.wav", samples=tones, sample_rate=44100), both)
+    assert wave.shape == (1600, 2) and wave.dtype == np.int16
+    for channel, (hz, amplitude) in enumerate(((440, 0.5), (1000, 0.25))):
+        spectrum = np.abs(np.fft.rfft(wave[:, channel].astype(float)))
+        assert np.argmax(spectrum) * 16000 / 1600 == pytest.approx(hz, abs=10)
+        assert np.abs(wave[200:-200, channel]).max() / 32768 == pytest.approx(amplitude, rel=0.02)
+    with pytest.raises(DataError, match="m.wav: has 1 channel; keeping both channels needs"):
+        read_clip(write_wav(tmp_path / "m.wav"), both)
+    with pytest.raises(DataError, match="t.wav: has 3 channels; keeping both"):
+        read_clip(write_wav(tmp_path / "t.wav", channels=3), both)
+
+
+def test_a_two_channel_cache_gives_batches_of_channels_by_samples(tmp_path):
+    """Two-channel clips are stored frame by frame; a batch is ``[B, 2, length]``, each channel
+    tiled and cropped as numpy does it by hand, and the cache is apart from the mono one."""
+    paths = [
+        write_wav(tmp_path / f"{i}.wav", seconds=0.01 * (i + 1), seed=i, channels=2)
+        for i in range(3)
+    ]
+    both = AudioFormat(stereo="both")
+    cache = AudioCache.build(paths, tmp_path / "cache", both, progress=False)
+    assert cache.channels == 2 and list(cache.lengths) == [160, 320, 480]
+    for i, path in enumerate(paths):
+        expected, _ = soundfile.read(str(path), dtype="int16")
+        assert np.array_equal(cache.clip(i), expected)
+    assert AudioCache.open(cache.directory).channels == 2
+    batch = cache.batch([0, 2], 200, [0, 100])
+    assert batch.shape == (2, 2, 200) and batch.dtype == np.float32
+    first, third = cache.clip(0), cache.clip(2)
+    for channel in (0, 1):
+        tiled = np.concatenate([first[:, channel], first[:, channel]])[:200]
+        assert np.array_equal(batch[0, channel], tiled / 32768)
+        assert np.array_equal(batch[1, channel], third[100:300, channel] / 32768)
+    mono = AudioCache.build(paths, tmp_path / "cache", AudioFormat(stereo="first"), progress=False)
+    assert mono.directory != cache.directory and mono.channels == 1
+    assert np.array_equal(mono.clip(1), cache.clip(1)[:, 0])
+
+
 def test_nan_samples(tmp_path):
     samples = np.zeros(800, dtype=np.float32)
     samples[10] = np.nan

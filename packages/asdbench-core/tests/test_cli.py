@@ -78,8 +78,13 @@ class Components:
 
     @staticmethod
     def dataset() -> object:
-        """What a run needs of a dataset before loading it: its sizes."""
-        return types.SimpleNamespace(sample_rate=16000, clip_samples=16000)
+        """What a run needs of a dataset before loading it: its sizes and audio format."""
+        return types.SimpleNamespace(
+            name="toydata",
+            sample_rate=16000,
+            clip_samples=16000,
+            audio_format=asdbench.AudioFormat(),
+        )
 
     @staticmethod
     def ensemble(*, weights: str = "equal") -> None: ...

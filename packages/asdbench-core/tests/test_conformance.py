@@ -38,9 +38,20 @@ class TestKnn(BackendConformanceTests):
 
 
 SYNTHETIC_OPTIONS = {
-    "option_variants": {**DCASE_LAYOUT_VARIANTS, "size": "small", "seed": 1, "clip_seconds": 0.5},
+    "option_variants": {
+        **DCASE_LAYOUT_VARIANTS,
+        "size": "small",
+        "seed": 1,
+        "clip_seconds": 0.5,
+        "microphones": 2,
+    },
     # A valid layout is a dataset plugin's (tests/test_synthetic.py registers one).
-    "invalid_options": {**DCASE_LAYOUT_INVALID, "size": "huge", "layout": "synthetic2022"},
+    "invalid_options": {
+        **DCASE_LAYOUT_INVALID,
+        "size": "huge",
+        "layout": "synthetic2022",
+        "microphones": 3,
+    },
 }
 
 

@@ -223,3 +223,41 @@ def test_the_codes_pooling_equals_the_max_up_to_18_s_and_widens_the_head_beyond(
     with torch.no_grad():
         longer = embedder(320_000, "window18")(0.1 * torch.randn(2, 320_000))
     assert longer.shape == (2, 64) and torch.isfinite(longer).all()
+
+
+def test_two_channels_with_the_second_silenced_in_the_weights_equal_the_mono_network():
+    """A two-channel network is the mono one with a second input channel in each branch's
+    first convolution (and the per-frequency batch norm over each channel's bins): with the
+    second channel's first-layer weights zero and the first channel's copied from a mono
+    network, it gives the mono network's embedding of the first channel whatever the second
+    holds."""
+    torch.manual_seed(0)
+    mono = DualBranchEmbedder(sample_rate=16000, clip_samples=16000, embedding_dim=64)
+    stereo = DualBranchEmbedder(sample_rate=16000, clip_samples=16000, embedding_dim=64, channels=2)
+    assert stereo.spectrum.convs[0].weight.shape == (128, 2, 256)
+    assert stereo.spectrogram.stem.weight.shape == (16, 2, 7, 7)
+    assert stereo.spectrogram.freq_bn.num_features == 2 * 513
+    waves = 0.1 * torch.randn(3, 2, 16000)
+    mono.train()(waves[:, 0])  # moving statistics away from their initial values
+    state = mono.state_dict()
+    for key, value in stereo.state_dict().items():
+        if value.shape == state[key].shape:
+            continue
+        if key.startswith("spectrogram.freq_bn."):  # [2 * 513]: the first channel's bins first
+            state[key] = torch.cat([state[key], value[513:]])
+        else:  # the first layers' kernels: [out, 2, ...]
+            state[key] = torch.cat([state[key], torch.zeros_like(state[key])], dim=1)
+    stereo.load_state_dict(state)
+    mono.eval()
+    stereo.eval()
+    other = waves.clone()
+    other[:, 1] = torch.randn(3, 16000)
+    with torch.no_grad():
+        expected = mono(waves[:, 0])
+        assert torch.allclose(stereo(waves), expected, atol=1e-5)
+        assert torch.allclose(stereo(other), expected, atol=1e-5)
+
+
+def test_channels_it_refuses():
+    with pytest.raises(ValueError, match="channels must be 1 or 2, got 3"):
+        DualBranchEmbedder(sample_rate=16000, clip_samples=16000, embedding_dim=64, channels=3)

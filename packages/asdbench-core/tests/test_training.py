@@ -26,6 +26,14 @@ def test_mixup_pairs_each_clip_with_its_reversed_partner():
     assert torch.equal(untouched, waves) and torch.equal(same_targets, targets)
 
 
+def test_mixup_mixes_both_channels_of_a_clip_with_one_lambda():
+    waves = torch.arange(24.0).reshape(4, 2, 3)
+    mixed, mixed_targets = mixup(waves, torch.eye(4), 1.0, torch.Generator().manual_seed(0))
+    lam = mixed_targets.diagonal()
+    for i in range(4):
+        assert torch.allclose(mixed[i], lam[i] * waves[i] + (1 - lam[i]) * waves[3 - i])
+
+
 def test_l2_penalty_covers_kernels_not_batch_norm():
     model = torch.nn.Sequential(torch.nn.Linear(3, 2, bias=False), torch.nn.BatchNorm1d(2))
     with torch.no_grad():

@@ -31,28 +31,53 @@ def test_mel_filters_are_unit_area_triangles_centred_on_the_htk_mel_scale():
     assert (many.sum(axis=1) > 0).all()
 
 
-def test_the_embedding_is_the_mean_and_std_over_frames_of_the_log_mel_spectrum():
+def numpy_log_mel_stats(wave, n_fft, hop, n_mels):
     """Written out with numpy: reflect-padded frames, Hann window, |rfft|², the mel filters,
     log10, then mean and population std over frames per band."""
+    padded = np.pad(wave.astype(np.float64), n_fft // 2, mode="reflect")
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)  # periodic Hann
+    frames = [padded[s : s + n_fft] * window for s in range(0, len(padded) - n_fft + 1, hop)]
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2  # [frames, bins]
+    log_mel = np.log10(np.maximum(power @ mel_filters(16000, n_fft, n_mels, 8000.0).T, 1e-10))
+    return np.concatenate([log_mel.mean(axis=0), log_mel.std(axis=0)])
+
+
+def test_the_embedding_is_the_mean_and_std_over_frames_of_the_log_mel_spectrum():
     rng = np.random.default_rng(0)
     wave = rng.uniform(-0.5, 0.5, 8000).astype(np.float32)
     embedder = LogMelStatsEmbedder(sample_rate=16000, clip_samples=8000, embedding_dim=64)
     n_fft, hop = embedder.n_fft, embedder.hop
     assert (n_fft, hop) == (512, 256)  # 8 bins per band, at least 512
-    padded = np.pad(wave.astype(np.float64), n_fft // 2, mode="reflect")
-    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)  # periodic Hann
-    frames = [padded[s : s + n_fft] * window for s in range(0, len(padded) - n_fft + 1, hop)]
-    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2  # [frames, bins]
-    log_mel = np.log10(np.maximum(power @ mel_filters(16000, n_fft, 32, 8000.0).T, 1e-10))
-    expected = np.concatenate([log_mel.mean(axis=0), log_mel.std(axis=0)])
     with torch.no_grad():
         got = embedder(torch.from_numpy(wave)[None])[0].numpy()
-    assert np.allclose(got, expected, atol=1e-3)
+    assert np.allclose(got, numpy_log_mel_stats(wave, n_fft, hop, 32), atol=1e-3)
+
+
+def test_two_channels_give_each_channel_its_own_statistics_first_channel_first():
+    """With ``channels=2`` the embedding is the left channel's mean and std over half the bands,
+    then the right's: the numpy computation of each channel, concatenated."""
+    rng = np.random.default_rng(1)
+    left = rng.uniform(-0.5, 0.5, 8000).astype(np.float32)
+    right = (0.1 * rng.standard_normal(8000)).astype(np.float32)
+    embedder = LogMelStatsEmbedder(
+        sample_rate=16000, clip_samples=8000, embedding_dim=128, channels=2
+    )
+    assert (embedder.n_fft, embedder.hop) == (512, 256)  # 32 bands per channel
+    with torch.no_grad():
+        got = embedder(torch.from_numpy(np.stack([left, right]))[None])[0].numpy()
+    expected = np.concatenate(
+        [numpy_log_mel_stats(left, 512, 256, 32), numpy_log_mel_stats(right, 512, 256, 32)]
+    )
+    assert got.shape == (128,) and np.allclose(got, expected, atol=1e-3)
 
 
 def test_options_it_refuses():
-    with pytest.raises(ValueError, match="embedding_dim must be even"):
+    with pytest.raises(ValueError, match="embedding_dim must be a multiple of 2 "):
         LogMelStatsEmbedder(sample_rate=16000, clip_samples=8000, embedding_dim=63)
+    with pytest.raises(ValueError, match="embedding_dim must be a multiple of 4 "):
+        LogMelStatsEmbedder(sample_rate=16000, clip_samples=8000, embedding_dim=66, channels=2)
+    with pytest.raises(ValueError, match="channels must be 1 or 2, got 3"):
+        LogMelStatsEmbedder(sample_rate=16000, clip_samples=8000, embedding_dim=64, channels=3)
     with pytest.raises(ValueError, match="max_frequency must be in"):
         LogMelStatsEmbedder(
             sample_rate=16000, clip_samples=8000, embedding_dim=64, max_frequency=9000.0

@@ -96,9 +96,9 @@ class TestDcase2026(TestDcase2023):
     factory = Dcase2026
     option_variants = {
         **{k: v for k, v in DCASE_LAYOUT_VARIANTS.items() if k != "stereo"},
-        "channel": "right",
+        "channel": "both",
     }
-    invalid_options = {**DCASE_LAYOUT_INVALID, "channel": "both"}
+    invalid_options = {**DCASE_LAYOUT_INVALID, "channel": "front"}
 
     def write_tree(self, root: Path) -> Path:
         return write_year(root, ("fanEmu", "00"), ("Sander", "00"))

@@ -23,13 +23,14 @@ def make_zip(entries: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def wav_bytes(seed: int) -> bytes:
+def wav_bytes(seed: int, channels: int = 1) -> bytes:
     import numpy as np
     import soundfile
 
     buffer = io.BytesIO()
+    shape = (800, channels) if channels > 1 else 800
     soundfile.write(
-        buffer, np.full(800, seed / 100, dtype=np.float32), 16000, format="WAV", subtype="PCM_16"
+        buffer, np.full(shape, seed / 100, dtype=np.float32), 16000, format="WAV", subtype="PCM_16"
     )
     return buffer.getvalue()
 
@@ -511,3 +512,35 @@ def test_list_names_each_archive_with_its_size_and_fetches_nothing(zenodo, tmp_p
     assert lines[3] == "3 archive(s), 3.50 GB"
     assert not (tmp_path / "data").exists()
     assert not any(path.startswith("/files/") for path, _ in zenodo.requests)
+
+
+def test_2026_evaluation_test_archives_come_from_their_record_stereo(zenodo, tmp_path):
+    """The 2026 evaluation test set (record 20437238) unpacks beside its training clips and
+    reads as stereo; a record that does not list an archive is refused naming both, before
+    any transfer."""
+    from asdbench_dcase.datasets import Dcase2026
+
+    zenodo.add("20437238", "eval_data_Sander_test.zip", make_zip({
+        "Sander/test/section_00_0000.wav": wav_bytes(1, channels=2),
+    }))  # fmt: skip
+    zenodo.add("20151556", "eval_data_Sander_train.zip", make_zip({
+        "Sander/train/section_00_source_train_normal_0000_.wav": wav_bytes(2, channels=2),
+    }))  # fmt: skip
+    Dcase2026().download(
+        tmp_path, parts=["eval-train", "eval-test"], machines=["Sander"], mirror=zenodo.url,
+        progress=False,
+    )  # fmt: skip
+    table = Dcase2026().load(tmp_path)
+    assert sorted((c.split, c.file) for c in table) == [
+        ("test", "section_00_0000.wav"),
+        ("train", "section_00_source_train_normal_0000_.wav"),
+    ]
+    asked = len(zenodo.requests)
+    with pytest.raises(
+        DataError, match="Zenodo record 20437238 has no file eval_data_ToyDrone_test"
+    ):
+        Dcase2026().download(
+            tmp_path, parts=["eval-test"], machines=["ToyDrone"], mirror=zenodo.url,
+            progress=False,
+        )  # fmt: skip
+    assert not any("/files/" in path for path, _ in zenodo.requests[asked:])

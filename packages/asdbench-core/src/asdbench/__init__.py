@@ -71,6 +71,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "parse_clip_name": ("asdbench.data.filenames", "parse_clip_name"),
     "DcaseLayoutDataset": ("asdbench.data.datasets", "DcaseLayoutDataset"),
     "link_clip": ("asdbench.data.datasets", "link_clip"),
+    "AudioFormat": ("asdbench.data.audio", "AudioFormat"),
     # The options every DcaseLayoutDataset has, for a subclass that declares options of its own.
     **{
         name: ("asdbench.data.datasets", name)
@@ -142,6 +143,7 @@ __all__ = [
     "TEAM",
     "AdaptiveScale",
     "AsdbenchError",
+    "AudioFormat",
     "Backend",
     "BackendSpec",
     "ClassAttributesOption",

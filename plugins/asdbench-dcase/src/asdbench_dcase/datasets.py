@@ -44,8 +44,8 @@ class DcaseYear(DcaseLayoutDataset):
     records: ClassVar[dict[str, tuple[str, str]]]
     #: Archives published under another name than the pattern's (a re-release, ``_r2``).
     renamed: ClassVar[dict[str, str]] = {}
-    #: The GitHub repository of the year's official evaluator (its ground truth); None while
-    #: the evaluation test set is not published.
+    #: The GitHub repository of the year's official evaluator (its ground truth); None when
+    #: none could be read here.
     evaluator: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
@@ -60,7 +60,10 @@ class DcaseYear(DcaseLayoutDataset):
                 f"(github.com/{cls.evaluator}), given with --ground-truth."
             )
         else:
-            tail = "; the evaluation test set is not published yet)."
+            tail = (
+                "); eval labels come from the year's official evaluator's ground truth once "
+                "published, given with --ground-truth."
+            )
         cls.how_to_obtain = (
             f"Download it with `asdbench data download {cls.name} --to DIR` (Zenodo records "
             f"{records}{tail}"
@@ -531,19 +534,24 @@ class Dcase2025(WithheldAttributesYear):
     evaluator: ClassVar[str | None] = "nttcslab/dcase2025_task2_evaluator"
 
 
-Channel = Literal["left", "right", "mix"]
-#: The core's stereo reduction for each 2026 channel choice.
-CHANNELS: dict[str, str] = {"left": "first", "right": "second", "mix": "mean"}
+Channel = Literal["left", "right", "mix", "both"]
+#: The core's stereo handling for each 2026 channel choice.
+CHANNELS: dict[str, str] = {"left": "first", "right": "second", "mix": "mean", "both": "both"}
 
 
 class Dcase2026(DcaseYear):
     """DCASE2026 Task 2 (noise-aware first shot): stereo clips, the near microphone in the
-    left channel (what the earlier years' mono clips were) and a far one in the right. The
-    ``channel`` option chooses what the embedder hears; the default is the left channel, as the
-    baseline uses. Development machine types partly emulated (``...Emu``), 5 new evaluation
-    ones, section 00, the 2023 layout. The official score follows the 2023-2025 rule (the 2026
-    evaluator and the evaluation test set are not published yet). Clips are tiled and cropped
-    to 12 s, as for 2024 and 2025."""
+    left channel (what the earlier years' mono clips were) and a far one in the right.
+
+    The ``channel`` option chooses what the embedder hears: the left channel by default, as the
+    baseline uses; ``both`` gives it the two channels (an embedder that takes two, such as
+    ``dual_branch`` or ``logmel_stats``; another is refused before any work). Development
+    machine types partly emulated (``...Emu``), 5 new evaluation ones, section 00, the 2023
+    layout. The official score follows the 2023-2025 rule (the 2026 evaluator could not be read
+    here). Clips are tiled and cropped to 12 s, as for 2024 and 2025. The evaluation test set
+    is Zenodo record 20437238 ("DCASE 2026 Challenge Task 2 Evaluation Dataset"); its archive
+    names are taken to follow 2023-2025 (``eval_data_<m>_test.zip``), and a download checks the
+    record lists each before fetching any."""
 
     name: ClassVar[str] = "dcase2026"
     year_folder: ClassVar[str] = "dcase2026t2"
@@ -557,6 +565,7 @@ class Dcase2026(DcaseYear):
     records: ClassVar[dict[str, tuple[str, str]]] = {
         "dev": ("19336329", "dev_{m}.zip"),
         "eval-train": ("20151556", "eval_data_{m}_train.zip"),
+        "eval-test": ("20437238", "eval_data_{m}_test.zip"),
     }
     renamed: ClassVar[dict[str, str]] = {"dev_ToyCar.zip": "dev_ToyCar_r2.zip"}
 
@@ -570,13 +579,13 @@ class Dcase2026(DcaseYear):
         channel: Annotated[
             Channel,
             "Which microphone the embedder hears: left (near, the baseline's), right "
-            "(far) or their mix",
+            "(far), their mix, or both as two channels (to an embedder that takes two)",
         ] = "left",
         resample: ResampleOption = True,
         skip_bad_files: SkipBadFilesOption = False,
     ) -> None:
         if channel not in CHANNELS:
-            raise ValueError(f"channel must be left, right or mix, got {channel!r}")
+            raise ValueError(f"channel must be left, right, mix or both, got {channel!r}")
         super().__init__(
             clip_seconds=clip_seconds,
             classes=classes,

@@ -3,7 +3,8 @@
 DCASE audio is 16 kHz mono 16-bit PCM. Other rates are resampled with a polyphase filter
 (``scipy.signal.resample_poly``, Kaiser window β = 5, the ratio reduced by the gcd) unless
 ``resample=False``, which rejects them; stereo is reduced to one channel (``stereo="first"`` as
-the DCASE2026 baseline does, ``"second"``, or ``"mean"``) or rejected (``"reject"``).
+the DCASE2026 baseline does, ``"second"``, or ``"mean"``), kept as two (``"both"``: clips are
+then ``[samples, 2]``, for an embedder that takes two channels) or rejected (``"reject"``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import numpy as np
 
 from asdbench.errors import DataError
 
-Stereo = Literal["first", "second", "mean", "reject"]
-STEREO = ("first", "second", "mean", "reject")
+Stereo = Literal["first", "second", "mean", "both", "reject"]
+STEREO = ("first", "second", "mean", "both", "reject")
 
 
 #: The version of the samples decoding produces (mono mixing, resampling, int16 conversion):
@@ -40,18 +41,29 @@ class AudioFormat:
         if self.stereo not in STEREO:
             raise ValueError(f"stereo must be one of {', '.join(STEREO)}, got {self.stereo!r}")
 
+    @property
+    def channels(self) -> int:
+        """How many channels each decoded clip has: 2 with ``stereo="both"``, else 1."""
+        return 2 if self.stereo == "both" else 1
+
 
 def read_clip(path: Path, fmt: AudioFormat = AudioFormat()) -> np.ndarray:
-    """Decode one file to mono int16 at ``fmt.sample_rate``.
+    """Decode one file to int16 at ``fmt.sample_rate``: ``[samples]`` (one channel) or, with
+    ``stereo="both"``, ``[samples, 2]``.
 
     Raises ``DataError`` naming the file for an empty, truncated, corrupt or non-finite file, a
-    wrong rate when resampling is off, or several channels when ``stereo="reject"``.
+    wrong rate when resampling is off, several channels when ``stereo="reject"``, or other than
+    two with ``stereo="both"``.
     """
     import soundfile
 
     try:
         info = soundfile.info(str(path))
-        if info.subtype == "PCM_16" and info.channels == 1 and info.samplerate == fmt.sample_rate:
+        if (
+            info.subtype == "PCM_16"
+            and info.channels == fmt.channels
+            and info.samplerate == fmt.sample_rate
+        ):
             # The DCASE format itself: no conversion, and integers are always finite.
             samples, _ = soundfile.read(str(path), dtype="int16")
             _check_length(path, len(samples), info.frames)
@@ -66,20 +78,31 @@ def read_clip(path: Path, fmt: AudioFormat = AudioFormat()) -> np.ndarray:
     _check_length(path, data.shape[0], info.frames)
     if not np.isfinite(data).all():
         raise DataError(f"{path}: contains NaN or infinite samples")
-    if data.shape[1] > 1:
-        if fmt.stereo == "reject":
-            raise DataError(f"{path}: has {data.shape[1]} channels; expected mono")
-        if fmt.stereo == "mean":
-            mono = data.mean(axis=1)
-        else:
-            mono = data[:, 0 if fmt.stereo == "first" else 1]
-    else:
-        mono = data[:, 0]
+    wave = _channels(path, data, fmt)
     if rate != fmt.sample_rate:
         if not fmt.resample:
             raise DataError(f"{path}: sample rate {rate} Hz; expected {fmt.sample_rate} Hz")
-        mono = resample(mono, rate, fmt.sample_rate)
-    return to_int16(mono)
+        wave = resample(wave, rate, fmt.sample_rate)
+    return to_int16(wave)
+
+
+def _channels(path: Path, data: np.ndarray, fmt: AudioFormat) -> np.ndarray:
+    """``data [frames, channels]`` as ``fmt`` asks: one channel ``[frames]`` or both."""
+    count = data.shape[1]
+    if fmt.stereo == "both":
+        if count != 2:
+            raise DataError(
+                f"{path}: has {count} channel{'s' if count > 1 else ''}; "
+                "keeping both channels needs stereo files"
+            )
+        return data
+    if count == 1:
+        return data[:, 0]
+    if fmt.stereo == "reject":
+        raise DataError(f"{path}: has {count} channels; expected mono")
+    if fmt.stereo == "mean":
+        return data.mean(axis=1)
+    return data[:, 0 if fmt.stereo == "first" else 1]
 
 
 def _check_length(path: Path, samples: int, frames: int) -> None:
@@ -113,11 +136,12 @@ def wav_missing_bytes(path: Path) -> int:
 
 
 def resample(wave: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    """Polyphase resampling by the reduced ratio ``rate_out / rate_in``."""
+    """Polyphase resampling by the reduced ratio ``rate_out / rate_in``, along time (axis 0),
+    each channel alike."""
     from scipy.signal import resample_poly
 
     divisor = math.gcd(rate_in, rate_out)
-    return resample_poly(wave, rate_out // divisor, rate_in // divisor).astype(np.float32)
+    return resample_poly(wave, rate_out // divisor, rate_in // divisor, axis=0).astype(np.float32)
 
 
 def to_int16(wave: np.ndarray) -> np.ndarray:
@@ -126,12 +150,13 @@ def to_int16(wave: np.ndarray) -> np.ndarray:
 
 
 def fit_length(wave: np.ndarray, length: int, offset: int = 0) -> np.ndarray:
-    """Tile the clip periodically until it covers ``length`` samples, then cut a window of that
-    length starting at ``offset`` (the reference system's rule; offset 0 for test clips)."""
+    """Tile the clip (``[samples]`` or ``[samples, channels]``) periodically along time until it
+    covers ``length`` samples, then cut a window of that length starting at ``offset`` (the
+    reference system's rule; offset 0 for test clips)."""
     reps = math.ceil(length / len(wave))
     if offset < 0 or offset > reps * len(wave) - length:
         raise ValueError(f"offset {offset} outside [0, {reps * len(wave) - length}]")
-    tiled = np.tile(wave, reps) if reps > 1 else wave
+    tiled = np.concatenate([wave] * reps) if reps > 1 else wave
     return tiled[offset : offset + length]
 
 

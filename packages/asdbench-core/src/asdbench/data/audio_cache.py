@@ -1,4 +1,5 @@
-"""Decoded audio of a clip table, stored once as one int16 file.
+"""Decoded audio of a clip table, stored once as one int16 file (two-channel clips
+interleaved, frame by frame, as in a WAV file).
 
 Training reads random crops from this file instead of decoding WAVs again. Reads are positioned
 reads (``os.pread``) of just the window a batch needs, not a memory map: mapped pages count in
@@ -42,7 +43,8 @@ def cache_key(paths: Sequence[Path], fmt: AudioFormat) -> str:
 
 @dataclass
 class AudioCache:
-    """Every clip's int16 samples back to back; ``offsets[i]`` and ``lengths[i]`` locate clip i."""
+    """Every clip's int16 samples back to back; ``offsets[i]`` and ``lengths[i]`` locate clip i
+    (in frames: one sample of each channel)."""
 
     directory: Path
     files: list[str]
@@ -50,6 +52,8 @@ class AudioCache:
     lengths: np.ndarray
     #: Files left out because they could not be decoded (with ``skip_bad_files``), and why.
     skipped: dict[str, str]
+    #: Channels per frame (``AudioFormat.channels``).
+    channels: int = 1
 
     @classmethod
     def open(cls, directory: Path) -> AudioCache:
@@ -60,6 +64,7 @@ class AudioCache:
             np.asarray(index["offsets"], dtype=np.int64),
             np.asarray(index["lengths"], dtype=np.int64),
             index["skipped"],
+            index.get("channels", 1),
         )
 
     def __post_init__(self) -> None:
@@ -108,12 +113,18 @@ class AudioCache:
                             raise wave
                         skipped[str(path)] = str(wave)
                         continue
-                    out.write(wave.tobytes())
+                    out.write(np.ascontiguousarray(wave).tobytes())
                     files.append(str(path))
                     offsets.append(position)
                     lengths.append(len(wave))
                     position += len(wave)
-            index = {"files": files, "offsets": offsets, "lengths": lengths, "skipped": skipped}
+            index = {
+                "files": files,
+                "offsets": offsets,
+                "lengths": lengths,
+                "skipped": skipped,
+                "channels": fmt.channels,
+            }
             (temporary / INDEX_FILE).write_text(json.dumps(index))
         return cls.open(directory)
 
@@ -121,13 +132,15 @@ class AudioCache:
         return len(self.files)
 
     def _read(self, i: int, start: int, count: int) -> np.ndarray:
-        data = os.pread(self._file.fileno(), 2 * count, 2 * int(self.offsets[i] + start))
-        if len(data) != 2 * count:
+        width = 2 * self.channels  # bytes per frame
+        data = os.pread(self._file.fileno(), width * count, width * int(self.offsets[i] + start))
+        if len(data) != width * count:
             raise DataError(f"{self.directory / SAMPLES_FILE}: truncated (clip {self.files[i]})")
-        return np.frombuffer(data, dtype=np.int16)
+        samples = np.frombuffer(data, dtype=np.int16)
+        return samples if self.channels == 1 else samples.reshape(count, self.channels)
 
     def clip(self, i: int) -> np.ndarray:
-        """Clip i's samples."""
+        """Clip i's samples: ``[frames]``, or ``[frames, channels]`` for several channels."""
         return self._read(i, 0, int(self.lengths[i]))
 
     def window(self, i: int, length: int, offset: int) -> np.ndarray:
@@ -138,11 +151,14 @@ class AudioCache:
         return fit_length(self.clip(i), length, offset)
 
     def batch(self, indices: Sequence[int], length: int, offsets: Sequence[int]) -> np.ndarray:
-        """Float32 waveforms ``[B, length]`` in [-1, 1), each clip tiled and cropped at its
-        offset."""
-        out = np.empty((len(indices), length), dtype=np.float32)
+        """Float32 waveforms in [-1, 1), each clip tiled and cropped at its offset: ``[B,
+        length]``, or ``[B, channels, length]`` for several channels (what an embedder takes)."""
+        shape = (
+            (len(indices), length) if self.channels == 1 else (len(indices), self.channels, length)
+        )
+        out = np.empty(shape, dtype=np.float32)
         for row, (i, offset) in enumerate(zip(indices, offsets, strict=True)):
-            out[row] = self.window(int(i), length, int(offset))
+            out[row] = self.window(int(i), length, int(offset)).T
         out *= 1.0 / 32768.0
         return out
 

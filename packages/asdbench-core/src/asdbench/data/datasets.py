@@ -35,7 +35,9 @@ ClassesOption = Annotated[
 ClassAttributesOption = Annotated[bool, "Attributes from file names are part of a clip's class"]
 ClassDomainOption = Annotated[bool, "The domain (source/target) is part of a clip's class"]
 StereoOption = Annotated[
-    Stereo, "Several channels: keep the first or the second, average them, or refuse"
+    Stereo,
+    "Several channels: keep the first or the second, average them, keep both (for an "
+    "embedder that takes two), or refuse",
 ]
 ResampleOption = Annotated[bool, "Resample other rates to the dataset's; false: refuse them"]
 SkipBadFilesOption = Annotated[

@@ -7,6 +7,10 @@ and a different background noise. Anomalies (bearing impulses, imbalance, a miss
 a damaged tooth, detuning, rattle, rubbing) are mixed in at a random, moderate severity, so that
 a good system scores well above chance but not perfectly.
 
+With ``microphones=2`` the clips are stereo as DCASE2026 records them: the near microphone in
+the left channel (the mono clip itself) and a far one in the right, which hears the machine
+later, duller and quieter, in more background noise of its own.
+
 Everything is seeded per clip from (seed, machine, split, domain, label, index), so the same
 options always write the same files. The tree holds ``dev_data/`` (labelled test names),
 ``eval_data/`` (anonymised test names, shuffled) and ``ground_truth/`` in the official
@@ -274,8 +278,10 @@ def render_clip(
     anomaly: str | None,
     seed_key: tuple[object, ...],
     n: int,
+    microphones: int = 1,
 ) -> np.ndarray:
-    """A finished clip: machine sound, domain-dependent background noise, level variation."""
+    """A finished clip: machine sound, domain-dependent background noise, level variation;
+    ``[n]``, or ``[n, 2]`` with the far microphone on the right for ``microphones=2``."""
     rng = _rng(*seed_key)
     wave = _render(machine, attributes, anomaly, rng, n)
     if domain == "source":
@@ -284,7 +290,27 @@ def render_clip(
         slope, snr_db = rng.uniform(1.4, 1.8), rng.uniform(6.0, 9.0)
     noise = _colored_noise(rng, n, slope) * 10 ** (-snr_db / 20)
     gain = 0.1 * 10 ** (rng.uniform(-3, 3) / 20)
-    return gain * (wave + noise)
+    near = gain * (wave + noise)
+    if microphones == 1:
+        return near
+    return np.stack([near, gain * _far_microphone(wave, slope, snr_db, _rng(*seed_key, "far"))], 1)
+
+
+#: The far microphone: the machine sound's delay (3 ms, about a metre) and level (-8 dB), and
+#: how much lower its signal-to-noise ratio is than the near one's.
+FAR_DELAY, FAR_LEVEL_DB, FAR_SNR_LOSS_DB = 48, -8.0, 9.0
+
+
+def _far_microphone(
+    wave: np.ndarray, slope: float, snr_db: float, rng: np.random.Generator
+) -> np.ndarray:
+    """The machine sound as a far microphone hears it: delayed, its highs damped (a 3-tap
+    smoothing), quieter, in background noise of its own at a lower signal-to-noise ratio."""
+    damped = np.convolve(wave, [0.25, 0.5, 0.25], mode="same")
+    delayed = np.concatenate([np.zeros(FAR_DELAY), damped[:-FAR_DELAY]])
+    level = 10 ** (FAR_LEVEL_DB / 20)
+    noise = _colored_noise(rng, len(wave), slope) * 10 ** (-(snr_db - FAR_SNR_LOSS_DB) / 20)
+    return level * delayed + noise
 
 
 @dataclass(frozen=True)
@@ -296,9 +322,18 @@ class SynthesisPlan:
     clip_seconds: float
     version: int = GENERATOR_VERSION
     layout: str = "2023"
+    microphones: int = 1
+
+    def fields(self) -> dict[str, object]:
+        """What the marker file records: a mono plan as before microphones were an option, so
+        trees written then are still found and reused."""
+        fields = asdict(self)
+        if self.microphones == 1:
+            del fields["microphones"]
+        return fields
 
     def key(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+        return hashlib.sha256(json.dumps(self.fields(), sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _attribute_values(
@@ -359,7 +394,7 @@ def write_tree(root: Path, plan: SynthesisPlan, *, progress: bool = True) -> Non
                         unbalanced=partition == "eval" and position == 0 and number == 0,
                         on_clip=bar.update,
                     )
-        (out / MARKER).write_text(json.dumps(asdict(plan), indent=1))
+        (out / MARKER).write_text(json.dumps(plan.fields(), indent=1))
     bar.close()
 
 
@@ -415,7 +450,7 @@ def _write_section(
             choice_rng = _rng(*key, "choices")
             attrs = _attribute_values(machine, domain, choice_rng)
             anomaly = str(choice_rng.choice(machine.anomalies)) if label == "anomaly" else None
-            wave = to_int16(render_clip(machine, domain, attrs, anomaly, key, n))
+            wave = to_int16(render_clip(machine, domain, attrs, anomaly, key, n, plan.microphones))
             name = _file_name(machine, section, domain, split, label, index, attrs)
             if split == "train" or partition == "dev":
                 soundfile.write(str(folder / split / name), wave, SAMPLE_RATE, subtype="PCM_16")
@@ -460,7 +495,7 @@ def ensure_tree(root: Path | None, plan: SynthesisPlan, *, progress: bool = True
     marker = root / MARKER
     if marker.exists():
         written = {"layout": "2023", **json.loads(marker.read_text())}  # older trees: 2023
-        if written != asdict(plan):
+        if written != plan.fields():
             raise DataError(
                 f"{root}: holds a synthetic dataset written with other options ({written}); "
                 "choose another --data-dir"
@@ -519,6 +554,11 @@ class SyntheticDataset(DcaseLayoutDataset):
             Size, "tiny (tests), small (the main job) or full (DCASE's clip counts)"
         ] = "small",
         seed: Annotated[int, "Seed of the generated sounds (another seed, another dataset)"] = 0,
+        microphones: Annotated[
+            int,
+            "1: mono clips; 2: stereo as DCASE2026, the near microphone left, a far one right "
+            "(read as the stereo option says: both keeps the two channels)",
+        ] = 1,
         clip_seconds: ClipSecondsOption = None,
         classes: ClassesOption = "train",
         class_attributes: ClassAttributesOption = True,
@@ -534,6 +574,8 @@ class SyntheticDataset(DcaseLayoutDataset):
     ) -> None:
         if size not in SIZES:
             raise ValueError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
+        if microphones not in (1, 2):
+            raise ValueError(f"microphones must be 1 or 2, got {microphones}")
         if clip_seconds is None:
             clip_seconds = DEFAULT_CLIP_SECONDS[size]
         super().__init__(
@@ -545,7 +587,9 @@ class SyntheticDataset(DcaseLayoutDataset):
             resample=resample,
             skip_bad_files=skip_bad_files,
         )
-        self.plan = SynthesisPlan(size, seed, self.clip_seconds, layout=self.generator_layout)
+        self.plan = SynthesisPlan(
+            size, seed, self.clip_seconds, layout=self.generator_layout, microphones=microphones
+        )
         types = machine_types(size, self.generator_layout)
         self.machine_types = {p: tuple(m.name for m in ms) for p, ms in types.items()}
         self.sections = sections_of(self.plan)

@@ -8,6 +8,10 @@ code) and a dense layer. The two
 ``embedding_dim / 2`` outputs are concatenated. As in the Keras reference: no biases, Glorot
 initialisation, TensorFlow ``same`` padding, batch norm with momentum 0.99 (PyTorch 0.01) and
 epsilon 1e-3. The network adapts to any clip length (the flatten size is computed from it).
+
+Two-channel clips (``channels=2``, beyond the reference) enter both branches as input channels:
+the first convolution of each takes both spectra, and the per-frequency batch norm normalises
+each channel's bins apart. One channel is the reference network exactly.
 """
 
 from __future__ import annotations
@@ -167,11 +171,11 @@ class StemConv2d(SameConv2d):
 class SpectrumBranch(nn.Module):
     """Branch A: full-clip FFT magnitude -> 3 Conv1D -> 4 x (Dense, BN, ReLU) -> Dense."""
 
-    def __init__(self, clip_samples: int, out_dim: int, biased_bn: bool) -> None:
+    def __init__(self, clip_samples: int, out_dim: int, biased_bn: bool, channels: int) -> None:
         super().__init__()
         lengths = [clip_samples // 2]
         convs = []
-        for kernel, stride, cin in ((256, 64, 1), (64, 32, 128), (16, 4, 128)):
+        for kernel, stride, cin in ((256, 64, channels), (64, 32, 128), (16, 4, 128)):
             convs.append(SameConv1d(lengths[-1], cin, 128, kernel, stride))
             lengths.append(same_output(lengths[-1], stride))
         self.convs = nn.ModuleList(convs)
@@ -186,8 +190,8 @@ class SpectrumBranch(nn.Module):
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
         length = waveforms.shape[-1]
-        spectrum = torch.fft.rfft(waveforms.float(), dim=-1).abs()[:, : length // 2]
-        x = spectrum.unsqueeze(1).to(waveforms.dtype)
+        spectrum = torch.fft.rfft(waveforms.float(), dim=-1).abs()[..., : length // 2]
+        x = (spectrum.unsqueeze(1) if spectrum.dim() == 2 else spectrum).to(waveforms.dtype)
         for conv in self.convs:
             x = F.relu(conv(x))
         return self.out(self.dense(x.flatten(1)))
@@ -259,14 +263,21 @@ class SpectrogramBranch(nn.Module):
     time -> BN -> Dense."""
 
     def __init__(
-        self, out_dim: int, bn_bug: bool, biased_bn: bool, frames: int, window: int | None
+        self,
+        out_dim: int,
+        bn_bug: bool,
+        biased_bn: bool,
+        frames: int,
+        window: int | None,
+        channels: int,
     ) -> None:
         super().__init__()
         self.time_window = window or frames
+        self.channels = channels
         width = 16 * 128 * same_output(frames, self.time_window)
         self.register_buffer("window", torch.hann_window(N_FFT, periodic=True), persistent=False)
-        self.freq_bn = bn1d(N_FFT // 2 + 1, biased_bn)
-        self.stem = StemConv2d(1, 16, 7)
+        self.freq_bn = bn1d(channels * (N_FFT // 2 + 1), biased_bn)
+        self.stem = StemConv2d(channels, 16, 7)
         self.stem_bn = bn2d(16)
         self.stage2 = Stage2(bn_bug)
         stages = []
@@ -279,23 +290,26 @@ class SpectrogramBranch(nn.Module):
         self.out = nn.Linear(width, out_dim, bias=False)
 
     def spectrogram(self, waveforms: torch.Tensor) -> torch.Tensor:
-        """``[B, freq=513, time]`` linear magnitude."""
+        """``[B, freq=513, time]`` linear magnitude; ``[B, channels * 513, time]`` (each
+        channel's bins in turn) for several channels."""
         stft = torch.stft(
-            waveforms.float(),
+            waveforms.float().reshape(-1, waveforms.shape[-1]),
             N_FFT,
             HOP,
             window=self.window.float(),
             center=False,
             return_complex=True,
         )
-        return stft.abs().to(waveforms.dtype)
+        magnitude = stft.abs().to(waveforms.dtype)
+        return magnitude.reshape(waveforms.shape[0], -1, magnitude.shape[-1])
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
         spec = self.spectrogram(waveforms)
         spec = self.freq_bn(spec - spec.mean(dim=-1, keepdim=True))
-        # [B, 1, time, freq], channels-last: the CPU (oneDNN) and GPU convolutions run several
-        # times faster in this layout than in NCHW.
-        x = spec.transpose(1, 2).unsqueeze(1).contiguous(memory_format=torch.channels_last)
+        # [B, channels, time, freq], channels-last: the CPU (oneDNN) and GPU convolutions run
+        # several times faster in this layout than in NCHW.
+        x = spec.unflatten(1, (self.channels, -1)).transpose(2, 3)
+        x = x.contiguous(memory_format=torch.channels_last)
         x = F.relu(self.stem_bn(self.stem(x)))
         x = F.max_pool2d(x, 3, 2)
         x = self.stage2(x)
@@ -324,6 +338,8 @@ class DualBranchEmbedder(nn.Module):
     #: The version of the numbers this network computes: bump it with any change that alters
     #: them (the trial cache is keyed by it).
     numerics_version: ClassVar[str] = "2"
+    #: One channel (``[B, T]``) or two (``[B, 2, T]``, DCASE2026's near and far microphones).
+    accepts_channels: ClassVar[tuple[int, ...]] = (1, 2)
 
     def __init__(
         self,
@@ -331,6 +347,7 @@ class DualBranchEmbedder(nn.Module):
         sample_rate: int,
         clip_samples: int,
         embedding_dim: int,
+        channels: int = 1,
         block2_bn_bug: Annotated[
             bool, "The reference's batch-norm placement in unit 2a; false: the fixed form (ASDKit)"
         ] = True,
@@ -348,6 +365,8 @@ class DualBranchEmbedder(nn.Module):
         super().__init__()
         if embedding_dim < 2 or embedding_dim % 2:
             raise ValueError(f"embedding_dim must be even (two branches), got {embedding_dim}")
+        if channels not in self.accepts_channels:
+            raise ValueError(f"channels must be 1 or 2, got {channels}")
         if bn_moving_variance not in ("keras", "unbiased"):
             raise ValueError(
                 f"bn_moving_variance must be 'keras' or 'unbiased', got {bn_moving_variance!r}"
@@ -365,13 +384,14 @@ class DualBranchEmbedder(nn.Module):
         self.clip_samples = clip_samples
         self.embedding_dim = embedding_dim
         biased = bn_moving_variance == "keras"
-        self.spectrum = SpectrumBranch(clip_samples, embedding_dim // 2, biased)
+        self.spectrum = SpectrumBranch(clip_samples, embedding_dim // 2, biased, channels)
         self.spectrogram = SpectrogramBranch(
             embedding_dim // 2,
             block2_bn_bug,
             biased,
             head_frames(clip_samples),
             CODE_TIME_WINDOW if time_pooling == "window18" else None,
+            channels,
         )
         for module in self.modules():
             if isinstance(module, nn.Conv1d | nn.Conv2d | nn.Linear):

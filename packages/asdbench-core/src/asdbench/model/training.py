@@ -115,13 +115,15 @@ def batch_bounds(clips: int, batch_size: int) -> list[tuple[int, int]]:
 def mixup(
     waveforms: torch.Tensor, targets: torch.Tensor, probability: float, generator: torch.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mix each clip with its partner in the reversed batch, λ ~ U(0, 1), with probability
-    ``probability`` per clip (λ = 1 otherwise); targets are mixed with the same λ."""
+    """Mix each clip (``[B, T]`` or ``[B, channels, T]``) with its partner in the reversed
+    batch, λ ~ U(0, 1), with probability ``probability`` per clip (λ = 1 otherwise); targets
+    are mixed with the same λ."""
     n = waveforms.shape[0]
     lam = torch.rand(n, generator=generator)
     applied = torch.rand(n, generator=generator) < probability
     lam = torch.where(applied, lam, torch.ones_like(lam)).to(waveforms.device, waveforms.dtype)
-    mixed = lam[:, None] * waveforms + (1 - lam[:, None]) * waveforms.flip(0)
+    per_clip = lam.view(-1, *([1] * (waveforms.dim() - 1)))  # every channel alike
+    mixed = per_clip * waveforms + (1 - per_clip) * waveforms.flip(0)
     mixed_targets = lam[:, None] * targets + (1 - lam[:, None]) * targets.flip(0)
     return mixed, mixed_targets
 

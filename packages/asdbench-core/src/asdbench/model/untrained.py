@@ -46,12 +46,14 @@ def mel_filters(sample_rate: int, n_fft: int, n_mels: int, top: float) -> np.nda
 
 
 class LogMelStatsEmbedder(nn.Module):
-    """A clip's log-mel spectrum (``embedding_dim / 2`` mel bands) summarised over time by its
-    mean and its standard deviation per band: an embedding that needs no training. The STFT
-    uses a Hann window of the smallest power of two holding 8 frequency bins per mel band (at
-    least 512 samples) and half-window hops."""
+    """A clip's log-mel spectrum summarised over time by its mean and its standard deviation
+    per band: an embedding that needs no training. The STFT uses a Hann window of the smallest
+    power of two holding 8 frequency bins per mel band (at least 512 samples) and half-window
+    hops. With two channels each has its own ``embedding_dim / 4`` bands' mean and std, the
+    first channel's first; with one, ``embedding_dim / 2`` bands."""
 
     needs_training: ClassVar[bool] = False
+    accepts_channels: ClassVar[tuple[int, ...]] = (1, 2)
 
     def __init__(
         self,
@@ -59,19 +61,24 @@ class LogMelStatsEmbedder(nn.Module):
         sample_rate: int,
         clip_samples: int,
         embedding_dim: int,
+        channels: int = 1,
         max_frequency: Annotated[
             float | None, "Highest frequency of the mel bands in Hz; default: the Nyquist"
         ] = None,
     ) -> None:
         super().__init__()
-        if embedding_dim < 2 or embedding_dim % 2:
+        if channels not in self.accepts_channels:
+            raise ValueError(f"channels must be 1 or 2, got {channels}")
+        if embedding_dim < 2 * channels or embedding_dim % (2 * channels):
             raise ValueError(
-                f"embedding_dim must be even (mean and std of each mel band), got {embedding_dim}"
+                f"embedding_dim must be a multiple of {2 * channels} (mean and std of each mel "
+                f"band of {channels} channel(s)), got {embedding_dim}"
             )
         nyquist = sample_rate / 2
         if max_frequency is not None and not 0 < max_frequency <= nyquist:
             raise ValueError(f"max_frequency must be in (0, {nyquist:g}] Hz, got {max_frequency}")
-        n_mels = embedding_dim // 2
+        n_mels = embedding_dim // (2 * channels)
+        self.channels = channels
         self.n_fft = max(512, 2 ** math.ceil(math.log2(8 * n_mels)))
         self.hop = self.n_fft // 2
         filters = mel_filters(sample_rate, self.n_fft, n_mels, max_frequency or nyquist)
@@ -79,17 +86,19 @@ class LogMelStatsEmbedder(nn.Module):
         self.register_buffer("window", torch.hann_window(self.n_fft))
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
+        batch = waveforms.shape[0]
         spectrum = torch.stft(
-            waveforms,
+            waveforms.reshape(-1, waveforms.shape[-1]),  # every channel on its own
             self.n_fft,
             hop_length=self.hop,
             window=self.window,
             center=True,
             return_complex=True,
         )
-        power = spectrum.abs().pow(2)  # [B, bins, frames]
-        log_mel = torch.log10(torch.clamp(self.filters @ power, min=FLOOR))  # [B, mels, frames]
-        return torch.cat([log_mel.mean(dim=2), log_mel.std(dim=2, unbiased=False)], dim=1)
+        power = spectrum.abs().pow(2)  # [B * channels, bins, frames]
+        log_mel = torch.log10(torch.clamp(self.filters @ power, min=FLOOR))
+        stats = torch.cat([log_mel.mean(dim=2), log_mel.std(dim=2, unbiased=False)], dim=1)
+        return stats.reshape(batch, -1)
 
 
 class NoLoss(nn.Module):
@@ -101,9 +110,3 @@ class NoLoss(nn.Module):
 
     def forward(self, embeddings: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         raise RuntimeError("the none loss belongs to embedders that need no training")
-
-
-def needs_training(embedder_factory: object) -> bool:
-    """Whether an embedder (its factory) is trained; one declares ``needs_training = False``
-    when it is not."""
-    return bool(getattr(embedder_factory, "needs_training", True))

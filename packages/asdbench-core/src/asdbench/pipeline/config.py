@@ -20,7 +20,7 @@ from asdbench.model.settings import TrainConfig, train_options
 from asdbench.plugins.manager import PluginInfo, core_version
 from asdbench.plugins.options import parse_value
 from asdbench.plugins.presets import get_preset
-from asdbench.plugins.registry import Component, get
+from asdbench.plugins.registry import Component, components, get
 from asdbench.plugins.specs import LossSpec
 from asdbench.reporting.leaderboard import STD
 
@@ -327,7 +327,7 @@ def resolve(
 def _loss_for(embedder: str, given: str | None, chosen: str) -> str:
     """The loss of a run: ``none`` for an embedder that needs no training (refusing another
     given with ``--loss``), and any but ``none`` for one that is trained."""
-    from asdbench.model.untrained import needs_training
+    from asdbench.model.capabilities import needs_training
 
     if not needs_training(get("embedder", embedder).spec.resolve()):
         if given not in (None, NO_LOSS):
@@ -378,16 +378,45 @@ def _changed(
 MAX_SEED = 2**32 - 1
 
 
+def embedder_context(config: RunConfig, dataset: Any) -> dict[str, int]:
+    """The sizes the run's embedder is built with: the dataset's rate and clip length, the
+    embedding size, and, for an embedder that declares ``accepts_channels``, the channels each
+    clip has. An embedder that does not take the dataset's channel count is an error naming
+    both, and the embedders that do."""
+    from asdbench.model.capabilities import accepted_channels, takes_channels
+
+    factory = config.embedder.component.spec.resolve()
+    channels = dataset.audio_format.channels
+    if channels not in accepted_channels(factory):
+        fitting = [
+            name
+            for name, found in components("embedder").items()
+            if channels in accepted_channels(found.spec.resolve())
+        ]
+        takes = "/".join(map(str, accepted_channels(factory)))
+        raise OptionError(
+            f"--embedder {config.embedder.name} takes {takes} channel(s), but the dataset "
+            f"{dataset.name} keeps {channels} channels per clip: keep one with the dataset's "
+            f"options, or choose an embedder that takes {channels} "
+            f"({', '.join(fitting) or 'none installed'})"
+        )
+    context = {
+        "sample_rate": dataset.sample_rate,
+        "clip_samples": dataset.clip_samples,
+        "embedding_dim": config.train.embedding_dim,
+    }
+    if takes_channels(factory):
+        context["channels"] = channels
+    return context
+
+
 def probe(config: RunConfig) -> None:
     """Build every component once with the run's sizes (a placeholder class count for the
-    loss), so that an option value a component refuses (``subspace_dim=0``) is a one-line error
-    now, not after the data is prepared or a model trained."""
+    loss), so that an option value a component refuses (``subspace_dim=0``), or an embedder
+    that does not take the dataset's channels, is a one-line error now, not after the data is
+    prepared or a model trained."""
     dataset = config.dataset.create()
-    config.embedder.create(
-        sample_rate=dataset.sample_rate,
-        clip_samples=dataset.clip_samples,
-        embedding_dim=config.train.embedding_dim,
-    )
+    config.embedder.create(**embedder_context(config, dataset))
     config.loss.create(num_classes=2, embedding_dim=config.train.embedding_dim)
     config.backend.create()
     if config.ensemble is not None:

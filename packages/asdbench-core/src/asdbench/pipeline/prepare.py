@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from asdbench.contracts import ScoreRule
+from asdbench.data.audio import AudioFormat
 from asdbench.data.audio_cache import AudioCache
 from asdbench.data.clips import ClipTable
 from asdbench.errors import DataError
@@ -42,7 +43,7 @@ def prepare(
                 "builds it once before the trials, so ASDBENCH_CACHE_DIR and the dataset folder "
                 "must be on a file system every node shares"
             )
-        check_disk_space(table, dataset.sample_rate, root)
+        check_disk_space(table, dataset.audio_format, root)
     cache = AudioCache.build(
         paths,
         root,
@@ -112,10 +113,11 @@ def _clip_kind(label: str, domain: str | None) -> str:
     return f"{where}{'anomalous' if label == 'anomaly' else 'normal'} clip"
 
 
-def check_disk_space(table: ClipTable, sample_rate: int, folder: Path) -> None:
-    """Refuse early, with the needed and available space, when the decoded audio (int16) cannot
-    fit where the cache goes."""
-    needed = int(sum(clip.duration for clip in table) * sample_rate * 2 * 1.05)
+def check_disk_space(table: ClipTable, fmt: AudioFormat, folder: Path) -> None:
+    """Refuse early, with the needed and available space, when the decoded audio (int16, each
+    channel kept) cannot fit where the cache goes."""
+    seconds = sum(clip.duration for clip in table)
+    needed = int(seconds * fmt.sample_rate * fmt.channels * 2 * 1.05)
     folder.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(folder).free
     if needed > free:

@@ -23,7 +23,7 @@ import numpy as np
 from asdbench.data.audio_cache import AudioCache
 from asdbench.data.clips import ClipTable
 from asdbench.paths import atomic_file, cache_dir, exclusive, write_atomically
-from asdbench.pipeline.config import Choice, RunConfig
+from asdbench.pipeline.config import Choice, RunConfig, embedder_context
 from asdbench.pipeline.outputs import Echo
 from asdbench.scoring.metrics import Results
 
@@ -165,8 +165,8 @@ def _train(
     embedder that needs no training embeds as built: no loss, no epochs."""
     import torch
 
+    from asdbench.model.capabilities import needs_training
     from asdbench.model.training import embed, fixed_offsets, pick_device
-    from asdbench.model.untrained import needs_training
 
     position = {path: i for i, path in enumerate(cache.files)}
     rows = np.array([position[str(c.path)] for c in table], dtype=np.int64)
@@ -188,11 +188,7 @@ def _train(
     else:
         torch.manual_seed(seed)
         device = pick_device(config.device)
-        embedder = config.embedder.create(
-            sample_rate=dataset.sample_rate,
-            clip_samples=dataset.clip_samples,
-            embedding_dim=config.train.embedding_dim,
-        ).to(device)
+        embedder = config.embedder.create(**embedder_context(config, dataset)).to(device)
         weights = {"embedder": embedder.state_dict()}
     started = time.perf_counter()
     embeddings = embed(
@@ -242,11 +238,7 @@ def _trainer(
 
     torch.manual_seed(seed)
     embedding_dim = config.train.embedding_dim
-    embedder = config.embedder.create(
-        sample_rate=dataset.sample_rate,
-        clip_samples=dataset.clip_samples,
-        embedding_dim=embedding_dim,
-    )
+    embedder = config.embedder.create(**embedder_context(config, dataset))
     loss = config.loss.create(num_classes=len(table.classes), embedding_dim=embedding_dim)
     checkpoint = workdir / CHECKPOINT
     trainer = Trainer(

@@ -50,7 +50,11 @@ class Component:
     def create(self, **kwargs: Any) -> Any:
         """Build the component; ``kwargs`` are its context arguments and options."""
         factory = self.spec.resolve()
-        missing = [name for name in self.spec.context if name not in kwargs]
+        missing = [
+            name
+            for name in self.spec.context
+            if name not in kwargs and name not in self.spec.optional_context
+        ]
         if missing:
             needed = ", ".join(f"{name}=..." for name in missing)
             raise OptionError(f"{self.label} needs {needed}")

@@ -22,6 +22,8 @@ class ComponentSpec:
     kind: ClassVar[str]
     #: Arguments the pipeline passes itself; they are not user options.
     context: ClassVar[tuple[str, ...]] = ()
+    #: Those of ``context`` passed only to a factory that declares it takes them.
+    optional_context: ClassVar[tuple[str, ...]] = ()
 
     name: str
     factory: Factory
@@ -61,11 +63,19 @@ class LossSpec(ComponentSpec):
 class EmbedderSpec(ComponentSpec):
     """``factory(*, sample_rate, clip_samples, embedding_dim, **options) -> nn.Module``.
 
-    The module's ``forward(waveforms [B, T]) -> [B, D]``.
+    The module's ``forward(waveforms [B, T]) -> [B, D]``. One that declares
+    ``accepts_channels`` (counts beyond 1) also takes ``channels``, and then ``[B, channels,
+    T]`` when it is above 1.
     """
 
     kind: ClassVar[str] = "embedder"
-    context: ClassVar[tuple[str, ...]] = ("sample_rate", "clip_samples", "embedding_dim")
+    context: ClassVar[tuple[str, ...]] = (
+        "sample_rate",
+        "clip_samples",
+        "embedding_dim",
+        "channels",
+    )
+    optional_context: ClassVar[tuple[str, ...]] = ("channels",)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ class ComponentKit:
         return {}
 
     def make(self, **overrides: Any) -> Any:
-        return self.resolved()(**self.context(), **{**self.options, **overrides})
+        return self.resolved()(**{**self.context(), **self.options, **overrides})
 
     def test_unknown_option_is_rejected(self) -> None:
         """A misspelt option must fail, not be ignored. Fix: do not accept ``**kwargs`` you

@@ -1,5 +1,7 @@
 """Conformance tests every embedder plugin should pass. Subclass
-``EmbedderConformanceTests`` and set ``factory`` (see ``ComponentKit``)."""
+``EmbedderConformanceTests`` and set ``factory`` (see ``ComponentKit``). An embedder that
+declares ``accepts_channels`` is tested at its first declared channel count, and its others by
+``test_every_declared_channel_count_embeds``."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from typing import Any, ClassVar
 import pytest
 import torch
 
+from asdbench.model.capabilities import accepted_channels, takes_channels
+from asdbench.plugins.options import signature_of
 from asdbench.testing.components import ComponentKit
 
 
@@ -18,21 +22,67 @@ class EmbedderConformanceTests(ComponentKit):
     embedding_dim: ClassVar[int] = 16
     batch_size: ClassVar[int] = 3
 
+    def channels(self) -> int:
+        """The channel count the tests run at: the first the embedder declares."""
+        return accepted_channels(self.resolved())[0]
+
     def context(self) -> dict[str, Any]:
-        return {
+        context = {
             "sample_rate": self.sample_rate,
             "clip_samples": self.clip_samples,
             "embedding_dim": self.embedding_dim,
         }
+        if takes_channels(self.resolved()):
+            context["channels"] = self.channels()
+        return context
 
     def make_embedder(self, seed: int = 0, **overrides: Any) -> torch.nn.Module:
         torch.manual_seed(seed)
         return self.make(**overrides)
 
-    def waves(self, seed: int = 0, batch_size: int | None = None) -> torch.Tensor:
+    def waves(
+        self, seed: int = 0, batch_size: int | None = None, channels: int | None = None
+    ) -> torch.Tensor:
+        """Noise waveforms as the pipeline gives them: ``[B, T]`` for one channel, ``[B,
+        channels, T]`` for more."""
         generator = torch.Generator().manual_seed(seed)
-        shape = (batch_size or self.batch_size, self.clip_samples)
+        channels = channels or self.channels()
+        per_channel = () if channels == 1 else (channels,)
+        shape = (batch_size or self.batch_size, *per_channel, self.clip_samples)
         return (0.1 * torch.randn(shape, generator=generator)).clamp(-1, 0.999)
+
+    def test_declared_channels_are_well_formed(self) -> None:
+        """``accepts_channels``, when declared, is a tuple of channel counts and the factory
+        takes the ``channels`` the pipeline then passes it."""
+        factory = self.resolved()
+        accepted_channels(factory)  # raises TypeError when malformed
+        if takes_channels(factory):
+            assert "channels" in signature_of(factory).parameters, (
+                "declares accepts_channels but its factory takes no channels argument"
+            )
+
+    def test_every_declared_channel_count_embeds(self) -> None:
+        """Each channel count in ``accepts_channels`` builds an embedder whose ``forward`` takes
+        waveforms of that many channels and gives ``[B, embedding_dim]``, finite, each clip's
+        embedding independent of its batch in eval mode; the channels are heard (changing the
+        last one changes the embedding)."""
+        factory = self.resolved()
+        for channels in accepted_channels(factory):
+            sized = {"channels": channels} if takes_channels(factory) else {}
+            embedder = self.make_embedder(**sized).eval()
+            waves = self.waves(channels=channels)
+            with torch.no_grad():
+                out = embedder(waves)
+                alone = embedder(waves[:1])
+            assert tuple(out.shape) == (self.batch_size, self.embedding_dim), channels
+            assert torch.isfinite(out).all(), channels
+            assert torch.allclose(out[:1], alone, atol=1e-4, rtol=1e-4), channels
+            if channels > 1:
+                changed = waves.clone()
+                changed[:, -1] = self.waves(seed=9, channels=channels)[:, -1]
+                with torch.no_grad():
+                    other = embedder(changed)
+                assert not torch.allclose(out, other), f"channel {channels} is not heard"
 
     def test_constructor_is_keyword_only(self) -> None:
         """Sizes are keyword-only, so a positional call cannot swap them."""
