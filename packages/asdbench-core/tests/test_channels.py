@@ -43,6 +43,12 @@ class MonoEmbedder(torch.nn.Module):
         return self.linear(waveforms)
 
 
+class MisdeclaredEmbedder(MonoEmbedder):
+    """Declares its channels as a number, not a tuple of counts."""
+
+    accepts_channels = 2
+
+
 class Plugin:
     @asdbench.hookimpl
     def asdbench_losses(self):
@@ -128,3 +134,18 @@ def test_one_channel_of_stereo_clips_still_suits_a_mono_embedder(mlflow_tracking
     args += ["--set", "dataset.stereo=first", "--set", "backend.n_means=2"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
+
+
+def test_a_malformed_channel_declaration_names_its_plugin(register_plugin, mlflow_tracking):
+    class Misdeclared:
+        @asdbench.hookimpl
+        def asdbench_embedders(self):
+            yield asdbench.EmbedderSpec(name="odd", factory=MisdeclaredEmbedder, summary="odd")
+
+    register_plugin(Misdeclared(), "misdeclared", distribution="asdbench-odd")
+    result = CliRunner().invoke(cli, ["run", "--loss", "centres", "--embedder", "odd"])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == (
+        "Error: embedder 'odd' (asdbench-odd): accepts_channels must be a tuple of channel "
+        "counts (whole numbers of at least 1), got 2"
+    )

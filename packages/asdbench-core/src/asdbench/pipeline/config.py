@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from asdbench.errors import OptionError
+from asdbench.errors import OptionError, PluginError
 from asdbench.model.settings import TrainConfig, train_options
 from asdbench.plugins.manager import PluginInfo, core_version
 from asdbench.plugins.options import parse_value
@@ -378,26 +378,38 @@ def _changed(
 MAX_SEED = 2**32 - 1
 
 
+def _channels_of(found: Component) -> tuple[int, ...]:
+    """The channel counts a registered embedder takes; a malformed declaration is an error
+    naming its plugin."""
+    from asdbench.model.capabilities import accepted_channels
+
+    try:
+        return accepted_channels(found.spec.resolve())
+    except TypeError as exc:
+        origin = f" ({found.plugin.distribution})" if found.plugin.distribution else ""
+        raise PluginError(f"{found.label}{origin}: {exc}") from exc
+
+
 def embedder_context(config: RunConfig, dataset: Any) -> dict[str, int]:
     """The sizes the run's embedder is built with: the dataset's rate and clip length, the
     embedding size, and, for an embedder that declares ``accepts_channels``, the channels each
     clip has. An embedder that does not take the dataset's channel count is an error naming
     both, and the embedders that do."""
-    from asdbench.model.capabilities import accepted_channels, takes_channels
+    from asdbench.model.capabilities import takes_channels
 
-    factory = config.embedder.component.spec.resolve()
+    chosen = config.embedder.component
     channels = dataset.audio_format.channels
-    if channels not in accepted_channels(factory):
+    accepted = _channels_of(chosen)
+    if channels not in accepted:
         fitting = [
             name
             for name, found in components("embedder").items()
-            if channels in accepted_channels(found.spec.resolve())
+            if channels in _channels_of(found)
         ]
-        takes = "/".join(map(str, accepted_channels(factory)))
         raise OptionError(
-            f"--embedder {config.embedder.name} takes {takes} channel(s), but the dataset "
-            f"{dataset.name} keeps {channels} channels per clip: keep one with the dataset's "
-            f"options, or choose an embedder that takes {channels} "
+            f"--embedder {chosen.name} takes {'/'.join(map(str, accepted))} channel(s), but the "
+            f"dataset {dataset.name} keeps {channels} channels per clip: keep one with the "
+            f"dataset's options, or choose an embedder that takes {channels} "
             f"({', '.join(fitting) or 'none installed'})"
         )
     context = {
@@ -405,7 +417,7 @@ def embedder_context(config: RunConfig, dataset: Any) -> dict[str, int]:
         "clip_samples": dataset.clip_samples,
         "embedding_dim": config.train.embedding_dim,
     }
-    if takes_channels(factory):
+    if takes_channels(chosen.spec.resolve()):
         context["channels"] = channels
     return context
 
