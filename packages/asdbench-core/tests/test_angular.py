@@ -1,6 +1,8 @@
 """The adaptive scale and the random centres, against hand computations."""
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -38,11 +40,11 @@ def test_subcluster_rule_counts_classes_and_keeps_targets():
     )
     lower.update(cosines, TARGETS, class_counts=counts)
     assert float(lower.value) == pytest.approx((1.8 + math.log(b)) / 0.9 + 1e-7, rel=1e-6)
-    # The released code's rule at a batch of 2 (2 mod 4) takes the upper value, 2.0288 > pi/4.
+    # The released code's rule at a batch of 2 takes index round(0.5) = 0 of the ascending
+    # values (TFP's recorded output below): the lower one too, so no clamp either.
     code = AdaptiveScale(2.0, dynamic=True, replace_exact_targets=False, count_classes=True)
     code.update(cosines, TARGETS, class_counts=counts)
-    expected = (1.8 + math.log(b)) / math.cos(math.pi / 4) + 1e-7
-    assert float(code.value) == pytest.approx(expected, rel=1e-6)
+    assert float(code.value) == pytest.approx((1.8 + math.log(b)) / 0.9 + 1e-7, rel=1e-6)
 
 
 def test_no_update_in_eval_mode_or_when_fixed():
@@ -67,27 +69,36 @@ def test_initial_scale_and_centres():
     assert torch.allclose(centers[1, 2] * kernel[:, 5].norm(), kernel[:, 5])  # class-major
 
 
-def tfp_nearest_median(values: np.ndarray) -> float:
-    """tfp.stats.percentile(values, q=50, interpolation="nearest") transcribed from its source:
-    sort from the largest (``tf.nn.top_k``), take index ``round((d - 1) * (1 - q / 100))``
-    with ``tf.round``'s ties to even (numpy's ``np.round`` rounds the same way), clipped."""
-    ordered = np.sort(values)[::-1]
-    index = int(np.round((len(values) - 1) * (1 - 50 / 100)))
-    return float(ordered[min(max(index, 0), len(values) - 1)])
+#: TensorFlow Probability's own output, recorded by scripts/record_tensorflow.py.
+RECORDED = json.loads((Path(__file__).parent / "recorded" / "tensorflow.json").read_text())
+
+
+def test_the_recording_names_its_library_versions():
+    assert RECORDED["versions"]["tensorflow_probability"] == "0.25.0"
+    assert len(RECORDED["percentile_q50"]) == 21
+
+
+@pytest.mark.parametrize(
+    "case", RECORDED["percentile_q50"], ids=lambda case: f"n={len(case['values'])}"
+)
+def test_tfp_nearest_equals_tfp_percentile_as_recorded(case):
+    """``tfp.stats.percentile(values, q=50)`` of 1..n in a random order, as TFP 0.25.0
+    computed it, for 21 batch sizes from 1 to 65: the ascending value at index
+    round((n - 1) / 2), ties to even (the upper middle one at n = 4, 8, 64, the lower at
+    n = 2, 6, 10)."""
+    theta = torch.tensor(case["values"], dtype=torch.float64)
+    assert float(median_angle(theta, "tfp-nearest")) == case["median"]
+
+
+def test_the_recorded_median_at_the_issue_sizes():
+    """The values TFP returns for 1..n as the issue reports them."""
+    recorded = {len(case["values"]): case["median"] for case in RECORDED["percentile_q50"]}
+    assert {n: recorded[n] for n in (4, 6, 8, 63, 64)} == {4: 3, 6: 3, 8: 5, 63: 32, 64: 33}
 
 
 @pytest.mark.parametrize("size", [1, 2, 4, 6, 63, 64])
-def test_median_angle_matches_tfp_nearest_and_the_lower_median(size):
+def test_the_lower_median_is_torch_median(size):
     generator = np.random.default_rng(size)
     values = generator.permutation(np.linspace(0.1, 1.5, size))  # distinct angles
     theta = torch.tensor(values, dtype=torch.float64)
-    assert float(median_angle(theta, "tfp-nearest")) == tfp_nearest_median(values)
     assert float(median_angle(theta, "lower")) == float(np.sort(values)[(size - 1) // 2])
-
-
-def test_tfp_nearest_takes_the_lower_middle_at_64_and_the_upper_at_6():
-    ascending = np.arange(64, dtype=float)
-    assert tfp_nearest_median(ascending) == 31.0  # the lower of 31 and 32
-    assert float(median_angle(torch.tensor(ascending), "tfp-nearest")) == 31.0
-    assert float(median_angle(torch.tensor(np.arange(6.0)), "tfp-nearest")) == 3.0  # upper
-    assert float(median_angle(torch.tensor(np.arange(4.0)), "tfp-nearest")) == 1.0  # lower

@@ -1,5 +1,8 @@
 """The dual-branch embedder against the reference specification's tables."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +12,8 @@ from torch import nn
 from asdbench.model.dual_branch import (
     DualBranchEmbedder,
     StemConv2d,
+    bn1d,
+    bn2d,
     head_frames,
     pool_time,
     same_padding,
@@ -79,11 +84,23 @@ def test_parameter_counts_match_the_spec(samples, dim, kernels):
     assert {(m.momentum, m.eps) for m in norms} == {(0.01, 1e-3)}  # Keras 0.99 / 1e-3
 
 
-def test_tensorflow_same_padding():
-    assert same_padding(71, 16, 4) == (6, 7)  # Conv1D k16 s4 on length 71: asymmetric
-    assert same_padding(140, 3, 2) == (0, 1)  # 3x3 stride 2 on even sizes: bottom/right only
-    assert same_padding(561, 7, 2) == (3, 3)
-    assert same_padding(10, 3, 1) == (1, 1)
+#: TensorFlow's and Keras 2's own outputs, recorded by scripts/record_tensorflow.py.
+RECORDED = json.loads((Path(__file__).parent / "recorded" / "tensorflow.json").read_text())
+
+
+@pytest.mark.parametrize(
+    "case",
+    RECORDED["conv1d_same"],
+    ids=lambda c: f"{c['length']}-k{c['kernel']}-s{c['stride']}",
+)
+def test_same_padding_equals_tensorflows_same_convolution_as_recorded(case):
+    """``tf.nn.conv1d(..., "SAME")`` (TensorFlow 2.21) on integer inputs, for the lengths,
+    kernels and strides of both branches (asymmetric padding at 71/16/4 and on even sizes)."""
+    x = torch.tensor(case["input"], dtype=torch.float64).view(1, 1, -1)
+    weights = torch.tensor(case["weights"], dtype=torch.float64).view(1, 1, -1)
+    padded = F.pad(x, same_padding(case["length"], case["kernel"], case["stride"]))
+    out = F.conv1d(padded, weights, stride=case["stride"]).flatten()
+    assert out.tolist() == case["output"]
 
 
 def test_glorot_initialisation_and_block2_option():
@@ -190,17 +207,38 @@ def test_the_batch_norm_rule_changes_only_the_moving_statistics():
     assert torch.allclose(outputs[0], outputs[1], atol=1e-5)
 
 
-def test_time_pooling_is_tensorflows_same_max_pooling():
-    """TF ``same`` pooling of 20 frames with window and stride 18: two windows, 16 padding
-    frames split 8 before and 8 after, so frames 0-9 and 10-19; 5 frames: one window."""
-    x = torch.randn(2, 3, 20, 4, generator=torch.Generator().manual_seed(0))
-    values = x.numpy()
-    expected = np.stack([values[:, :, :10].max(axis=2), values[:, :, 10:].max(axis=2)], axis=2)
-    assert np.array_equal(pool_time(x, 18).numpy(), expected)
-    short = x[:, :, :5]
-    assert np.array_equal(pool_time(short, 18).numpy(), short.numpy().max(axis=2, keepdims=True))
-    odd = torch.arange(7.0).reshape(1, 1, 7, 1)  # 7 frames, window 4: pad 0 before, 1 after
-    assert pool_time(odd, 4).flatten().tolist() == [3.0, 6.0]
+@pytest.mark.parametrize(
+    "case", RECORDED["max_pooling_same"], ids=lambda c: f"{len(c['input'])}-w{c['window']}"
+)
+def test_time_pooling_equals_the_codes_max_pooling_layer_as_recorded(case):
+    """Keras 2's ``MaxPooling2D((window, 1), padding="same")``, the released code's layer, on
+    [time, frequency] inputs: 20 frames in windows of 18 (two windows), 5 (one), 37, and 7 in
+    windows of 4."""
+    x = torch.tensor(case["input"], dtype=torch.float64)[None, None]  # [1, 1, T, F]
+    assert pool_time(x, case["window"])[0, 0].tolist() == case["output"]
+
+
+@pytest.mark.parametrize(
+    "case", RECORDED["batch_norm_one_step"], ids=lambda c: f"{len(c['input'])}-axis{c['axis']}"
+)
+def test_batch_norm_moving_statistics_equal_keras_as_recorded(case):
+    """One training step of Keras 2's BatchNormalization (momentum 0.99, epsilon 1e-3): the
+    dense and [B, C, L] layers (not fused) average the biased batch variance, the 4-D
+    convolutional one (fused) the unbiased one; the outputs use the batch statistics."""
+    x = torch.tensor(case["input"], dtype=torch.float32)
+    if x.dim() == 4:  # Keras' [B, H, W, C] -> torch's [B, C, H, W]
+        layer, x = bn2d(x.shape[-1]), x.permute(0, 3, 1, 2)
+    else:
+        layer = bn1d(x.shape[1], biased=True)
+    out = layer.train()(x)
+    if out.dim() == 4:
+        out = out.permute(0, 2, 3, 1)
+    torch.testing.assert_close(out, torch.tensor(case["output"]), rtol=1e-5, atol=1e-5)
+    for ours, theirs in (
+        (layer.running_mean, "moving_mean"),
+        (layer.running_var, "moving_variance"),
+    ):
+        torch.testing.assert_close(ours, torch.tensor(case[theirs]), rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize(("samples", "frames"), [(288_000, 18), (160_000, 10), (320_000, 20)])

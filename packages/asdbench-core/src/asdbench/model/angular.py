@@ -67,17 +67,17 @@ def median_angle(theta: torch.Tensor, rule: str) -> torch.Tensor:
     """The batch's median angle by ``rule``:
 
     - ``tfp-nearest``: ``tfp.stats.percentile(theta, q=50)`` as the released code calls it
-      (interpolation ``nearest``): the values sorted from the largest, the one at index
-      ``round((n - 1) / 2)`` with ties rounded to even. For an even batch that is the lower of
-      the two middle values when n is divisible by 4 (64 included) and the upper one when
-      n = 2 mod 4; for an odd batch, the middle value.
+      (interpolation ``nearest``): the values sorted in ascending order, the one at index
+      ``round((n - 1) / 2)`` with ties rounded to even (TFP 0.11.1, the code's, and 0.25 alike).
+      For an even batch that is the upper of the two middle values when n is divisible by 4
+      (the code's batch of 64 included) and the lower one when n = 2 mod 4; for an odd batch,
+      the middle value.
     - ``lower``: the lower of the two middle values (``torch.median``).
     """
     if rule == "lower":
         return theta.median()
-    count = theta.numel()
-    from_largest = round((count - 1) / 2)  # Python rounds half to even, as tf.round does
-    return theta.kthvalue(count - from_largest).values
+    ascending = round((theta.numel() - 1) / 2)  # Python rounds half to even, as tf.round does
+    return theta.kthvalue(ascending + 1).values
 
 
 class AdaptiveScale(nn.Module):
