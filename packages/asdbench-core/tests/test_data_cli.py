@@ -132,7 +132,7 @@ def test_data_errors_are_one_line_with_status_2(tmp_path):
         (["--dataset", "nope"], "unknown dataset 'nope'"),
         (
             ["--dataset", "synthetic", "--set", "dataset.size=huge"],
-            "option 'size' must be 'tiny'|'small'|'full'",
+            "option 'size' must be 'tiny'|'small'|'bench'|'full'",
         ),
         (["--set", "loss.x=1"], "data commands take dataset.* options only"),
         ([], "dataset 'tree' needs --data-dir"),
@@ -145,11 +145,9 @@ def test_data_errors_are_one_line_with_status_2(tmp_path):
 
 
 def test_synth_writes_the_tree(tmp_path):
-    result = invoke(
-        "data", "synth", "--out", tmp_path / "s", "--clip-seconds", "0.5", "--seed", "3"
-    )
+    result = invoke("data", "synth", "--out", tmp_path / "s", "--size", "tiny", "--seed", "3")
     assert result.exit_code == 0, result.output
     assert (
         tmp_path / "s/ground_truth/ground_truth_data/ground_truth_valve_section_00_test.csv"
     ).exists()
-    assert len(list((tmp_path / "s/dev_data/rotor/train").iterdir())) == 110
+    assert len(list((tmp_path / "s/dev_data/rotor/train").iterdir())) == 20

@@ -131,20 +131,25 @@ def table_command(
 )
 @click.option(
     "--size",
-    type=click.Choice(["small", "full"]),
+    type=click.Choice(["tiny", "small", "bench", "full"]),
     default="small",
     show_default=True,
-    help="small: 2 + 2 machine types; full: DCASE2023 scale, 7 + 7 types.",
+    help="tiny: tests; small: the main job's, 2 + 2 machine types; bench: the benchmark's, "
+    "6 + 6 types; full: DCASE2023 scale, 7 + 7 types.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
-    "--clip-seconds", type=float, default=None, help="Clip length [default: 2 (small), 10 (full)]."
+    "--microphones",
+    type=click.IntRange(1, 2),
+    default=1,
+    show_default=True,
+    help="2: stereo clips, the near microphone left and a far one right.",
 )
-def synth_command(out: Path, size: str, seed: int, clip_seconds: float | None) -> None:
+def synth_command(out: Path, size: str, seed: int, microphones: int) -> None:
     """Write the synthetic dataset (DCASE2023 layout plus ground_truth/) to OUT."""
     from asdbench.data.synthetic import SyntheticDataset, ensure_tree
 
-    dataset = SyntheticDataset(size=size, seed=seed, clip_seconds=clip_seconds)  # type: ignore[arg-type]
+    dataset = SyntheticDataset(size=size, seed=seed, microphones=microphones)  # type: ignore[arg-type]
     root = ensure_tree(out, dataset.plan)
     click.echo(f"synthetic dataset in {root} (ground truth in {root / 'ground_truth'})")
 
