@@ -17,7 +17,8 @@ from typing import Literal
 
 import numpy as np
 
-from asdbench.data.synthetic.machines import DAMAGE, FAMILIES, Fault
+from asdbench.data.synthetic.faults import DAMAGE, Fault
+from asdbench.data.synthetic.machines import FAMILIES
 from asdbench.data.synthetic.noise import KINDS
 from asdbench.data.synthetic.signals import seeded
 

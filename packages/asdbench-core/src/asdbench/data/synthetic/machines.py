@@ -15,17 +15,19 @@ clicks happen rather than what they sound like.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from asdbench.data.synthetic.faults import Fault, bearing_frequencies, bounded, spall
 from asdbench.data.synthetic.signals import (
     SAMPLE_RATE,
     coloured_noise,
+    cycles,
     impacts,
     periodic_times,
+    random_phase,
     resonance,
     ringing,
     seeded,
@@ -35,73 +37,8 @@ from asdbench.data.synthetic.signals import (
     wander,
 )
 
-#: The share of a fault's full strength at each damage level.
-DAMAGE = {"low": 1 / 3, "mid": 2 / 3, "high": 1.0}
-#: Every fault's strength is multiplied by this: the one constant calibrated against the
-#: published difficulty (docs/datasets.md), the same for every machine type.
-SEVERITY = 3.0
-
 Operating = dict[str, float | str]
 Unit = dict[str, float]
-
-
-@dataclass(frozen=True)
-class Fault:
-    kind: str
-    damage: str  # low, mid or high
-
-    @property
-    def strength(self) -> float:
-        return DAMAGE[self.damage] * SEVERITY
-
-
-def bounded(value: float, limit: float) -> float:
-    """``value``, saturating smoothly at ``limit``: a modulation depth stays below 1 and a
-    phase wobble below a fraction of a tooth or vane however strong the fault, and a higher
-    damage is always the stronger one."""
-    return limit * math.tanh(value / limit)
-
-
-def _phase(rng: np.random.Generator) -> float:
-    return rng.uniform(0, 2 * np.pi)
-
-
-def _cycles(frequency: np.ndarray) -> np.ndarray:
-    """The running phase (radians) of a varying frequency."""
-    return 2 * np.pi * np.cumsum(frequency) / SAMPLE_RATE
-
-
-def bearing_frequencies(shaft: float, balls: float, ratio: float, angle: float) -> dict[str, float]:
-    """The defect frequencies of a rolling bearing (``ratio`` = ball / pitch diameter,
-    ``angle`` the contact angle in degrees): outer race (BPFO), inner race (BPFI), ball spin
-    (BSF) and cage (FTF)."""
-    c = ratio * math.cos(math.radians(angle))
-    return {
-        "bpfo": balls / 2 * (1 - c) * shaft,
-        "bpfi": balls / 2 * (1 + c) * shaft,
-        "bsf": (1 / (2 * ratio)) * (1 - c * c) * shaft,
-        "ftf": shaft / 2 * (1 - c),
-    }
-
-
-def _spall(
-    rng: np.random.Generator,
-    rate: float,
-    n: int,
-    resonance_hz: float,
-    strength: float,
-    modulation: tuple[float, float] | None = None,
-) -> np.ndarray:
-    """A spall's impacts: one per defect passage at ``rate`` with 1-3 % slip, each ringing the
-    structure at ``resonance_hz``; ``modulation`` (rate, depth) varies their force as the
-    defect turns in and out of the load zone."""
-    times = periodic_times(rng, rate, n / SAMPLE_RATE, rng.uniform(0.01, 0.03))
-    force = rng.uniform(0.8, 1.2, len(times))
-    if modulation is not None:
-        rate_hz, depth = modulation
-        force *= 1 - depth + depth * np.cos(2 * np.pi * rate_hz * times + _phase(rng)) ** 2
-    kernel = ringing(resonance_hz * rng.uniform(0.97, 1.03), rng.uniform(0.001, 0.002), n)
-    return strength * impacts(times, force, kernel, n)
 
 
 # -- rotor: a pump or motor whose impeller vanes set the tone --------------------------------
@@ -128,26 +65,26 @@ def _rotor(op: Operating, unit: Unit, fault: Fault | None, rng, n: int) -> np.nd
     bend = np.zeros(n)
     s = fault.strength if fault else 0.0
     if fault and fault.kind == "bent-shaft":  # the vane pass wobbles with the shaft
-        bend = bounded(0.6 * s, 0.5) * np.sin(_cycles(shaft))
+        bend = bounded(0.6 * s, 0.5) * np.sin(cycles(shaft))
     wave = np.zeros(n)
     for k in range(1, 9):
         amplitude = profile[k - 1] / k ** unit["tilt"]
-        wave += amplitude * np.sin(k * (_cycles(vane_pass) + bend) + _phase(rng))
+        wave += amplitude * np.sin(k * (cycles(vane_pass) + bend) + random_phase(rng))
     once, twice = 0.08, 0.04
     if fault and fault.kind == "imbalance":
         once += 0.5 * s
-        wave *= 1 + bounded(0.15 * s, 0.8) * np.sin(_cycles(shaft) + _phase(rng))
+        wave *= 1 + bounded(0.15 * s, 0.8) * np.sin(cycles(shaft) + random_phase(rng))
     if fault and fault.kind == "bent-shaft":
         once, twice = once + 0.25 * s, twice + 0.35 * s
-    wave += once * np.sin(_cycles(shaft) + _phase(rng))
-    wave += twice * np.sin(2 * _cycles(shaft) + _phase(rng))
+    wave += once * np.sin(cycles(shaft) + random_phase(rng))
+    wave += twice * np.sin(2 * cycles(shaft) + random_phase(rng))
     flow = resonance(unit["flow"], 400)
     wave += 0.3 * (0.5 + load) * shaped_noise(rng, n, flow)
-    wave += 0.1 * tone(100.0, n, _phase(rng))  # the motor's magnetic hum
+    wave += 0.1 * tone(100.0, n, random_phase(rng))  # the motor's magnetic hum
     if fault and fault.kind in ("bearing-outer", "bearing-inner"):
         rates = bearing_frequencies(rpm / 60, unit["balls"], unit["ratio"], unit["angle"])
         inner = fault.kind == "bearing-inner"
-        wave += _spall(
+        wave += spall(
             rng,
             rates["bpfi" if inner else "bpfo"],
             n,
@@ -174,11 +111,11 @@ def _gears_unit(rng: np.random.Generator) -> Unit:
 def _gears(op: Operating, unit: Unit, fault: Fault | None, rng, n: int) -> np.ndarray:
     volt, weight = float(op["volt"]), float(op["wt"])
     shaft = 9 * volt * wander(rng, n, 0.003)
-    turn = _cycles(shaft) + _phase(rng)
+    turn = cycles(shaft) + random_phase(rng)
     depth = unit["eccentricity"] + 0.0002 * weight
     s = fault.strength if fault else 0.0
     envelope = 1 + depth * np.cos(turn)
-    mesh_phase = unit["teeth"] * _cycles(shaft)
+    mesh_phase = unit["teeth"] * cycles(shaft)
     if fault and fault.kind == "tooth":  # a damaged tooth: a dip once per turn
         envelope -= bounded(0.5 * s, 0.8) * np.exp(
             -((np.angle(np.exp(1j * turn))) ** 2) / (2 * 0.15**2)
@@ -189,12 +126,12 @@ def _gears(op: Operating, unit: Unit, fault: Fault | None, rng, n: int) -> np.nd
     profile = seeded("gears", unit["profile"]).uniform(0.4, 1.0, 3)
     wave = np.zeros(n)
     for h in range(1, 4):
-        wave += profile[h - 1] / h * np.sin(h * mesh_phase + _phase(rng))
+        wave += profile[h - 1] / h * np.sin(h * mesh_phase + random_phase(rng))
     wave *= envelope
-    wave += 0.15 * np.sin(unit["motor"] * _cycles(shaft) + _phase(rng))  # motor whine
+    wave += 0.15 * np.sin(unit["motor"] * cycles(shaft) + random_phase(rng))  # motor whine
     wave += 0.15 * shaped_noise(rng, n, resonance(unit["housing"], 800))
     if fault and fault.kind == "tooth":
-        wave += _spall(rng, float(np.mean(shaft)), n, unit["housing"], 1.5 * s)
+        wave += spall(rng, float(np.mean(shaft)), n, unit["housing"], 1.5 * s)
     return volt**1.2 * (0.8 + 0.002 * weight) * wave
 
 
@@ -228,14 +165,14 @@ def _bearing(op: Operating, unit: Unit, fault: Fault | None, rng, n: int) -> np.
         0.6 * rolling * (1 + 0.05 * np.sin(2 * np.pi * rates["ftf"] * np.arange(n) / SAMPLE_RATE))
     )
     for k, amplitude in ((1, 0.3), (2, 0.15), (6, 0.1)):
-        wave += amplitude * np.sin(k * _cycles(shaft) + _phase(rng))
+        wave += amplitude * np.sin(k * cycles(shaft) + random_phase(rng))
     s = fault.strength if fault else 0.0
     if fault and fault.kind == "outer-race":
-        wave += _spall(rng, rates["bpfo"], n, unit["race"], 2.0 * s)
+        wave += spall(rng, rates["bpfo"], n, unit["race"], 2.0 * s)
     if fault and fault.kind == "inner-race":
-        wave += _spall(rng, rates["bpfi"], n, unit["race"], 2.0 * s, (speed, 0.6))
+        wave += spall(rng, rates["bpfi"], n, unit["race"], 2.0 * s, (speed, 0.6))
     if fault and fault.kind == "ball":
-        wave += _spall(rng, 2 * rates["bsf"], n, unit["housing"], 2.0 * s, (rates["ftf"], 0.5))
+        wave += spall(rng, 2 * rates["bsf"], n, unit["housing"], 2.0 * s, (rates["ftf"], 0.5))
     return (speed / 10) ** 1.3 * wave
 
 
@@ -326,13 +263,13 @@ def _blower(op: Operating, unit: Unit, fault: Fault | None, rng, n: int) -> np.n
     if fault and fault.kind == "clogging":  # less air through: duller and weaker
         lost = bounded(0.3 * s, 0.8)
         air = (1 - lost) * air + 1.5 * lost * coloured_noise(rng, n, 2.5)
-    turn = _cycles(shaft) + _phase(rng)
+    turn = cycles(shaft) + random_phase(rng)
     blade_envelope = 1 + 0.03 * np.cos(turn)
     if fault and fault.kind == "blade":  # one damaged blade: the blade pass varies per turn
         blade_envelope += bounded(0.5 * s, 0.8) * np.cos(turn)
     wave = air.copy()
     for h in range(1, 4):
-        wave += 0.5 / h * blade_envelope * np.sin(h * blades * _cycles(shaft) + _phase(rng))
+        wave += 0.5 / h * blade_envelope * np.sin(h * blades * cycles(shaft) + random_phase(rng))
     once = 0.1 + (0.4 * s if fault and fault.kind in ("blade", "imbalance") else 0.0)
     wave += once * np.sin(turn)
     if fault and fault.kind == "imbalance":
@@ -365,13 +302,13 @@ def _toycar(op: Operating, unit: Unit, fault: Fault | None, rng, n: int) -> np.n
     motor = 45 * volt * wander(rng, n, 0.004)
     wheel = motor / car["ratio"]
     s = fault.strength if fault else 0.0
-    turn = _cycles(wheel) + _phase(rng)
+    turn = cycles(wheel) + random_phase(rng)
     wobble = bounded(0.6 * s, 1.0) * np.sin(turn) if fault and fault.kind == "bent-shaft" else 0.0
     profile = seeded("toycar", unit["profile"]).uniform(0.5, 1.0, 4)
     wave = np.zeros(n)
     for k in range(1, 5):  # the motor's commutation
-        wave += profile[k - 1] / k * np.sin(k * car["poles"] * _cycles(motor) + _phase(rng))
-    mesh = np.sin(car["pinion"] * (_cycles(motor) + wobble / car["pinion"]) + _phase(rng))
+        wave += profile[k - 1] / k * np.sin(k * car["poles"] * cycles(motor) + random_phase(rng))
+    mesh = np.sin(car["pinion"] * (cycles(motor) + wobble / car["pinion"]) + random_phase(rng))
     if fault and fault.kind == "gear":
         mesh *= 1 + 0.6 * s * np.cos(turn) ** 8
     wave += 0.6 * mesh

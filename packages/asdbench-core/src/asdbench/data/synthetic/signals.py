@@ -23,6 +23,15 @@ def rms(wave: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(wave))))
 
 
+def random_phase(rng: np.random.Generator) -> float:
+    return rng.uniform(0, 2 * np.pi)
+
+
+def cycles(frequency: np.ndarray) -> np.ndarray:
+    """The running phase (radians) of a varying frequency."""
+    return 2 * np.pi * np.cumsum(frequency) / SAMPLE_RATE
+
+
 def tone(frequency: float | np.ndarray, n: int, phase: float) -> np.ndarray:
     """A sine at ``frequency`` Hz: a constant, or ``[n]`` instantaneous frequencies."""
     if np.ndim(frequency):
