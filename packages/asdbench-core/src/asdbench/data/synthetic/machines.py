@@ -9,8 +9,8 @@ is normalised per clip, so the level differences between clips reach the mixer.
 Faults are graded (``low``, ``mid``, ``high`` damage) and physically grounded (docs/datasets.md
 has the table with sources): bearing spalls as impacts at the bearing's defect frequencies with
 1-3 % slip exciting a resonance, gear faults as shaft-rate sidebands around the mesh, a bent
-shaft, a damaged blade or tyre, clogging, and, for the valve, faults that change when its
-clicks happen rather than what they sound like.
+shaft, a damaged blade or tyre, a stone on the track, clogging, and, for the valve, faults that
+change when its clicks happen rather than what they sound like.
 """
 
 from __future__ import annotations
@@ -320,7 +320,21 @@ def _toycar(op: Operating, unit: Unit, fault: Fault | None, rng, n: int) -> np.n
         thump = ringing(unit["wheel"], 0.012, n)
         times = periodic_times(rng, float(np.mean(wheel)), n / SAMPLE_RATE, 0.005)
         wave += 3.0 * s * impacts(times, np.ones(len(times)), thump, n)
+    if fault and fault.kind == "obstruction":
+        wave += _stone(rng, n, 0.05 * 3.4 / volt, car["chassis"], unit["wheel"], 3.0 * s)
     return (volt / 3.4) ** 2 * wave
+
+
+def _stone(
+    rng: np.random.Generator, n: int, axles_s: float, chassis: float, wheel: float, strength: float
+) -> np.ndarray:
+    """A stone on the track (ToyADMOS2's obstructing stone): once or twice in the clip the
+    front and then the rear axle, ``axles_s`` later, run over it, each a thump of the wheel and
+    a rattle of the chassis."""
+    hits = rng.uniform(0, n / SAMPLE_RATE, int(rng.integers(1, 3)))
+    times = np.concatenate([hits, hits + axles_s])
+    kernel = summed(ringing(wheel, 0.015, n), 0.6 * ringing(chassis, 0.008, n))
+    return strength * impacts(times, rng.uniform(0.8, 1.2, len(times)), kernel, n)
 
 
 @dataclass(frozen=True)
@@ -364,6 +378,6 @@ FAMILIES = {
             _blower,
             hidden=(("speed", 0.03),),
         ),
-        Family("toycar", ("bent-shaft", "tyre", "gear"), _toycar_unit, _toycar),
+        Family("toycar", ("bent-shaft", "tyre", "gear", "obstruction"), _toycar_unit, _toycar),
     )
 }
