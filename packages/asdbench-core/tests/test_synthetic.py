@@ -193,14 +193,16 @@ def test_full_size_has_dcase2023_scale_and_test_design():
 
 def _headers(plan, partition, machine):
     """(domain, split, label) of every clip of the first section, from the design alone."""
-    from asdbench.data.synthetic.design import test_counts
+    from asdbench.data.synthetic.design import clips_per_test_group
     from asdbench.data.synthetic.tree import _imbalance
 
     machines = machine_types(plan.size)[partition]
     counts = SIZES[plan.size]
     yield from [("source", "train", "normal")] * counts.train_source
     yield from [("target", "train", "normal")] * counts.train_target
-    tests = test_counts(plan.size, _imbalance(partition, machines, machines.index(machine), 0))
+    tests = clips_per_test_group(
+        plan.size, _imbalance(partition, machines, machines.index(machine), 0)
+    )
     for (domain, label), count in tests.items():
         yield from [(domain, "test", label)] * count
 
@@ -243,6 +245,27 @@ def test_source_classes_are_many_evenly_filled_and_targets_shift_in_every_way():
         assert changed, machine.name
         kinds |= changed - {"values"}
     assert {"interpolate", "extrapolate", "mic", "noise", "unit"} <= kinds
+
+
+def test_the_2022_layouts_sections_bring_other_shifts():
+    """DCASE2022's sections of one type differ in their shift: section 00 takes the type's
+    own, 01 a factory noise the source never hears, 02 a moved microphone, even for a type
+    whose attributes name its noise (``fan``'s ``f-n``) or its microphone (``bearing``'s
+    ``loc``)."""
+    for name in ("fan", "bearing", "rotor"):
+        machine = next(m for m in machine_types("full")["dev"] if m.name == name)
+        shifts = [section_shift(machine, number) for number in range(3)]
+        assert shifts == [machine.shift, ("noise",), ("mic",)]
+        noisy = SectionSound(machine, shifts[1], (0, "dev", name, "01"))
+        moved = SectionSound(machine, shifts[2], (0, "dev", name, "02"))
+        attributes = machine.combinations("source", machine.shift)[0]
+        for index in range(8):
+            source = noisy.draw("source", "normal", attributes, seeded(index))
+            target = noisy.draw("target", "normal", attributes, seeded(index))
+            assert set(source.noise) <= set(noisy.pool) and set(target.noise) - set(noisy.pool)
+            here = moved.draw("source", "normal", attributes, seeded(index))
+            there = moved.draw("target", "normal", attributes, seeded(index))
+            assert here.mic != there.mic
 
 
 def test_bench_trains_1500_steps_in_10_epochs():

@@ -209,7 +209,7 @@ class Counts:
 
 
 #: "tiny" is for tests (seconds), "small" the main job (minutes), "bench" the size on which the
-#: benchmark is judged (about 2,000 training steps of 64 clips in 10 epochs), "full" DCASE2023's.
+#: benchmark is judged (1,500 training steps of 64 clips in 10 epochs), "full" DCASE2023's.
 SIZES: dict[str, Counts] = {
     "tiny": Counts(2, 16, 4, 4),
     "small": Counts(4, 200, 10, 25),
@@ -270,7 +270,7 @@ def file_seconds(machine: MachineType, size: str) -> float:
     return machine.seconds if size == "full" else max(1.0, machine.seconds / 10)
 
 
-def test_counts(size: str, unbalanced: int | None) -> dict[tuple[str, str], int]:
+def clips_per_test_group(size: str, unbalanced: int | None) -> dict[tuple[str, str], int]:
     """Test clips per (domain, label); ``unbalanced`` picks one of DCASE2023's imbalances."""
     per = SIZES[size].test_per_group
     groups = [(d, lab) for d in ("source", "target") for lab in ("normal", "anomaly")]
@@ -330,15 +330,17 @@ def draw_clip(
     if label == "anomaly":
         fault = Fault(str(rng.choice(family.faults)), str(rng.choice(list(DAMAGE))))
     target = domain == "target"
-    if "f-n" in attributes:
-        noise = FACTORY_NOISES[attributes["f-n"]]
-    elif target and "noise" in shift:
+    if target and "noise" in shift:
         unseen = [kind for kind in KINDS if kind not in pool]
         noise = (str(rng.choice(unseen)), *([str(rng.choice(pool))] if rng.random() < 0.5 else []))
+    elif "f-n" in attributes:
+        noise = FACTORY_NOISES[attributes["f-n"]]
     else:
         noise = tuple(str(k) for k in rng.choice(pool, size=int(rng.integers(1, 3)), replace=False))
     low, high = NOISE_LEVELS.get(attributes.get("n-lv", ""), SNR_DB)
-    mic = attributes.get("loc", "1" if target and "mic" in shift else "0")
+    mic = attributes.get("loc", "0")
+    if target and "mic" in shift:  # the microphone at another place
+        mic = "1" if mic == "0" else f"{mic}, moved"
     return ClipDraw(
         domain,
         attributes,
@@ -351,7 +353,11 @@ def draw_clip(
     )
 
 
-def noise_pool(key: tuple[object, ...]) -> tuple[str, ...]:
-    """The three factory noise kinds heard at a section's source recordings."""
+def noise_pool(machine: MachineType, key: tuple[object, ...]) -> tuple[str, ...]:
+    """The factory noise kinds heard at a section's source recordings: those its noise
+    attribute names (``f-n``), else three drawn for the section."""
+    named = [a.source for a in machine.attributes if a.key == "f-n"]
+    if named:
+        return tuple(sorted({kind for value in named[0] for kind in FACTORY_NOISES[value]}))
     rng = seeded(*key, "noise pool")
     return tuple(str(k) for k in rng.choice(list(KINDS), size=3, replace=False))

@@ -92,7 +92,7 @@ class SectionSound:
         self.family = FAMILIES[machine.family]
         self.shift = shift
         self.key = key
-        self.pool = noise_pool(key)
+        self.pool = noise_pool(machine, key)
         self.specimens = {domain: self._specimens(domain) for domain in ("source", "target")}
         self.mean_level = self._mean_level()
 

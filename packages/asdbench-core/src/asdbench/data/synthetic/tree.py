@@ -19,12 +19,12 @@ from asdbench.data.ground_truth import Truth, write_ground_truth
 from asdbench.data.synthetic.design import (
     SIZES,
     MachineType,
+    clips_per_test_group,
     file_seconds,
     machine_types,
     section_shift,
     sections_of,
     spread_combinations,
-    test_counts,
 )
 from asdbench.data.synthetic.mixing import SectionSound, Stems
 from asdbench.data.synthetic.signals import SAMPLE_RATE, seeded
@@ -63,7 +63,7 @@ class SynthesisPlan:
         for partition, machines in machine_types(self.size, self.layout).items():  # type: ignore[arg-type]
             for position in range(len(machines)):
                 for number, _ in enumerate(self.sections()[partition]):
-                    tests = test_counts(
+                    tests = clips_per_test_group(
                         self.size, _imbalance(partition, machines, position, number)
                     )
                     total += counts.train_source + counts.train_target + sum(tests.values())
@@ -138,7 +138,7 @@ def section_clips(
     shift = section_shift(machine, number)
     sound = SectionSound(machine, shift, where)
     imbalance = _imbalance(partition, machines, machines.index(machine), number)
-    tests = test_counts(plan.size, imbalance)
+    tests = clips_per_test_group(plan.size, imbalance)
     groups = [
         ("source", "train", "normal", counts.train_source),
         ("target", "train", "normal", counts.train_target),
