@@ -76,8 +76,8 @@ class SyntheticDataset(DcaseLayoutDataset):
         *,
         size: Annotated[
             Size,
-            "tiny (tests), small (the main job), bench (the benchmark: about 2,000 training "
-            "steps) or full (DCASE2023's scale)",
+            "tiny (tests), small (the main job), bench (the benchmark: 1,500 training steps "
+            "in 10 epochs) or full (DCASE2023's scale)",
         ] = "small",
         seed: Annotated[int, "Seed of the generated sounds (another seed, another dataset)"] = 0,
         microphones: Annotated[
