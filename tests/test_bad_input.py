@@ -61,32 +61,14 @@ def test_training_with_a_last_batch_of_one_clip(mlflow_tracking, asdbench_cache,
 
 
 def run_on_a_damaged_tree(tmp_path, tiny_run_args, damage):
-    """``asdbench run --dataset dcase2023`` on a copy of the tiny synthetic tree, read as a
-    plain DCASE tree, after ``damage(root)``."""
+    """``asdbench run`` on a copy of the tiny synthetic tree after ``damage(root)``."""
     from asdbench.data.synthetic import SyntheticDataset, ensure_tree
 
     source = ensure_tree(tmp_path / "tree", SyntheticDataset(size="tiny").plan, progress=False)
     root = tmp_path / "copy"
     shutil.copytree(source, root)
-    (root / "asdbench-synthetic.json").unlink()  # read as a plain DCASE tree
     damage(root)
-    args = [a for a in tiny_run_args if a != "dataset.size=tiny"]
-    args.remove("--set")  # the one before dataset.size: dcase2023 has no size option
-    return CliRunner().invoke(
-        cli,
-        [
-            "run",
-            *args,
-            "--dataset",
-            "dcase2023",
-            "--data-dir",
-            str(root),
-            "--ground-truth",
-            str(root / "ground_truth"),
-            "--set",
-            "dataset.clip_seconds=1",
-        ],
-    )
+    return CliRunner().invoke(cli, ["run", *tiny_run_args, "--data-dir", str(root)])
 
 
 def test_a_section_with_tests_but_no_training_clips_is_refused_before_training(
@@ -120,3 +102,94 @@ def test_a_section_that_cannot_be_scored_officially_is_refused_before_training(
         in result.output
     )
     assert "epoch" not in result.output
+
+
+#: The tiny synthetic tree's machine types renamed as DCASE2023's (dev, then eval).
+AS_DCASE2023 = {"rotor": "fan", "gears": "gearbox", "valve": "bandsaw", "blower": "grinder"}
+
+
+def a_plain_tree(tmp_path, names=None):
+    """A copy of the tiny synthetic tree read as a plain DCASE tree (no marker), its machine
+    types renamed by ``names``: folders and ground-truth files."""
+    from asdbench.data.synthetic import SyntheticDataset, ensure_tree
+
+    source = ensure_tree(tmp_path / "tree", SyntheticDataset(size="tiny").plan, progress=False)
+    root = tmp_path / "plain"
+    shutil.copytree(source, root)
+    (root / "asdbench-synthetic.json").unlink()
+    for old, new in (names or {}).items():
+        for partition in ("dev_data", "eval_data"):
+            if (root / partition / old).exists():
+                (root / partition / old).rename(root / partition / new)
+        for path in (root / "ground_truth").rglob(f"ground_truth_{old}_*"):
+            path.rename(path.with_name(path.name.replace(f"_{old}_", f"_{new}_")))
+    return root
+
+
+def dcase2023_args(root):
+    args = [a for a in TINY_ARGS if a != "dataset.size=tiny"]
+    args.remove("--set")  # the one before dataset.size: dcase2023 has no size option
+    return ["run", *args, "--dataset", "dcase2023", "--data-dir", str(root), "--ground-truth",
+            str(root / "ground_truth"), "--set", "dataset.clip_seconds=1"]  # fmt: skip
+
+
+TINY_ARGS = ["--set", "dataset.size=tiny", "--epochs", "1", "--batch-size", "16", "--quiet",
+             "--set", "train.embedding_dim=16", "--format", "json"]  # fmt: skip
+
+
+def test_a_tree_that_is_not_the_datasets_is_refused_before_any_work(
+    mlflow_tracking, asdbench_cache, tmp_path
+):
+    """A year's dataset pointed at a tree of other machine types, or at part of its own, stops
+    with one line naming what differs: nothing is trained, logged or written."""
+    other = a_plain_tree(tmp_path / "other")
+    part = a_plain_tree(tmp_path / "part", AS_DCASE2023)
+    for root, named in (
+        (other, "gears: not a dcase2023 dev machine type"),
+        (part, "ToyCar: dcase2023 dev machine type not found"),
+    ):
+        for extra in ([], ["--dry-run"]):
+            result = CliRunner().invoke(cli, [*dcase2023_args(root), "--output", "out", *extra])
+            assert result.exit_code == 2, result.output
+            assert len(result.output.strip().splitlines()) == 1, result.output
+            assert f"is not the whole dcase2023 dataset: {named}" in result.output
+            assert "--set dataset.machines=" in result.output
+    info = CliRunner().invoke(cli, ["data", "info", "--dataset", "dcase2023", "--data-dir",
+                                    str(part)])  # fmt: skip
+    assert info.exit_code == 2 and "bearing: dcase2023 dev machine type not found" in info.output
+    client = MlflowClient()
+    assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
+    assert not (tmp_path / "out").exists()
+
+
+def test_part_of_a_dataset_asked_for_is_labelled_as_part_wherever_its_score_appears(
+    mlflow_tracking, asdbench_cache, tmp_path
+):
+    """``dataset.machines`` scores some machine types by the year's rule, and every output
+    says so: the run's table and JSON, and the leaderboard in each format."""
+    import csv
+    import io
+    import json
+
+    root = a_plain_tree(tmp_path, AS_DCASE2023)
+    subset = "fan+gearbox+bandsaw+grinder"
+    args = [*dcase2023_args(root), "--set", f"dataset.machines={subset}"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["dev"]["rule"] == "dcase2023" and report["dev"]["subset"] == subset.split("+")
+    table = CliRunner().invoke(cli, [a for a in args if a not in ("--format", "json")])
+    assert f"dev official score (dcase2023 rule, on {subset} only):" in table.output
+    shown = f"dcase2023 ({subset} only)"
+    board = json.loads(CliRunner().invoke(cli, ["leaderboard", "--format", "json"]).stdout)
+    assert {cell["dataset"] for cell in board["cells"]} == {shown}
+    rows = csv.DictReader(io.StringIO(CliRunner().invoke(cli, ["leaderboard", "--format",
+                                                               "csv"]).stdout))  # fmt: skip
+    assert {row["dataset"] for row in rows} == {shown}
+    for fmt in ("text", "markdown"):
+        text = CliRunner().invoke(cli, ["leaderboard", "--format", fmt]).output
+        assert shown in text
+    drill = ["--set", "dataset.machines=fan+drill"]
+    unknown = CliRunner().invoke(cli, [*dcase2023_args(root), *drill])
+    assert unknown.exit_code == 2
+    assert "machines: drill not a dcase2023 machine type" in unknown.output

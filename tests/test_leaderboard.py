@@ -200,35 +200,75 @@ class OtherSyntheticPlugin:
 def test_a_configuration_on_several_datasets_gets_its_mean_over_them(
     mlflow_tracking, asdbench_cache, register_plugin, quick_run_args
 ):
+    """Each mean over datasets names its configuration in every format, so every number can
+    be attributed: read back, each mean row is the mean of the cells it names; the paper's
+    layout (``--layout table1``) puts the losses in rows, in the paper's order."""
+    import csv
+    import io
+
     register_plugin(OtherSyntheticPlugin(), "other-synthetic")
     invoke(
-        "sweep",
-        "--dataset",
-        "synthetic",
-        "--dataset",
-        "synthetic_b",
-        "--trials",
-        "1",
-        "--set",
-        "dataset.size=tiny",
-        "--set",
-        "train.embedding_dim=16",
-        "--epochs",
-        "1",
-        "--batch-size",
-        "16",
-        "--quiet",
-    )
+        "sweep", "--dataset", "synthetic", "--dataset", "synthetic_b", "--loss", "adaproj",
+        "--loss", "adacos", "--trials", "1", "--set", "dataset.size=tiny", "--set",
+        "train.embedding_dim=16", "--epochs", "1", "--batch-size", "16", "--quiet",
+    )  # fmt: skip
     result = board()
-    [dev_mean] = [m for m in result["means_over_datasets"] if m["partition"] == "dev"]
-    assert dev_mean["datasets"] == ["synthetic", "synthetic_b"]
-    per_dataset = [c for c in result["cells"] if c["partition"] == "dev"]
-    assert len(per_dataset) == 2
-    assert dev_mean["official_score_mean"] == pytest.approx(
-        np.mean([c["official_score_mean"] for c in per_dataset])
+    cells = {(c["run_id"], c["partition"]): c for c in result["cells"]}
+    means = result["means_over_datasets"]
+    assert len(means) == 4  # two losses x two partitions
+    for mean in means:
+        assert mean["datasets"] == ["synthetic", "synthetic_b"]
+        members = [cells[(run_id, mean["partition"])] for run_id in mean["run_ids"]]
+        assert [m["dataset"] for m in members] == ["synthetic", "synthetic_b"]
+        assert {m["loss"] for m in members} == {mean["loss"]}
+        assert {m["partition"] for m in members} == {mean["partition"]}
+        assert mean["embedder"] == "dual_branch" and mean["backend"] == "kmeans"
+        assert mean["trials"] == {"synthetic": 1, "synthetic_b": 1}
+        assert mean["official_score_mean"] == pytest.approx(
+            np.mean([m["official_score_mean"] for m in members])
+        )
+    assert sorted((m["loss"], m["partition"]) for m in means) == [
+        ("adacos", "dev"), ("adacos", "eval"), ("adaproj", "dev"), ("adaproj", "eval"),
+    ]  # fmt: skip
+    official = {(m["loss"], m["partition"]): m["official_score_mean"] for m in means}
+    rows = list(csv.DictReader(io.StringIO(invoke("leaderboard", "--format", "csv").stdout)))
+    mean_rows = [r for r in rows if r["dataset"].startswith("mean over")]
+    assert len(mean_rows) == 4
+    for row in mean_rows:
+        assert row["embedder"] == "dual_branch" and row["trials"] == "1 / 1"
+        assert float(row["official_score_mean"]) == pytest.approx(
+            official[(row["loss"], row["partition"])]
+        )
+        assert set(row["run_id"].split("+")) <= {run_id for run_id, _ in cells}
+    for fmt in ("text", "markdown"):
+        text = invoke("leaderboard", "--format", fmt).stdout
+        block = text.split("rithmetic mean over datasets")[1]
+        lines = [line for line in block.splitlines() if "mean over synthetic, synthetic_b" in line]
+        assert len(lines) == 4
+        for line in lines:
+            [loss] = [name for name in ("adaproj", "adacos") if name in line]
+            partition = "dev" if " dev " in line else "eval"
+            assert f"{100 * official[(loss, partition)]:.2f}" in line
+    table = invoke("leaderboard", "--layout", "table1", "--format", "csv").stdout
+    header, *rows = list(csv.reader(io.StringIO(table)))
+    assert header[:4] == ["loss", "embedder", "backend", "trials"]
+    assert header[4:] == ["synthetic dev", "synthetic eval", "synthetic_b dev",
+                          "synthetic_b eval", "mean over datasets dev",
+                          "mean over datasets eval"]  # fmt: skip
+    assert [row[0] for row in rows] == ["adacos", "adaproj"]  # the paper's order
+    by_run = {(c["dataset"], c["partition"], c["loss"]): c for c in cells.values()}
+    for row in rows:
+        for column, value in zip(header[4:8], row[4:8], strict=True):
+            dataset, partition = column.split()
+            expected = by_run[(dataset, partition, row[0])]["official_score_mean"]
+            assert value == f"{100 * expected:.2f}"
+        assert row[8:] == [f"{100 * official[(row[0], p)]:.2f}" for p in ("dev", "eval")]
+    markdown = invoke("leaderboard", "--layout", "table1", "--format", "markdown").stdout
+    assert markdown.startswith("| loss | embedder | backend | trials | synthetic dev |")
+    refused = CliRunner().invoke(cli, ["leaderboard", "--layout", "table1", "--format", "json"])
+    assert refused.exit_code == 2 and "--layout table1 prints text, markdown or csv" in (
+        refused.output
     )
-    text = invoke("leaderboard").stdout
-    assert "arithmetic mean over datasets" in text and "mean over synthetic, synthetic_b" in text
 
 
 def test_read_only_commands_name_the_store_and_never_create_one(tmp_path, monkeypatch):

@@ -83,6 +83,7 @@ _LAZY: dict[str, tuple[str, str]] = {
             "StereoOption",
             "ResampleOption",
             "SkipBadFilesOption",
+            "MachinesOption",
         )
     },
     "RemoteFile": ("asdbench.data.download", "RemoteFile"),
@@ -167,6 +168,7 @@ __all__ = [
     "InitialScale",
     "Loss",
     "LossSpec",
+    "MachinesOption",
     "OptionError",
     "PluginError",
     "PresetSpec",

@@ -103,12 +103,22 @@ class ScoreRule:
     machine ID, ground truth in ``eval_data_list.csv``). ``machine_means``: section metrics
     whose arithmetic mean over each machine type's sections the evaluator reports (2020: AUC
     and pAUC per machine ID, averaged per machine type). A year without a single official score
-    (2020) pools nothing: ``pooled=()``, and its figures are the machine means."""
+    (2020) pools nothing: ``pooled=()``, and its figures are the machine means. ``subset``: the
+    machine types scored, when a run was asked for only some of the dataset's
+    (``--set dataset.machines=fan+valve``); its ``label`` then says so, so that a score over
+    part of the data is never shown as the whole's."""
 
     name: str
     pooled: tuple[str, ...] = ("auc_source", "auc_target", "pauc")
     files: str = "section"
     machine_means: tuple[str, ...] = ()
+    subset: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``dcase2023 rule``, or ``dcase2023 rule, on fan+valve only`` for a subset."""
+        only = f", on {'+'.join(self.subset)} only" if self.subset else ""
+        return f"{self.name} rule{only}"
 
     def __post_init__(self) -> None:
         named = (*self.pooled, *self.machine_means)

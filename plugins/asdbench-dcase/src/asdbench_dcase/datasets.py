@@ -20,6 +20,7 @@ from asdbench import (
     ClipTable,
     DataError,
     DcaseLayoutDataset,
+    MachinesOption,
     RemoteFile,
     ResampleOption,
     ScoreRule,
@@ -236,7 +237,8 @@ class Dcase2020(DcaseYear):
         return found[0] if len(found) == 1 else None
 
     def check(self, table: ClipTable) -> list[str]:
-        """The machine types, and each machine type's IDs in each partition."""
+        """The machine types, and each machine type's IDs in each partition: none other, and
+        none missing."""
         problems = super().check(table)
         found = sorted({(c.partition, c.machine, c.section) for c in table})
         for partition, machine, machine_id in found:
@@ -246,6 +248,10 @@ class Dcase2020(DcaseYear):
                     f"{machine} id {machine_id}: not a {self.name} {partition} machine ID of "
                     f"{machine} ({', '.join(expected)})"
                 )
+        for partition, machine in sorted({(p, m) for p, m, _ in found}):
+            for machine_id in MACHINE_IDS_2020.get(partition, {}).get(machine, ()):
+                if (partition, machine, machine_id) not in found:
+                    problems.append(f"{machine} id {machine_id}: not found ({partition})")
         return problems
 
     def amend(self, table: ClipTable) -> ClipTable:
@@ -400,6 +406,7 @@ class WithheldAttributesYear(DcaseYear):
         stereo: StereoOption = "mean",
         resample: ResampleOption = True,
         skip_bad_files: SkipBadFilesOption = False,
+        machines: MachinesOption = None,
     ) -> None:
         folder = Path(attribute_correspondence).expanduser() if attribute_correspondence else None
         if folder is not None and not folder.is_dir():
@@ -412,6 +419,7 @@ class WithheldAttributesYear(DcaseYear):
             stereo=stereo,
             resample=resample,
             skip_bad_files=skip_bad_files,
+            machines=machines,
         )
         self.correspondence = folder
 
@@ -583,6 +591,7 @@ class Dcase2026(DcaseYear):
         ] = "left",
         resample: ResampleOption = True,
         skip_bad_files: SkipBadFilesOption = False,
+        machines: MachinesOption = None,
     ) -> None:
         if channel not in CHANNELS:
             raise ValueError(f"channel must be left, right, mix or both, got {channel!r}")
@@ -594,4 +603,5 @@ class Dcase2026(DcaseYear):
             stereo=CHANNELS[channel],  # type: ignore[arg-type]
             resample=resample,
             skip_bad_files=skip_bad_files,
+            machines=machines,
         )

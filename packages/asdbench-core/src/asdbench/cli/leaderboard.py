@@ -8,7 +8,16 @@ import sys
 import click
 
 from asdbench.cli.options import WHERE, store_line
-from asdbench.reporting.leaderboard import DOMAIN_COLUMNS, FORMATS, STD, query, render_leaderboard
+from asdbench.errors import OptionError
+from asdbench.reporting.leaderboard import (
+    DOMAIN_COLUMNS,
+    FORMATS,
+    LAYOUTS,
+    STD,
+    query,
+    render_leaderboard,
+    render_table1,
+)
 
 
 @click.command("leaderboard")
@@ -37,6 +46,15 @@ from asdbench.reporting.leaderboard import DOMAIN_COLUMNS, FORMATS, STD, query, 
     "AdaProj code prints it).",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--layout",
+    type=click.Choice(LAYOUTS),
+    default="cells",
+    show_default=True,
+    help="cells: one row per cell and partition, then each configuration's mean over datasets; "
+    "table1: the paper's Table 1, one row per configuration (losses in the paper's order), the "
+    "official score of each dataset and partition as columns.",
+)
 def leaderboard_command(
     dataset: str | None,
     experiments: tuple[str, ...],
@@ -44,19 +62,29 @@ def leaderboard_command(
     columns: str,
     std: str,
     fmt: str,
+    layout: str,
 ) -> None:
     """One row per benchmark cell and partition, in the layout of the AdaProj paper's Table 1:
     source, target and domain-independent AUC and pAUC (harmonic means over sections, mean ±
     std over trials), the official DCASE score and the ensemble's official score, sorted by
     official score. Settings that differ between cells are columns; unfinished cells are
-    marked; a configuration run on several datasets gets its mean over them."""
+    marked; a configuration run on several datasets gets its mean over them. ``--layout
+    table1`` prints the paper's arrangement instead."""
     from asdbench.tracking.store import existing_store
 
+    if layout == "table1" and fmt == "json":
+        raise OptionError(
+            "--layout table1 prints text, markdown or csv; --format json lists every cell and "
+            "mean over datasets with its configuration"
+        )
     uri = existing_store()
     store_line(uri)
     board = query(uri, list(experiments) or None, dataset, where=where, layout=columns, std=std)
     if not board.rows:
         click.echo(f"No benchmark cells in {uri} (run `asdbench run`).", err=True)
+        return
+    if layout == "table1":
+        click.echo(render_table1(board, fmt).rstrip("\n"))
         return
     click.echo(render_leaderboard(board, fmt).rstrip("\n"))
 

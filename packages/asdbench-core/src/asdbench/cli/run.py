@@ -198,8 +198,12 @@ def run_command(
 
     workers = bounded_workers(num_workers, echo)
     if dry_run:
+        from asdbench.pipeline.prepare import check_data
+
+        data = check_data(config)
         click.echo(_plan(config))
         click.echo(f"  workers   {workers}")
+        click.echo(f"  data      {data}")
         return
     from asdbench.pipeline.cells import run_benchmark
     from asdbench.reporting.tables import RESULTS_FILE, render

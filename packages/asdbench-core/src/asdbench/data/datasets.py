@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
@@ -42,6 +43,11 @@ StereoOption = Annotated[
 ResampleOption = Annotated[bool, "Resample other rates to the dataset's; false: refuse them"]
 SkipBadFilesOption = Annotated[
     bool, "Leave out (and list) unreadable, truncated or non-finite files instead of failing"
+]
+MachinesOption = Annotated[
+    str | None,
+    "Only these machine types, joined with + (fan+valve): part of the dataset, its score "
+    "labelled as such everywhere; default: all of them, and a tree that lacks some is refused",
 ]
 #: The rules of the layouts core reads itself (the synthetic datasets write them): DCASE 2022
 #: and 2023 pool every section's AUC (source), AUC (target) and pAUC. Other years' rules live
@@ -81,6 +87,7 @@ class DcaseLayoutDataset:
         stereo: StereoOption = "mean",
         resample: ResampleOption = True,
         skip_bad_files: SkipBadFilesOption = False,
+        machines: MachinesOption = None,
     ) -> None:
         if clip_seconds is not None and not (math.isfinite(clip_seconds) and clip_seconds > 0):
             raise ValueError(f"clip_seconds must be a positive number, got {clip_seconds}")
@@ -90,6 +97,25 @@ class DcaseLayoutDataset:
         self.scheme = ClassScheme(class_attributes, class_domain, classes == "train+dev-test")
         self.audio_format = AudioFormat(self.sample_rate, resample, stereo)
         self.skip_bad_files = skip_bad_files
+        self.subset = self._subset(machines)
+        if self.subset:
+            self.official_score = replace(self.official_score, subset=self.subset)
+
+    def _subset(self, machines: str | None) -> tuple[str, ...]:
+        """The machine types of ``machines`` (``fan+valve``), each one of the dataset's."""
+        if machines is None:
+            return ()
+        names = [name.strip() for name in machines.split("+")]
+        if not all(names) or len(set(names)) != len(names):
+            raise ValueError(f"machines must be machine types joined with +, got {machines!r}")
+        known = [m for types in self.machine_types.values() for m in types]
+        unknown = [name for name in names if known and name not in known]
+        if unknown:
+            raise ValueError(
+                f"machines: {', '.join(unknown)} not a {self.name} machine type "
+                f"({', '.join(dict.fromkeys(known))})"
+            )
+        return tuple(names)
 
     @property
     def max_clip_seconds(self) -> float:
@@ -114,16 +140,26 @@ class DcaseLayoutDataset:
             raise DataError(f"dataset {self.name!r} needs --data-dir. {self.how_to_obtain}".strip())
         return Path(data_dir)
 
+    def written(self, data_dir: Path | None) -> Path | None:
+        """The folder to read if its data is there already (``--dry-run`` checks it without
+        preparing anything); a dataset that generates its data returns None until it has."""
+        return self.data_dir(data_dir, progress=False)
+
     def load(
         self,
         data_dir: Path | None = None,
         *,
         ground_truth: Path | None = None,
         progress: bool = True,
+        check: bool = True,
     ) -> ClipTable:
-        """Read the tree into a clip table with auxiliary classes and checked machine types."""
+        """Read the tree into a clip table with auxiliary classes. A tree that is not this
+        dataset's (:meth:`check`: machine types or sections it does not have, or lacks) is a
+        ``DataError`` naming what differs, unless ``check`` is false (another dataset's clips
+        laid out in this one's layout); then the differences are listed as problems."""
+        root = self.data_dir(data_dir, progress=progress)
         table = read_tree(
-            self.data_dir(data_dir, progress=progress),
+            root,
             dataset=self.name,
             year_folder=self.year_folder,
             ground_truth=ground_truth,
@@ -133,8 +169,20 @@ class DcaseLayoutDataset:
             parse_name=self.parse_name,
             truth_files=self.ground_truth_files,
         )
+        if self.subset:
+            table = ClipTable(
+                [c for c in table if c.machine in self.subset], table.classes, table.problems
+            )
         table = self.amend(table)
-        table.problems.extend(self.check(table))
+        differences = self.check(table)
+        if differences and check:
+            shown = "; ".join(differences[:6]) + ("; ..." if len(differences) > 6 else "")
+            raise DataError(
+                f"{root} is not the whole {self.name} dataset: {shown} ({len(differences)} "
+                "differences); point --data-dir at its tree, or run on part of it with --set "
+                "dataset.machines=TYPE+TYPE"
+            )
+        table.problems.extend(differences)
         return table.with_classes(self.scheme)
 
     def parse_name(self, name: str) -> ClipName:
@@ -185,18 +233,46 @@ class DcaseLayoutDataset:
         return found[0] if len(found) == 1 else None
 
     def check(self, table: ClipTable) -> list[str]:
-        """Problems with the tree's machine types and sections, compared with the dataset's."""
+        """Where the tree differs from the dataset's facts, so that its score would be another
+        dataset's or part of this one's: in each partition the tree has, machine types the
+        dataset does not have, or lacks (of ``machines`` when a subset is asked for), sections
+        it does not have, or lacks for a machine type; and, where the partition has test clips,
+        a section with training clips but none to test."""
         problems = []
-        for partition, expected in self.machine_types.items():
+        present = {clip.partition for clip in table}
+        for partition, listed in self.machine_types.items():
+            if partition not in present:
+                continue
+            expected = [m for m in listed if not self.subset or m in self.subset]
             found = {clip.machine for clip in table if clip.partition == partition}
             for machine in sorted(found - set(expected)):
                 problems.append(f"{machine}: not a {self.name} {partition} machine type")
             for machine in sorted(set(expected) - found):
                 problems.append(f"{machine}: {self.name} {partition} machine type not found")
         for partition, expected_sections in self.sections.items():
-            found_sections = {clip.section for clip in table if clip.partition == partition}
-            for section in sorted(found_sections - set(expected_sections)):
+            found_pairs = {(c.machine, c.section) for c in table if c.partition == partition}
+            for section in sorted({s for _, s in found_pairs} - set(expected_sections)):
                 problems.append(f"section {section}: not a {self.name} {partition} section")
+            for machine in sorted({m for m, _ in found_pairs}):
+                for section in expected_sections:
+                    if (machine, section) not in found_pairs:
+                        problems.append(f"{machine} section {section}: not found ({partition})")
+        problems.extend(self._untested(table))
+        return problems
+
+    @staticmethod
+    def _untested(table: ClipTable) -> list[str]:
+        """Sections with training clips but no test clips, in a partition with test clips: the
+        partition's score would leave them out."""
+        problems = []
+        for partition in ("dev", "eval"):
+            clips = [c for c in table if c.partition == partition]
+            tested = {(c.machine, c.section) for c in clips if c.split == "test"}
+            if not tested:
+                continue
+            trained = {(c.machine, c.section) for c in clips if c.split == "train"}
+            for machine, section in sorted(trained - tested):
+                problems.append(f"{machine} section {section}: no test clips ({partition})")
         return problems
 
 

@@ -60,6 +60,23 @@ def prepare(
     return dataset, table, cache
 
 
+def check_data(config: RunConfig) -> str:
+    """What ``--dry-run`` checks of the data without decoding or training: the tree is the
+    dataset's and every section can be trained and scored. Returns a line for the plan."""
+    from asdbench.data.datasets import DcaseLayoutDataset
+
+    dataset = config.dataset.create()
+    if not isinstance(dataset, DcaseLayoutDataset):
+        return "not checked (the dataset is not read by asdbench's reader)"
+    root = dataset.written(config.data_dir)
+    if root is None:
+        return "generated on first use"
+    table = dataset.load(root, ground_truth=config.ground_truth, progress=False)
+    check_trainable(table)
+    check_scorable(table, dataset.official_score)
+    return f"{len(table)} clips in {root}, checked"
+
+
 def check_trainable(table: ClipTable) -> None:
     """Refuse, before any training, data the pipeline cannot train on or score: fewer than two
     training clips, or a section with test clips but no training clips (its back end would

@@ -97,6 +97,13 @@ class Cell:
         return self.params.get(f"{kind}.name", "?")
 
     @property
+    def shown_dataset(self) -> str:
+        """The dataset as every output names it: marked when the cell ran on some of its
+        machine types only (``dataset.machines``), so that part is never read as the whole."""
+        machines = self.params.get("dataset.machines", "None")
+        return self.dataset if machines in ("None", "") else f"{self.dataset} ({machines} only)"
+
+    @property
     def configuration(self) -> tuple[tuple[str, str], ...]:
         """Everything but the data: what makes cells on two datasets the same system."""
         return tuple(sorted((k, v) for k, v in self.params.items() if not _is_data(k)))
@@ -135,8 +142,9 @@ class Row:
     values: dict[str, Stat]
     ensemble_official: float
     cell: Cell | None = None
-    #: The datasets a mean-over-datasets row averages.
+    #: The datasets a mean-over-datasets row averages, and its rows on each (one per dataset).
     datasets: tuple[str, ...] = ()
+    members: tuple[Row, ...] = ()
     #: machine type -> metric -> over trials, where the dataset's rule reports each machine
     #: type's mean (2020's figures: ``<partition>/<metric>/<machine>`` trial metrics).
     machine_means: dict[str, dict[str, Stat]] = field(default_factory=dict)
@@ -144,6 +152,19 @@ class Row:
     @property
     def official(self) -> float:
         return self.values["official_score"].mean
+
+    @property
+    def configured(self) -> Cell:
+        """The cell whose configuration the row shows: its own, or for a mean over datasets
+        its first member's (every member has the same configuration but for the data)."""
+        return self.cell if self.cell is not None else self.members[0].cell  # type: ignore[return-value]
+
+    def setting(self, key: str, missing: str = "-") -> str:
+        """A setting's value; for a mean over datasets, each member's where they differ (a
+        data setting), in the order of ``datasets``."""
+        rows = self.members or (self,)
+        values = [r.cell.params.get(key, missing) if r.cell else missing for r in rows]
+        return values[0] if len(set(values)) == 1 else " / ".join(values)
 
 
 @dataclass
@@ -307,7 +328,7 @@ def build(
     metrics = (*DOMAIN_COLUMNS[layout], "official_score")
     rows = [
         Row(
-            cell.dataset,
+            cell.shown_dataset,
             partition,
             {
                 m: stat([t.get(f"{partition}/{m}", math.nan) for t in cell.trials], ddof)
@@ -360,8 +381,17 @@ def _means(rows: list[Row], metrics: tuple[str, ...]) -> list[Row]:
             for m in metrics
         }
         ensemble = sum(r.ensemble_official for r in members) / len(members)
+        members.sort(key=lambda r: r.dataset)
         means.append(
-            Row("mean over " + ", ".join(datasets), partition, values, ensemble, None, datasets)
+            Row(
+                "mean over " + ", ".join(datasets),
+                partition,
+                values,
+                ensemble,
+                None,
+                datasets,
+                members=tuple(members),
+            )
         )
     means.sort(key=lambda r: (r.partition, -_key(r.official)))
     return means
@@ -388,9 +418,12 @@ def _cell_text(value: Stat) -> str:
 
 
 def _trials_text(row: Row) -> str:
+    """The finished trials (of how many asked, marked, when unfinished); for a mean over
+    datasets, each member's where they differ."""
+    if row.cell is None:
+        counts = [_trials_text(m) for m in row.members]
+        return counts[0] if len(set(counts)) == 1 else " / ".join(counts)
     cell = row.cell
-    if cell is None:
-        return ""
     if cell.complete:
         return str(len(cell.trials))
     state = "" if cell.status == "FINISHED" else f", {cell.status.lower()}"
@@ -400,9 +433,13 @@ def _trials_text(row: Row) -> str:
 def _row_json(board: Leaderboard, row: Row) -> dict[str, Any]:
     suffix = STD[board.std][1]
     cell = row.cell
+    configured = row.configured
     out: dict[str, Any] = {
         "dataset": row.dataset if cell else None,
         "partition": row.partition,
+        **{kind: configured.component(kind) for kind in COMPONENT_COLUMNS},
+        "settings": {k: row.setting(k, None) for k in board.settings},  # type: ignore[arg-type]
+        "ensemble": configured.ensemble or None,
     }
     if cell is not None:
         out.update(
@@ -414,14 +451,13 @@ def _row_json(board: Leaderboard, row: Row) -> dict[str, Any]:
                 "complete": cell.complete,
                 "trials": len(cell.trials),
                 "trials_asked": cell.trials_asked,
-                **{kind: cell.component(kind) for kind in COMPONENT_COLUMNS},
-                "settings": {k: cell.params.get(k) for k in board.settings},
-                "ensemble": cell.ensemble or None,
                 "rule": cell.rule or None,
             }
         )
     else:
         out["datasets"] = list(row.datasets)
+        out["run_ids"] = [m.cell.run_id for m in row.members if m.cell]
+        out["trials"] = {m.dataset: len(m.cell.trials) for m in row.members if m.cell}
     for metric in board.metrics:
         value = row.values[metric]
         out[f"{metric}_mean"] = _num(value.mean)
@@ -525,6 +561,93 @@ def render_leaderboard(board: Leaderboard, fmt: str = "text", *, compact: bool =
     return "\n".join([*lines, "", *notes])
 
 
+#: The paper's Table 1 row order: the baselines, then AdaProj; other losses follow by name.
+TABLE1_LOSSES = ("compactness", "compactness_cce", "adacos", "subcluster_adacos", "adaproj")
+LAYOUTS = ("cells", "table1")
+
+
+def table1(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
+    """The paper's Table 1 layout: one row per configuration (losses in the paper's order),
+    one column per dataset and partition with the official score (mean ± std over trials),
+    then the arithmetic mean over the datasets of each partition. Settings that differ between
+    configurations are columns, so that every number is attributed."""
+    settings = [k for k in board.settings if not _is_data(k)]
+    by_key: dict[tuple, dict[tuple[str, str], Row]] = defaultdict(dict)
+    for row in board.rows:
+        cell = row.cell
+        assert cell is not None
+        key = (
+            cell.configuration,
+            tuple(cell.params.get(k, "-") for k in board.settings if _is_data(k)),
+        )
+        held = by_key[key].get((row.dataset, row.partition))
+        if held is None or (cell.complete, cell.started) > (held.cell.complete, held.cell.started):  # type: ignore[union-attr]
+            by_key[key][(row.dataset, row.partition)] = row
+    averaged: dict[str, list[tuple[set[str], Row]]] = defaultdict(list)
+    for mean in board.means:
+        ids = {m.cell.run_id for m in mean.members if m.cell}
+        averaged[mean.partition].append((ids, mean))
+    groups = sorted({(r.dataset, r.partition) for r in board.rows})
+    partitions = [p for p in ("dev", "eval") if any(g[1] == p for g in groups)]
+    header = [*COMPONENT_COLUMNS, *settings, "trials"]
+    header += [f"{dataset} {partition}" for dataset, partition in groups]
+    header += [f"mean over datasets {p}" for p in partitions]
+    table = []
+    for rows in by_key.values():
+        cell = next(iter(rows.values())).cell
+        assert cell is not None
+        cells = [rows.get(group) for group in groups]
+        trials = sorted({_trials_text(r) for r in cells if r is not None})
+        means = []
+        for partition in partitions:
+            mine = {r.cell.run_id for (_, p), r in rows.items() if p == partition and r.cell}
+            whole = len(mine) == len({d for d, p in groups if p == partition})
+            found = [m for m in averaged.get(partition, []) if m[0] == mine]
+            means.append(_percent(found[0][1].official) if whole and found else "-")
+        table.append(
+            [
+                *(cell.component(k) for k in COMPONENT_COLUMNS),
+                *(cell.params.get(k, "-") for k in settings),
+                " / ".join(trials),
+                *(_cell_text(r.values["official_score"]) if r else "-" for r in cells),
+                *means,
+            ]
+        )
+    order = {loss: i for i, loss in enumerate(TABLE1_LOSSES)}
+    table.sort(key=lambda r: (order.get(r[0], len(order)), r))
+    return header, table
+
+
+def render_table1(board: Leaderboard, fmt: str) -> str:
+    """:func:`table1` as text, Markdown or CSV (JSON has every cell and mean attributed)."""
+    header, table = table1(board)
+    ddof = STD[board.std][0]
+    note = (
+        f"{label('official_score')} by each dataset's rule, in %; mean ± {board.std} std "
+        f"(ddof {ddof}) over trials; the mean over datasets is the arithmetic mean of the "
+        "datasets' means, where the configuration has a complete cell on every dataset."
+    )
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerows([header, *table])
+        return buffer.getvalue()
+    if fmt == "markdown":
+        fixed = len(COMPONENT_COLUMNS) + len([k for k in board.settings if not _is_data(k)]) + 1
+        lines = ["| " + " | ".join(header) + " |"]
+        lines.append("|" + "---|" * fixed + "---:|" * (len(header) - fixed))
+        lines += ["| " + " | ".join(row) + " |" for row in table]
+        return "\n".join([*lines, "", note])
+    if fmt != "text":
+        raise OptionError(f"the table1 layout has no {fmt} form: text, markdown or csv")
+    widths = [max(len(x) for x in column) for column in zip(header, *table, strict=True)]
+    lines = [
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *table)
+    ]
+    return "\n".join([*lines, "", note])
+
+
 MACHINE_TITLE = (
     "Machine type means (the figures of a rule without a single official score, as 2020's): "
     "the arithmetic mean over each machine type's sections (machine IDs), in %"
@@ -555,15 +678,15 @@ def _machine_table(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
 
 
 def _text_row(board: Leaderboard, row: Row) -> list[str]:
-    cell = row.cell
+    configured = row.configured
     return [
         row.dataset,
         row.partition,
-        *(cell.component(k) if cell else "" for k in COMPONENT_COLUMNS),
-        *(cell.params.get(k, "-") if cell else "" for k in board.settings),
+        *(configured.component(k) for k in COMPONENT_COLUMNS),
+        *(row.setting(k) for k in board.settings),
         _trials_text(row),
         *(_cell_text(row.values[m]) for m in board.metrics),
-        (cell.ensemble or "-") if cell else "",
+        configured.ensemble or "-",
         _percent(row.ensemble_official),
     ]
 
@@ -594,7 +717,8 @@ def _csv(board: Leaderboard) -> str:
         ]
     )
     for row in [*board.rows, *board.means]:
-        cell = row.cell
+        cell, configured = row.cell, row.configured
+        members = [m.cell for m in row.members if m.cell]
         values = [
             "" if math.isnan(v) else v
             for m in board.metrics
@@ -602,16 +726,16 @@ def _csv(board: Leaderboard) -> str:
         ]
         writer.writerow(
             [
-                cell.run_id if cell else "",
+                cell.run_id if cell else "+".join(m.run_id for m in members),
                 row.dataset,
                 row.partition,
-                *(cell.component(k) if cell else "" for k in COMPONENT_COLUMNS),
-                *(cell.params.get(k, "") if cell else "" for k in board.settings),
-                len(cell.trials) if cell else "",
-                cell.trials_asked if cell else "",
+                *(configured.component(k) for k in COMPONENT_COLUMNS),
+                *(row.setting(k, "") for k in board.settings),
+                len(cell.trials) if cell else " / ".join(str(len(m.trials)) for m in members),
+                cell.trials_asked if cell else " / ".join(str(m.trials_asked) for m in members),
                 cell.status if cell else "",
                 *values,
-                cell.ensemble if cell else "",
+                configured.ensemble,
                 "" if math.isnan(row.ensemble_official) else row.ensemble_official,
                 *_machine_values(row, machine_columns),
             ]
@@ -724,8 +848,11 @@ def publish(uri: str, experiment: str) -> str:
 
 
 def run_name(cell: Cell, settings: list[str]) -> str:
-    """``adaproj/dual_branch/kmeans loss.subspace_dim=16``: the components and every setting
-    that differs between the experiment's cells."""
+    """``adaproj/dual_branch/kmeans loss.subspace_dim=16``: the components, the dataset when
+    the cell ran on part of it, and every setting that differs between the experiment's
+    cells."""
     base = "/".join(cell.component(kind) for kind in COMPONENT_COLUMNS)
+    if cell.shown_dataset != cell.dataset:
+        base += f" on {cell.shown_dataset}"
     differing = [f"{key}={cell.params[key]}" for key in settings if key in cell.params]
     return " ".join([base, *differing])

@@ -9,6 +9,7 @@ at 11 points. Labels are the metrics' display labels (:data:`asdbench.scoring.me
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -220,7 +221,7 @@ def comparison_figures(
     groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for cell in cells:
         for partition in cell.partitions:
-            groups[(cell.dataset, partition)].append(cell)
+            groups[(cell.shown_dataset, partition)].append(cell)
     written = []
     for (dataset, partition), members in sorted(groups.items()):
         series: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
@@ -249,9 +250,15 @@ def comparison_figures(
                     y_title=f"{partition} {label(metric)} (%)",
                     title=f"{dataset} {partition}: {label(metric)}"
                     + (" of ensembles and single trials" if ensemble else f" (mean ± {std} std)"),
-                    path=folder / f"{stem}_{dataset}_{partition}.png",
+                    path=folder / f"{stem}_{_slug(dataset)}_{partition}.png",
                     points=dict(points) if ensemble else None,
                 ),
             )
         )
     return written
+
+
+def _slug(dataset: str) -> str:
+    """A dataset's name in a file name: ``dcase2023 (fan+valve only)`` ->
+    ``dcase2023-fan+valve-only``."""
+    return re.sub(r"[^A-Za-z0-9_.+]+", "-", dataset).strip("-")

@@ -33,9 +33,10 @@ def percent(value: float) -> str:
 
 
 def official_line(partition: str, results: Results) -> str:
-    """``eval official score (dcase2023 rule): 75.22``; for a rule without a single official
-    score, says so."""
-    head = f"{partition} {label('official_score')} ({results.rule.name} rule)"
+    """``eval official score (dcase2023 rule): 75.22`` (``(dcase2023 rule, on fan+valve
+    only)`` for a subset of the machine types); for a rule without a single official score,
+    says so."""
+    head = f"{partition} {label('official_score')} ({results.rule.label})"
     if not results.rule.pooled:
         means = " and ".join(label(m) for m in results.rule.machine_means)
         return (

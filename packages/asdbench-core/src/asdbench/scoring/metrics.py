@@ -312,6 +312,7 @@ class Results:
         return {
             **{k: _json_number(v) for k, v in self.summary().items()},
             "rule": self.rule.name,
+            **({"subset": list(self.rule.subset)} if self.rule.subset else {}),
             **({"machine_means": self.machine_means()} if self.rule.machine_means else {}),
             "sections": [
                 {

@@ -12,6 +12,7 @@ import pytest
 
 from asdbench.contracts import Downloadable, ScoreRule
 from asdbench.data.clips import ClipTable
+from asdbench.data.datasets import DcaseLayoutDataset
 from asdbench.scoring.metrics import UNDEFINED_BECAUSE
 from asdbench.testing.components import ComponentKit
 
@@ -26,7 +27,11 @@ DCASE_LAYOUT_VARIANTS: dict[str, object] = {
     "resample": False,
     "skip_bad_files": True,
 }
-DCASE_LAYOUT_INVALID: dict[str, object] = {"clip_seconds": -1.0, "classes": "all"}
+DCASE_LAYOUT_INVALID: dict[str, object] = {
+    "clip_seconds": -1.0,
+    "classes": "all",
+    "machines": "fan+fan",
+}
 
 
 class DatasetConformanceTests(ComponentKit):
@@ -41,10 +46,20 @@ class DatasetConformanceTests(ComponentKit):
         """Evaluator-format ground truth for the tree's eval test clips, if it has any."""
         return None
 
+    def load(self, data_dir: Path | None, ground_truth: Path | None) -> ClipTable:
+        """The small tree as ``load`` reads it. It holds part of the dataset, which a run
+        refuses (``DcaseLayoutDataset.check``), so a dataset built on ``DcaseLayoutDataset``
+        reads it with ``check=False``: what differs from the dataset's facts is listed in
+        ``problems`` instead."""
+        dataset = self.make()
+        if isinstance(dataset, DcaseLayoutDataset):
+            return dataset.load(data_dir, ground_truth=ground_truth, check=False)
+        return dataset.load(data_dir, ground_truth=ground_truth)
+
     @pytest.fixture
     def table(self, tmp_path: Path) -> ClipTable:
         data_dir = self.write_tree(tmp_path / "tree")
-        return self.make().load(data_dir, ground_truth=self.ground_truth(tmp_path / "tree"))
+        return self.load(data_dir, self.ground_truth(tmp_path / "tree"))
 
     def test_facts_a_run_needs(self) -> None:
         """Sample rate, clip length and the official-score rule are stated (a run sizes the
@@ -79,8 +94,8 @@ class DatasetConformanceTests(ComponentKit):
     def test_loading_twice_gives_the_same_table(self, tmp_path: Path) -> None:
         data_dir = self.write_tree(tmp_path / "tree")
         truth = self.ground_truth(tmp_path / "tree")
-        first = self.make().load(data_dir, ground_truth=truth)
-        second = self.make().load(data_dir, ground_truth=truth)
+        first = self.load(data_dir, truth)
+        second = self.load(data_dir, truth)
         assert [(c.path, c.label, c.domain, c.aux_class) for c in first] == [
             (c.path, c.label, c.domain, c.aux_class) for c in second
         ]

@@ -9,6 +9,7 @@ data that needs no download.
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +25,7 @@ from asdbench.data.datasets import (
     ClassesOption,
     ClipSecondsOption,
     DcaseLayoutDataset,
+    MachinesOption,
     ResampleOption,
     SkipBadFilesOption,
     StereoOption,
@@ -36,7 +38,7 @@ from asdbench.data.synthetic.design import (
     machine_types,
     sections_of,
 )
-from asdbench.data.synthetic.tree import MARKER, SynthesisPlan, ensure_tree
+from asdbench.data.synthetic.tree import MARKER, SynthesisPlan, ensure_tree, tree_root
 from asdbench.errors import AsdbenchError
 from asdbench.paths import atomic_directory
 
@@ -92,6 +94,7 @@ class SyntheticDataset(DcaseLayoutDataset):
         stereo: StereoOption = "mean",
         resample: ResampleOption = True,
         skip_bad_files: SkipBadFilesOption = False,
+        machines: MachinesOption = None,
         layout: Annotated[
             str | None,
             "Also lay the clips out as this dataset writes its year (dcase2020 ... dcase2026) and "
@@ -104,6 +107,9 @@ class SyntheticDataset(DcaseLayoutDataset):
             raise ValueError(f"microphones must be 1 or 2, got {microphones}")
         if clip_seconds is None:
             clip_seconds = DEFAULT_CLIP_SECONDS[size]
+        types = machine_types(size, self.generator_layout)
+        self.machine_types = {p: tuple(m.name for m in ms) for p, ms in types.items()}
+        self.sections = sections_of(size, self.generator_layout)
         super().__init__(
             clip_seconds=clip_seconds,
             classes=classes,
@@ -112,11 +118,9 @@ class SyntheticDataset(DcaseLayoutDataset):
             stereo=stereo,
             resample=resample,
             skip_bad_files=skip_bad_files,
+            machines=machines,
         )
         self.plan = SynthesisPlan(size, seed, layout=self.generator_layout, microphones=microphones)
-        types = machine_types(size, self.generator_layout)
-        self.machine_types = {p: tuple(m.name for m in ms) for p, ms in types.items()}
-        self.sections = sections_of(size, self.generator_layout)
         self.emitter = _emitter(
             layout,
             clip_seconds=self.clip_seconds,
@@ -132,6 +136,11 @@ class SyntheticDataset(DcaseLayoutDataset):
     def data_dir(self, data_dir: Path | None, *, progress: bool = True) -> Path:
         return ensure_tree(data_dir, self.plan, progress=progress)
 
+    def written(self, data_dir: Path | None) -> Path | None:
+        """The tree when it has been generated; None before its first use."""
+        root = tree_root(data_dir, self.plan)
+        return ensure_tree(root, self.plan) if (root / MARKER).exists() else None
+
     def load(
         self,
         data_dir: Path | None = None,
@@ -140,22 +149,33 @@ class SyntheticDataset(DcaseLayoutDataset):
         progress: bool = True,
     ) -> ClipTable:
         root = self.data_dir(data_dir, progress=progress)
-        table = super().load(
-            root, ground_truth=ground_truth or root / "ground_truth", progress=progress
-        )
         if self.emitter is None:
-            return table
+            return super().load(
+                root, ground_truth=ground_truth or root / "ground_truth", progress=progress
+            )
+        # The year's layout holds every clip (it is written once), a subset is taken from it.
+        whole = copy.copy(self)
+        whole.subset = ()
+        table = DcaseLayoutDataset.load(
+            whole, root, ground_truth=ground_truth or root / "ground_truth", progress=progress
+        )
         emitter = self.emitter
         target = root.parent / f"{root.name}-{emitter.name}"
         if not (target / MARKER).exists():
             with atomic_directory(target) as folder:
                 emitter.write_layout(table, folder)
                 (folder / MARKER).write_text(json.dumps({"layout": emitter.name}))
-        emitted = emitter.load(target, ground_truth=target / "ground_truth", progress=progress)
         # The clips are this dataset's, its machine types and sections not the year's.
+        emitted = emitter.load(
+            target, ground_truth=target / "ground_truth", progress=progress, check=False
+        )
         theirs = set(emitter.check(emitted))
-        problems = [p for p in emitted.problems if p not in theirs] + self.check(emitted)
-        clips = [replace(c, dataset=self.name) for c in emitted]
+        problems = [p for p in emitted.problems if p not in theirs]
+        clips = [
+            replace(c, dataset=self.name)
+            for c in emitted
+            if not self.subset or c.machine in self.subset
+        ]
         return ClipTable(clips, emitted.classes, problems)
 
 

@@ -214,9 +214,14 @@ def _write_anonymised(
     write_ground_truth(root / "ground_truth", machine, section, rows)
 
 
+def tree_root(root: Path | None, plan: SynthesisPlan) -> Path:
+    """Where the tree for ``plan`` is: ``root``, or its folder in the cache."""
+    return Path(root) if root is not None else cache_dir() / "synthetic" / plan.key()
+
+
 def ensure_tree(root: Path | None, plan: SynthesisPlan, *, progress: bool = True) -> Path:
     """The synthetic tree for ``plan``: reused when already written, else written now."""
-    root = Path(root) if root is not None else cache_dir() / "synthetic" / plan.key()
+    root = tree_root(root, plan)
     marker = root / MARKER
     if marker.exists():
         written = json.loads(marker.read_text())
