@@ -183,3 +183,76 @@ def test_the_page_asdbench_ui_opens_on_is_the_leaderboard(
     for cell in board["cells"]:
         mean, std = 100 * cell["official_score_mean"], 100 * cell["official_score_std"]
         assert f"{mean:.2f} ± {std:.2f}" in described
+
+
+def session_members(session: int) -> list[str]:
+    """The command names of the live processes of session ``session`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended meanwhile
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[3]) == session and fields[0] != "Z":
+            found.append(text[text.index("(") + 1 : text.rindex(")")])
+    return found
+
+
+def test_ui_on_a_port_in_use_or_out_of_range_is_one_line_and_starts_nothing(
+    mlflow_tracking, tmp_path, unused_port
+):
+    """Another program on the port: one line naming the port, exit 2, before any link is
+    printed or any process started."""
+    import socket
+
+    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_tracking}
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", unused_port))
+        other.listen()
+        result = subprocess.run(
+            [str(PROGRAM), "ui", "--port", str(unused_port)],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+            start_new_session=True,
+        )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert errors == [
+        f"Error: --port {unused_port} on 127.0.0.1: in use; choose another with --port"
+    ]
+    assert "http://" not in result.stderr and "MLflow UI for" not in result.stderr
+    out_of_range = subprocess.run(
+        [str(PROGRAM), "ui", "--port", "99999"], cwd=tmp_path, env=env, capture_output=True,
+        text=True, timeout=120,
+    )  # fmt: skip
+    assert out_of_range.returncode == 2 and "99999 is not in the range 1<=x<=65535" in (
+        out_of_range.stderr
+    )
+
+
+@pytest.mark.parametrize("ending", ["SIGTERM", "SIGINT"])
+def test_ui_stops_every_process_it_started_however_it_ends(
+    mlflow_tracking, tmp_path, unused_port, until_healthy, ending
+):
+    """The server, its workers and MLflow's job consumers all end with ``asdbench ui``, on
+    SIGTERM (a scheduler, ``kill``) and on Ctrl-C."""
+    import signal
+
+    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_tracking}
+    server = subprocess.Popen(
+        [str(PROGRAM), "ui", "--port", str(unused_port)], cwd=tmp_path, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert until_healthy(f"http://127.0.0.1:{unused_port}"), "asdbench ui did not start"
+        started = session_members(server.pid)
+        assert len(started) >= 2, started  # asdbench and the MLflow server at least
+        server.send_signal(getattr(signal, ending))
+        assert server.wait(timeout=60) == 0
+        deadline = time.monotonic() + 60
+        while session_members(server.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert session_members(server.pid) == [], f"left running after {ending}"
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import signal
+import socket
+import subprocess
 import sys
+import time
 
 import click
 
@@ -91,7 +96,7 @@ def leaderboard_command(
 
 @click.command("ui")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--workers",
     default=1,
@@ -108,6 +113,8 @@ def ui_command(host: str, port: int, workers: int) -> None:
     uri = store.existing_store()
     store_line(uri)
     remote = uri.startswith(("http://", "https://"))
+    if not remote:
+        check_port_free(host, port)
     base = uri if remote else f"http://{host}:{port}"
     mlflow = store.client(uri)
     for experiment in store.experiments(mlflow):
@@ -117,20 +124,60 @@ def ui_command(host: str, port: int, workers: int) -> None:
         click.echo(f"The tracking store is a server; open {uri} in a browser.", err=True)
         return
     click.echo(f"MLflow UI for {uri} at {base} (Ctrl-C stops it)", err=True)
-    command = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "ui",
-        "--backend-store-uri",
-        uri,
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
-    sys.stderr.flush()
-    # Become the MLflow UI process, so that signals (Ctrl-C, SIGTERM) reach it directly.
-    os.execv(sys.executable, command)
+    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", host,
+               "--port", str(port), "--workers", str(workers)]  # fmt: skip
+    sys.exit(serve(command))
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse, before anything starts, a port another program listens on: the links printed
+    would open that program, and MLflow's helpers would linger after its server failed."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, port))
+    except OSError as exc:
+        reason = "in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise OptionError(f"--port {port} on {host}: {reason}; choose another with --port") from exc
+
+
+def serve(command: list[str]) -> int:
+    """Run the MLflow UI in a process group of its own and stop the whole group (the server,
+    its workers and MLflow's job consumers) however this process ends: the server exiting,
+    Ctrl-C or SIGTERM. Returns the exit status to leave with."""
+    server = subprocess.Popen(command, process_group=0)
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop_group(server)
+
+
+def stop_group(server: subprocess.Popen) -> None:
+    """SIGTERM the server's process group, then SIGKILL whatever is left after 10 s."""
+    for sent in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(server.pid, sent)
+        except ProcessLookupError:
+            return
+        if _group_ends(server, seconds=10):
+            return
+
+
+def _group_ends(server: subprocess.Popen, seconds: float) -> bool:
+    """Whether no process of the server's group is left within ``seconds`` (the server itself
+    is reaped meanwhile, so that it does not linger as a zombie)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        server.poll()
+        try:
+            os.killpg(server.pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
