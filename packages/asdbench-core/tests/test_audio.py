@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from asdbench.data.audio import AudioFormat, fit_length, max_offset, read_clip
 from asdbench.data.audio_cache import AudioCache
+from asdbench.data.layout import audio_duration
 from asdbench.errors import DataError
 from asdbench.testing.trees import write_wav
 
@@ -43,6 +44,15 @@ def test_first_channel_and_rejections(tmp_path):
     rate = write_wav(tmp_path / "r.wav", sample_rate=44100)
     with pytest.raises(DataError, match="r.wav: sample rate 44100 Hz; expected 16000 Hz"):
         read_clip(rate, AudioFormat(resample=False))
+    mono = write_wav(tmp_path / "m.wav")  # 16 kHz PCM_16: the path that decodes nothing
+    assert read_clip(mono, AudioFormat(stereo="first")).ndim == 1
+    with pytest.raises(DataError, match="m.wav: has 1 channel; the second channel"):
+        read_clip(mono, AudioFormat(stereo="second"))  # not the first under the second's name
+    with pytest.raises(DataError, match="m.wav: has 1 channel; the second channel"):
+        audio_duration(mono, fmt=AudioFormat(stereo="second"))  # refused when listed too
+    empty = write_wav(tmp_path / "e.wav", samples=np.zeros(0, dtype=np.int16))
+    with pytest.raises(DataError, match="e.wav: contains no samples"):
+        audio_duration(empty)
 
 
 def test_both_channels_are_kept_as_frames_and_channels(tmp_path):

@@ -12,7 +12,7 @@ from sklearn.metrics import roc_auc_score
 
 import asdbench
 from asdbench.cli import cli
-from asdbench.testing import write_clips, write_ground_truth_csv
+from asdbench.testing import write_clips, write_ground_truth_csv, write_wav
 from asdbench_dcase.datasets import Dcase2024, Dcase2025
 
 
@@ -186,6 +186,33 @@ def test_2026_channel_option_picks_the_near_the_far_microphone_their_mix_or_both
         asdbench.create("dataset", "dcase2026", channel="front")
     with pytest.raises(ValueError, match="channel must be left, right, mix or both"):
         Dcase2026(channel="front")  # built directly, without the option checks
+
+
+@pytest.mark.parametrize("channel", ["right", "both"])
+def test_a_channel_a_file_does_not_have_is_refused_naming_the_file(tmp_path, channel):
+    """``channel=right`` (or ``both``) on a mono file is not the near microphone under the far
+    one's name: the tree is refused when it is listed (``data info`` and ``run`` alike), naming
+    the file, whether every file is mono or one among stereo ones."""
+    from asdbench_dcase.datasets import Dcase2026
+
+    write_year_tree(tmp_path / "tree", "dcase2026")
+    stray = (
+        tmp_path
+        / "tree"
+        / "dev_data"
+        / "fan"
+        / "train"
+        / "section_00_source_train_normal_0000_.wav"
+    )
+    write_wav(stray, seconds=0.5, channels=1)
+    dataset = Dcase2026(channel=channel, machines=part("dcase2026"))
+    with pytest.raises(asdbench.DataError, match=f"{stray}: has 1 channel; "):
+        dataset.load(tmp_path / "tree")
+    assert len(Dcase2026(machines=part("dcase2026")).load(tmp_path / "tree")) > 0  # left
+    info = CliRunner().invoke(cli, ["data", "info", "--dataset", "dcase2026", "--data-dir",
+                                    str(tmp_path / "tree"), "--set", f"dataset.channel={channel}",
+                                    "--set", f"dataset.machines={part('dcase2026')}"])  # fmt: skip
+    assert info.exit_code == 2 and f"{stray}: has 1 channel" in info.output
 
 
 @pytest.mark.slow

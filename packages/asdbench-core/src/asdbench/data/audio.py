@@ -59,6 +59,7 @@ def read_clip(path: Path, fmt: AudioFormat = AudioFormat()) -> np.ndarray:
 
     try:
         info = soundfile.info(str(path))
+        check_channels(path, info.channels, fmt)
         if (
             info.subtype == "PCM_16"
             and info.channels == fmt.channels
@@ -86,20 +87,29 @@ def read_clip(path: Path, fmt: AudioFormat = AudioFormat()) -> np.ndarray:
     return to_int16(wave)
 
 
+def check_channels(path: Path, count: int, fmt: AudioFormat) -> None:
+    """Refuse a file whose channels ``fmt`` cannot take as it says: other than two for
+    ``both``, one for ``second`` (the second channel is not there: taking the first instead
+    would score one microphone under the other's name), several for ``reject``."""
+    channels = f"{count} channel{'s' if count != 1 else ''}"
+    if fmt.stereo == "both" and count != 2:
+        raise DataError(f"{path}: has {channels}; keeping both channels needs stereo files")
+    if fmt.stereo == "second" and count < 2:
+        raise DataError(
+            f"{path}: has {channels}; the second channel (the far microphone) is not there"
+        )
+    if fmt.stereo == "reject" and count > 1:
+        raise DataError(f"{path}: has {channels}; expected mono")
+
+
 def _channels(path: Path, data: np.ndarray, fmt: AudioFormat) -> np.ndarray:
     """``data [frames, channels]`` as ``fmt`` asks: one channel ``[frames]`` or both."""
     count = data.shape[1]
+    check_channels(path, count, fmt)
     if fmt.stereo == "both":
-        if count != 2:
-            raise DataError(
-                f"{path}: has {count} channel{'s' if count > 1 else ''}; "
-                "keeping both channels needs stereo files"
-            )
         return data
     if count == 1:
         return data[:, 0]
-    if fmt.stereo == "reject":
-        raise DataError(f"{path}: has {count} channels; expected mono")
     if fmt.stereo == "mean":
         return data.mean(axis=1)
     return data[:, 0 if fmt.stereo == "first" else 1]

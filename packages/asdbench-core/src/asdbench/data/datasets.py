@@ -168,6 +168,7 @@ class DcaseLayoutDataset:
             split_folders=self.split_folders,
             parse_name=self.parse_name,
             truth_files=self.ground_truth_files,
+            audio_format=self.audio_format,
         )
         if self.subset:
             table = ClipTable(

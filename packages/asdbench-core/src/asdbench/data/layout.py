@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asdbench.data.audio import wav_missing_bytes
+from asdbench.data.audio import AudioFormat, check_channels, wav_missing_bytes
 from asdbench.data.clips import Clip, ClipTable, sorted_clips
 from asdbench.data.csvfiles import csv_rows
 from asdbench.data.filenames import ClipName, parse_clip_name
@@ -118,15 +118,19 @@ def read_tree(
     split_folders: SplitFolders = SPLIT_FOLDERS,
     parse_name: Callable[[str], ClipName] = parse_clip_name,
     truth_files: str = "section",
+    audio_format: AudioFormat | None = None,
 ) -> ClipTable:
     """Every clip under ``data_dir`` (both partitions, every machine), with eval test labels
     from ``ground_truth`` when given (in the form ``truth_files``, ``ScoreRule.files``). Files that
     decoding would refuse (:func:`audio_duration`) are errors, or with ``skip_bad_files`` left
     out and listed in ``problems``; files that are not WAV are listed in ``problems``.
-    ``parse_name`` reads a file name (the dataset's year forms)."""
+    ``parse_name`` reads a file name (the dataset's year forms); ``audio_format``, when given,
+    the channels each file must have (:func:`asdbench.data.audio.check_channels`)."""
     problems: list[str] = []
     clips: list[Clip] = []
-    reading = _Reading(dataset, split_folders, parse_name, skip_bad_files, max_seconds)
+    reading = _Reading(
+        dataset, split_folders, parse_name, skip_bad_files, max_seconds, audio_format
+    )
     for partition, partition_dir in find_partitions(data_dir, year_folder, split_folders).items():
         for machine_dir in _machine_dirs(partition_dir, split_folders):
             clips += reading.machine(partition, machine_dir, problems)
@@ -147,6 +151,7 @@ class _Reading:
     parse_name: Callable[[str], ClipName]
     skip_bad_files: bool
     max_seconds: float | None
+    audio_format: AudioFormat | None = None
 
     def machine(self, partition: str, machine_dir: Path, problems: list[str]) -> list[Clip]:
         machine = machine_dir.name
@@ -215,7 +220,7 @@ class _Reading:
             if name.odd_attributes:
                 odd.append(path.name)
             try:
-                duration = audio_duration(path, self.max_seconds)
+                duration = audio_duration(path, self.max_seconds, self.audio_format)
             except DataError as exc:
                 if not self.skip_bad_files:
                     raise DataError(
@@ -255,11 +260,14 @@ def _utf8_name(path: Path) -> str:
     return path.name
 
 
-def audio_duration(path: Path, max_seconds: float | None = None) -> float:
+def audio_duration(
+    path: Path, max_seconds: float | None = None, fmt: AudioFormat | None = None
+) -> float:
     """The duration of a clip from its header, after the checks decoding would otherwise fail
     on later (and ``data info`` would miss): a link to a missing file, an unreadable or empty
-    file, a WAV cut short, NaN or infinite samples in a float file, or a length over
-    ``max_seconds`` (a damaged header: 1 Hz would decode to millions of samples)."""
+    file, a WAV cut short or without samples, NaN or infinite samples in a float file, a
+    length over ``max_seconds`` (a damaged header: 1 Hz would decode to millions of samples),
+    or channels ``fmt`` cannot take."""
     import soundfile
 
     if not path.exists():
@@ -274,6 +282,10 @@ def audio_duration(path: Path, max_seconds: float | None = None) -> float:
     missing = wav_missing_bytes(path)
     if missing:
         raise DataError(f"{path}: truncated ({missing} bytes of audio data missing)")
+    if info.frames == 0:
+        raise DataError(f"{path}: contains no samples")
+    if fmt is not None:
+        check_channels(path, info.channels, fmt)
     if max_seconds is not None and info.duration > max_seconds:
         raise DataError(
             f"{path}: lasts {info.duration:.0f} s ({info.frames} frames at {info.samplerate} "
