@@ -147,17 +147,25 @@ class SyntheticDataset(DcaseLayoutDataset):
         *,
         ground_truth: Path | None = None,
         progress: bool = True,
+        check: bool = True,
     ) -> ClipTable:
         root = self.data_dir(data_dir, progress=progress)
         if self.emitter is None:
             return super().load(
-                root, ground_truth=ground_truth or root / "ground_truth", progress=progress
+                root,
+                ground_truth=ground_truth or root / "ground_truth",
+                progress=progress,
+                check=check,
             )
         # The year's layout holds every clip (it is written once), a subset is taken from it.
         whole = copy.copy(self)
         whole.subset = ()
         table = DcaseLayoutDataset.load(
-            whole, root, ground_truth=ground_truth or root / "ground_truth", progress=progress
+            whole,
+            root,
+            ground_truth=ground_truth or root / "ground_truth",
+            progress=progress,
+            check=check,
         )
         emitter = self.emitter
         target = root.parent / f"{root.name}-{emitter.name}"
