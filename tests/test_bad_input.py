@@ -193,3 +193,35 @@ def test_part_of_a_dataset_asked_for_is_labelled_as_part_wherever_its_score_appe
     unknown = CliRunner().invoke(cli, [*dcase2023_args(root), *drill])
     assert unknown.exit_code == 2
     assert "machines: drill not a dcase2023 machine type" in unknown.output
+
+
+def test_a_sweep_scores_again_after_the_ground_truth_is_corrected_in_place(
+    mlflow_tracking, asdbench_cache, tmp_path
+):
+    """A cell is keyed on what its ground truth says, not where it is: after a label file is
+    corrected in place, ``sweep`` runs the cell again (from the cached trial, no retraining)
+    instead of reporting it done with the old eval score, and the leaderboard tells the two
+    apart by the digest."""
+    import json
+
+    root = a_plain_tree(tmp_path, AS_DCASE2023)
+    subset = "fan+gearbox+bandsaw+grinder"
+    sweep = ["sweep", "--dataset", "dcase2023", "--data-dir", str(root), "--ground-truth",
+             str(root / "ground_truth"), "--set", "dataset.clip_seconds=1", "--set",
+             f"dataset.machines={subset}", "--epochs", "1", "--batch-size", "16", "--set",
+             "train.embedding_dim=16", "--quiet"]  # fmt: skip
+    first = CliRunner().invoke(cli, sweep)
+    assert first.exit_code == 0 and "queued" in first.stderr, first.output
+    assert "done" in CliRunner().invoke(cli, sweep).stderr
+    labels = (
+        root / "ground_truth" / "ground_truth_data" / "ground_truth_bandsaw_section_00_test.csv"
+    )
+    rows = [line.split(",") for line in labels.read_text().splitlines()]
+    labels.write_text("".join(f"{name},{1 - int(value)}\n" for name, value in rows))
+    again = CliRunner().invoke(cli, sweep)
+    assert again.exit_code == 0 and "queued" in again.stderr, again.output
+    board = json.loads(CliRunner().invoke(cli, ["leaderboard", "--format", "json"]).stdout)
+    cells = [c for c in board["cells"] if c["partition"] == "eval"]
+    assert len(cells) == 2 and "ground_truth_digest" in board["cells"][0]["settings"]
+    assert len({c["settings"]["ground_truth_digest"] for c in cells}) == 2
+    assert len({c["official_score_mean"] for c in cells}) == 2

@@ -16,6 +16,7 @@ machine type starts its rows, ``<file>,<name>,<1 | 0>``; the machine ID is in th
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,19 @@ TRUTH_FILES = {
     "_test.csv",
     "machine_id": EVAL_DATA_LIST,
 }
+
+
+def truth_digest(folder: Path) -> str:
+    """A digest of what the ground-truth readers can read under ``folder``: every CSV file one
+    or two levels down (``eval_data_list.csv``, ``ground_truth_data/...``), its relative path
+    and bytes. A corrected file gives another digest, the same files elsewhere the same."""
+    folder = Path(folder)
+    digest = hashlib.sha256()
+    for path in sorted([*folder.glob("*.csv"), *folder.glob("*/*.csv")]):
+        if path.is_file():
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
 
 
 def truth_file(machine: str, section: str, domain: str | None = None) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from asdbench.data.ground_truth import truth_digest
 from asdbench.errors import OptionError, PluginError
 from asdbench.model.settings import TrainConfig, train_options
 from asdbench.plugins.manager import PluginInfo, core_version
@@ -136,6 +137,8 @@ class RunConfig:
             "seed": self.seed,
             "data_dir": str(self.data_dir) if self.data_dir else None,
             "ground_truth": str(self.ground_truth) if self.ground_truth else None,
+            # What the ground truth says, not only where it is: a corrected file is another cell.
+            "ground_truth_digest": truth_digest(self.ground_truth) if self.ground_truth else None,
             "device": self.device,
             "preset": self.preset.label if self.preset else "none",
         }
