@@ -6,6 +6,7 @@ import torch
 
 import asdbench
 from asdbench.data.audio_cache import AudioCache
+from asdbench.errors import DataError
 from asdbench.model.dual_branch import DualBranchEmbedder
 from asdbench.model.settings import TrainConfig
 from asdbench.model.training import Trainer, embed, l2_penalty, mixup
@@ -48,7 +49,7 @@ def cache(tmp_path):
     return AudioCache.build(paths, tmp_path / "cache", progress=False)
 
 
-def make_trainer(checkpoint, epochs=2, on_step=None):
+def make_trainer(checkpoint, epochs=2, on_step=None, identity="trial-a"):
     torch.manual_seed(7)
     embedder = DualBranchEmbedder(sample_rate=16000, clip_samples=8000, embedding_dim=16)
     loss = asdbench.create("loss", "toy_cosine", num_classes=3, embedding_dim=16)
@@ -60,6 +61,7 @@ def make_trainer(checkpoint, epochs=2, on_step=None):
         seed=3,
         device=torch.device("cpu"),
         checkpoint=checkpoint,
+        identity=identity,
         progress=False,
         on_step=on_step,
     )
@@ -136,6 +138,29 @@ def test_interrupted_training_resumes_to_the_same_weights(tmp_path, cache):
     assert [e["loss"] for e in resumed.history.epochs] == [
         e["loss"] for e in reference.history.epochs
     ]
+
+
+def test_a_checkpoint_of_another_trial_or_out_of_plan_is_not_resumed(tmp_path, cache):
+    """A checkpoint written for another trial (another cell's, copied in) or claiming an epoch
+    outside this trial's plan is refused naming the file, never resumed as this trial."""
+
+    def interrupt(step, values):
+        if step == 3:
+            raise KeyboardInterrupt
+
+    checkpoint = tmp_path / "run.pt"
+    with pytest.raises(KeyboardInterrupt):
+        make_trainer(checkpoint, on_step=interrupt).fit(cache, ROWS, CLASSES, 3, 8000)
+    refused = r"run.pt: the checkpoint cannot be resumed \(it is another"
+    with pytest.raises(DataError, match=refused):
+        make_trainer(checkpoint, identity="trial-b").resume()
+    state = torch.load(checkpoint, weights_only=True)
+    for epoch in (99, 0, -1):
+        torch.save({**state, "epoch": epoch}, checkpoint)
+        with pytest.raises(DataError, match=f"epoch {epoch} is not one of this trial's 1..2"):
+            make_trainer(checkpoint).resume()
+    torch.save({**state, "epoch": 2}, checkpoint)  # trained, interrupted while embedding
+    assert make_trainer(checkpoint).resume()
 
 
 def test_embed_is_deterministic_and_uses_offset_zero(cache):

@@ -171,6 +171,7 @@ class Trainer:
         seed: int,
         device: torch.device,
         checkpoint: Path | None = None,
+        identity: str = "",
         progress: bool = True,
         on_step: StepCallback | None = None,
     ) -> None:
@@ -181,6 +182,9 @@ class Trainer:
         self.seed = seed
         self.device = device
         self.checkpoint = checkpoint
+        #: What the checkpoint must be of (the trial's cache key): another trial's, another
+        #: cell's, is refused.
+        self.identity = identity
         self.progress = progress
         self.on_step = on_step
         groups = [{"params": list(embedder.parameters())}]
@@ -207,11 +211,18 @@ class Trainer:
             return False
         try:
             state = torch.load(self.checkpoint, map_location=self.device, weights_only=True)
+            if state.get("trial") != self.identity:
+                raise ValueError("it is another trial's, or written by an older asdbench")
+            epoch = state["epoch"]
+            if not isinstance(epoch, int) or not 0 < epoch <= self.config.epochs:
+                raise ValueError(
+                    f"epoch {epoch!r} is not one of this trial's 1..{self.config.epochs}"
+                )
             self.embedder.load_state_dict(state["embedder"])
             self.loss.load_state_dict(state["loss"])
             self.optimizer.load_state_dict(state["optimizer"])
             torch.set_rng_state(state["torch_rng"])
-            self.start_epoch = int(state["epoch"])
+            self.start_epoch = epoch
             self.history.epochs = [dict(e) for e in state["history"]]
         except Exception as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -226,6 +237,7 @@ class Trainer:
             return
         save_atomically(
             {
+                "trial": self.identity,
                 "epoch": epoch,
                 "seed": self.seed,
                 "embedder": self.embedder.state_dict(),

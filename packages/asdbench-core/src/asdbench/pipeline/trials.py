@@ -248,6 +248,7 @@ def _trainer(
         seed=seed,
         device=pick_device(config.device),
         checkpoint=checkpoint,
+        identity=workdir.name,
         progress=progress,
         on_step=on_step,
     )
