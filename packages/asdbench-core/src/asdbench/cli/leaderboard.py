@@ -19,6 +19,7 @@ from asdbench.reporting.leaderboard import (
     FORMATS,
     LAYOUTS,
     STD,
+    check_table1_format,
     query,
     render_leaderboard,
     render_table1,
@@ -77,11 +78,8 @@ def leaderboard_command(
     table1`` prints the paper's arrangement instead."""
     from asdbench.tracking.store import existing_store
 
-    if layout == "table1" and fmt == "json":
-        raise OptionError(
-            "--layout table1 prints text, markdown or csv; --format json lists every cell and "
-            "mean over datasets with its configuration"
-        )
+    if layout == "table1":
+        check_table1_format(fmt)
     uri = existing_store()
     store_line(uri)
     board = query(uri, list(experiments) or None, dataset, where=where, layout=columns, std=std)

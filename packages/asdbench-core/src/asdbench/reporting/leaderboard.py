@@ -564,6 +564,16 @@ def render_leaderboard(board: Leaderboard, fmt: str = "text", *, compact: bool =
 #: The paper's Table 1 row order: the baselines, then AdaProj; other losses follow by name.
 TABLE1_LOSSES = ("compactness", "compactness_cce", "adacos", "subcluster_adacos", "adaproj")
 LAYOUTS = ("cells", "table1")
+TABLE1_FORMATS = ("text", "markdown", "csv")
+
+
+def check_table1_format(fmt: str) -> None:
+    """The table1 layout has a text, Markdown and CSV form; JSON lists the cells instead."""
+    if fmt not in TABLE1_FORMATS:
+        raise OptionError(
+            "--layout table1 prints text, markdown or csv; --format json lists every cell and "
+            "mean over datasets with its configuration"
+        )
 
 
 def table1(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
@@ -620,6 +630,7 @@ def table1(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
 
 def render_table1(board: Leaderboard, fmt: str) -> str:
     """:func:`table1` as text, Markdown or CSV (JSON has every cell and mean attributed)."""
+    check_table1_format(fmt)
     header, table = table1(board)
     ddof = STD[board.std][0]
     note = (
@@ -638,8 +649,6 @@ def render_table1(board: Leaderboard, fmt: str) -> str:
         lines.append("|" + "---|" * fixed + "---:|" * (len(header) - fixed))
         lines += ["| " + " | ".join(row) + " |" for row in table]
         return "\n".join([*lines, "", note])
-    if fmt != "text":
-        raise OptionError(f"the table1 layout has no {fmt} form: text, markdown or csv")
     widths = [max(len(x) for x in column) for column in zip(header, *table, strict=True)]
     lines = [
         "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
