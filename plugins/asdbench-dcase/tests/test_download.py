@@ -4,6 +4,7 @@ import hashlib
 import io
 import json
 import threading
+import time
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -57,6 +58,10 @@ class Zenodo(ThreadingHTTPServer):
         self.links: dict[str, str] = {}
         self.redirects: dict[str, str] = {}
         self.raw_record: bytes | None = None
+        #: Files sent slowly: name -> seconds between single bytes.
+        self.trickle: dict[str, float] = {}
+        #: Bytes of each file written to the socket so far.
+        self.sent: dict[str, int] = {}
 
     @property
     def url(self):
@@ -120,6 +125,9 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.end_headers()
         body = data[start:]
+        if name in server.trickle:
+            self._trickle(name, body)
+            return
         if server.cut_first_transfer_at is not None:
             body = body[: server.cut_first_transfer_at]
             server.cut_first_transfer_at = None
@@ -127,7 +135,24 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
-        self.wfile.write(body)
+        try:
+            for offset in range(0, len(body), 1 << 16):  # counted up to a closed socket
+                block = body[offset : offset + (1 << 16)]
+                self.wfile.write(block)
+                server.sent[name] = server.sent.get(name, 0) + len(block)
+        except OSError:
+            pass  # the client stopped reading
+
+    def _trickle(self, name, body):
+        server: Zenodo = self.server
+        try:
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                server.sent[name] = server.sent.get(name, 0) + 1
+                time.sleep(server.trickle[name])
+        except OSError:
+            pass  # the client gave up: what the test expects
 
 
 @pytest.fixture
@@ -544,3 +569,111 @@ def test_2026_evaluation_test_archives_come_from_their_record_stereo(zenodo, tmp
             progress=False,
         )  # fmt: skip
     assert not any("/files/" in path for path, _ in zenodo.requests[asked:])
+
+
+def test_an_archive_cannot_touch_a_machine_folder_already_there(zenodo, tmp_path):
+    """A ``dev_gearbox.zip`` holding a file ``dev_data/fan`` (or anything outside
+    ``gearbox/``) is refused whole: the fan clips downloaded before stay as they were."""
+    zenodo.add("7882613", "dev_fan.zip", make_zip(FAN_ZIP))
+    zenodo.add("7882613", "dev_gearbox.zip", make_zip({
+        "dev_data/gearbox/train/section_00_source_train_normal_0000_volt_1.0.wav": wav_bytes(4),
+        "dev_data/fan": b"not a folder",
+    }))  # fmt: skip
+    download = ["data", "download", "dcase2023", "--to", str(tmp_path), "--part", "dev"]
+    download += ["--mirror", zenodo.url, "--machine"]
+    assert CliRunner().invoke(cli, [*download, "fan"]).exit_code == 0
+    before = sorted(p.relative_to(tmp_path) for p in (tmp_path / "dev_data").rglob("*"))
+    result = CliRunner().invoke(cli, [*download, "gearbox"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1:] == [  # after the transfer's progress bar
+        "Error: dev_gearbox.zip: refused, entry 'dev_data/fan' lies outside gearbox/, the only "
+        "folder this archive may fill"
+    ]
+    after = sorted(p.relative_to(tmp_path) for p in (tmp_path / "dev_data").rglob("*"))
+    assert after == before and (tmp_path / "dev_data/fan/train").is_dir()
+
+
+def test_a_folder_where_the_target_has_a_file_is_refused(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "fan").write_bytes(b"a file the user keeps")
+    archive = tmp_path / "clash.zip"
+    archive.write_bytes(make_zip({"fan/train/a.wav": b"x"}))
+    with pytest.raises(DataError, match=r"needs a folder where .*out/fan is a file"):
+        safe_extract(archive, tmp_path / "out")
+    assert (tmp_path / "out" / "fan").read_bytes() == b"a file the user keeps"
+
+
+def test_a_zip_bomb_in_many_parts_is_refused_whole(tmp_path):
+    """Entries of exactly 1 MiB of zeros each pass the per-entry ratio check; together they
+    expand a thousandfold, which the archive's total bound refuses before anything is
+    written."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as bomb:
+        for index in range(40):
+            bomb.writestr(f"fan/train/{index:04d}.wav", b"\0" * (1 << 20))
+    archive = tmp_path / "bomb.zip"
+    archive.write_bytes(buffer.getvalue())
+    assert len(buffer.getvalue()) < (1 << 20) // 10
+    with pytest.raises(DataError, match=r"expand from \d+ to 41943040 bytes, more than 100 times"):
+        safe_extract(archive, tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.zip"]
+
+
+def test_a_transfer_stops_at_the_records_size(zenodo, tmp_path):
+    """Told 1000 bytes, the client stops reading past them, whatever the server has: the
+    server's 64 MiB are never all sent, and no file is left."""
+    zenodo.add("7882613", "dev_fan.zip", b"\0" * (64 << 20))
+    zenodo.stated_sizes["dev_fan.zip"] = 1000
+    zenodo.checksum_form = None
+    with pytest.raises(DataError, match="sent more than the record's 1000 bytes"):
+        Dcase2023().download(
+            tmp_path, parts=["dev"], machines=["fan"], mirror=zenodo.url, progress=False
+        )
+    assert not list((tmp_path / "archives").glob("dev_fan.zip*"))
+    assert zenodo.sent.get("dev_fan.zip", 0) < (64 << 20)
+
+
+def test_a_transfer_that_trickles_is_given_up_and_kept(zenodo, tmp_path, monkeypatch):
+    """A server sending one byte at a time, far below the minimum rate: the transfer ends
+    with an error once a rate window has passed, and what came is kept for a resume."""
+    import asdbench.data.download as download
+
+    monkeypatch.setattr(download, "RATE_WINDOW", 0.5)
+    monkeypatch.setattr(download, "MIN_RATE", 1000)
+    zenodo.add("7882613", "dev_fan.zip", make_zip(FAN_ZIP))
+    zenodo.trickle["dev_fan.zip"] = 0.01
+    with pytest.raises(DataError, match=r"too slow \(\d+ bytes in \d+ s, under 1000 bytes/s\)"):
+        Dcase2023().download(
+            tmp_path, parts=["dev"], machines=["fan"], mirror=zenodo.url, progress=False
+        )
+    assert (tmp_path / "archives" / "dev_fan.zip.part").stat().st_size > 0
+
+
+def test_sigterm_keeps_what_was_received_and_says_so(zenodo, tmp_path):
+    """``kill`` during a download: exit 130, a line saying the transfer is kept, and the bytes
+    received in ``.part`` for the next run to resume."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    zenodo.add("7882613", "dev_fan.zip", make_zip(FAN_ZIP))
+    zenodo.trickle["dev_fan.zip"] = 0.05
+    command = [str(Path(sys.executable).with_name("asdbench")), "data", "download", "dcase2023"]
+    command += ["--to", str(tmp_path), "--part", "dev", "--machine", "fan"]
+    process = subprocess.Popen(
+        [*command, "--mirror", zenodo.url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    while zenodo.sent.get("dev_fan.zip", 0) < 20:  # the transfer is under way
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "download interrupted; what was received is kept in .part files" in stderr
+    assert (tmp_path / "archives" / "dev_fan.zip.part").stat().st_size > 0
+    assert os.path.exists(tmp_path / "archives" / "dev_fan.zip") is False

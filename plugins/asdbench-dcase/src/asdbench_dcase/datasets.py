@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import shutil
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -84,14 +83,20 @@ class DcaseYear(DcaseLayoutDataset):
         ``target/eval_data``: the plain layout the reader expects. Archives are kept (verified)
         in ``target/archives`` so an interrupted run resumes."""
         target = Path(target)
-        wanted = self.archives(parts=parts, machines=machines, mirror=mirror)  # checked first
+        wanted = self._archives(parts, machines, mirror)  # checked first
         with exclusive(target / "archives" / "lock", f"downloading into {target}", _stderr):
-            for part, remote in wanted:
+            for part, machine, remote in wanted:
                 folder = target / f"{'dev' if part == 'dev' else 'eval'}_data"
-                fetch_and_extract(remote, target / "archives", folder, progress=progress)
-                nested = folder / folder.name
-                if nested.is_dir():  # the archive holds <dev_data|eval_data>/<machine>/...
-                    _merge_into(nested, folder)
+                # an archive holds <machine>/... or <dev_data|eval_data>/<machine>/..., and
+                # may fill nothing but its machine type's folder
+                fetch_and_extract(
+                    remote,
+                    target / "archives",
+                    folder,
+                    strip=folder.name,
+                    within=machine,
+                    progress=progress,
+                )
         return target
 
     def archives(
@@ -103,6 +108,12 @@ class DcaseYear(DcaseLayoutDataset):
     ) -> list[tuple[str, RemoteFile]]:
         """(part, archive) for every archive ``download`` would fetch, with the name, size and
         checksum its Zenodo record states."""
+        return [(part, remote) for part, _, remote in self._archives(parts, machines, mirror)]
+
+    def _archives(
+        self, parts: Sequence[str] | None, machines: Sequence[str], mirror: str | None
+    ) -> list[tuple[str, str, RemoteFile]]:
+        """(part, machine type, archive) for every archive of ``parts`` and ``machines``."""
         parts = tuple(self.records) if parts is None else parts
         wanted = {part: self._machines(part, machines) for part in parts}
         found = []
@@ -114,7 +125,7 @@ class DcaseYear(DcaseLayoutDataset):
                 name = self.renamed.get(name, name)
                 if name not in remote:
                     raise DataError(f"Zenodo record {record} has no file {name}")
-                found.append((part, remote[name]))
+                found.append((part, machine, remote[name]))
         return found
 
     def _machines(self, part: str, machines: Sequence[str]) -> Sequence[str]:
@@ -127,20 +138,6 @@ class DcaseYear(DcaseLayoutDataset):
             known = ", ".join(self.machine_types[partition])
             raise DataError(f"{unknown[0]}: not a {self.name} {partition} machine type ({known})")
         return machines or self.machine_types[partition]
-
-
-def _merge_into(source: Path, target: Path) -> None:
-    """Move the contents of ``source`` into ``target`` (folders merged, files replaced: a part
-    fetched again unpacks the same files), then remove ``source``."""
-    for entry in sorted(source.iterdir()):
-        destination = target / entry.name
-        if entry.is_dir() and destination.is_dir():
-            _merge_into(entry, destination)
-        else:
-            if destination.is_dir():
-                shutil.rmtree(destination)
-            entry.replace(destination)
-    source.rmdir()
 
 
 #: DCASE2020's machine IDs per partition and machine type.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import click
 
 from asdbench.cli.options import dataset_instance, dataset_options
+from asdbench.cli.signals import stop_on_sigterm
 from asdbench.data.clips import ClipTable
 from asdbench.errors import AsdbenchError
 from asdbench.paths import write_atomically
@@ -198,7 +200,16 @@ def download_command(
             raise AsdbenchError(f"dataset {dataset!r} cannot list its archives")
         _list_archives(instance.archives(**chosen, machines=machines, mirror=mirror))
         return
-    root = instance.download(target, **chosen, machines=machines, mirror=mirror)
+    stop_on_sigterm()
+    try:
+        root = instance.download(target, **chosen, machines=machines, mirror=mirror)
+    except KeyboardInterrupt:
+        click.echo(
+            "download interrupted; what was received is kept in .part files: run the same "
+            "command again to resume",
+            err=True,
+        )
+        sys.exit(130)
     click.echo(f"{dataset} is in {root}; use --data-dir {root}")
 
 

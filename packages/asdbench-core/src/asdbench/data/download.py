@@ -6,9 +6,10 @@ file is verified (checksum, size) *before* it is renamed into place, and a verif
 carries a ``<file>.verified`` marker: a file without a matching marker is verified again before
 use, and one that fails is fetched again. Archives are checked whole before anything is
 extracted (entries outside the target, links, encrypted entries, unsupported compression,
-duplicate or over-long names, file/folder clashes, entries or compression ratios over a
-limit), extracted into a temporary folder and only then moved into place, so a failed
-extraction leaves no partial file. An archive that cannot be opened or fails its CRCs is
+duplicate or over-long names, file/folder clashes within the archive or with what the target
+already holds, sizes or compression ratios over a limit in one entry or the whole archive),
+extracted into a temporary folder and only then moved into place, so a failed extraction
+leaves no partial file. An archive that cannot be opened or fails its CRCs is
 discarded and fetched once more.
 """
 
@@ -21,6 +22,7 @@ import os
 import shutil
 import stat
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -41,6 +43,10 @@ _BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
 #: (a DCASE WAV is under 1 MB and barely compresses; a zip bomb compresses a thousandfold).
 MAX_ENTRY_BYTES = 2 << 30
 MAX_RATIO = 100.0
+#: Transfers: the lowest rate (bytes/s, averaged over RATE_WINDOW seconds) before a transfer
+#: is given up as stalled, and the longest wait for any byte.
+MIN_RATE = 1024
+RATE_WINDOW = 60.0
 #: Zip compression methods Python reads: stored, deflated, bzip2, lzma.
 SUPPORTED_COMPRESSION = {
     zipfile.ZIP_STORED: "stored",
@@ -236,7 +242,9 @@ def fetch(remote: RemoteFile, folder: Path, *, progress: bool = True) -> Path:
 
 def _transfer(remote: RemoteFile, partial: Path, progress: bool) -> None:
     """Fetch the rest of ``remote`` into ``partial`` (an HTTP range request when part of it is
-    there); a transfer cut short is an error that a second call resumes."""
+    there); a transfer cut short, or slower than ``MIN_RATE`` bytes/s over ``RATE_WINDOW``
+    seconds, is an error that a second call resumes. No byte past the record's size is
+    written: a server that sends more is an error and the file is discarded."""
     from tqdm.auto import tqdm
 
     done = partial.stat().st_size if partial.exists() else 0
@@ -247,7 +255,7 @@ def _transfer(remote: RemoteFile, partial: Path, progress: bool) -> None:
     if done:
         request.add_header("Range", f"bytes={done}-")
     try:
-        response = _open(request)
+        response = _open(request, timeout=RATE_WINDOW)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and done:  # nothing left to fetch: the .part is whole
             return
@@ -269,9 +277,10 @@ def _transfer(remote: RemoteFile, partial: Path, progress: bool) -> None:
                 disable=not progress,
             ) as bar,
         ):
+            pace = _Pace(remote.name)
             while True:
                 try:
-                    block = response.read(CHUNK)
+                    block = response.read1(CHUNK)
                 except (OSError, http.client.HTTPException) as exc:
                     raise DataError(
                         f"{remote.name}: transfer interrupted ({exc}); run the download again "
@@ -279,13 +288,45 @@ def _transfer(remote: RemoteFile, partial: Path, progress: bool) -> None:
                     ) from exc
                 if not block:
                     break
+                if remote.size is not None and done + len(block) > remote.size:
+                    out.close()
+                    partial.unlink()
+                    raise DataError(
+                        f"{remote.name}: the server sent more than the record's {remote.size} "
+                        "bytes; stopped there and discarded the file"
+                    )
                 out.write(block)
+                done += len(block)
                 bar.update(len(block))
+                pace.received(len(block))
     if remote.size is not None and partial.stat().st_size < remote.size:
         raise DataError(
             f"{remote.name}: transfer ended at {partial.stat().st_size} of {remote.size} bytes; "
             "run the download again to resume"
         )
+
+
+class _Pace:
+    """Ends a transfer that trickles: fewer than ``MIN_RATE`` bytes/s over a window of
+    ``RATE_WINDOW`` seconds (what was received stays in the ``.part`` file)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.start = time.monotonic()
+        self.bytes = 0
+
+    def received(self, count: int) -> None:
+        self.bytes += count
+        elapsed = time.monotonic() - self.start
+        if elapsed < RATE_WINDOW:
+            return
+        if self.bytes < MIN_RATE * elapsed:
+            raise DataError(
+                f"{self.name}: the transfer is too slow ({self.bytes} bytes in {elapsed:.0f} s, "
+                f"under {MIN_RATE} bytes/s); what was received is kept, run the download again "
+                "to resume"
+            )
+        self.start, self.bytes = time.monotonic(), 0
 
 
 def _compression(method: int) -> str:
@@ -296,10 +337,14 @@ def _check_members(
     archive: Path,
     target: Path,
     members: list[zipfile.ZipInfo],
-    max_entry_bytes: int,
-    max_ratio: float,
+    limits: tuple[int, float],
+    strip: str | None,
+    within: str | None,
 ) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
-    """Every entry's relative path, or an error for the first entry that must be refused."""
+    """Every entry with the path it takes under ``target``, or an error for the first entry
+    that must be refused; the paths are checked against what ``target`` already holds, so
+    nothing there is removed or turned from a folder into a file or back."""
+    max_entry_bytes, max_ratio = limits
 
     def refuse(member: zipfile.ZipInfo, why: str) -> DataError:
         return DataError(f"{archive.name}: refused, entry {member.filename!r} {why}")
@@ -309,6 +354,12 @@ def _check_members(
         path = PurePosixPath(member.filename.replace("\\", "/"))
         if path.is_absolute() or ".." in path.parts or ":" in member.filename:
             raise refuse(member, "would be written outside the target folder")
+        if strip is not None and path.parts[:1] == (strip,):
+            path = PurePosixPath(*path.parts[1:])
+            if not path.parts:
+                continue  # the stripped folder itself
+        if within is not None and path.parts[:1] != (within,):
+            raise refuse(member, f"lies outside {within}/, the only folder this archive may fill")
         if stat.S_ISLNK(member.external_attr >> 16):
             raise refuse(member, "is a symbolic link")
         if member.flag_bits & 0x1:
@@ -337,6 +388,16 @@ def _check_members(
             raise refuse(member, "is a file where other entries need a folder")
         if not member.is_dir() and (target / path).is_dir():
             raise refuse(member, f"is a file, but {target / path} is a folder")
+        for folder in (path, *path.parents) if member.is_dir() else path.parents:
+            if (target / folder).is_file() or (target / folder).is_symlink():
+                raise refuse(member, f"needs a folder where {target / folder} is a file")
+    expanded = sum(member.file_size for member, _ in checked)
+    packed = sum(member.compress_size for member, _ in checked)
+    if expanded > CHUNK and expanded > max_ratio * max(packed, 1):
+        raise DataError(
+            f"{archive.name}: refused, its entries expand from {packed} to {expanded} bytes, "
+            f"more than {max_ratio:g} times (a zip bomb?)"
+        )
     return checked
 
 
@@ -344,19 +405,29 @@ def safe_extract(
     archive: Path,
     target: Path,
     *,
+    strip: str | None = None,
+    within: str | None = None,
     max_entry_bytes: int = MAX_ENTRY_BYTES,
     max_ratio: float = MAX_RATIO,
 ) -> list[Path]:
     """Extract a zip into ``target`` after checking it whole (see the module docstring); the
     files go to a temporary folder beside ``target`` first and are moved into place only when
-    every one of them was written and passed its CRC check."""
+    every one of them was written and passed its CRC check.
+
+    ``strip``: a leading folder removed from the entries that start with it (an archive that
+    holds ``dev_data/fan/...`` for a ``target`` that is ``dev_data``). ``within``: the one
+    folder of ``target`` the archive may fill (its machine type's); an entry elsewhere is
+    refused, so one archive cannot touch what another unpacked. Files already there are
+    replaced only by the same path (the same part unpacked again)."""
     target = target.resolve()
     try:
         zipped = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ArchiveCorrupt(f"{archive}: not a valid zip file ({exc})") from exc
     with zipped:
-        checked = _check_members(archive, target, zipped.infolist(), max_entry_bytes, max_ratio)
+        checked = _check_members(
+            archive, target, zipped.infolist(), (max_entry_bytes, max_ratio), strip, within
+        )
         target.mkdir(parents=True, exist_ok=True)
         needed = sum(member.file_size for member, _ in checked)
         free = shutil.disk_usage(target).free
@@ -395,18 +466,28 @@ def safe_extract(
 
 
 def fetch_and_extract(
-    remote: RemoteFile, archives: Path, target: Path, *, progress: bool = True
+    remote: RemoteFile,
+    archives: Path,
+    target: Path,
+    *,
+    strip: str | None = None,
+    within: str | None = None,
+    progress: bool = True,
 ) -> list[Path]:
-    """:func:`fetch` then :func:`safe_extract`; an archive that cannot be opened or fails its
-    CRCs is discarded and fetched once more before that is an error."""
+    """:func:`fetch` then :func:`safe_extract` (``strip`` and ``within`` as there); an archive
+    that cannot be opened or fails its CRCs is discarded and fetched once more before that is
+    an error."""
+    def extract(archive: Path) -> list[Path]:
+        return safe_extract(archive, target, strip=strip, within=within)
+
     archive = fetch(remote, archives, progress=progress)
     try:
-        return safe_extract(archive, target)
+        return extract(archive)
     except ArchiveCorrupt:
         discard(archive)
     archive = fetch(remote, archives, progress=progress)
     try:
-        return safe_extract(archive, target)
+        return extract(archive)
     except ArchiveCorrupt as exc:
         discard(archive)
         raise DataError(f"{exc}; fetched twice, the source serves it so: try later") from exc
