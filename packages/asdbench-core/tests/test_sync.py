@@ -115,3 +115,61 @@ def test_without_a_tracking_uri_the_journal_goes_where_its_run_was_logging(
     result = CliRunner().invoke(cli, ["sync", str(tmp_path / "third")])
     assert result.exit_code == 2 and f"no MLflow store at {recorded}" in result.output
     assert not recorded.exists() and not (tmp_path / "mlflow.db").exists()
+
+
+def good_journal(folder):
+    """A journal whose entries are all well formed: a run with a metric and an artifact."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "a.txt").write_text("a")
+    journal = Journal(folder, "asdbench-synthetic", "sqlite:///elsewhere.db")
+    run = offline_key()
+    journal.write(
+        {"op": "start", "run": run, "parent": None, "name": "cell", "tags": {"t": "1"},
+         "params": {"loss.name": "adaproj"}, "time": 1}
+    )  # fmt: skip
+    journal.write({"op": "metrics", "run": run, "entries": [["dev/auc", 0.5, 1, 0]]})
+    journal.write({"op": "artifact", "run": run, "file": "a.txt", "artifact_path": "tables"})
+    return journal, run
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"entries": [["dev/auc", 0.5, 1, 0]]}, "None is not an entry the tracker writes"),
+        ({"op": "metrics", "entries": [["dev/auc", "high", 1, 0]]}, "not a list of [name, number"),
+        ({"op": "metrics", "entries": [["dev/auc", 0.5, "now", 0]]}, "not a list of [name, number"),
+        ({"op": "start", "name": "x", "tags": {}, "params": None, "time": 1}, "its params are not"),
+        ({"op": "artifact", "file": "a.txt", "artifact_path": "../../.."}, "the artifact path"),
+        ({"op": "artifact", "file": "gone.txt", "artifact_path": None}, "is missing from"),
+        ({"op": "end", "status": "DONE", "time": 2}, "an end entry needs a status"),
+        ({"op": "end", "status": "FINISHED", "time": "2"}, "an end entry needs a status"),
+    ],
+)
+def test_a_malformed_entry_anywhere_is_refused_before_any_upload(
+    mlflow_tracking, tmp_path, entry, message
+):
+    """The journal is checked whole first: a bad last entry after good ones is exit 2, one
+    line naming the line, and the store stays empty (no RUNNING cell left)."""
+    journal, run = good_journal(tmp_path / "journal")
+    journal.write({"run": run, **entry})
+    result = CliRunner().invoke(cli, ["sync", str(tmp_path / "journal")])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "journal.jsonl:5:" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert runs_in_store() == []
+
+
+def test_a_last_line_cut_by_a_kill_is_left_out_and_said(mlflow_tracking, tmp_path):
+    journal, run = good_journal(tmp_path / "journal")
+    journal.write({"op": "end", "run": run, "status": "FINISHED", "time": 2})
+    with (tmp_path / "journal" / "journal.jsonl").open("a") as handle:
+        handle.write('{"op": "metrics", "run": "' + run + '", "entr')
+    result = CliRunner().invoke(cli, ["sync", str(tmp_path / "journal")])
+    assert result.exit_code == 0, result.output
+    assert "its last line was cut off (the run was killed while writing it) and is left out" in (
+        result.output
+    )
+    [uploaded] = runs_in_store()
+    assert uploaded.data.metrics == {"dev/auc": 0.5}
+    assert uploaded.info.status == "FINISHED"
+    assert [a.path for a in MlflowClient().list_artifacts(uploaded.info.run_id)] == ["tables"]

@@ -27,8 +27,11 @@ def sync_command(paths: tuple[Path, ...], dry_run: bool) -> None:
     from asdbench.tracking.store import limit_http_retries
     from asdbench.tracking.sync import pending, sync_journal
 
-    journals = [
-        (folder, pending(folder)) for folder in find_journals(list(paths) or [DEFAULT_ROOT])
+    def notice(message: str) -> None:
+        click.echo(message, err=True)
+
+    journals = [  # every journal checked whole before anything is uploaded
+        (folder, pending(folder, notice)) for folder in find_journals(list(paths) or [DEFAULT_ROOT])
     ]
     waiting = [(folder, count) for folder, count in journals if count]
     if not waiting:
@@ -48,7 +51,7 @@ def sync_command(paths: tuple[Path, ...], dry_run: bool) -> None:
     for folder, _ in waiting:
         uri = targets[folder]
         client = store.client(uri)
-        for run_id in sync_journal(folder, lambda message: click.echo(message, err=True), uri):
+        for run_id in sync_journal(folder, notice, uri):
             experiment = client.get_experiment(client.get_run(run_id).info.experiment_id)
             publish_leaderboard(uri, experiment.name, run_id)
             click.echo(run_id)

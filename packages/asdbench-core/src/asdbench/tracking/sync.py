@@ -15,18 +15,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from asdbench.errors import AsdbenchError
 from asdbench.paths import write_atomically
 from asdbench.tracking import operations, store
-from asdbench.tracking.journal import JOURNAL, read_journal
+from asdbench.tracking.journal import read_journal
 
 PROGRESS = "synced.json"
 
 
-def pending(folder: Path) -> int:
-    """How many entries of the journal in ``folder`` are not on the server yet."""
+def pending(folder: Path, notice: Callable[[str], None] | None = None) -> int:
+    """How many entries of the journal in ``folder`` are not on the server yet (the whole
+    journal checked; ``notice`` is told of a last line cut by a kill)."""
     done = _progress(folder)["entries"]
-    return max(0, len(read_journal(folder)) - done)
+    return max(0, len(read_journal(folder, notice)) - done)
 
 
 def _progress(folder: Path) -> dict[str, Any]:
@@ -72,12 +72,10 @@ def sync_journal(folder: Path, echo: Callable[[str], None], uri: str) -> list[st
             operations.log_path(
                 client, server_id(entry["run"]), folder / entry["file"], entry["artifact_path"]
             )
-        elif op == "end":
+        else:  # "end": read_journal admits no other entry
             operations.end_run(client, server_id(entry["run"]), entry["status"], entry["time"])
             if entry.get("cell") and entry["status"] == "FINISHED":
                 finished_cells.append(server_id(entry["run"]))
-        else:
-            raise AsdbenchError(f"{folder / JOURNAL}: unknown entry {op!r}")
         progress = {"entries": index + 1, "ids": ids}
         _save_progress(folder, progress)
     replayed = len(entries) - 1
