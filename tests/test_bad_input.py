@@ -16,14 +16,30 @@ from asdbench.model.training import batch_bounds
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--set", "dataset.clip_seconds=-1"], "clip_seconds must be a positive number, got -1.0"),
-        (["--set", "dataset.clip_seconds=nan"], "clip_seconds must be a positive number, got nan"),
+        (["--set", "dataset.clip_seconds=-1"], "clip_seconds must be between 0.25 and 120, got -1"),
+        (["--set", "dataset.clip_seconds=nan"], "option 'clip_seconds' must be finite float"),
+        (
+            ["--embedder", "logmel_stats", "--set", "dataset.clip_seconds=0.0625"],
+            "clip_seconds must be between 0.25 and 120, got 0.0625",
+        ),
+        (["--set", "dataset.clip_seconds=1e6"], "clip_seconds must be between 0.25 and 120"),
+        (
+            ["--embedder", "logmel_stats", "--set", "train.embedding_dim=8192"],
+            "clips of 16000 samples are shorter than the 32768-sample STFT window",
+        ),
+        (["--set", "loss.initial_scale=nan"], "'initial_scale' must be finite float | None"),
+        (["--set", "loss.initial_scale=inf"], "'initial_scale' must be finite float | None"),
+        (["--set", "backend.random_state=-5"], "must be int (0 to 4294967295), got '-5'"),
+        (["--set", "backend.random_state=99999999999"], "must be int (0 to 4294967295)"),
         (
             ["--set", "loss.subspace_dim=0"],
             "loss 'adaproj' (asdbench-adaproj): subspace_dim must be at least 1",
         ),
         (["--set", "backend.n_means=0"], "backend 'kmeans' (asdbench-core): n_means must be"),
-        (["--set", "train.learning_rate=nan"], "train.learning_rate must be a finite number"),
+        (
+            ["--set", "train.learning_rate=nan"],
+            "option 'learning_rate' must be finite float, got 'nan'",
+        ),
         (["--set", "train.adam_eps=0"], "train.adam_eps must be positive"),
         (["--seed", "-1"], "--seed must be between 0 and 4294967295, got -1"),
         (["--seed", "99999999999999999999"], "--seed must be between 0 and 4294967295"),
@@ -35,6 +51,52 @@ def test_option_values_a_component_refuses_fail_at_resolve_time(
 ):
     for extra in (["--dry-run"], ["--quiet"]):
         result = CliRunner().invoke(cli, ["run", *args, *extra])
+        assert result.exit_code == 2, result.output
+        assert message in result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+    client = MlflowClient()
+    assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
+    assert not (asdbench_cache / "synthetic").exists(), "no data was prepared"
+
+
+def test_a_device_this_machine_lacks_is_refused_before_any_work(mlflow_tracking, asdbench_cache):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    for extra in (["--dry-run"], ["--quiet"]):
+        result = CliRunner().invoke(cli, ["run", "--device", "cuda", *extra])
+        assert result.exit_code == 2, result.output
+        assert result.output.strip() == (
+            "Error: device cuda: no CUDA device is available (torch sees none)"
+        )
+    client = MlflowClient()
+    assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
+    assert not (asdbench_cache / "synthetic").exists(), "no data was prepared"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("data_dir = 5", "data_dir must be a folder or a table of folders by dataset, got 5"),
+        ("losses = 5", "losses must be a name or a non-empty list of names, got 5"),
+        ("losses = []", "losses must be a name or a non-empty list of names, got []"),
+        ('seed = "x"', "seed must be a whole number >= 0, got 'x'"),
+        ('trials = "3"', "trials must be a whole number >= 1, got '3'"),
+        ('epochs = "ten"', "epochs must be a whole number >= 1, got 'ten'"),
+        ("epochs = 1.5", "epochs must be a whole number >= 1, got 1.5"),
+        ('device = "tpu"', "device must be one of auto, cpu, cuda, got 'tpu'"),
+        ('set = {"loss.initial_scale" = nan}', "'initial_scale' must be finite float | None"),
+        ("seed = 99999999999", "--seed must be between 0 and 4294967295, got 99999999999"),
+    ],
+)
+def test_a_sweep_file_value_of_the_wrong_kind_is_refused_before_any_work(
+    mlflow_tracking, asdbench_cache, tmp_path, line, message
+):
+    plan = tmp_path / "sweep.toml"
+    plan.write_text(f"[sweep]\n{line}\n")
+    for extra in (["--dry-run"], []):
+        result = CliRunner().invoke(cli, ["sweep", "--config", str(plan), *extra])
         assert result.exit_code == 2, result.output
         assert message in result.output
         assert len(result.output.strip().splitlines()) == 1, result.output

@@ -92,6 +92,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "safe_extract": ("asdbench.data.download", "safe_extract"),
     "zenodo_files": ("asdbench.data.download", "zenodo_files"),
     "exclusive": ("asdbench.paths", "exclusive"),
+    # Options: the bounds a numeric option may declare in its Annotated metadata.
+    "Range": ("asdbench.plugins.options", "Range"),
+    "SEED_RANGE": ("asdbench.plugins.options", "SEED_RANGE"),
     # Model: the angular-margin building blocks and options losses share.
     "AdaptiveScale": ("asdbench.model.angular", "AdaptiveScale"),
     "glorot_centers": ("asdbench.model.angular", "glorot_centers"),
@@ -141,6 +144,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "API_VERSION",
+    "SEED_RANGE",
     "TEAM",
     "AdaptiveScale",
     "AsdbenchError",
@@ -172,6 +176,7 @@ __all__ = [
     "OptionError",
     "PluginError",
     "PresetSpec",
+    "Range",
     "RemoteFile",
     "ReportsTrainingMetrics",
     "ResampleOption",

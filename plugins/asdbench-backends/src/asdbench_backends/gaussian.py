@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 
+from asdbench import SEED_RANGE
 from asdbench_backends.neighbours import SOURCE, TARGET, unit
 
 ShrinkageOption = Annotated[
@@ -113,7 +114,7 @@ class GmmBackend:
         reg_covar: Annotated[
             float, "Added to each covariance's diagonal (scikit-learn's default 1e-6)"
         ] = 1e-6,
-        random_state: Annotated[int, "Seed of the mixture's initialisation"] = 0,
+        random_state: Annotated[int, "Seed of the mixture's initialisation", SEED_RANGE] = 0,
     ) -> None:
         if components < 1:
             raise ValueError(f"components must be at least 1, got {components}")

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import numpy as np
 
+from asdbench import SEED_RANGE
+
 SOURCE, TARGET = "source", "target"
 #: The least a density normaliser may be (two identical training clips would make it 0).
 TINY = 1e-12
@@ -58,7 +60,7 @@ class SmoteKnnBackend:
         smote_neighbours: Annotated[
             int, "Target neighbours a synthetic clip is drawn towards (ASDKit: 2)"
         ] = 2,
-        random_state: Annotated[int, "Seed of the synthetic clips"] = 0,
+        random_state: Annotated[int, "Seed of the synthetic clips", SEED_RANGE] = 0,
     ) -> None:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")

@@ -13,7 +13,7 @@ from asdbench.cli.options import NUM_WORKERS, PRECISION, TRACKING_FALLBACK
 from asdbench.cli.signals import stop_on_sigterm
 from asdbench.model.settings import TrainConfig
 from asdbench.pipeline.config import DEFAULT_COMPONENTS, STDS, RunConfig, resolve
-from asdbench.pipeline.resources import bounded_workers
+from asdbench.pipeline.resources import DEVICES, bounded_workers, check_device
 from asdbench.plugins.presets import get_preset
 from asdbench.reporting.leaderboard import STD
 from asdbench.reporting.tables import percent
@@ -136,16 +136,18 @@ PRESET_FLAGS = ("loss", "embedder", "backend", "trials")
 )
 @click.option(
     "--device",
-    type=click.Choice(["auto", "cpu", "cuda"]),
+    type=click.Choice(DEVICES),
     default="auto",
     show_default=True,
+    help="Where to train and embed: auto takes a CUDA GPU when torch sees one, else the CPU.",
 )
 @click.option("--experiment", default=None, help="MLflow experiment [default: per dataset].")
 @click.option(
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Output folder for submission files and results.",
+    help="Output folder for submission files and results "
+    "[default: asdbench-output/DATASET/<loss-backend-settings-hash>].",
 )
 @click.option(
     "--set",
@@ -192,6 +194,7 @@ def run_command(
         if context.get_parameter_source(name) is ParameterSource.DEFAULT:
             kwargs[name] = None
     config = resolve(train={k: v for k, v in chosen if v is not None}, **kwargs)
+    check_device(config.device)
 
     def echo(message: str) -> None:
         click.echo(message, err=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from asdbench.cli.options import NUM_WORKERS, PRECISION, TRACKING_FALLBACK
 from asdbench.cli.signals import stop_on_sigterm
 from asdbench.errors import OptionError
 from asdbench.pipeline.config import DEFAULT_COMPONENTS, RunConfig, resolve
+from asdbench.pipeline.resources import DEVICES, check_device
 
 SWEEP_KEYS = {
     "preset",
@@ -51,7 +53,58 @@ def read_sweep_file(path: Path) -> dict[str, Any]:
         raise OptionError(
             f"{path}: unknown key {sorted(unknown)[0]!r}; keys: {', '.join(sorted(SWEEP_KEYS))}"
         )
+    for key, value in table.items():
+        wanted = _SWEEP_TYPES[key]
+        if not wanted[1](value):
+            raise OptionError(f"{path}: {key} must be {wanted[0]}, got {value!r}")
     return table
+
+
+def _names_list(value: Any) -> bool:
+    return isinstance(value, str) or (
+        isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+    )
+
+
+def _count(least: int) -> Callable[[Any], bool]:
+    return lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _text_or_table(value: Any) -> bool:
+    return isinstance(value, str) or (
+        isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    )
+
+
+def _set_values(value: Any) -> bool:
+    plain = (str, int, float, bool)
+    if isinstance(value, list):
+        return all(isinstance(v, str) for v in value)
+    return isinstance(value, dict) and all(
+        isinstance(v, plain) or (isinstance(v, list) and v and all(isinstance(x, plain) for x in v))
+        for v in value.values()
+    )
+
+
+#: What each sweep-file key takes: (how an error says it, the check).
+_SWEEP_TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    **{
+        key: ("a name or a non-empty list of names", _names_list)
+        for key in ("losses", "datasets", "backends", "embedders")
+    },
+    **{
+        key: ("a name", lambda v: isinstance(v, str))
+        for key in ("preset", "backend", "embedder", "ensemble", "precision", "experiment")
+    },
+    "trials": ("a whole number >= 1", _count(1)),
+    "epochs": ("a whole number >= 1", _count(1)),
+    "batch_size": ("a whole number >= 1", _count(1)),
+    "seed": ("a whole number >= 0", _count(0)),
+    "device": (f"one of {', '.join(DEVICES)}", lambda v: v in DEVICES),
+    "set": ('a list of "KIND.OPTION=VALUE" strings or a table of values', _set_values),
+    "data_dir": ("a folder or a table of folders by dataset", _text_or_table),
+    "ground_truth": ("a folder or a table of folders by dataset", _text_or_table),
+}
 
 
 def grid_values(pairs: list[str], where: str) -> dict[str, list[str]]:
@@ -282,6 +335,9 @@ def sweep_command(
 
     plan = read_sweep_file(config_file) if config_file else {}
     configs = build_configs(plan, flags, sets)
+    if executor == "local":  # a Ray worker checks the device it is given
+        for device in {config.device for config in configs}:
+            check_device(device)
     workers = bounded_workers(num_workers, lambda message: click.echo(message, err=True))
     stop_on_sigterm()
     online = tracking_available(tracking_fallback)

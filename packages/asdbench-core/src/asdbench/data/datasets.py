@@ -28,7 +28,8 @@ ClassSource = Literal["train", "train+dev-test"]
 # The options every dataset built on DcaseLayoutDataset has, each documented once; a subclass
 # with options of its own repeats them in its signature with these types.
 ClipSecondsOption = Annotated[
-    float | None, "Clip length in seconds (default: the year's); clips are tiled or cropped to it"
+    float | None,
+    "Clip length in seconds, 0.25 to 120 (default: the year's); clips are tiled or cropped to it",
 ]
 ClassesOption = Annotated[
     ClassSource, "Auxiliary classes from training clips, or also dev-test ones (reference code)"
@@ -56,6 +57,10 @@ DCASE2022_RULE = ScoreRule("dcase2022")
 DCASE2023_RULE = ScoreRule("dcase2023")
 #: The least of the longest clip a dataset accepts (see ``max_clip_seconds``).
 MAX_CLIP_SECONDS = 120.0
+#: The clip lengths a run may ask for: a quarter second holds any embedder's STFT window;
+#: DCASE's longest clips are 18 s, and an embedder's size grows with the length (1e6 s would
+#: need a 64 GB layer).
+CLIP_SECONDS = (0.25, MAX_CLIP_SECONDS)
 
 
 class DcaseLayoutDataset:
@@ -89,8 +94,13 @@ class DcaseLayoutDataset:
         skip_bad_files: SkipBadFilesOption = False,
         machines: MachinesOption = None,
     ) -> None:
-        if clip_seconds is not None and not (math.isfinite(clip_seconds) and clip_seconds > 0):
-            raise ValueError(f"clip_seconds must be a positive number, got {clip_seconds}")
+        if clip_seconds is not None and not (
+            math.isfinite(clip_seconds) and CLIP_SECONDS[0] <= clip_seconds <= CLIP_SECONDS[1]
+        ):
+            raise ValueError(
+                f"clip_seconds must be between {CLIP_SECONDS[0]:g} and {CLIP_SECONDS[1]:g}, "
+                f"got {clip_seconds}"
+            )
         if classes not in ("train", "train+dev-test"):
             raise ValueError(f"classes must be 'train' or 'train+dev-test', got {classes!r}")
         self.clip_seconds = clip_seconds or self.default_clip_seconds

@@ -477,6 +477,7 @@ def fetch_and_extract(
     """:func:`fetch` then :func:`safe_extract` (``strip`` and ``within`` as there); an archive
     that cannot be opened or fails its CRCs is discarded and fetched once more before that is
     an error."""
+
     def extract(archive: Path) -> list[Path]:
         return safe_extract(archive, target, strip=strip, within=within)
 

@@ -81,6 +81,11 @@ class LogMelStatsEmbedder(nn.Module):
         self.channels = channels
         self.n_fft = max(512, 2 ** math.ceil(math.log2(8 * n_mels)))
         self.hop = self.n_fft // 2
+        if clip_samples < self.n_fft:
+            raise ValueError(
+                f"clips of {clip_samples} samples are shorter than the {self.n_fft}-sample STFT "
+                f"window of {n_mels} mel bands"
+            )
         filters = mel_filters(sample_rate, self.n_fft, n_mels, max_frequency or nyquist)
         self.register_buffer("filters", torch.tensor(filters, dtype=torch.float32))
         self.register_buffer("window", torch.hann_window(self.n_fft))

@@ -19,7 +19,7 @@ from asdbench.data.ground_truth import truth_digest
 from asdbench.errors import OptionError, PluginError
 from asdbench.model.settings import TrainConfig, train_options
 from asdbench.plugins.manager import PluginInfo, core_version
-from asdbench.plugins.options import parse_value
+from asdbench.plugins.options import SEED_RANGE, parse_value
 from asdbench.plugins.presets import get_preset
 from asdbench.plugins.registry import Component, components, get
 from asdbench.plugins.specs import LossSpec
@@ -377,8 +377,8 @@ def _changed(
     return tuple(changed)
 
 
-#: The largest seed (numpy and torch take any unsigned 32-bit integer).
-MAX_SEED = 2**32 - 1
+#: The largest seed (numpy, scikit-learn and torch take any unsigned 32-bit integer).
+MAX_SEED = int(SEED_RANGE.high)
 
 
 def _channels_of(found: Component) -> tuple[int, ...]:

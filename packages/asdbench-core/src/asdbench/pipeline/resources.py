@@ -1,4 +1,5 @@
-"""How many CPU cores this process may use, and bounding workers and threads to them.
+"""What this machine gives a run: the device it asked for, how many CPU cores this process
+may use, and bounding workers and threads to them.
 
 ``os.cpu_count()`` counts the machine's cores, not the ones a process may run on: under
 ``taskset``, Slurm, Docker or Kubernetes that overcounts, and torch or a decoding pool sized by
@@ -67,3 +68,19 @@ def use_threads(count: int) -> None:
     import torch
 
     torch.set_num_threads(count)
+
+
+#: The devices a run may ask for (``auto``: CUDA when torch sees a GPU, else the CPU).
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def check_device(device: str) -> None:
+    """Refuse, before any work, a device that is not one of ``DEVICES`` or, for ``cuda``, one
+    this machine does not have (a Ray worker checks its own)."""
+    if device not in DEVICES:
+        raise OptionError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise OptionError("device cuda: no CUDA device is available (torch sees none)")

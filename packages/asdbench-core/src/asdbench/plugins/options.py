@@ -8,11 +8,15 @@ its metadata is the description ``asdbench list`` shows::
 
     def __init__(self, *, num_classes: int, margin_rad: Annotated[float, "Additive angular
                  margin (radians)"] = 0.5) -> None: ...
+
+A :class:`Range` in the metadata bounds a number (``Annotated[int, "Seed", Range(0, 2**32 -
+1)]``): a value outside it is refused when the run is resolved, before any work.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -25,6 +29,30 @@ _EMPTY = inspect.Parameter.empty
 
 
 @dataclass(frozen=True)
+class Range:
+    """The closed interval a numeric option's value must lie in (``None``: unbounded)."""
+
+    low: float | None = None
+    high: float | None = None
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return True  # not a number (None, a choice): the type check decides
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+    def __str__(self) -> str:
+        low, high = (
+            "" if bound is None else str(int(bound)) if bound == int(bound) else f"{bound:g}"
+            for bound in (self.low, self.high)
+        )
+        return f"{low} to {high}" if low and high else f">= {low}" if low else f"<= {high}"
+
+
+#: The seeds numpy and scikit-learn accept: a seed option's range.
+SEED_RANGE = Range(0, 2**32 - 1)
+
+
+@dataclass(frozen=True)
 class Option:
     """One keyword option of a component factory."""
 
@@ -32,6 +60,12 @@ class Option:
     annotation: Any
     default: Any
     description: str = ""
+    range: Range | None = None
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` has the option's type (finite, for a number) and lies in its
+        range."""
+        return _matches(self.annotation, value) and (self.range is None or value in self.range)
 
     @property
     def required(self) -> bool:
@@ -39,7 +73,8 @@ class Option:
 
     @property
     def type_name(self) -> str:
-        return _type_name(self.annotation)
+        shown = _type_name(self.annotation)
+        return f"{shown} ({self.range})" if self.range else shown
 
     def describe_default(self) -> str:
         return "(required)" if self.required else repr(self.default)
@@ -55,22 +90,18 @@ class Option:
             "required": self.required,
             "default": default,
             "description": self.description,
+            "range": None if self.range is None else [self.range.low, self.range.high],
         }
 
 
 def declared(name: str, annotation: Any, default: Any) -> Option:
-    """The option as declared: ``Annotated`` metadata becomes its description."""
-    base, description = _unannotated(annotation)
-    return Option(name, base, default, description)
-
-
-def _unannotated(annotation: Any) -> tuple[Any, str]:
-    """The type inside ``Annotated[type, "description", ...]`` and the description."""
+    """The option as declared: ``Annotated`` metadata becomes its description and range."""
     if typing.get_origin(annotation) is not typing.Annotated:
-        return annotation, ""
+        return Option(name, annotation, default)
     base, *metadata = typing.get_args(annotation)
     texts = [" ".join(m.split()) for m in metadata if isinstance(m, str)]
-    return base, texts[0] if texts else ""
+    ranges = [m for m in metadata if isinstance(m, Range)]
+    return Option(name, base, default, texts[0] if texts else "", ranges[0] if ranges else None)
 
 
 def _type_name(annotation: Any) -> str:
@@ -119,8 +150,10 @@ def _matches(annotation: Any, value: Any) -> bool:
         return any(_matches(arg, value) for arg in typing.get_args(annotation))
     if annotation is type(None):
         return value is None
-    if annotation is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
+    if annotation is float:  # nan and inf are no option's value: they fail an epoch later
+        return (
+            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        )
     if annotation is int:
         return isinstance(value, int) and not isinstance(value, bool)
     if isinstance(annotation, type):
@@ -147,18 +180,21 @@ def check_options(
                 continue
             known = ", ".join(options) or "none"
             raise OptionError(f"{label} has no option {name!r}; its options: {known}")
-        if not _matches(option.annotation, value):
-            raise OptionError(f"{label} option {name!r} must be {option.type_name}, got {value!r}")
+        if not option.accepts(value):
+            raise OptionError(f"{label} option {name!r} must be {_wanted(option)}, got {value!r}")
 
 
 def parse_value(label: str, option: Option, text: str) -> Any:
     """Convert the text of ``--set name=text`` to the option's annotated type."""
     value = _parse(option.annotation, text.strip())
-    if value is _INVALID or not _matches(option.annotation, value):
-        raise OptionError(
-            f"{label} option {option.name!r} must be {option.type_name}, got {text!r}"
-        )
+    if value is _INVALID or not option.accepts(value):
+        raise OptionError(f"{label} option {option.name!r} must be {_wanted(option)}, got {text!r}")
     return value
+
+
+def _wanted(option: Option) -> str:
+    """What an option takes, in an error: its type, finite where it is a number."""
+    return option.type_name.replace("float", "finite float")
 
 
 _INVALID = object()

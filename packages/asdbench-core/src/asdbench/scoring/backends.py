@@ -10,6 +10,8 @@ from typing import Annotated
 
 import numpy as np
 
+from asdbench.plugins.options import SEED_RANGE
+
 SOURCE, TARGET = "source", "target"
 
 
@@ -40,7 +42,7 @@ class KMeansBackend:
         renormalize_centroids: Annotated[
             bool, "L2-normalise the centroids (ASDKit); the reference does not"
         ] = False,
-        random_state: Annotated[int, "Seed of k-means (the reference: 0)"] = 0,
+        random_state: Annotated[int, "Seed of k-means (the reference: 0)", SEED_RANGE] = 0,
     ) -> None:
         if n_means < 1:
             raise ValueError(f"n_means must be at least 1, got {n_means}")
