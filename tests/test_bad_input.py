@@ -287,3 +287,53 @@ def test_a_sweep_scores_again_after_the_ground_truth_is_corrected_in_place(
     assert len(cells) == 2 and "ground_truth_digest" in board["cells"][0]["settings"]
     assert len({c["settings"]["ground_truth_digest"] for c in cells}) == 2
     assert len({c["official_score_mean"] for c in cells}) == 2
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(
+    mlflow_tracking, asdbench_cache, tmp_path, quick_run_args
+):
+    import os
+    import subprocess
+
+    in_the_way = tmp_path / "notes.txt"
+    in_the_way.write_text("a file")
+    result = CliRunner().invoke(cli, ["run", *quick_run_args, "--output", f"{in_the_way}/out"])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == (
+        f"Error: --output {in_the_way}/out: {in_the_way} is a file, not a folder"
+    )
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    if shutil.which("chattr") and subprocess.run(["chattr", "+i", str(locked)]).returncode == 0:
+        try:
+            assert not os.access(locked, os.W_OK)
+            result = CliRunner().invoke(cli, ["run", *quick_run_args, "--output", f"{locked}/o"])
+            assert result.exit_code == 2, result.output
+            assert result.output.strip() == (
+                f"Error: --output {locked}/o: {locked} cannot be written (read-only or no "
+                "permission)"
+            )
+        finally:
+            subprocess.run(["chattr", "-i", str(locked)], check=True)
+    client = MlflowClient()
+    assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
+    assert not (asdbench_cache / "synthetic").exists(), "no data was prepared"
+
+
+def test_a_second_cell_given_the_same_output_is_refused(
+    mlflow_tracking, asdbench_cache, tmp_path, quick_run_args
+):
+    """The first cell's files stay: another cell (another back end) may not write over them;
+    the same cell again may."""
+    output = tmp_path / "out"
+    first = CliRunner().invoke(cli, ["run", *quick_run_args, "--output", str(output)])
+    assert first.exit_code == 0, first.output
+    written = (output / "config.json").read_text()
+    other = ["run", *quick_run_args, "--backend", "knn", "--output", str(output)]
+    result = CliRunner().invoke(cli, other)
+    assert result.exit_code == 2, result.output
+    assert "holds the files of another cell" in result.output
+    assert "choose another folder" in result.output
+    assert (output / "config.json").read_text() == written
+    again = CliRunner().invoke(cli, ["run", *quick_run_args, "--output", str(output)])
+    assert again.exit_code == 0, again.output

@@ -93,3 +93,62 @@ def test_two_runs_starting_together_on_a_new_store_both_finish(tmp_path, quick_r
     experiment = client.get_experiment_by_name("asdbench-synthetic")
     cells = client.search_runs([experiment.experiment_id], "tags.`asdbench.run_type` = 'cell'")
     assert sorted(c.data.tags["asdbench.seed"] for c in cells) == ["1", "2"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["runs"],
+        ["runs", "show", "0123456789abcdef0123456789abcdef"],
+        ["leaderboard"],
+        ["plot", "trials", "--vs", "loss.subspace_dim"],
+        ["ui", "--port", "65001"],
+        ["sweep", "--set", "dataset.size=tiny", "--epochs", "1"],
+    ],
+)
+def test_a_file_that_is_not_a_store_is_one_line_for_every_command(tmp_path, command):
+    plain = tmp_path / "plain.txt"
+    plain.write_text("notes, not a database\n")
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{plain}"}
+    env["ASDBENCH_CACHE_DIR"] = str(tmp_path / "cache")
+    done = asdbench(env, tmp_path, *command)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.strip() == (
+        f"Error: sqlite:///{plain}: {plain} is not a SQLite database, so not an MLflow store"
+    )
+    assert plain.read_text() == "notes, not a database\n"
+    assert not (tmp_path / "cache").exists()
+
+
+def test_a_full_disk_under_the_store_is_one_line(_mlflow_template, tmp_path):
+    """``sync`` into a sqlite store that cannot grow (files limited to its size, writes then
+    fail as on a full disk): one line and exit 2, not SQLAlchemy's traceback."""
+    import resource
+    import signal
+
+    from asdbench.tracking.journal import Journal, offline_key
+
+    store = tmp_path / "mlflow.db"
+    shutil.copy(_mlflow_template, store)
+    folder = tmp_path / "journal"
+    journal = Journal(folder, "asdbench-synthetic", f"sqlite:///{store}")
+    run = offline_key()
+    journal.write(
+        {"op": "start", "run": run, "parent": None, "name": "cell", "tags": {},
+         "params": {f"p{i}": "x" * 400 for i in range(400)}, "time": 1}
+    )  # fmt: skip
+    journal.write({"op": "end", "run": run, "status": "FINISHED", "time": 2})
+    limit = store.stat().st_size
+
+    def full() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{store}"}
+    done = asdbench(env, tmp_path, "sync", str(folder), preexec_fn=full)
+    assert done.returncode == 2, done.stderr[-3000:]
+    [line] = [line for line in done.stderr.strip().splitlines() if line.startswith("Error")]
+    assert line.startswith("Error: the disk under the MLflow store is full") or line.startswith(
+        "Error: the MLflow store's disk failed a read or write"
+    ), done.stderr[-3000:]
+    assert "Traceback" not in done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from typing import Any
 
@@ -39,9 +40,56 @@ class AsdbenchGroup(click.Group):
         except AsdbenchError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(USER_ERROR)
+        except Exception as exc:
+            message = machine_problem(exc)
+            if message is None:
+                raise
+            click.echo(f"Error: {message}", err=True)
+            ctx.exit(USER_ERROR)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+
+
+#: Failures of the machine, not of asdbench: a full disk, a size or quota limit, a read-only
+#: file system, a missing permission (errno), and SQLite's words for the same.
+MACHINE_ERRNOS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "the file is over the size limit",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+}
+SQLITE_PROBLEMS = {
+    "database or disk is full": "the disk under the MLflow store is full",
+    "attempt to write a readonly database": "the MLflow store is read-only",
+    "disk i/o error": "the MLflow store's disk failed a read or write",
+    "unable to open database file": "the MLflow store cannot be opened",
+}
+
+
+def machine_problem(exc: BaseException) -> str | None:
+    """One line for a failure of the disk or the file system anywhere in ``exc``'s chain
+    (MLflow and SQLAlchemy wrap SQLite's), None for anything else (a bug keeps its
+    traceback)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in MACHINE_ERRNOS:
+            where = f"{current.filename}: " if current.filename else ""
+            return f"{where}{MACHINE_ERRNOS[current.errno]} ({current.strerror})"
+        text = str(current).lower()
+        for words, meaning in SQLITE_PROBLEMS.items():
+            if words in text and type(current).__module__.split(".")[0] in (
+                "sqlite3",
+                "sqlalchemy",
+                "mlflow",
+            ):
+                return f"{meaning} (SQLite: {words})"
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

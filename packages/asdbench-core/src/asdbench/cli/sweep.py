@@ -232,8 +232,9 @@ def tracking_available(fallback: str) -> bool:
     """Whether the tracking server answers; when it does not, an error unless ``fallback`` is
     ``local`` (then no cell counts as finished: finished ones rescore from the trial cache)."""
     from asdbench.errors import AsdbenchError
-    from asdbench.tracking.store import check_reachable, tracking_uri
+    from asdbench.tracking.store import check_reachable, check_writable, tracking_uri
 
+    check_writable(tracking_uri())  # a store no run could log to is an error in any case
     try:
         check_reachable(tracking_uri())
     except AsdbenchError as exc:

@@ -17,8 +17,9 @@ import numpy as np
 
 from asdbench.data.audio_cache import AudioCache
 from asdbench.data.clips import ClipTable
-from asdbench.paths import write_atomically
-from asdbench.pipeline.config import RunConfig
+from asdbench.errors import DataError
+from asdbench.paths import cache_dir, check_writable_folder, write_atomically
+from asdbench.pipeline.config import RunConfig, cell_hash_of
 from asdbench.pipeline.outputs import Echo, cell_name, output_folder, submission_folder
 from asdbench.pipeline.prepare import prepare
 from asdbench.pipeline.trials import (
@@ -97,6 +98,8 @@ def open_cell(
     (``resume``: the newest, with its trials) or ended KILLED, never left running beside a new
     one."""
     output = output_folder(config)
+    check_output(config, output)
+    check_writable_folder(cache_dir(), "the cache folder (ASDBENCH_CACHE_DIR)")
     dataset, table, cache = prepare(config, echo, progress, workers)
     output.mkdir(parents=True, exist_ok=True)
     write_atomically(output / "config.json", json.dumps(config.as_dict(), indent=1, default=str))
@@ -119,6 +122,24 @@ def open_cell(
         run_id = tracker.start(cell_name(config), tags, store.flat_params(config))
     tracker.json(run_id, config.as_dict(), "config/resolved.json")
     return Cell(config, dataset, table, cache, output, run_id)
+
+
+def check_output(config: RunConfig, output: Path) -> None:
+    """Refuse an output folder that cannot be written, or that holds another cell's files
+    (a second cell given the same ``--output`` would overwrite the first one's)."""
+    check_writable_folder(output, "--output")
+    written = output / "config.json"
+    if not written.is_file():
+        return
+    try:
+        other = cell_hash_of(json.loads(written.read_text()))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"--output {output}: its config.json cannot be read ({exc})") from exc
+    if other != config.cell_hash():
+        raise DataError(
+            f"--output {output} holds the files of another cell ({other}; this one is "
+            f"{config.cell_hash()}): choose another folder"
+        )
 
 
 def run_trial(

@@ -172,10 +172,16 @@ class RunConfig:
 
     def cell_hash(self) -> str:
         """Identifies the benchmark cell: the same components, options and training settings."""
-        shown = ("trials", "seed", "device", "preset")  # a preset is a name for values, not one
-        cell = {k: v for k, v in self.as_dict().items() if k not in shown}
-        text = json.dumps(cell, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
+        return cell_hash_of(self.as_dict())
+
+
+def cell_hash_of(resolved: Mapping[str, Any]) -> str:
+    """The cell hash of a resolved config as :meth:`RunConfig.as_dict` gives it (and a cell's
+    ``config.json`` holds)."""
+    shown = ("trials", "seed", "device", "preset")  # a preset is a name for values, not one
+    cell = {k: v for k, v in resolved.items() if k not in shown}
+    text = json.dumps(cell, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def parse_sets(pairs: Iterable[str]) -> dict[str, dict[str, str]]:

@@ -176,8 +176,26 @@ def require(uri: str) -> str:
             f"no MLflow store at {database} ({uri}): nothing has been run here; run from the "
             "folder of your runs or set MLFLOW_TRACKING_URI to their store"
         )
+    if database is not None:
+        check_sqlite(database, uri)
     check_reachable(uri)
     return uri
+
+
+#: The first bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_sqlite(database: Path, uri: str) -> None:
+    """Refuse a file that is not a SQLite database (MLflow would fail with a long SQLAlchemy
+    traceback) or cannot be read."""
+    try:
+        with database.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise AsdbenchError(f"{uri}: {database} cannot be read ({exc.strerror})") from exc
+    if header and header != SQLITE_HEADER:
+        raise AsdbenchError(f"{uri}: {database} is not a SQLite database, so not an MLflow store")
 
 
 #: Store schemes MLflow's tracking client accepts (file stores aside, see check_writable).
@@ -195,6 +213,8 @@ def check_writable(uri: str) -> None:
     folder = database.parent
     if not folder.is_dir():
         raise AsdbenchError(f"{uri}: the folder {folder} does not exist")
+    if database.is_file():
+        check_sqlite(database, uri)
     for path in (database, folder) if database.exists() else (folder,):
         if not os.access(path, os.W_OK):
             raise AsdbenchError(f"{uri}: {path} is read-only; MLflow cannot log there")
@@ -241,7 +261,17 @@ def client(uri: str | None = None) -> Any:
     every client asdbench uses is made here."""
     from mlflow.tracking import MlflowClient
 
+    quiet_database_logs()
     return MlflowClient(tracking_uri=uri or tracking_uri())
+
+
+def quiet_database_logs() -> None:
+    """Silence MLflow's database logger: its INFO lines on a new store ("Creating initial
+    MLflow database tables...") are noise, and its ERROR tracebacks precede an exception that
+    asdbench reports in one line (a full disk, a locked store) or with its traceback (a bug)."""
+    import logging
+
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
 
 
 def experiments(mlflow: Any, names: list[str] | None = None, dataset: str | None = None) -> list:
