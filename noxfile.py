@@ -3,10 +3,12 @@
 nox -s tests             everything, as the README's test command
 nox -s lint              ruff check + format check
 nox -s "package(asdbench-core)"   one package alone with only its declared dependencies
+nox -s build             wheels and sdists of the seven packages in dist/, twine-checked
 nox -s demo              the README's main job
 nox -s bench             benchmarks (opt-in, slow)
 """
 
+import shutil
 from pathlib import Path
 
 import nox
@@ -53,6 +55,18 @@ def package(session: nox.Session, package: str) -> None:
         local = [str(p) for name, p in PACKAGES.items() if name != "asdbench"]
     session.install(*local, f"{path}[test]")
     session.run("pytest", "-p", "no:cacheprovider", str(path / "tests"), *session.posargs)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Wheels and sdists of every package into dist/ (emptied first), each checked with
+    ``twine check --strict``: what docs/releasing.md publishes."""
+    session.install("build", "twine")
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    for path in PACKAGES.values():
+        session.run("python", "-m", "build", "--outdir", str(dist), str(path))
+    session.run("twine", "check", "--strict", *sorted(str(f) for f in dist.iterdir()))
 
 
 @nox.session
