@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
+from PIL import Image
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,6 +96,8 @@ def test_the_synthetic_protocol_runs_as_written(mlflow_tracking, asdbench_cache,
     for partition in ("dev", "eval"):
         stem = f"official_score_vs_loss.subspace_dim_synthetic_{partition}"
         assert (figures / f"{stem}.png").stat().st_size > 10_000
+        with Image.open(figures / f"{stem}.png") as image:  # the axis names the setting
+            assert image.info["Description"] == "x: Subspace dimension J (loss.subspace_dim)"
         with (figures / f"{stem}.csv").open() as handle:
             plotted = {row["loss.subspace_dim"]: row for row in csv.DictReader(handle)}
         assert set(plotted) == set(by_j)

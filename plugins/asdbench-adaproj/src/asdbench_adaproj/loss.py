@@ -62,7 +62,9 @@ class AdaProjLoss(nn.Module):
         *,
         num_classes: int,
         embedding_dim: int,
-        subspace_dim: Annotated[int, "J: fixed random centres spanning each class's subspace"] = 32,
+        subspace_dim: Annotated[
+            int, "Subspace dimension J: fixed random centres spanning each class's subspace"
+        ] = 32,
         trainable_centers: TrainableCenters = False,
         exact_projection: Annotated[
             bool,

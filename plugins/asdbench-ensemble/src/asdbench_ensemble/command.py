@@ -13,7 +13,9 @@ import numpy as np
 import asdbench
 
 
-@click.command("ensemble")
+@click.command(
+    "ensemble", short_help="Combine the trials of finished runs with an ensemble and log it."
+)
 @click.argument("run_ids", nargs=-1, required=True)
 @click.option(
     "--method", default="mean", show_default=True, help="Ensemble name (asdbench list ensembles)."

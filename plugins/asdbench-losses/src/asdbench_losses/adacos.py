@@ -48,7 +48,7 @@ class SubclusterAdaCosLoss(nn.Module):
         *,
         num_classes: int,
         embedding_dim: int,
-        n_subclusters: Annotated[int, "J: fixed centres (sub-clusters) per class"] = 32,
+        n_subclusters: Annotated[int, "Sub-clusters J: fixed centres per class"] = 32,
         trainable_centers: TrainableCenters = False,
         dynamic_scale: DynamicScale = True,
         initial_scale: InitialScale = None,

@@ -7,6 +7,7 @@ import json
 import click
 
 from asdbench.model.settings import train_options
+from asdbench.pipeline.config import DEFAULT_COMPONENTS
 from asdbench.plugins.manager import PluginInfo, get_plugins
 from asdbench.plugins.options import Option
 from asdbench.plugins.presets import Preset, presets
@@ -121,7 +122,9 @@ def _preset_lines() -> list[str]:
 PRESET_KINDS = ("preset", "presets")
 
 
-@click.command("list")
+@click.command(
+    "list", short_help="List components with their options, the training settings and presets."
+)
 @click.argument(
     "kind",
     required=False,
@@ -135,8 +138,9 @@ PRESET_KINDS = ("preset", "presets")
 )
 def list_command(kind: str | None, as_json: bool) -> None:
     """List every registered component of KIND (or of every kind) with its options, the
-    training settings (train.*) and the presets with their values. Set any option with --set
-    KIND.OPTION=VALUE; use a preset with run --preset NAME."""
+    training settings (train.*) and the presets with their values; (default) marks what a run
+    takes when it names none. Set any option with --set KIND.OPTION=VALUE; use a preset with
+    run --preset NAME."""
     if kind in PRESET_KINDS:
         if as_json:
             click.echo(json.dumps([_preset_record(p) for p in presets().values()], indent=2))
@@ -160,7 +164,8 @@ def list_command(kind: str | None, as_json: bool) -> None:
         click.echo(f"{each} ({len(found)})")
         for component in found.values():
             origin = component.plugin.distribution or component.plugin.name
-            click.echo(f"  {component.name}  {component.spec.summary}  [{origin}]")
+            default = "  (default)" if DEFAULT_COMPONENTS.get(each) == component.name else ""
+            click.echo(f"  {component.name}  {component.spec.summary}  [{origin}]{default}")
             for line in _option_lines(component.options(), "      "):
                 click.echo(line)
     if kind is None:

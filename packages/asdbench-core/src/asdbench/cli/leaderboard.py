@@ -26,7 +26,9 @@ from asdbench.reporting.leaderboard import (
 )
 
 
-@click.command("leaderboard")
+@click.command(
+    "leaderboard", short_help="One row per cell and partition, from MLflow (Table 1's figures)."
+)
 @click.option("--dataset", default=None, help="Only cells of this dataset.")
 @click.option(
     "--experiment",
@@ -92,7 +94,7 @@ def leaderboard_command(
     click.echo(render_leaderboard(board, fmt).rstrip("\n"))
 
 
-@click.command("ui")
+@click.command("ui", short_help="Start the MLflow UI and print the link to each leaderboard.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(

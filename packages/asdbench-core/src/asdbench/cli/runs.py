@@ -22,7 +22,11 @@ def _when(milliseconds: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(milliseconds / 1000))
 
 
-@click.group("runs", invoke_without_command=True)
+@click.group(
+    "runs",
+    invoke_without_command=True,
+    short_help="List the benchmark cells in the MLflow store, newest first.",
+)
 @click.option("--dataset", default=None, help="Only cells of this dataset.")
 @WHERE
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")

@@ -245,7 +245,9 @@ def tracking_available(fallback: str) -> bool:
     return True
 
 
-@click.command("sweep")
+@click.command(
+    "sweep", short_help="Run every cell of a grid with its trials; finished cells are skipped."
+)
 @click.option(
     "--config",
     "config_file",

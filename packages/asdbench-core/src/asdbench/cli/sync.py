@@ -13,7 +13,7 @@ from asdbench.tracking import store
 DEFAULT_ROOT = Path("asdbench-output")
 
 
-@click.command("sync")
+@click.command("sync", short_help="Upload the tracking kept locally while MLflow was unavailable.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="List what would be uploaded.")
 def sync_command(paths: tuple[Path, ...], dry_run: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,7 +105,9 @@ def get(kind: str, name: str, plugins: Plugins | None = None) -> Component:
     if name not in found:
         kind = normalise_kind(kind)
         names = ", ".join(found) or "none installed"
-        raise UnknownComponentError(f"unknown {kind} {name!r}; available: {names}")
+        close = difflib.get_close_matches(name, list(found), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UnknownComponentError(f"unknown {kind} {name!r}{hint}; available: {names}")
     return found[name]
 
 

@@ -79,6 +79,7 @@ def write_section_figures(table: ClipTable, scores: np.ndarray, folder: Path) ->
                 axis.plot(fpr, tpr, label=f"{label(key)} = {100 * metrics[key]:.2f}")
         axis.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
         axis.axvline(0.1, color="grey", linewidth=0.8, linestyle="--")
+        axis.text(0.11, 0.5, "FPR 0.1: the pAUC's limit", rotation=90, color="grey", va="center")
         axis.set(
             xlabel="false positive rate",
             ylabel="true positive rate",
@@ -129,6 +130,7 @@ def _x_axis(axis: Any, values: Sequence[str], title: str) -> list[float]:
 def line_figure(
     series: dict[str, list[tuple[str, float, float]]],
     *,
+    x_key: str,
     x_title: str,
     y_title: str,
     title: str,
@@ -136,7 +138,9 @@ def line_figure(
     points: dict[str, list[tuple[str, list[float]]]] | None = None,
 ) -> Path:
     """Lines of (x value, mean, std) per series name, the std as a band and error bars;
-    ``points`` adds each series' single values at every x (single trials, as dots)."""
+    ``points`` adds each series' single values at every x (single trials, as dots). The data
+    goes beside the figure as CSV, its x column named ``x_key``; the axis reads ``x_title``
+    (also in the PNG's Description, ``x: <title>``)."""
     plt = _pyplot()
     figure, axis = plt.subplots(figsize=SIZE)
     every_x = list(dict.fromkeys(x for entries in series.values() for x, _, _ in entries))
@@ -167,8 +171,8 @@ def line_figure(
     axis.set(ylabel=y_title, title=title)
     axis.grid(alpha=0.3)
     axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)
-    _write_data(series, points or {}, x_title, path.with_suffix(".csv"))
-    return _save(figure, path)
+    _write_data(series, points or {}, x_key, path.with_suffix(".csv"))
+    return _save(figure, path, f"x: {x_title}")
 
 
 def _write_data(
@@ -198,6 +202,27 @@ def _series_names(cells: list[Any], key: str | None) -> dict[str, str]:
 
     settings = [s for s in differing_settings(cells) if s != key]
     return {cell.run_id: run_name(cell, settings) for cell in cells}
+
+
+def setting_title(key: str, cells: list[Any]) -> str:
+    """The x axis of a figure against setting ``key`` (``loss.subspace_dim``): the name its
+    declaration gives it (the description's words before a colon: "Subspace dimension J"),
+    then the key; the key alone where the component is not installed or gives no name."""
+    from asdbench.errors import AsdbenchError
+    from asdbench.model.settings import train_options
+    from asdbench.plugins.registry import get
+
+    kind, _, option = key.partition(".")
+    try:
+        if kind == "train":
+            described = train_options()[option].description
+        else:
+            component = get(kind, cells[0].params[f"{kind}.name"])
+            described = {o.name: o.description for o in component.options()}[option]
+    except (AsdbenchError, KeyError, IndexError):
+        return key
+    name, colon, _ = described.partition(":")
+    return f"{name} ({key})" if colon and len(name) <= 40 else key
 
 
 def comparison_figures(
@@ -246,7 +271,8 @@ def comparison_figures(
                 dataset,
                 line_figure(
                     dict(series),
-                    x_title=key or "cell",
+                    x_key=key or "cell",
+                    x_title=setting_title(key, members) if key else "cell",
                     y_title=f"{partition} {label(metric)} (%)",
                     title=f"{dataset} {partition}: {label(metric)}"
                     + (" of ensembles and single trials" if ensemble else f" (mean ± {std} std)"),

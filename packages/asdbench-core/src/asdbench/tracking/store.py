@@ -240,15 +240,22 @@ def check_scheme(uri: str) -> None:
 
 @contextlib.contextmanager
 def first_use(uri: str) -> Iterator[None]:
-    """Hold an exclusive lock beside a sqlite store while it is opened, so that two runs
-    starting together do not both create (migrate) a new database."""
+    """Hold an exclusive lock on a sqlite store while it is opened, so that two runs starting
+    together do not both create (migrate) a new database. The lock file lives in asdbench's
+    cache folder (named for the store's path), not beside the store in the user's folder."""
     database = sqlite_file(uri)
     if database is None or not database.parent.is_dir():
         yield
         return
     import fcntl
+    import hashlib
 
-    with open(database.with_name(f".{database.name}.lock"), "a") as lock:
+    from asdbench.paths import cache_dir
+
+    locks = cache_dir() / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(str(database.resolve()).encode()).hexdigest()[:16]
+    with open(locks / f"mlflow-store-{key}.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
