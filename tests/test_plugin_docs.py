@@ -33,9 +33,16 @@ def documented_module(name: str) -> types.ModuleType:
 
 def test_the_page_shows_the_example_packages_verbatim():
     files = {name: code for (kind, name), code in marked_blocks().items() if kind == "file"}
-    assert len(files) == 6
+    assert len(files) == 8  # each example's component and plugin.py, the loss's test
     for path, code in files.items():
         assert (ROOT / path).read_text().rstrip("\n") == code, f"{path} differs from the page"
+
+
+def test_the_reference_shows_a_complete_dataset_test_verbatim():
+    reference = (ROOT / "docs" / "plugin-reference.md").read_text()
+    [(path, code)] = [(name, code) for kind, name, code in MARKED.findall(reference)]
+    assert path == "examples/asdbench-example-dataset/tests/test_dataset.py"
+    assert (ROOT / path).read_text().rstrip("\n") == code
 
 
 def test_every_python_block_on_the_page_parses():

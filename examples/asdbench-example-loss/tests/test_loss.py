@@ -4,7 +4,7 @@ from asdbench_example_loss.loss import CosineSoftmaxLoss
 
 
 class TestCosineSoftmax(LossConformanceTests):
-    loss_factory = CosineSoftmaxLoss
+    factory = CosineSoftmaxLoss
     option_variants = {"scale": 4.0, "trainable_centers": False}
     invalid_options = {"scale": 0.0}
 

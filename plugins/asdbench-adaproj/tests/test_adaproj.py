@@ -12,7 +12,7 @@ from asdbench_adaproj.loss import AdaProjLoss
 
 
 class TestAdaProjConformance(LossConformanceTests):
-    loss_factory = AdaProjLoss
+    factory = AdaProjLoss
     loss_options = {"subspace_dim": 3}
     option_variants = {
         "subspace_dim": 5,

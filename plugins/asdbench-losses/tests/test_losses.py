@@ -13,7 +13,7 @@ from asdbench_losses.compactness import CompactnessCCELoss, CompactnessLoss
 
 
 class TestAdaCos(LossConformanceTests):
-    loss_factory = AdaCosLoss
+    factory = AdaCosLoss
     option_variants = {
         "trainable_centers": True,
         "dynamic_scale": False,
@@ -24,7 +24,7 @@ class TestAdaCos(LossConformanceTests):
 
 
 class TestSubclusterAdaCos(LossConformanceTests):
-    loss_factory = SubclusterAdaCosLoss
+    factory = SubclusterAdaCosLoss
     loss_options = {"n_subclusters": 3}
     option_variants = {
         "n_subclusters": 4,
@@ -37,11 +37,11 @@ class TestSubclusterAdaCos(LossConformanceTests):
 
 
 class TestCompactness(LossConformanceTests):
-    loss_factory = CompactnessLoss
+    factory = CompactnessLoss
 
 
 class TestCompactnessCCE(LossConformanceTests):
-    loss_factory = CompactnessCCELoss
+    factory = CompactnessCCELoss
     option_variants = {"compactness_weight": 2.0}
     invalid_options = {"compactness_weight": -1.0}
 

@@ -13,10 +13,18 @@ In a plugin's tests::
     from asdbench.testing import LossConformanceTests
 
     class TestMyLoss(LossConformanceTests):
-        loss_factory = MyLoss                      # or the registered name, "my_loss"
+        factory = MyLoss                      # or the registered name, "my_loss"
         option_variants = {"margin_rad": 0.3}      # another valid value for every option
         invalid_options = {"margin_rad": -1.0}     # values the constructor must reject
 """
+
+try:
+    import pytest  # noqa: F401  (the kits are pytest classes)
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "asdbench.testing is a pytest kit and needs pytest: pip install 'asdbench-core[testing]' "
+        "(or pytest)"
+    ) from exc
 
 from asdbench.testing.backends import BackendConformanceTests
 from asdbench.testing.datasets import (
