@@ -337,3 +337,22 @@ def test_a_second_cell_given_the_same_output_is_refused(
     assert (output / "config.json").read_text() == written
     again = CliRunner().invoke(cli, ["run", *quick_run_args, "--output", str(output)])
     assert again.exit_code == 0, again.output
+
+
+def test_values_that_mean_the_same_make_one_cell_and_a_huge_grid_is_refused(
+    mlflow_tracking, asdbench_cache
+):
+    same = ["sweep", "--set", "backend.n_means=4,04,+4", "--set", "dataset.class_domain=true,yes"]
+    result = CliRunner().invoke(cli, [*same, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.output.splitlines() if line.startswith("to run")] == [
+        "to run  synthetic / adaproj/dual_branch/kmeans (1 trials)"
+    ]
+    values = ",".join(str(n) for n in range(1, 101))
+    huge = ["sweep", "--set", f"backend.n_means={values}", "--set", "loss.subspace_dim=1,2,4"]
+    huge += ["--set", "train.epochs=1,2,3,4"]
+    result = CliRunner().invoke(cli, [*huge, "--dry-run"])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "Error: the grid has 1200 cells, more than 1000: split it into several sweeps"
+    )

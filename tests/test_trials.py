@@ -90,3 +90,11 @@ def test_ensemble_command_combines_finished_runs_without_retraining(two_trials):
     assert 0 < ranked["dev"]["official_score"] < 1
     missing = CliRunner().invoke(cli, ["ensemble", "0123456789abcdef"])
     assert missing.exit_code == 2 and "no MLflow run '0123456789abcdef'" in missing.output
+    first = combined["trials"][0]
+    for twice in ([first, first], [report["run_id"], first]):  # directly, or through its cell
+        refused = CliRunner().invoke(cli, ["ensemble", *twice])
+        assert refused.exit_code == 2, refused.output
+        assert refused.output.strip() == (
+            f"Error: trial run {first} is named twice (directly or through its cell): each "
+            "trial counts once in an ensemble"
+        )

@@ -171,12 +171,14 @@ def test_list_json_gives_every_option_with_type_default_and_description(runner):
         "required": False,
         "default": 32,
         "description": "Means per section",
+        "range": None,
     }
     assert {k: v for k, v in payload["train"][0].items() if k != "description"} == {
         "name": "epochs",
         "type": "int",
         "required": False,
         "default": 10,
+        "range": None,
     }
     one_kind = json.loads(runner.invoke(cli, ["list", "backends", "--json"]).output)
     assert set(one_kind) == {"backend"}
@@ -390,3 +392,34 @@ def test_a_malformed_preset_is_refused_when_it_is_declared(values, message):
         asdbench.PresetSpec(name="x", version="1", summary="x", values=values)
     with pytest.raises(ValueError, match="version"):
         asdbench.PresetSpec(name="x", version=" ", summary="x")
+
+
+def test_a_preset_that_no_run_could_use_is_named_and_its_label_is_accepted(
+    runner, register_plugin
+):
+    class Broken:
+        @asdbench.hookimpl
+        def asdbench_presets(self):
+            yield asdbench.PresetSpec(
+                name="gone", version="3", summary="x", values={"ensemble": "vanished"}
+            )
+            yield asdbench.PresetSpec(
+                name="nan-rate", version="1", summary="x", values={"train.learning_rate": "nan"}
+            )
+
+    register_plugin(Broken(), "broken")
+
+    def first_line(name):
+        result = runner.invoke(cli, [*RUN, "--preset", name, "--dry-run"])
+        assert result.exit_code == 2, result.output
+        return result.output.strip().splitlines()[0]
+
+    assert first_line("gone").startswith("Error: preset gone@3: unknown ensemble 'vanished'")
+    assert first_line("nan-rate").startswith("Error: preset nan-rate@1")
+    assert "learning_rate" in first_line("nan-rate")
+    assert first_line("gone@2") == (
+        "Error: preset gone is at version 3 here, not 2: its values changed since; use "
+        "--preset gone@3 (asdbench list presets shows them)"
+    )
+    labelled = runner.invoke(cli, [*RUN, "--preset", "toy-system@3", "--dry-run"])
+    assert labelled.exit_code == 0, labelled.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,10 @@ SWEEP_KEYS = {
     "experiment",
     "device",
 }
+
+
+#: The most cells one sweep may have (each resolves in about 0.2 s, and trains for minutes).
+MAX_CELLS = 1000
 
 
 def read_sweep_file(path: Path) -> dict[str, Any]:
@@ -165,6 +170,13 @@ def build_configs(
         name: flags[name] if flags[name] is not None else plan.get(name)
         for name in ("epochs", "batch_size", "precision")
     }
+    planned = math.prod(len(names) for names in kinds.values()) * math.prod(
+        len(values) for values in grid.values()
+    )
+    if planned > MAX_CELLS:
+        raise OptionError(
+            f"the grid has {planned} cells, more than {MAX_CELLS}: split it into several sweeps"
+        )
     configs = []
     for dataset, loss, embedder, backend, values in itertools.product(
         *kinds.values(), itertools.product(*grid.values())
@@ -194,7 +206,9 @@ def build_configs(
                 device=plan.get("device", "auto"),
             )
         )
-    return configs
+    # Values that mean the same (4, 04 and +4; true and yes) make one cell, run once.
+    unique = {(c.cell_hash(), c.trials, c.seed): c for c in reversed(configs)}
+    return [c for c in configs if unique[(c.cell_hash(), c.trials, c.seed)] is c]
 
 
 def cell_labels(configs: list[RunConfig]) -> list[str]:

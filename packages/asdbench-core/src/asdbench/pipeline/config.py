@@ -8,6 +8,7 @@ starts, so a typo fails in a second, not after an hour of training.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from asdbench.data.ground_truth import truth_digest
-from asdbench.errors import OptionError, PluginError
+from asdbench.errors import AsdbenchError, OptionError, PluginError
 from asdbench.model.settings import TrainConfig, train_options
 from asdbench.plugins.manager import PluginInfo, core_version
 from asdbench.plugins.options import SEED_RANGE, parse_value
@@ -249,6 +250,7 @@ def resolve(
     train: Mapping[str, Any] | None = None,
     trials: int | None = None,
     std: str | None = None,
+    _preset_checked: bool = False,
     **settings: Any,
 ) -> RunConfig:
     """Resolve component names and ``--set`` pairs into a checked ``RunConfig``.
@@ -260,6 +262,9 @@ def resolve(
     also with ``--set train.*`` is an error.
     """
     chosen = get_preset(preset) if preset else None
+    if chosen is not None and not _preset_checked:
+        given = {"loss": loss, "embedder": embedder, "backend": backend, "dataset": dataset}
+        check_preset(chosen, **given, ensemble=ensemble)
     values = dict(chosen.spec.values) if chosen else {}
     names = {
         kind: given or values.get(kind) or DEFAULT_COMPONENTS[kind]
@@ -331,6 +336,27 @@ def resolve(
         config.preset = PresetUse(chosen.name, chosen.spec.version, tuple(taken), changed)
     probe(config)
     return config
+
+
+def check_preset(preset: Any, **components: str | None) -> None:
+    """Resolve ``preset`` with the run's components but none of its other values (``--set``,
+    flags), so that a value of the preset no run could use (an unknown component,
+    ``subspace_dim=0``, a NaN learning rate) is an error that names the preset, not the option
+    only. Checked once per preset, values and components."""
+    values = json.dumps(preset.spec.values, sort_keys=True)
+    _check_preset(preset.spec.name, preset.label, values, tuple(sorted(components.items())))
+
+
+@functools.cache
+def _check_preset(
+    name: str, label: str, values: str, components: tuple[tuple[str, str | None], ...]
+) -> None:
+    try:
+        resolve(preset=name, _preset_checked=True, **dict(components))
+    except AsdbenchError as exc:
+        if f"preset {label}" in str(exc):
+            raise
+        raise OptionError(f"preset {label}: {exc}") from exc
 
 
 def _loss_for(embedder: str, given: str | None, chosen: str) -> str:

@@ -36,9 +36,18 @@ def presets(plugins: Plugins | None = None) -> dict[str, Preset]:
 
 
 def get_preset(name: str, plugins: Plugins | None = None) -> Preset:
-    """The preset named ``name``; an unknown name lists the available ones."""
+    """The preset named ``name``, or ``name@version`` as runs record it and ``asdbench list
+    presets`` shows it (the version must be the installed one); an unknown name lists the
+    available ones."""
     found = presets(plugins)
-    if name not in found:
+    bare, at, version = name.partition("@")
+    if bare not in found:
         names = ", ".join(found) or "none installed"
-        raise UnknownComponentError(f"unknown preset {name!r}; available: {names}")
-    return found[name]
+        raise UnknownComponentError(f"unknown preset {bare!r}; available: {names}")
+    preset = found[bare]
+    if at and version != str(preset.spec.version):
+        raise UnknownComponentError(
+            f"preset {bare} is at version {preset.spec.version} here, not {version}: its values "
+            f"changed since; use --preset {preset.label} (asdbench list presets shows them)"
+        )
+    return preset

@@ -292,7 +292,18 @@ def select(cells: list[Cell], where: list[tuple[str, str]]) -> list[Cell]:
             raise OptionError(
                 f"--where {key}: no cell has this setting; settings: {', '.join(known)}"
             )
-    return [c for c in cells if all(_same(c.params.get(k, ""), v) for k, v in where)]
+    chosen = [c for c in cells if all(_same(c.params.get(k, ""), v) for k, v in where)]
+    if cells and not chosen:
+        for key, value in where:
+            if not any(_same(c.params.get(key, ""), value) for c in cells):
+                values = sorted({c.params[key] for c in cells if key in c.params})
+                raise OptionError(
+                    f"--where {key}={value}: no cell has this value; its values: "
+                    f"{', '.join(values)}"
+                )
+        wanted = ", ".join(f"{key}={value}" for key, value in where)
+        raise OptionError(f"--where: no cell has all of {wanted}")
+    return chosen
 
 
 def differing_settings(cells: list[Cell]) -> list[str]:

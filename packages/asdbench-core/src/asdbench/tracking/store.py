@@ -373,6 +373,15 @@ def finished_trials(mlflow: Any, run_ids: Iterable[str]) -> list:
             trials.append(run)
         else:
             raise AsdbenchError(f"run {run_id} is not an asdbench cell or trial run")
+    counted: dict[str, int] = {}
+    for trial in trials:
+        counted[trial.info.run_id] = counted.get(trial.info.run_id, 0) + 1
+    twice = [run_id for run_id, count in counted.items() if count > 1]
+    if twice:
+        raise AsdbenchError(
+            f"trial run {twice[0]} is named twice (directly or through its cell): each trial "
+            "counts once in an ensemble"
+        )
     finished = [t for t in trials if t.info.status == "FINISHED"]
     if not finished:
         raise AsdbenchError("none of these runs has a finished trial")
