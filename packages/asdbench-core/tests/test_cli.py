@@ -394,9 +394,7 @@ def test_a_malformed_preset_is_refused_when_it_is_declared(values, message):
         asdbench.PresetSpec(name="x", version=" ", summary="x")
 
 
-def test_a_preset_that_no_run_could_use_is_named_and_its_label_is_accepted(
-    runner, register_plugin
-):
+def test_a_preset_that_no_run_could_use_is_named_and_its_label_is_accepted(runner, register_plugin):
     class Broken:
         @asdbench.hookimpl
         def asdbench_presets(self):
