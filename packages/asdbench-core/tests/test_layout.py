@@ -357,6 +357,26 @@ def test_upper_case_wav_is_read_and_other_files_are_listed(tmp_path):
     )
 
 
+def test_folders_the_reader_does_not_read_are_listed_as_left_out(tmp_path):
+    """A ``validation/`` folder beside ``train/`` and ``test/``, and a folder inside
+    ``train/``: each is named as left out, never taken for files that are not .wav."""
+    machine = tmp_path / "dev_data" / "fan"
+    write_clips(machine / "train", [TRAIN_NAME])
+    write_clips(machine / "train" / "extra", [TRAIN_NAME])
+    write_clips(machine / "validation", [TRAIN_NAME])
+    table = read_tree(tmp_path, dataset="d")
+    assert [c.file for c in table] == [TRAIN_NAME]
+    assert (
+        f"{machine}: folder(s) validation left out: d reads clips from train/, test/, "
+        "supplemental/ only" in (table.problems)
+    )
+    assert (
+        f"{machine / 'train'}: 1 folder(s) left out (clips are read from the folder itself, "
+        "not below it; e.g. 'extra')" in table.problems
+    )
+    assert not any("not .wav" in problem for problem in table.problems)
+
+
 def test_a_dangling_link_names_the_file_and_can_be_skipped(tmp_path):
     folder = tmp_path / "dev_data" / "fan" / "train"
     write_clips(folder, [TRAIN_NAME])

@@ -281,6 +281,14 @@ def test_attributes_published_later_replace_withheld_ones(tmp_path):
         "BrushlessMotor_00###fl_0_nos_3###source",
         "BrushlessMotor_00###fl_2_nos_1###target",
     ]
+    saved_by_excel = (published / "attributes_00_train_correspondence.csv").read_bytes()
+    (published / "attributes_00_train_correspondence.csv").write_bytes(
+        b"\xef\xbb\xbf" + saved_by_excel  # a UTF-8 byte-order mark, as Excel writes it
+    )
+    assert [c.attributes for c in restored.load(tmp_path / "tree", check=False)] == [
+        (("fl", "0"), ("nos", "3")),
+        (("fl", "2"), ("nos", "1")),
+    ]
     (published / "attributes_00_train_correspondence.csv").write_text("a,b\n")
     with pytest.raises(asdbench.DataError, match="expected the header source_file_name"):
         restored.load(tmp_path / "tree", check=False)

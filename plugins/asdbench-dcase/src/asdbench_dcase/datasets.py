@@ -449,7 +449,7 @@ def read_correspondence(folder: Path) -> dict[tuple[str, str, str], tuple[tuple[
     for path in files:
         partition = path.parent.parent.name.removesuffix("_data")
         try:
-            with open(path, newline="", encoding="utf-8") as handle:
+            with open(path, newline="", encoding="utf-8-sig") as handle:  # a BOM is dropped
                 rows = list(csv.reader(handle))
         except (OSError, UnicodeDecodeError) as exc:
             raise DataError(f"{path}: cannot be read ({exc})") from exc

@@ -36,9 +36,10 @@ from asdbench.errors import DataError
 
 PARTITION_FOLDERS = {"dev": "dev_data", "eval": "eval_data"}
 #: The folders of a machine directory that hold clips: folder -> (split, the domain every clip
-#: in it has, or None when the names say); other folders (the baseline's renamed copies in
-#: test_rename/) are not read.
+#: in it has, or None when the names say); other folders are not read and are listed as left
+#: out, except the baseline's renamed copies of the eval test clips (KNOWN_COPIES).
 SplitFolders = Mapping[str, tuple[str, str | None]]
+KNOWN_COPIES = ("test_rename",)
 SPLIT_FOLDERS: SplitFolders = {
     "train": ("train", None),
     "test": ("test", None),
@@ -162,6 +163,16 @@ class _Reading:
             csv_attributes.update(read_attribute_csv(csv_path))
         clips: list[Clip] = []
         odd: list[str] = []
+        unread = sorted(
+            p.name
+            for p in machine_dir.iterdir()
+            if p.is_dir() and p.name not in (*self.split_folders, *KNOWN_COPIES)
+        )
+        if unread:
+            problems.append(
+                f"{machine_dir}: folder(s) {', '.join(unread)} left out: {self.dataset} reads "
+                f"clips from {', '.join(f'{name}/' for name in self.split_folders)} only"
+            )
         for folder_name, (split, folder_domain) in self.split_folders.items():
             folder = machine_dir / folder_name
             if folder.is_dir():
@@ -195,11 +206,18 @@ class _Reading:
     ) -> list[Clip]:
         clips = []
         entries = sorted(folder.iterdir())
-        others = [p.name for p in entries if p.suffix.lower() != ".wav"]
+        folders = [p.name for p in entries if p.is_dir()]
+        if folders:
+            problems.append(
+                f"{folder}: {len(folders)} folder(s) left out (clips are read from the folder "
+                f"itself, not below it; e.g. {folders[0]!r})"
+            )
+        others = [p.name for p in entries if p.suffix.lower() != ".wav" and not p.is_dir()]
         if others:
             problems.append(
                 f"{folder}: {len(others)} file(s) that are not .wav left out (e.g. {others[0]!r})"
             )
+        entries = [p for p in entries if not p.is_dir()]
         for path in (p for p in entries if p.suffix.lower() == ".wav"):
             name = self.parse_name(_utf8_name(path))
             if name.anonymous:
