@@ -51,3 +51,19 @@ def test_the_kit_without_pytest_says_what_to_install():
     assert done.returncode != 0
     assert "asdbench.testing is a pytest kit and needs pytest: pip install" in done.stderr
     assert "'asdbench-core[testing]'" in done.stderr
+
+
+class IgnoresMargin(AcceptsAnyScale):
+    """A loss that takes ``margin`` and ignores it."""
+
+    def __init__(self, *, num_classes: int, embedding_dim: int, margin: float = 0.1) -> None:
+        super().__init__(num_classes=num_classes, embedding_dim=embedding_dim)
+
+
+def test_an_option_that_changes_nothing_fails_the_loss_kit():
+    class Ignored(LossConformanceTests):
+        factory = IgnoresMargin
+        option_variants = {"margin": 0.3}
+
+    with pytest.raises(AssertionError, match=r"option_variants: margin=0.3 changed neither"):
+        Ignored().test_option_variants_change_behaviour()

@@ -21,7 +21,6 @@ class TestAdaProjConformance(LossConformanceTests):
         "logit": "normalized_distance",
         "dynamic_scale": False,
         "initial_scale": 3.0,
-        "scale_median": "lower",
     }
     invalid_options = {
         "subspace_dim": 0,

@@ -18,7 +18,6 @@ class TestAdaCos(LossConformanceTests):
         "trainable_centers": True,
         "dynamic_scale": False,
         "initial_scale": 3.0,
-        "scale_median": "lower",
     }
     invalid_options = {"initial_scale": 0.0, "scale_median": "upper"}
 
@@ -31,7 +30,6 @@ class TestSubclusterAdaCos(LossConformanceTests):
         "trainable_centers": True,
         "dynamic_scale": False,
         "initial_scale": 3.0,
-        "scale_median": "lower",
     }
     invalid_options = {"n_subclusters": 0, "initial_scale": -2.0, "scale_median": "upper"}
 

@@ -181,23 +181,33 @@ class LossConformanceTests:
 
     def test_option_variants_change_behaviour(self) -> None:
         """An option that changes nothing is a silent bug (an ignored keyword). Each variant
-        must change the initial state or the loss value on the same batch and seed."""
-        base = self.make_loss()
-        base_state = base.state_dict()
-        base_value = self.value(base)
-        for name, value in self.option_variants.items():
-            variant = self.make_loss(**{name: value})
-            state = variant.state_dict()
-            same_state = state.keys() == base_state.keys() and all(
-                state[k].shape == base_state[k].shape and torch.equal(state[k], base_state[k])
-                for k in state
+        must change the initial state, the loss value on the same batch and seed, the state a
+        training step leaves (an adaptive scale's update), or which parameters train."""
+
+        def trace(loss: torch.nn.Module) -> tuple[dict, torch.Tensor, dict, list[bool]]:
+            before = {k: v.detach().clone() for k, v in loss.state_dict().items()}
+            value = self.value(loss)  # in training mode: buffers such as the scale update
+            after = {k: v.detach().clone() for k, v in loss.state_dict().items()}
+            return before, value, after, [p.requires_grad for p in loss.parameters()]
+
+        def same_state(a: dict, b: dict) -> bool:
+            return a.keys() == b.keys() and all(
+                a[k].shape == b[k].shape and torch.equal(a[k], b[k]) for k in a
             )
-            same_value = torch.equal(self.value(variant), base_value)
-            same_params = [p.requires_grad for p in variant.parameters()] == [
-                p.requires_grad for p in base.parameters()
-            ]
-            assert not (same_state and same_value and same_params), (
-                f"option {name}={value!r} changed neither the state nor the loss"
+
+        base = trace(self.make_loss())
+        for name, value in self.option_variants.items():
+            variant = trace(self.make_loss(**{name: value}))
+            unchanged = (
+                same_state(variant[0], base[0])
+                and torch.equal(variant[1], base[1])
+                and same_state(variant[2], base[2])
+                and variant[3] == base[3]
+            )
+            assert not unchanged, (
+                f"option_variants: {name}={value!r} changed neither the state, the loss, the "
+                "state after a step nor the trainable parameters: an ignored option, or a "
+                "variant equal to the default"
             )
 
     def test_invalid_options_are_rejected(self) -> None:
