@@ -69,6 +69,7 @@ def test_the_examples_options_are_listed_with_their_descriptions(examples_venv):
             "default": True,
             "description": "One centroid per domain (source, target); false: one for all "
             "training clips",
+            "range": None,
         }
     ]
 

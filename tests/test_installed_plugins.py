@@ -31,7 +31,7 @@ def test_example_plugin_resolves_in_a_dry_run(fresh_venv):
         "asdbench", "run", "--loss", "cosine_softmax", "--dry-run", "--set", "loss.scale=big"
     )
     assert bad.returncode == 2
-    assert "loss 'cosine_softmax' option 'scale' must be float, got 'big'" in bad.stderr
+    assert "loss 'cosine_softmax' option 'scale' must be finite float, got 'big'" in bad.stderr
 
 
 def test_example_plugin_passes_the_conformance_kit(fresh_venv):

@@ -212,11 +212,19 @@ def _problem(path: Path, remote: RemoteFile) -> str | None:
     return None
 
 
-def fetch(remote: RemoteFile, folder: Path, *, progress: bool = True) -> Path:
+def fetch(
+    remote: RemoteFile,
+    folder: Path,
+    *,
+    progress: bool = True,
+    min_rate: float = MIN_RATE,
+    rate_window: float = RATE_WINDOW,
+) -> Path:
     """Download ``remote`` into ``folder``, resuming a ``.part`` file left by an interrupted
     transfer; the file is verified before it takes its final name. A final file is reused when
     its verified marker matches, verified again when it has none, and fetched again when that
-    fails."""
+    fails. A transfer slower than ``min_rate`` bytes/s over ``rate_window`` seconds (or silent
+    that long) is given up, keeping its ``.part``."""
     name = plain_name(remote.name, remote.url)
     parse_checksum(remote.checksum, name)
     check_url(remote.url)
@@ -230,7 +238,7 @@ def fetch(remote: RemoteFile, folder: Path, *, progress: bool = True) -> Path:
             return final
         discard(final)
     partial = folder / f"{name}.part"
-    _transfer(remote, partial, progress)
+    _transfer(remote, partial, progress, _Pace(remote.name, min_rate, rate_window))
     problem = _problem(partial, remote)
     if problem is not None:
         partial.unlink()
@@ -240,11 +248,11 @@ def fetch(remote: RemoteFile, folder: Path, *, progress: bool = True) -> Path:
     return final
 
 
-def _transfer(remote: RemoteFile, partial: Path, progress: bool) -> None:
+def _transfer(remote: RemoteFile, partial: Path, progress: bool, pace: _Pace) -> None:
     """Fetch the rest of ``remote`` into ``partial`` (an HTTP range request when part of it is
-    there); a transfer cut short, or slower than ``MIN_RATE`` bytes/s over ``RATE_WINDOW``
-    seconds, is an error that a second call resumes. No byte past the record's size is
-    written: a server that sends more is an error and the file is discarded."""
+    there); a transfer cut short, or slower than ``pace`` allows, is an error that a second
+    call resumes. No byte past the record's size is written: a server that sends more is an
+    error and the file is discarded."""
     from tqdm.auto import tqdm
 
     done = partial.stat().st_size if partial.exists() else 0
@@ -255,7 +263,7 @@ def _transfer(remote: RemoteFile, partial: Path, progress: bool) -> None:
     if done:
         request.add_header("Range", f"bytes={done}-")
     try:
-        response = _open(request, timeout=RATE_WINDOW)
+        response = _open(request, timeout=pace.window)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and done:  # nothing left to fetch: the .part is whole
             return
@@ -277,7 +285,7 @@ def _transfer(remote: RemoteFile, partial: Path, progress: bool) -> None:
                 disable=not progress,
             ) as bar,
         ):
-            pace = _Pace(remote.name)
+            pace.start = time.monotonic()
             while True:
                 try:
                     block = response.read1(CHUNK)
@@ -307,24 +315,24 @@ def _transfer(remote: RemoteFile, partial: Path, progress: bool) -> None:
 
 
 class _Pace:
-    """Ends a transfer that trickles: fewer than ``MIN_RATE`` bytes/s over a window of
-    ``RATE_WINDOW`` seconds (what was received stays in the ``.part`` file)."""
+    """Ends a transfer that trickles: fewer than ``rate`` bytes/s over a window of ``window``
+    seconds (what was received stays in the ``.part`` file)."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    def __init__(self, name: str, rate: float, window: float) -> None:
+        self.name, self.rate, self.window = name, rate, window
         self.start = time.monotonic()
         self.bytes = 0
 
     def received(self, count: int) -> None:
         self.bytes += count
         elapsed = time.monotonic() - self.start
-        if elapsed < RATE_WINDOW:
+        if elapsed < self.window:
             return
-        if self.bytes < MIN_RATE * elapsed:
+        if self.bytes < self.rate * elapsed:
             raise DataError(
                 f"{self.name}: the transfer is too slow ({self.bytes} bytes in {elapsed:.0f} s, "
-                f"under {MIN_RATE} bytes/s); what was received is kept, run the download again "
-                "to resume"
+                f"under {self.rate:g} bytes/s); what was received is kept, run the download "
+                "again to resume"
             )
         self.start, self.bytes = time.monotonic(), 0
 
