@@ -240,27 +240,25 @@ def check_scheme(uri: str) -> None:
 
 @contextlib.contextmanager
 def first_use(uri: str) -> Iterator[None]:
-    """Hold an exclusive lock on a sqlite store while it is opened, so that two runs starting
-    together do not both create (migrate) a new database. The lock file lives in asdbench's
-    cache folder (named for the store's path), not beside the store in the user's folder."""
+    """Hold an exclusive lock on a sqlite store's folder while the store is opened, so that two
+    runs starting together do not both create (migrate) a new database. Every process that
+    uses the store shares that folder (whatever its cache folder), and the lock is taken on
+    the folder itself, so no lock file is left beside the user's ``mlflow.db``."""
     database = sqlite_file(uri)
     if database is None or not database.parent.is_dir():
         yield
         return
     import fcntl
-    import hashlib
 
-    from asdbench.paths import cache_dir
-
-    locks = cache_dir() / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha256(str(database.resolve()).encode()).hexdigest()[:16]
-    with open(locks / f"mlflow-store-{key}.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    folder = os.open(database.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            fcntl.flock(folder, fcntl.LOCK_UN)
+    finally:
+        os.close(folder)
 
 
 def client(uri: str | None = None) -> Any:
