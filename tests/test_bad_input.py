@@ -13,6 +13,23 @@ from asdbench.cli import cli
 from asdbench.model.training import batch_bounds
 
 
+def refused_before_any_work(command: list[str], extras, message: str, cache) -> None:
+    """``command`` with each of ``extras`` is exit 2 and one line holding ``message``, and
+    leaves no MLflow run and no prepared data behind."""
+    for extra in extras:
+        result = CliRunner().invoke(cli, [*command, *extra])
+        assert result.exit_code == 2, result.output
+        assert message in result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+    nothing_started(cache)
+
+
+def nothing_started(cache) -> None:
+    client = MlflowClient()
+    assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
+    assert not (cache / "synthetic").exists(), "no data was prepared"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -49,14 +66,7 @@ from asdbench.model.training import batch_bounds
 def test_option_values_a_component_refuses_fail_at_resolve_time(
     mlflow_tracking, asdbench_cache, args, message
 ):
-    for extra in (["--dry-run"], ["--quiet"]):
-        result = CliRunner().invoke(cli, ["run", *args, *extra])
-        assert result.exit_code == 2, result.output
-        assert message in result.output
-        assert len(result.output.strip().splitlines()) == 1, result.output
-    client = MlflowClient()
-    assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
-    assert not (asdbench_cache / "synthetic").exists(), "no data was prepared"
+    refused_before_any_work(["run", *args], (["--dry-run"], ["--quiet"]), message, asdbench_cache)
 
 
 def test_a_device_this_machine_lacks_is_refused_before_any_work(mlflow_tracking, asdbench_cache):
@@ -70,9 +80,7 @@ def test_a_device_this_machine_lacks_is_refused_before_any_work(mlflow_tracking,
         assert result.output.strip() == (
             "Error: device cuda: no CUDA device is available (torch sees none)"
         )
-    client = MlflowClient()
-    assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
-    assert not (asdbench_cache / "synthetic").exists(), "no data was prepared"
+    nothing_started(asdbench_cache)
 
 
 @pytest.mark.parametrize(
@@ -95,14 +103,8 @@ def test_a_sweep_file_value_of_the_wrong_kind_is_refused_before_any_work(
 ):
     plan = tmp_path / "sweep.toml"
     plan.write_text(f"[sweep]\n{line}\n")
-    for extra in (["--dry-run"], []):
-        result = CliRunner().invoke(cli, ["sweep", "--config", str(plan), *extra])
-        assert result.exit_code == 2, result.output
-        assert message in result.output
-        assert len(result.output.strip().splitlines()) == 1, result.output
-    client = MlflowClient()
-    assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
-    assert not (asdbench_cache / "synthetic").exists(), "no data was prepared"
+    command = ["sweep", "--config", str(plan)]
+    refused_before_any_work(command, (["--dry-run"], []), message, asdbench_cache)
 
 
 @pytest.mark.parametrize("clips", [1, 2, 63, 64, 65, 129, 130])
@@ -315,9 +317,7 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(
             )
         finally:
             subprocess.run(["chattr", "-i", str(locked)], check=True)
-    client = MlflowClient()
-    assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
-    assert not (asdbench_cache / "synthetic").exists(), "no data was prepared"
+    nothing_started(asdbench_cache)
 
 
 def test_a_second_cell_given_the_same_output_is_refused(
