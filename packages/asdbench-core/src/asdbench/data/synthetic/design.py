@@ -175,7 +175,7 @@ EVAL_TYPES = (
     MachineType(
         "spindle",
         "bearing",
-        (_a("vel", "8 11 14 17 20", "5 23"), _named("loc", "A B", "A B")),
+        (_a("vel", "8 11 14 17 20", "5 12.5 18.5 23"), _named("loc", "A B", "C D")),
         ("values",),
         10.0,
         unbalanced=True,
@@ -183,7 +183,7 @@ EVAL_TYPES = (
     MachineType(
         "toytrain",
         "toycar",
-        (_named("car", "B C D", "A"), _a("spd", "2.9 3.3 3.7", "3.1 3.5")),
+        (_named("car", "B C D", "A E"), _a("spd", "2.9 3.3 3.7", "2.7 3.5")),
         ("values", "mic"),
         12.0,
     ),

@@ -33,7 +33,7 @@ from asdbench.paths import atomic_directory, cache_dir
 
 #: Bumped whenever the same plan would write other audio: trees of another version are not
 #: reused. 8: the generator rebuilt from the documented properties of the real data.
-GENERATOR_VERSION = 8
+GENERATOR_VERSION = 9
 MARKER = "asdbench-synthetic.json"
 
 
