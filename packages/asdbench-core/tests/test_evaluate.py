@@ -16,6 +16,26 @@ def invoke(*args):
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
+@pytest.fixture(autouse=True)
+def anytree(register_plugin):
+    """``anytree``: a dataset with the 2023 rule and no machine types of its own, so that
+    evaluator-format ground truth of any machine types is scored (a year's dataset refuses
+    ground truth that is not its own: tested below)."""
+    import asdbench
+    from asdbench.data.datasets import DCASE2023_RULE, DcaseLayoutDataset
+
+    class AnyTree(DcaseLayoutDataset):
+        name = "anytree"
+        official_score = DCASE2023_RULE
+
+    class AnyTreePlugin:
+        @asdbench.hookimpl
+        def asdbench_datasets(self):
+            yield asdbench.DatasetSpec(name="anytree", factory=AnyTree, summary="any machines")
+
+    register_plugin(AnyTreePlugin(), "anytree")
+
+
 def pair_auc(labels, scores):
     positives, negatives = scores[labels == 1], scores[labels == 0]
     wins = (positives[:, None] > negatives[None]).sum() + 0.5 * (
@@ -78,7 +98,7 @@ LAYOUT_2022 = {
 
 
 @pytest.mark.parametrize(
-    ("dataset", "layout"), [("synthetic", LAYOUT_2023), ("synthetic", LAYOUT_2022)]
+    ("dataset", "layout"), [("anytree", LAYOUT_2023), ("anytree", LAYOUT_2022)]
 )
 def test_official_score_matches_an_independent_computation(tmp_path, dataset, layout):
     gt, system, official = build(tmp_path, layout)
@@ -103,12 +123,12 @@ def test_official_score_matches_an_independent_computation(tmp_path, dataset, la
 
 def test_text_and_markdown_tables(tmp_path):
     gt, system, official = build(tmp_path, LAYOUT_2023)
-    text = invoke("evaluate", system, "--dataset", "synthetic", "--ground-truth", gt)
+    text = invoke("evaluate", system, "--dataset", "anytree", "--ground-truth", gt)
     assert text.exit_code == 0
     assert any(line.split()[:2] == ["bandsaw", "00"] for line in text.output.splitlines())
     assert f"eval official score (dcase2023 rule): {100 * official:.2f}" in text.output
     markdown = invoke(
-        "evaluate", system, "--dataset", "synthetic", "--ground-truth", gt, "--format", "markdown"
+        "evaluate", system, "--dataset", "anytree", "--ground-truth", gt, "--format", "markdown"
     )
     assert "| machine | section | AUC (source) |" in markdown.output
 
@@ -203,7 +223,7 @@ def corrupt_decisions(path):
 def test_malformed_submissions_are_refused_with_a_message(one_section, corrupt, message):
     gt, system, score_path = one_section
     corrupt(score_path)
-    result = invoke("evaluate", system, "--dataset", "synthetic", "--ground-truth", gt)
+    result = invoke("evaluate", system, "--dataset", "anytree", "--ground-truth", gt)
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
@@ -213,8 +233,30 @@ def test_section_missing_from_the_submission(tmp_path):
     gt, system, _ = build(tmp_path, {("fan", "00"): (3, 3, 3, 3), ("pump", "00"): (3, 3, 3, 3)})
     (system / "anomaly_score_pump_section_00_test.csv").unlink()
     (system / "decision_result_pump_section_00_test.csv").unlink()
-    result = invoke("evaluate", system, "--dataset", "synthetic", "--ground-truth", gt)
+    result = invoke("evaluate", system, "--dataset", "anytree", "--ground-truth", gt)
     assert result.exit_code == 2 and "no anomaly_score_pump_section_00_test.csv" in result.output
+
+
+def test_ground_truth_that_is_not_the_datasets_own_is_refused(tmp_path):
+    """Evaluator-format ground truth of another dataset's machine types, or of part of this
+    one's, would be scored under this dataset's official name: a one-line error naming what
+    differs. Part of it asked for with ``dataset.machines`` is scored and labelled as part."""
+    small = {("valve", "00"): (5, 5, 5, 5), ("blower", "00"): (5, 5, 5, 5)}
+    gt, system, _ = build(tmp_path / "part", small)
+    result = invoke("evaluate", system, "--dataset", "synthetic", "--ground-truth", gt)
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "is not synthetic's: gearmotor: synthetic eval machine type not found" in result.output
+    foreign, system, _ = build(tmp_path / "foreign", LAYOUT_2023)
+    result = invoke("evaluate", system, "--dataset", "synthetic", "--ground-truth", foreign)
+    assert result.exit_code == 2 and "ToyDrone: not a synthetic eval machine type" in result.output
+    gt, system, official = build(tmp_path / "one", {("valve", "00"): (5, 5, 5, 5)})
+    part = invoke("evaluate", system, "--dataset", "synthetic", "--ground-truth", gt,
+                  "--set", "dataset.machines=valve")  # fmt: skip
+    assert part.exit_code == 0, part.output
+    assert f"eval official score (dcase2023 rule, on valve only): {100 * official:.2f}" in (
+        part.output
+    )
 
 
 def write_labelled_section(root, partition, machine, section, counts, rng):
@@ -413,7 +455,7 @@ def as_latin1(path):
 def test_score_files_that_are_not_csv_text_are_one_line_errors(one_section, damage, message):
     gt, system, score_path = one_section
     damage(score_path)
-    result = invoke("evaluate", system, "--dataset", "synthetic", "--ground-truth", gt)
+    result = invoke("evaluate", system, "--dataset", "anytree", "--ground-truth", gt)
     assert result.exit_code == 2, result.output
     assert message in result.output and len(result.output.strip().splitlines()) == 1
 
@@ -421,13 +463,13 @@ def test_score_files_that_are_not_csv_text_are_one_line_errors(one_section, dama
 def test_a_byte_order_mark_is_not_part_of_the_first_name(one_section):
     gt, system, score_path = one_section
     before = json.loads(
-        invoke("evaluate", system, "--dataset", "synthetic", "--ground-truth", gt, "--format",
+        invoke("evaluate", system, "--dataset", "anytree", "--ground-truth", gt, "--format",
                "json").output
     )  # fmt: skip
     with_bom(score_path)
     with_bom(gt / "ground_truth_data" / "ground_truth_fan_section_00_test.csv")
     after = invoke(
-        "evaluate", system, "--dataset", "synthetic", "--ground-truth", gt, "--format", "json"
+        "evaluate", system, "--dataset", "anytree", "--ground-truth", gt, "--format", "json"
     )
     assert after.exit_code == 0, after.output
     assert json.loads(after.output) == before
@@ -439,7 +481,7 @@ def test_ground_truth_without_a_class_the_official_score_needs_is_an_error(tmp_p
     layout = {("fan", "00"): (3, 3, 3, 3), ("pump", "00"): (3, 3, 0, 3)}
     with np.errstate(invalid="ignore"):  # build's own expected AUC of pump_00 is 0/0
         gt, system, _ = build(tmp_path, layout)
-    result = invoke("evaluate", system, "--dataset", "synthetic", "--ground-truth", gt)
+    result = invoke("evaluate", system, "--dataset", "anytree", "--ground-truth", gt)
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines()[-1] == (
         "Error: pump section 00: AUC (target) is undefined (no anomalous clip or no "

@@ -212,48 +212,44 @@ def test_2021_evaluation_refuses_files_in_another_years_form(tmp_path):
     """The 2021 evaluator reads one file per section and domain, each clip in its domain's
     file; a per-section file (2022's form) or a clip in the other domain's file is refused
     with the file named, and 2022's evaluator refuses per-domain files."""
-    gt, truth = write_2021_tree(tmp_path / "tree", machines=("fan",), dev=(), evaluation=("03",))
+    sections = ("03", "04", "05")
+    gt, truth = write_2021_tree(tmp_path / "tree", machines=("fan",), dev=(), evaluation=sections)
     system = tmp_path / "system"
     system.mkdir()
-    rows = truth[("fan", "03")]
-    for kind, value in (("anomaly_score", "0.5"), ("decision_result", "0")):
-        (system / f"{kind}_fan_section_03_test.csv").write_text(
-            "".join(f"{n},{value}\n" for n, _, _ in rows)
-        )
-    evaluate = ["evaluate", str(system), "--dataset", "dcase2021", "--ground-truth", str(gt)]
+    for section in sections:
+        for kind, value in (("anomaly_score", "0.5"), ("decision_result", "0")):
+            (system / f"{kind}_fan_section_{section}_test.csv").write_text(
+                "".join(f"{n},{value}\n" for n, _, _ in truth[("fan", section)])
+            )
+    fan = ["--set", "dataset.machines=fan"]
+    evaluate = ["evaluate", str(system), "--dataset", "dcase2021", "--ground-truth", str(gt), *fan]
     result = CliRunner().invoke(cli, evaluate)
     assert result.exit_code == 2
     expected = "fan_section_03_test.csv: the dcase2021 evaluator reads one file per section and"
     assert expected in result.output
-    for kind, value in (("anomaly_score", "0.5"), ("decision_result", "0")):
-        (system / f"{kind}_fan_section_03_test.csv").unlink()
-        for domain in DOMAINS:
-            names = [n for n, d, _ in rows if d == domain]
-            if domain == "source":
-                names.append("section_03_target_test_0000.wav")
-            else:
-                names.remove("section_03_target_test_0000.wav")
-            (system / f"{kind}_fan_section_03_{domain}_test.csv").write_text(
-                "".join(f"{n},{value}\n" for n in names)
-            )
+    for section in sections:
+        for kind, value in (("anomaly_score", "0.5"), ("decision_result", "0")):
+            (system / f"{kind}_fan_section_{section}_test.csv").unlink()
+            for domain in DOMAINS:
+                names = [n for n, d, _ in truth[("fan", section)] if d == domain]
+                if section == "03" and domain == "source":
+                    names.append("section_03_target_test_0000.wav")
+                elif section == "03":
+                    names.remove("section_03_target_test_0000.wav")
+                (system / f"{kind}_fan_section_{section}_{domain}_test.csv").write_text(
+                    "".join(f"{n},{value}\n" for n in names)
+                )
     result = CliRunner().invoke(cli, evaluate)
     assert result.exit_code == 2
     assert "section_03_target_test_0000.wav is a target-domain clip" in result.output
-    labels = [(n, int(lab == "anomaly")) for n, _, lab in rows]
-    write_ground_truth_csv(tmp_path / "gt2022", "data", "fan", "03", labels)
-    domains = [(n, int(d == "target")) for n, d, _ in rows]
-    write_ground_truth_csv(tmp_path / "gt2022", "domain", "fan", "03", domains)
-    result = CliRunner().invoke(
-        cli,
-        [
-            "evaluate",
-            str(system),
-            "--dataset",
-            "dcase2022",
-            "--ground-truth",
-            str(tmp_path / "gt2022"),
-        ],
-    )
+    for section in sections:
+        rows = truth[("fan", section)]
+        labels = [(n, int(lab == "anomaly")) for n, _, lab in rows]
+        write_ground_truth_csv(tmp_path / "gt2022", "data", "fan", section, labels)
+        domains = [(n, int(d == "target")) for n, d, _ in rows]
+        write_ground_truth_csv(tmp_path / "gt2022", "domain", "fan", section, domains)
+    gt2022 = ["--ground-truth", str(tmp_path / "gt2022"), *fan]
+    result = CliRunner().invoke(cli, ["evaluate", str(system), "--dataset", "dcase2022", *gt2022])
     assert result.exit_code == 2
     expected = "the dcase2022 evaluator reads one file per section (anomaly_score_fan_section_03"
     assert expected in result.output

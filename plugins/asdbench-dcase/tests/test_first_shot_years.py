@@ -154,7 +154,7 @@ def test_each_years_tree_runs_end_to_end_and_scores_under_its_years_name(
     system = next((tmp_path / "out" / "submission" / "asdbench").iterdir())
     evaluated = CliRunner().invoke(
         cli, ["evaluate", str(system), "--dataset", year, "--ground-truth", str(gt),
-              "--format", "json"],
+              "--set", f"dataset.machines={part(year)}", "--format", "json"],
     )  # fmt: skip
     assert evaluated.exit_code == 0, evaluated.output
     report = json.loads(evaluated.stdout)

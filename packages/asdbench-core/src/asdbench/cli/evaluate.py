@@ -7,10 +7,16 @@ from pathlib import Path
 import click
 
 from asdbench.cli.options import dataset_instance
+from asdbench.data.datasets import DcaseLayoutDataset
 from asdbench.errors import DataError, OptionError
 from asdbench.paths import write_atomically
 from asdbench.reporting.tables import FORMATS, render
-from asdbench.scoring.evaluation import evaluate_submission, truth_from_folder, truth_from_table
+from asdbench.scoring.evaluation import (
+    TruthTable,
+    evaluate_submission,
+    truth_from_folder,
+    truth_from_table,
+)
 
 
 @click.command("evaluate")
@@ -59,6 +65,8 @@ def evaluate_command(
     instance = dataset_instance(dataset, sets)
     if data_dir is None and ground_truth is not None:
         truth = truth_from_folder(ground_truth, instance.partition_of, instance.official_score)
+        if isinstance(instance, DcaseLayoutDataset):
+            truth = whole_truth(instance, truth, ground_truth)
     else:
         try:
             root = instance.data_dir(data_dir)
@@ -73,3 +81,19 @@ def evaluate_command(
         click.echo(f"note: {note}", err=True)
     if output is not None:
         click.echo(f"results written to {output}", err=True)
+
+
+def whole_truth(dataset: DcaseLayoutDataset, truth: TruthTable, folder: Path) -> TruthTable:
+    """``truth`` for the machine types the run is about (``dataset.machines``, when asked for),
+    refused when its sections are not the dataset's: another year's or part of this one's
+    would be scored under the year's official name."""
+    if dataset.subset:
+        truth = {key: rows for key, rows in truth.items() if key[1] in dataset.subset}
+    differences = dataset.check_sections(truth)
+    if differences:
+        shown = "; ".join(differences[:6]) + ("; ..." if len(differences) > 6 else "")
+        raise DataError(
+            f"--ground-truth {folder} is not {dataset.name}'s: {shown} ({len(differences)} "
+            "differences); score part of it with --set dataset.machines=TYPE+TYPE"
+        )
+    return truth

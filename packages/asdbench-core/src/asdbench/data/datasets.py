@@ -13,6 +13,7 @@ import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Annotated, ClassVar, Literal
 
 from asdbench.contracts import ScoreRule
@@ -245,30 +246,35 @@ class DcaseLayoutDataset:
 
     def check(self, table: ClipTable) -> list[str]:
         """Where the tree differs from the dataset's facts, so that its score would be another
-        dataset's or part of this one's: in each partition the tree has, machine types the
-        dataset does not have, or lacks (of ``machines`` when a subset is asked for), sections
-        it does not have, or lacks for a machine type; and, where the partition has test clips,
-        a section with training clips but none to test."""
+        dataset's or part of this one's: :meth:`check_sections` on its clips' sections and,
+        where a partition has test clips, a section with training clips but none to test."""
+        found = {(clip.partition, clip.machine, clip.section) for clip in table}
+        return [*self.check_sections(found), *self._untested(table)]
+
+    def check_sections(self, found: Iterable[tuple[str, str, str]]) -> list[str]:
+        """Where the (partition, machine type, section) triples ``found`` (a tree's, or a
+        ground-truth folder's) differ from the dataset's facts: in each partition they have,
+        machine types the dataset does not have, or lacks (of ``machines`` when a subset is
+        asked for), and sections it does not have, or lacks for a machine type."""
+        found = set(found)
         problems = []
-        present = {clip.partition for clip in table}
         for partition, listed in self.machine_types.items():
-            if partition not in present:
+            machines = {m for p, m, _ in found if p == partition}
+            if not machines:
                 continue
             expected = [m for m in listed if not self.subset or m in self.subset]
-            found = {clip.machine for clip in table if clip.partition == partition}
-            for machine in sorted(found - set(expected)):
+            for machine in sorted(machines - set(expected)):
                 problems.append(f"{machine}: not a {self.name} {partition} machine type")
-            for machine in sorted(set(expected) - found):
+            for machine in sorted(set(expected) - machines):
                 problems.append(f"{machine}: {self.name} {partition} machine type not found")
         for partition, expected_sections in self.sections.items():
-            found_pairs = {(c.machine, c.section) for c in table if c.partition == partition}
+            found_pairs = {(m, s) for p, m, s in found if p == partition}
             for section in sorted({s for _, s in found_pairs} - set(expected_sections)):
                 problems.append(f"section {section}: not a {self.name} {partition} section")
             for machine in sorted({m for m, _ in found_pairs}):
                 for section in expected_sections:
                     if (machine, section) not in found_pairs:
                         problems.append(f"{machine} section {section}: not found ({partition})")
-        problems.extend(self._untested(table))
         return problems
 
     @staticmethod
