@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Annotated, ClassVar, Literal
 
 from asdbench.contracts import ScoreRule
