@@ -186,6 +186,9 @@ def test_2020_runs_end_to_end_with_its_evaluators_figures(
         assert report[partition]["machine_means"] == {
             m: pytest.approx(v) for m, v in expected.items()
         }
+    whole = ["evaluate", str(system), "--dataset", "dcase2020", "--ground-truth", str(evaluator)]
+    refused = CliRunner().invoke(cli, whole)  # the evaluator's list holds PART's IDs only
+    assert refused.exit_code == 2 and "dcase2020 eval machine type not found" in refused.output
     text = CliRunner().invoke(
         cli, ["evaluate", str(system), "--dataset", "dcase2020", "--ground-truth", str(evaluator),
               "--set", f"dataset.machines={PART}"],

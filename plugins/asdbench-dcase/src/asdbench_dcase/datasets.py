@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
@@ -233,11 +233,11 @@ class Dcase2020(DcaseYear):
         ]
         return found[0] if len(found) == 1 else None
 
-    def check(self, table: ClipTable) -> list[str]:
+    def check_sections(self, found: Iterable[tuple[str, str, str]]) -> list[str]:
         """The machine types, and each machine type's IDs in each partition: none other, and
         none missing."""
-        problems = super().check(table)
-        found = sorted({(c.partition, c.machine, c.section) for c in table})
+        found = sorted(set(found))
+        problems = super().check_sections(found)
         for partition, machine, machine_id in found:
             expected = MACHINE_IDS_2020.get(partition, {}).get(machine)
             if expected is not None and machine_id not in expected:
