@@ -246,23 +246,25 @@ def test_cache_killed_mid_write_is_never_trusted(tmp_path):
     from asdbench.testing.trees import write_wav
 
     wavs = tmp_path / "wavs"
-    paths = [
-        write_wav(wavs / f"{i:03d}.wav", seconds=4.0, sample_rate=44_100, seed=i)
-        for i in range(120)
-    ]  # resampled to 16 kHz: slow enough to be caught mid-write
+    paths = [write_wav(wavs / f"{i:03d}.wav", seconds=1.0, seed=i) for i in range(40)]
     root = tmp_path / "cache"
+    # The build stops itself (SIGSTOP) as it reads the 20th clip: killed there, half written,
+    # whatever the machine's load, with no race against a timer.
     code = (
-        "import sys; from pathlib import Path; from asdbench.data.audio_cache import AudioCache;"
-        "AudioCache.build(sorted(Path(sys.argv[1]).glob('*.wav')), Path(sys.argv[2]),"
-        " progress=False)"
+        "import os, signal, sys; from pathlib import Path; import asdbench.data.audio_cache as c\n"
+        "read, count = c.read_clip, [0]\n"
+        "def reading(*args, **kwargs):\n"
+        "    count[0] += 1\n"
+        "    if count[0] == 20: os.kill(os.getpid(), signal.SIGSTOP)\n"
+        "    return read(*args, **kwargs)\n"
+        "c.read_clip = reading\n"
+        "c.AudioCache.build(sorted(Path(sys.argv[1]).glob('*.wav')), Path(sys.argv[2]),"
+        " progress=False)\n"
     )
     process = subprocess.Popen([sys.executable, "-c", code, str(wavs), str(root)])
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        partial = [p for p in root.glob(".audio-*.tmp/audio.int16") if p.stat().st_size > 200_000]
-        if partial:
-            break
-        time.sleep(0.01)
+    _, status = os.waitpid(process.pid, os.WUNTRACED)
+    assert os.WIFSTOPPED(status), "the build ended before it reached the 20th clip"
+    partial = [p for p in root.glob(".audio-*.tmp/audio.int16") if p.stat().st_size > 0]
     process.kill()
     process.wait(timeout=30)
     assert partial, "the build finished before it could be killed"
@@ -271,7 +273,7 @@ def test_cache_killed_mid_write_is_never_trusted(tmp_path):
 
     cache = AudioCache.build(paths, root, progress=False)
     assert cache.directory == AudioCache.location(paths, root)
-    for i in (0, 59, 119):
+    for i in (0, 19, 39):
         assert np.array_equal(cache.clip(i), read_clip(paths[i]))
 
 

@@ -137,8 +137,8 @@ def test_ray_sweep_survives_a_killed_worker(ray_cluster, mlflow_server, tmp_path
             [experiment.experiment_id],
             "tags.`asdbench.run_type` = 'trial' and attributes.status = 'RUNNING'",
         )
-        if running:
-            time.sleep(1.0)  # into its training
+        training = any((tmp_path / "shared-cache").glob("trials/*/checkpoint.pt"))
+        if running and training:  # a trial has finished an epoch: the workers are training
             pid = int(running[0].data.tags["asdbench.pid"])
             if pid in trial_processes():
                 os.kill(pid, signal.SIGKILL)
