@@ -36,6 +36,15 @@ class BackendConformanceTests(ComponentKit):
         backend.fit(*self.training(seed))
         return backend
 
+    def behaviour(self, component):
+        """its scores: fitted on ``training()``, scoring held-out clips of both domains and
+        clips unlike them"""
+        rng = np.random.default_rng(5)
+        normal, _ = self.training(seed=5)
+        far = unit(rng.standard_normal((10, self.dim)))
+        component.fit(*self.training())
+        return np.asarray(component.score(np.vstack([normal, far])))
+
     def test_scores_are_one_finite_float_per_clip(self) -> None:
         """``score(embeddings [M, D]) -> [M]`` finite floats."""
         embeddings, _ = self.training(seed=1)

@@ -15,13 +15,21 @@ from asdbench.plugins.specs import SPEC_TYPES
 class ComponentKit:
     """Set ``factory`` (the class, a factory or the registered name), ``options`` (passed to
     every construction), and, for every option of the factory, another valid value in
-    ``option_variants`` and/or a value the constructor must refuse in ``invalid_options``."""
+    ``option_variants`` (it must change what the component does) and/or a value the
+    constructor must refuse in ``invalid_options``."""
 
     kind: ClassVar[str]
     factory: ClassVar[Callable[..., Any] | str]
     options: ClassVar[dict[str, Any]] = {}
     option_variants: ClassVar[dict[str, Any]] = {}
     invalid_options: ClassVar[dict[str, Any]] = {}
+    #: Arguments a variant needs to show its effect, given to it and to the component it is
+    #: compared with (an embedder's pooling that differs only on clips over 18 s).
+    variant_context: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: Options whose variant cannot change anything for this component, each with the reason
+    #: (a dataset whose every test clip's class has training clips ignores ``classes``); the
+    #: kit checks that they indeed change nothing, so the list cannot hide an ignored option.
+    inert_options: ClassVar[dict[str, str]] = {}
 
     def resolved(self) -> Callable[..., Any]:
         if isinstance(self.factory, str):
@@ -62,12 +70,64 @@ class ComponentKit:
         missing = names - set(self.option_variants) - set(self.invalid_options)
         assert not missing, f"options not covered by the conformance tests: {sorted(missing)}"
 
-    def test_option_variants_can_be_built(self) -> None:
-        """Every listed valid value builds a component."""
+    def build(self, **overrides: Any) -> Any:
+        """The component whose ``behaviour`` is compared (an embedder's under a fixed seed)."""
+        return self.make(**overrides)
+
+    def behaviour(self, component: Any) -> Any:
+        """What ``component`` does that an option may change, as a value ``same`` compares:
+        each kit says what it looks at (a back end's scores, an embedder's outputs...)."""
+        raise NotImplementedError
+
+    def same(self, a: Any, b: Any) -> bool:
+        """Whether two ``behaviour`` values are the same (exactly: a variant that moves a
+        score by one ulp has changed it)."""
+        return _same(a, b)
+
+    def test_option_variants_change_behaviour(self) -> None:
+        """An option that changes nothing is a silent bug (an ignored keyword, or a variant
+        equal to the default): every listed valid value builds a component that behaves
+        differently from the one built with ``options`` alone (``behaviour``)."""
+        base = self.behaviour(self.build())
         for name, value in self.option_variants.items():
-            assert self.make(**{name: value}) is not None, name
+            extra = self.variant_context.get(name, {})
+            reference = self.behaviour(self.build(**extra)) if extra else base
+            variant = self.behaviour(self.build(**extra, **{name: value}))
+            if name in self.inert_options:
+                assert self.same(reference, variant), (
+                    f"inert_options: {name}={value!r} changed what the component does; remove "
+                    f"it from inert_options ({self.inert_options[name]})"
+                )
+                continue
+            assert not self.same(reference, variant), (
+                f"option_variants: {name}={value!r} changed nothing the kit looks at "
+                f"({type(self).behaviour.__doc__.split(':')[0].strip()}): an ignored option, "
+                "or a variant equal to the default"
+            )
 
     def test_numerics_version_is_text(self) -> None:
         """A declared ``numerics_version`` keys the trial cache: it must be a string."""
         declared = getattr(self.resolved(), "numerics_version", None)
         assert declared is None or isinstance(declared, str)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Exact equality through tuples, lists and dicts of arrays, tensors and plain values."""
+    import numpy as np
+
+    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+        return (
+            type(a) is type(b)
+            and len(a) == len(b)
+            and all(_same(x, y) for x, y in zip(a, b, strict=True))
+        )
+    if isinstance(a, dict) or isinstance(b, dict):
+        return type(a) is type(b) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if hasattr(a, "detach"):
+        a = a.detach().cpu().numpy()
+    if hasattr(b, "detach"):
+        b = b.detach().cpu().numpy()
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+    return bool(a == b)

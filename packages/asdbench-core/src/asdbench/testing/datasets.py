@@ -4,15 +4,18 @@ set ``factory`` (see ``ComponentKit``) and write a small tree in your layout in 
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import tempfile
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
 from asdbench.contracts import Downloadable, ScoreRule
 from asdbench.data.clips import ClipTable
 from asdbench.data.datasets import DcaseLayoutDataset
+from asdbench.errors import AsdbenchError
 from asdbench.scoring.metrics import UNDEFINED_BECAUSE
 from asdbench.testing.components import ComponentKit
 
@@ -46,12 +49,15 @@ class DatasetConformanceTests(ComponentKit):
         """Evaluator-format ground truth for the tree's eval test clips, if it has any."""
         return None
 
-    def load(self, data_dir: Path | None, ground_truth: Path | None) -> ClipTable:
-        """The small tree as ``load`` reads it. It holds part of the dataset, which a run
-        refuses (``DcaseLayoutDataset.check``), so a dataset built on ``DcaseLayoutDataset``
-        reads it with ``check=False``: what differs from the dataset's facts is listed in
-        ``problems`` instead."""
-        dataset = self.make()
+    def load(
+        self, data_dir: Path | None, ground_truth: Path | None, dataset: Any = None
+    ) -> ClipTable:
+        """The small tree as ``load`` reads it (by ``dataset``, or one built with
+        ``options``). It holds part of the dataset, which a run refuses
+        (``DcaseLayoutDataset.check``), so a dataset built on ``DcaseLayoutDataset`` reads it
+        with ``check=False``: what differs from the dataset's facts is listed in ``problems``
+        instead."""
+        dataset = self.make() if dataset is None else dataset
         if isinstance(dataset, DcaseLayoutDataset):
             return dataset.load(data_dir, ground_truth=ground_truth, check=False)
         return dataset.load(data_dir, ground_truth=ground_truth)
@@ -60,6 +66,29 @@ class DatasetConformanceTests(ComponentKit):
     def table(self, tmp_path: Path) -> ClipTable:
         data_dir = self.write_tree(tmp_path / "tree")
         return self.load(data_dir, self.ground_truth(tmp_path / "tree"))
+
+    def behaviour(self, component):
+        """what a run reads from it: its facts (sample rate, clip length, score rule, how
+        files are decoded, whether bad ones are skipped) and the table it loads from the
+        kit's tree, or the error it refuses the tree with"""
+        if not hasattr(self, "_tree"):  # one tree for every variant of a test
+            self._tree = tempfile.TemporaryDirectory()
+            self._data_dir = self.write_tree(Path(self._tree.name) / "tree")
+        root = self._tree.name
+        facts = (
+            component.sample_rate,
+            component.clip_samples,
+            component.official_score,
+            component.audio_format,
+            component.skip_bad_files,
+        )
+        try:
+            table = self.load(self._data_dir, self.ground_truth(Path(root) / "tree"), component)
+        except AsdbenchError as exc:
+            return facts, str(exc).replace(root, "")
+        clips = [dataclasses.replace(c, path=str(c.path).replace(root, "")) for c in table]
+        problems = [p.replace(root, "") for p in table.problems]
+        return facts, clips, table.classes, problems
 
     def test_facts_a_run_needs(self) -> None:
         """Sample rate, clip length and the official-score rule are stated (a run sizes the

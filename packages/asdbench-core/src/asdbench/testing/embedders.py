@@ -51,6 +51,27 @@ class EmbedderConformanceTests(ComponentKit):
         shape = (batch_size or self.batch_size, *per_channel, self.clip_samples)
         return (0.1 * torch.randn(shape, generator=generator)).clamp(-1, 0.999)
 
+    def build(self, **overrides: Any) -> torch.nn.Module:
+        """Built under one torch seed, so that two builds differ only by their options; its
+        clips are as long as ``clip_samples`` in ``variant_context`` says."""
+        self._built_samples = overrides.get("clip_samples", self.clip_samples)
+        return self.make_embedder(0, **overrides)
+
+    def behaviour(self, component):
+        """its network and outputs: the state built, the embeddings in eval mode, the
+        embeddings in training mode and the state that training-mode pass leaves (batch-norm
+        statistics)"""
+        generator = torch.Generator().manual_seed(0)
+        shape = (self.batch_size, *(() if self.channels() == 1 else (self.channels(),)))
+        waves = 0.1 * torch.randn((*shape, self._built_samples), generator=generator)
+        built = {k: v.detach().clone() for k, v in component.state_dict().items()}
+        torch.manual_seed(1)
+        with torch.no_grad():
+            scored = component.eval()(waves)
+            trained = component.train()(waves)
+        after = {k: v.detach().clone() for k, v in component.state_dict().items()}
+        return built, scored, trained, after
+
     def test_declared_channels_are_well_formed(self) -> None:
         """``accepts_channels``, when declared, is a tuple of channel counts and the factory
         takes the ``channels`` the pipeline then passes it."""

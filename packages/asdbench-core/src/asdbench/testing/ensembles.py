@@ -23,6 +23,10 @@ class EnsembleConformanceTests(ComponentKit):
         per_trial = [rng.normal(loc=t, scale=1 + t, size=len(sections)) for t in range(self.trials)]
         return per_trial, sections, train
 
+    def behaviour(self, component):
+        """its combined scores of ``scores()``"""
+        return np.asarray(component.combine(*self.scores()))
+
     def test_one_finite_score_per_clip(self) -> None:
         per_trial, sections, train = self.scores()
         combined = np.asarray(self.make().combine(per_trial, sections, train))
