@@ -15,6 +15,7 @@ from asdbench.pipeline.config import resolve
 from asdbench.pipeline.prepare import prepare
 from asdbench.pipeline.resources import available_cores
 from asdbench.pipeline.trials import train_and_embed
+from asdbench.testing import official_score_by_hand, tree_truth
 
 
 def adaproj_on_tiny(*, embedding_dim: int, epochs: int, batch_size: int):
@@ -41,18 +42,22 @@ def test_run_writes_everything_and_logs_it_to_mlflow(
     result = run(*tiny_run_args, "--output", "out", "--format", "json")
     report = json.loads(result.stdout)
     assert set(report) == {"run_id", "output", "dev", "eval"}
-    for partition in ("dev", "eval"):
-        assert 0.0 <= report[partition]["official_score"] <= 1.0
-        assert {s["machine"] for s in report[partition]["sections"]} == (
-            {"rotor", "gears"} if partition == "dev" else {"valve", "blower"}
-        )
     system = next((asdbench_cache.parent / "out" / "submission" / "asdbench").iterdir())
     for machine in ("rotor", "gears", "valve", "blower"):
         for kind in ("anomaly_score", "decision_result"):
             assert (system / f"{kind}_{machine}_section_00_test.csv").exists()
-    # The written eval submission, scored independently by `asdbench evaluate` against the
-    # synthetic ground truth, gives the run's eval score.
-    truth = next((asdbench_cache / "synthetic").iterdir()) / "ground_truth"
+    # Each partition's official score, computed from the written submission and the tree's
+    # labels by the evaluator's definition (scikit-learn), is the run's.
+    tree = next((asdbench_cache / "synthetic").iterdir())
+    for partition in ("dev", "eval"):
+        assert {s["machine"] for s in report[partition]["sections"]} == (
+            {"rotor", "gears"} if partition == "dev" else {"valve", "blower"}
+        )
+        assert report[partition]["official_score"] == pytest.approx(
+            official_score_by_hand(system, tree_truth(tree, partition)), abs=1e-12
+        )
+    # `asdbench evaluate` on the same files and the tree's ground truth agrees.
+    truth = tree / "ground_truth"
     evaluated = CliRunner().invoke(
         cli,
         [
@@ -60,6 +65,8 @@ def test_run_writes_everything_and_logs_it_to_mlflow(
             str(system),
             "--dataset",
             "synthetic",
+            "--set",
+            "dataset.size=tiny",
             "--ground-truth",
             str(truth),
             "--format",
@@ -162,14 +169,14 @@ def test_interrupted_run_resumes_to_the_same_scores(
 def test_every_loss_runs_on_the_synthetic_dataset(
     mlflow_tracking, asdbench_cache, quick_run_args, loss
 ):
-    result = run(
-        "--loss",
-        loss,
-        *quick_run_args,
-        "--format",
-        "json",
-    )
-    assert 0.0 <= json.loads(result.stdout)["dev"]["official_score"] <= 1.0
+    result = run("--loss", loss, *quick_run_args, "--format", "json", "--output", "out")
+    report = json.loads(result.stdout)
+    system = next((asdbench_cache.parent / "out" / "submission" / "asdbench").iterdir())
+    tree = next((asdbench_cache / "synthetic").iterdir())
+    for partition in ("dev", "eval"):
+        assert report[partition]["official_score"] == pytest.approx(
+            official_score_by_hand(system, tree_truth(tree, partition)), abs=1e-12
+        )
 
 
 def test_same_seed_gives_bit_identical_scores(

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
+from asdbench.testing import official_score_by_hand, tree_truth
+
 pytestmark = pytest.mark.slow
 
 PROGRAM = str(Path(sys.executable).parent / "asdbench")
@@ -140,4 +142,10 @@ def test_unreachable_at_start_with_local_fallback(mlflow_server_process, tmp_pat
     assert {r.data.tags["asdbench.run_type"] for r in runs} == {"cell", "trial"}
     assert {r.info.status for r in runs} == {"FINISHED"}
     [trial] = [r for r in runs if r.data.tags["asdbench.run_type"] == "trial"]
-    assert 0 < trial.data.metrics["dev/official_score"] < 1
+    # The uploaded figures are those of the files the run wrote, computed by hand.
+    [tree] = (tmp_path / "cache" / "synthetic").iterdir()
+    [system] = (tmp_path / "asdbench-output").glob("synthetic/*/submission/asdbench/*")
+    for partition in ("dev", "eval"):
+        assert trial.data.metrics[f"{partition}/official_score"] == pytest.approx(
+            official_score_by_hand(system, tree_truth(tree, partition)), abs=1e-12
+        )

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 import asdbench
 from asdbench.cli import cli
 from asdbench.data.synthetic import SynthesisPlan, SyntheticDataset, ensure_tree
+from asdbench.testing import official_score_by_hand, tree_truth
 from asdbench.tracking.store import client
 
 
@@ -97,12 +98,24 @@ def test_both_channels_train_the_dual_branch_network_end_to_end(
     )
     assert both.exit_code == 0, both.output
     report = json.loads(both.stdout)
-    assert report["eval"]["official_score"] is not None
     left = CliRunner().invoke(
         cli, [*args, "--set", "dataset.stereo=first", "--format", "json", "--output", "left"]
     )
     assert left.exit_code == 0, left.output
-    assert json.loads(left.stdout)["dev"] != report["dev"]
+    [tree] = (asdbench_cache / "synthetic").iterdir()
+    for name, result in (("both", report), ("left", json.loads(left.stdout))):
+        system = next((tmp_path / name / "submission" / "asdbench").iterdir())
+        for partition in ("dev", "eval"):  # each figure from the files each run wrote
+            assert result[partition]["official_score"] == pytest.approx(
+                official_score_by_hand(system, tree_truth(tree, partition)), abs=1e-12
+            )
+    both_scores = (tmp_path / "both" / "submission").rglob(
+        "anomaly_score_rotor_section_00_test.csv"
+    )
+    left_scores = (tmp_path / "left" / "submission").rglob(
+        "anomaly_score_rotor_section_00_test.csv"
+    )
+    assert next(both_scores).read_text() != next(left_scores).read_text()  # the far mic is heard
     runs = client().search_runs([e.experiment_id for e in client().search_experiments()])
     assert {r.data.params.get("dataset.stereo") for r in runs} >= {"both", "first"}
 

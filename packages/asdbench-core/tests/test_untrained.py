@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from asdbench.cli import cli
 from asdbench.model.untrained import LogMelStatsEmbedder, mel_filters
-from asdbench.testing import EmbedderConformanceTests
+from asdbench.testing import EmbedderConformanceTests, official_score_by_hand, tree_truth
 from asdbench.tracking.store import client
 
 
@@ -98,7 +98,12 @@ def test_a_run_with_the_floor_trains_nothing_and_records_no_loss(
     assert result.exit_code == 0, result.output
     assert "epoch" not in result.stderr
     report = json.loads(result.stdout)
-    assert report["eval"]["official_score"] is not None
+    [tree] = (asdbench_cache / "synthetic").iterdir()
+    system = next((tmp_path / "out" / "submission" / "asdbench").iterdir())
+    for partition in ("dev", "eval"):
+        assert report[partition]["official_score"] == pytest.approx(
+            official_score_by_hand(system, tree_truth(tree, partition)), abs=1e-12
+        )
     maps = sorted(p.name for p in (tmp_path / "out" / "trial-0" / "maps").glob("*.png"))
     assert maps == ["map_blower.png", "map_gears.png", "map_rotor.png", "map_valve.png"]
     runs = client().search_runs([e.experiment_id for e in client().search_experiments()])

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from asdbench.cli import cli
+from asdbench.testing import official_score_by_hand, tree_truth
 
 BACKENDS = ("smote_knn", "density_knn", "lof", "mahalanobis", "selective_mahalanobis", "gmm")
 TINY = ["--embedder", "logmel_stats", "--set", "dataset.size=tiny", "--quiet"]
@@ -31,4 +32,9 @@ def test_every_back_end_rescores_one_trial_and_a_sweep_compares_them(
     board = json.loads(CliRunner().invoke(cli, ["leaderboard", "--format", "json"]).stdout)
     eval_rows = [c for c in board["cells"] if c["partition"] == "eval"]
     assert {c["backend"] for c in eval_rows} == {"kmeans", *BACKENDS}
-    assert all(c["official_score_mean"] is not None for c in eval_rows)
+    [tree] = (asdbench_cache / "synthetic").iterdir()
+    truth = tree_truth(tree, "eval")
+    for row in eval_rows:  # each back end's eval score, from the files its run wrote
+        system = next((tmp_path / row["backend"] / "submission" / "asdbench").iterdir())
+        expected = official_score_by_hand(system, truth)
+        assert row["official_score_mean"] == pytest.approx(expected, abs=1e-12), row["backend"]

@@ -7,7 +7,9 @@ In a plugin's tests::
     pytest_plugins = ["asdbench.testing"]
 
 ``write_wav``, ``write_clips`` and ``write_ground_truth_csv`` write small DCASE-shaped trees
-(real WAV files, ground truth in the evaluators' format) for a dataset plugin's tests.
+(real WAV files, ground truth in the evaluators' format) for a dataset plugin's tests;
+``official_score_by_hand`` and ``tree_truth`` compute a run's official score from its
+submission files and a tree's labels with scikit-learn alone, to check a run against.
 
     # test_my_loss.py
     from asdbench.testing import LossConformanceTests
@@ -27,6 +29,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from asdbench.testing.backends import BackendConformanceTests
+from asdbench.testing.by_hand import official_score_by_hand, official_score_of, tree_truth
 from asdbench.testing.datasets import (
     DCASE_LAYOUT_INVALID,
     DCASE_LAYOUT_VARIANTS,
@@ -56,7 +59,10 @@ __all__ = [
     "asdbench_cache",
     "asdbench_plugins",
     "mlflow_tracking",
+    "official_score_by_hand",
+    "official_score_of",
     "register_plugin",
+    "tree_truth",
     "write_clips",
     "write_ground_truth_csv",
     "write_wav",
