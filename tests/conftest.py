@@ -147,15 +147,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def answers_health(url: str, attempts: int = 120) -> bool:
+def answers_health(
+    url: str, attempts: int = 120, until_exit: subprocess.Popen | None = None
+) -> bool:
     """Whether the MLflow server at ``url`` answers ``/health`` within ``attempts`` half
-    seconds."""
+    seconds; False at once when ``until_exit`` (its process) has ended."""
     for _ in range(attempts):
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
                 if response.status == 200:
                     return True
         except OSError:
+            if until_exit is not None and until_exit.poll() is not None:
+                return False
             time.sleep(0.5)
     return False
 
@@ -181,8 +185,31 @@ class MlflowServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
+        self.started_before = False
 
     def start(self) -> None:
+        """Start the server on its port. The first start takes a port that was free when
+        probed; another process can bind it before the server does, so a first start that
+        finds it taken moves to another free port (a restart keeps its port)."""
+        for _ in range(5):
+            bound = self._started_on_port()
+            if bound:
+                return
+            if self.started_before or bound is None:
+                break
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+        pytest.fail("mlflow server did not start:\n" + self._log())
+
+    def _log(self) -> str:
+        path = self.folder / "server.log"
+        return path.read_text() if path.exists() else ""
+
+    def _started_on_port(self) -> bool | None:
+        """True once the server has bound ``port`` (its log says so: another server that
+        holds the port would answer ``/health`` too) and answers; False when the port was
+        taken; None when it failed otherwise. Waits for these log lines or the process's end,
+        not for a length of time."""
         command = [
             sys.executable,
             "-m",
@@ -199,12 +226,25 @@ class MlflowServer:
             "--workers",
             "1",
         ]
-        log = (self.folder / "server.log").open("a")
-        self.process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, cwd=self.folder, start_new_session=True
-        )
-        if not answers_health(self.url):
-            pytest.fail("mlflow server did not start:\n" + (self.folder / "server.log").read_text())
+        with (self.folder / "server.log").open("w") as log:
+            process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, cwd=self.folder,
+                start_new_session=True,
+            )  # fmt: skip
+        bound, taken = f"Uvicorn running on {self.url} ", "address already in use"
+        deadline = time.monotonic() + 120  # a server that never logs either line
+        while process.poll() is None and time.monotonic() < deadline:
+            log = self._log()
+            if bound in log or taken in log:
+                break
+            time.sleep(0.2)
+        if bound in self._log() and answers_health(self.url, until_exit=process):
+            self.process, self.started_before = process, True
+            return True
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+        return False if taken in self._log() else None
 
     def stop(self) -> None:
         """Stop the server and its workers (the whole process group)."""

@@ -70,3 +70,22 @@ def test_run_against_a_real_tracking_server(mlflow_server, tmp_path, tiny_run_ar
     assert "decision_result_rotor_section_00_test.csv" in files
     weights = client.download_artifacts(trial.info.run_id, "weights/weights.pt", str(tmp_path))
     assert set(torch.load(weights, weights_only=True)) == {"embedder", "loss"}
+
+
+def test_a_test_server_whose_port_was_taken_meanwhile_moves_to_another(mlflow_server_process):
+    """The port a test server probes as free can be bound by another process before the server
+    binds it; the other process's answer must not pass for the server's (the tests wait for
+    the server's own log line), and the server moves to another free port."""
+    import socket
+
+    server = mlflow_server_process  # not started yet
+    taken = server.port
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", taken))
+        other.listen()
+        try:
+            server.start()
+            assert server.port != taken
+            assert MlflowClient(server.url).search_experiments()
+        finally:
+            server.stop()
