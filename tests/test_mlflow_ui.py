@@ -176,12 +176,12 @@ def test_the_page_asdbench_ui_opens_on_is_the_leaderboard(
     # The description's first line: the best official score of each partition, in %.
     best = {c["partition"]: c for c in reversed(board["cells"])}
     for partition in ("dev", "eval"):
-        mean = 100 * best[partition]["official_score_mean"]
+        mean = best[partition]["official_score_mean"]
         assert f"{partition} {mean:.2f} ±" in page
     # Expanded, the description is the leaderboard: every cell's mean ± std official score.
     assert "loss.subspace_dim" in described and "All cells: dataset synthetic" in described
     for cell in board["cells"]:
-        mean, std = 100 * cell["official_score_mean"], 100 * cell["official_score_std"]
+        mean, std = cell["official_score_mean"], cell["official_score_std"]
         assert f"{mean:.2f} ± {std:.2f}" in described
 
 
