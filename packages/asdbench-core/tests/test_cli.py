@@ -138,16 +138,34 @@ def test_list_shows_summary_and_options(runner):
 
 
 def test_list_shows_option_descriptions_and_the_training_settings(runner):
-    result = runner.invoke(cli, ["list"])
+    result = runner.invoke(cli, ["list", "backend"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     toy = lines.index("  toyback  back  [asdbench-toys]")
     assert lines[toy + 1] == "      n_means: int = 32          Means per section"
     assert lines[toy + 2] == "      renormalize: bool = False"
-    assert "train (settings of the training loop)" in lines
+    lines = runner.invoke(cli, ["list", "train"]).output.splitlines()
+    assert lines[0] == "train (10 settings of the training loop)"
     [epochs] = [x for x in lines if x.strip().startswith("epochs:")]
     assert epochs.split()[:4] == ["epochs:", "int", "=", "10"]
     assert epochs.endswith("Passes over the training clips")
+
+
+def test_list_alone_is_an_overview_of_one_line_per_component(runner):
+    """``asdbench list`` fits on a screen or two: every component, setting and preset by name,
+    no options, and how to see them."""
+    from asdbench.plugins.presets import presets
+    from asdbench.plugins.registry import KINDS, components
+
+    output = runner.invoke(cli, ["list"]).output
+    lines = output.splitlines()
+    named = sum(len(components(kind)) for kind in KINDS) + len(presets())
+    # a header per kind and a blank line between kinds; the training settings, the presets'
+    # header and the hint, each after a blank line
+    assert len(lines) == named + len(KINDS) + (len(KINDS) - 1) + 2 + 2 + 2
+    assert "  toyback  back  [asdbench-toys]" in lines and "n_means" not in output
+    assert any(line.startswith("train (10): epochs, batch_size,") for line in lines)
+    assert lines[-1].startswith("Options and values: asdbench list KIND")
 
 
 def test_list_json_gives_every_option_with_type_default_and_description(runner):

@@ -120,15 +120,16 @@ def _preset_lines() -> list[str]:
 
 
 PRESET_KINDS = ("preset", "presets")
+TRAIN_KIND = "train"
 
 
 @click.command(
-    "list", short_help="List components with their options, the training settings and presets."
+    "list", short_help="List the components, training settings and presets; a kind's options."
 )
 @click.argument(
     "kind",
     required=False,
-    type=click.Choice([*HOOKS, *PLURALS, *PRESET_KINDS]),
+    type=click.Choice([*HOOKS, *PLURALS, TRAIN_KIND, *PRESET_KINDS]),
 )
 @click.option(
     "--json",
@@ -137,10 +138,19 @@ PRESET_KINDS = ("preset", "presets")
     help="Print JSON: every component with its options (type, default, description).",
 )
 def list_command(kind: str | None, as_json: bool) -> None:
-    """List every registered component of KIND (or of every kind) with its options, the
-    training settings (train.*) and the presets with their values; (default) marks what a run
-    takes when it names none. Set any option with --set KIND.OPTION=VALUE; use a preset with
-    run --preset NAME."""
+    """Without KIND: every registered component, one line each, the training settings and the
+    presets; (default) marks what a run takes when it names none. With KIND (loss, embedder,
+    backend, dataset, ensemble, train or preset): each of its components with its options, the
+    training settings (train.*) with theirs, or the presets with their values. --json gives
+    everything. Set any option with --set KIND.OPTION=VALUE; use a preset with run --preset
+    NAME."""
+    if kind == TRAIN_KIND:
+        if as_json:
+            click.echo(json.dumps([o.as_json() for o in train_options().values()], indent=2))
+        else:
+            click.echo(f"train ({len(train_options())} settings of the training loop)")
+            click.echo("\n".join(_option_lines(list(train_options().values()), "      ")))
+        return
     if kind in PRESET_KINDS:
         if as_json:
             click.echo(json.dumps([_preset_record(p) for p in presets().values()], indent=2))
@@ -166,12 +176,18 @@ def list_command(kind: str | None, as_json: bool) -> None:
             origin = component.plugin.distribution or component.plugin.name
             default = "  (default)" if DEFAULT_COMPONENTS.get(each) == component.name else ""
             click.echo(f"  {component.name}  {component.spec.summary}  [{origin}]{default}")
-            for line in _option_lines(component.options(), "      "):
-                click.echo(line)
+            if kind is not None:
+                for line in _option_lines(component.options(), "      "):
+                    click.echo(line)
     if kind is None:
-        click.echo()
-        click.echo("train (settings of the training loop)")
-        for line in _option_lines(list(train_options().values()), "      "):
-            click.echo(line)
-        click.echo()
-        click.echo("\n".join(_preset_lines()))
+        settings = ", ".join(train_options())
+        click.echo(f"\ntrain ({len(train_options())}): {settings}")
+        found_presets = presets()
+        click.echo(f"\npreset ({len(found_presets)})")
+        for preset in found_presets.values():
+            origin = preset.plugin.distribution or preset.plugin.name
+            click.echo(f"  {preset.label}  {preset.spec.summary}  [{origin}]")
+        click.echo(
+            "\nOptions and values: asdbench list KIND (loss, embedder, backend, dataset, "
+            "ensemble, train, preset)."
+        )
