@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from asdbench.cli.options import dataset_instance
-from asdbench.data.datasets import DcaseLayoutDataset
+from asdbench.data.datasets import DcaseLayoutDataset, first_differences
 from asdbench.errors import DataError, OptionError
 from asdbench.paths import write_atomically
 from asdbench.reporting.tables import FORMATS, render
@@ -91,9 +91,8 @@ def whole_truth(dataset: DcaseLayoutDataset, truth: TruthTable, folder: Path) ->
         truth = {key: rows for key, rows in truth.items() if key[1] in dataset.subset}
     differences = dataset.check_sections(truth)
     if differences:
-        shown = "; ".join(differences[:6]) + ("; ..." if len(differences) > 6 else "")
         raise DataError(
-            f"--ground-truth {folder} is not {dataset.name}'s: {shown} ({len(differences)} "
-            "differences); score part of it with --set dataset.machines=TYPE+TYPE"
+            f"--ground-truth {folder} is not {dataset.name}'s: {first_differences(differences)}"
+            "; score part of it with --set dataset.machines=TYPE+TYPE"
         )
     return truth

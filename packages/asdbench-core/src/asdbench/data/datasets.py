@@ -188,10 +188,9 @@ class DcaseLayoutDataset:
         table = self.amend(table)
         differences = self.check(table)
         if differences and check:
-            shown = "; ".join(differences[:6]) + ("; ..." if len(differences) > 6 else "")
             raise DataError(
-                f"{root} is not the whole {self.name} dataset: {shown} ({len(differences)} "
-                "differences); point --data-dir at its tree, or run on part of it with --set "
+                f"{root} is not the whole {self.name} dataset: {first_differences(differences)}"
+                "; point --data-dir at its tree, or run on part of it with --set "
                 "dataset.machines=TYPE+TYPE"
             )
         table.problems.extend(differences)
@@ -291,6 +290,13 @@ class DcaseLayoutDataset:
             for machine, section in sorted(trained - tested):
                 problems.append(f"{machine} section {section}: no test clips ({partition})")
         return problems
+
+
+def first_differences(differences: list[str]) -> str:
+    """The first differences from :meth:`DcaseLayoutDataset.check` and how many there are,
+    for a one-line error."""
+    shown = "; ".join(differences[:6]) + ("; ..." if len(differences) > 6 else "")
+    return f"{shown} ({len(differences)} differences)"
 
 
 def link_clip(clip: Clip, path: Path) -> None:

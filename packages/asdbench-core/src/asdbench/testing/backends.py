@@ -17,6 +17,7 @@ def unit(rows: np.ndarray) -> np.ndarray:
 
 class BackendConformanceTests(ComponentKit):
     kind: ClassVar[str] = "backend"
+    looks_at: ClassVar[str] = "its scores"
     dim: ClassVar[int] = 8
     source_clips: ClassVar[int] = 40
     target_clips: ClassVar[int] = 3
@@ -37,8 +38,8 @@ class BackendConformanceTests(ComponentKit):
         return backend
 
     def behaviour(self, component):
-        """its scores: fitted on ``training()``, scoring held-out clips of both domains and
-        clips unlike them"""
+        """Its scores, fitted on ``training()``, of held-out clips of both domains and of
+        clips unlike them."""
         rng = np.random.default_rng(5)
         normal, _ = self.training(seed=5)
         far = unit(rng.standard_normal((10, self.dim)))

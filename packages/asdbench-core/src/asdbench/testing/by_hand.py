@@ -46,21 +46,21 @@ def tree_truth(tree: Path, partition: str) -> Truth:
     """The labels a DCASE-layout tree states for ``partition``'s test clips: dev ones in their
     names (``section_00_target_test_anomaly_...``), eval ones in the evaluator-format ground
     truth beside the tree (``ground_truth/ground_truth_{data,domain}/``)."""
-    truth: Truth = {}
+    names: dict[tuple[str, str], list[str]] = {}
     for machine in sorted(p.name for p in (tree / f"{partition}_data").iterdir()):
         for path in sorted((tree / f"{partition}_data" / machine / "test").glob("*.wav")):
-            section = path.name.split("_")[1]
-            truth.setdefault((machine, section), {})[path.name] = (
-                int("_anomaly_" in path.name),
-                int("_target_" in path.name),
-            )
-    if partition == "eval":
-        for (machine, section), rows in truth.items():
-            found = {}
-            for kind in ("data", "domain"):
-                name = f"ground_truth_{machine}_section_{section}_test.csv"
-                with open(tree / "ground_truth" / f"ground_truth_{kind}" / name) as f:
-                    found[kind] = {n: int(v) for n, v in csv.reader(f)}
-            for name in rows:
-                rows[name] = (found["data"][name], found["domain"][name])
+            names.setdefault((machine, path.name.split("_")[1]), []).append(path.name)
+    if partition == "dev":
+        return {
+            key: {n: (int("_anomaly_" in n), int("_target_" in n)) for n in files}
+            for key, files in names.items()
+        }
+    truth: Truth = {}
+    for (machine, section), files in names.items():
+        found = {}
+        for kind in ("data", "domain"):
+            name = f"ground_truth_{machine}_section_{section}_test.csv"
+            with open(tree / "ground_truth" / f"ground_truth_{kind}" / name) as f:
+                found[kind] = {n: int(v) for n, v in csv.reader(f)}
+        truth[machine, section] = {n: (found["data"][n], found["domain"][n]) for n in files}
     return truth

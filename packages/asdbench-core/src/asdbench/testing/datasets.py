@@ -39,6 +39,7 @@ DCASE_LAYOUT_INVALID: dict[str, object] = {
 
 class DatasetConformanceTests(ComponentKit):
     kind: ClassVar[str] = "dataset"
+    looks_at: ClassVar[str] = "what a run reads from it"
 
     def write_tree(self, root: Path) -> Path | None:
         """Write a small tree of the dataset under ``root`` and return the folder to load
@@ -68,9 +69,9 @@ class DatasetConformanceTests(ComponentKit):
         return self.load(data_dir, self.ground_truth(tmp_path / "tree"))
 
     def behaviour(self, component):
-        """what a run reads from it: its facts (sample rate, clip length, score rule, how
-        files are decoded, whether bad ones are skipped) and the table it loads from the
-        kit's tree, or the error it refuses the tree with"""
+        """Its facts (sample rate, clip length, score rule, how files are decoded, whether bad
+        ones are skipped) and the table it loads from the kit's tree, or the error it refuses
+        the tree with."""
         if not hasattr(self, "_tree"):  # one tree for every variant of a test
             self._tree = tempfile.TemporaryDirectory()
             self._data_dir = self.write_tree(Path(self._tree.name) / "tree")

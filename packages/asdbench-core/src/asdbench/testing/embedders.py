@@ -17,6 +17,7 @@ from asdbench.testing.components import ComponentKit
 
 class EmbedderConformanceTests(ComponentKit):
     kind: ClassVar[str] = "embedder"
+    looks_at: ClassVar[str] = "its network and outputs"
     sample_rate: ClassVar[int] = 16000
     clip_samples: ClassVar[int] = 16000
     embedding_dim: ClassVar[int] = 16
@@ -41,14 +42,18 @@ class EmbedderConformanceTests(ComponentKit):
         return self.make(**overrides)
 
     def waves(
-        self, seed: int = 0, batch_size: int | None = None, channels: int | None = None
+        self,
+        seed: int = 0,
+        batch_size: int | None = None,
+        channels: int | None = None,
+        samples: int | None = None,
     ) -> torch.Tensor:
         """Noise waveforms as the pipeline gives them: ``[B, T]`` for one channel, ``[B,
         channels, T]`` for more."""
         generator = torch.Generator().manual_seed(seed)
         channels = channels or self.channels()
         per_channel = () if channels == 1 else (channels,)
-        shape = (batch_size or self.batch_size, *per_channel, self.clip_samples)
+        shape = (batch_size or self.batch_size, *per_channel, samples or self.clip_samples)
         return (0.1 * torch.randn(shape, generator=generator)).clamp(-1, 0.999)
 
     def build(self, **overrides: Any) -> torch.nn.Module:
@@ -58,12 +63,9 @@ class EmbedderConformanceTests(ComponentKit):
         return self.make_embedder(0, **overrides)
 
     def behaviour(self, component):
-        """its network and outputs: the state built, the embeddings in eval mode, the
-        embeddings in training mode and the state that training-mode pass leaves (batch-norm
-        statistics)"""
-        generator = torch.Generator().manual_seed(0)
-        shape = (self.batch_size, *(() if self.channels() == 1 else (self.channels(),)))
-        waves = 0.1 * torch.randn((*shape, self._built_samples), generator=generator)
+        """The state built, the embeddings in eval mode, the embeddings in training mode and
+        the state that training-mode pass leaves (batch-norm statistics)."""
+        waves = self.waves(samples=self._built_samples)
         built = {k: v.detach().clone() for k, v in component.state_dict().items()}
         torch.manual_seed(1)
         with torch.no_grad():

@@ -12,6 +12,7 @@ from asdbench.testing.components import ComponentKit
 
 class EnsembleConformanceTests(ComponentKit):
     kind: ClassVar[str] = "ensemble"
+    looks_at: ClassVar[str] = "its combined scores"
     trials: ClassVar[int] = 3
 
     def scores(self, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
@@ -24,7 +25,7 @@ class EnsembleConformanceTests(ComponentKit):
         return per_trial, sections, train
 
     def behaviour(self, component):
-        """its combined scores of ``scores()``"""
+        """Its combined scores of ``scores()``."""
         return np.asarray(component.combine(*self.scores()))
 
     def test_one_finite_score_per_clip(self) -> None:
