@@ -80,7 +80,7 @@ def run_row(label: str, args: list[str], trials: int, size: str, out: Path) -> d
                 std = report["trials"][f"{key}_std"]
             else:
                 mean, std = report[partition][figure], None
-            row[key] = [100 * mean, None if std is None else 100 * std]
+            row[key] = [mean, std]
     saved.write_text(json.dumps(row, indent=1))
     return row
 

@@ -109,7 +109,7 @@ def test_official_score_matches_an_independent_computation(tmp_path, dataset, la
     report = json.loads(result.output)
     # Evaluator-format ground truth holds the evaluation set: one partition, "eval".
     assert list(report) == ["eval"]
-    assert report["eval"]["official_score"] == pytest.approx(official, abs=1e-12)
+    assert report["eval"]["official_score"] == pytest.approx(100 * official, abs=1e-10)  # percent
     sections = report["eval"]["sections"]
     assert [(s["machine"], s["section"]) for s in sections] == sorted(layout)
     for key in ("machine", "section", "auc_source", "auc_target", "pauc", "auc_all"):
@@ -155,8 +155,10 @@ def test_dev_labels_from_file_names_with_data_dir(tmp_path, tree_dataset):
     )
     assert result.exit_code == 0, result.output
     [section] = json.loads(result.output)["dev"]["sections"]
-    assert section["auc_source"] == 1.0
-    assert section["auc_target"] == pytest.approx(6 / 9)  # target normal 0002 beats every anomaly
+    assert section["auc_source"] == 100.0
+    assert section["auc_target"] == pytest.approx(
+        100 * 6 / 9
+    )  # target normal 0002 beats every anomaly
     assert section["clips"] == 12
 
 
@@ -319,7 +321,7 @@ def test_each_partition_gets_its_own_official_score_never_a_pooled_one(two_parti
     assert list(report) == ["dev", "eval"]
     for partition in ("dev", "eval"):
         assert report[partition]["official_score"] == pytest.approx(
-            expected_official(truth[partition]), abs=1e-12
+            100 * expected_official(truth[partition]), abs=1e-10
         )
     pooled = expected_official(truth["dev"] + truth["eval"])
     text = invoke("evaluate", system, "--dataset", "tree", "--data-dir", data).output
@@ -417,7 +419,7 @@ def test_the_synthetic_dataset_finds_its_own_ground_truth(asdbench_cache, tmp_pa
     assert list(report) == ["dev", "eval"]
     for partition, sections in expected.items():
         assert report[partition]["official_score"] == pytest.approx(
-            expected_official(sections), abs=1e-12
+            100 * expected_official(sections), abs=1e-10
         )
 
 

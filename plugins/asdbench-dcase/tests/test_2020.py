@@ -184,7 +184,7 @@ def test_2020_runs_end_to_end_with_its_evaluators_figures(
         assert report[partition]["official_score"] is None
         expected = figures_by_hand(system, truth, machines)
         assert report[partition]["machine_means"] == {
-            m: pytest.approx(v) for m, v in expected.items()
+            m: pytest.approx({k: 100 * x for k, x in v.items()}) for m, v in expected.items()
         }
     whole = ["evaluate", str(system), "--dataset", "dcase2020", "--ground-truth", str(evaluator)]
     refused = CliRunner().invoke(cli, whole)  # the evaluator's list holds PART's IDs only

@@ -203,7 +203,7 @@ def test_2021_runs_end_to_end_and_scores_by_its_evaluators_files(
         report = json.loads(evaluated.stdout)[partition]
         official = official_by_hand(system, truth, [(m, s) for m, s in truth if s in sections])
         assert report["rule"] == "dcase2021"
-        assert report["official_score"] == pytest.approx(official)
+        assert report["official_score"] == pytest.approx(100 * official)
     board = json.loads(CliRunner().invoke(cli, ["leaderboard", "--format", "json"]).stdout)
     assert {cell["rule"] for cell in board["cells"]} == {"dcase2021"}
 

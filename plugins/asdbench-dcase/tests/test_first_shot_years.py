@@ -159,7 +159,7 @@ def test_each_years_tree_runs_end_to_end_and_scores_under_its_years_name(
     assert evaluated.exit_code == 0, evaluated.output
     report = json.loads(evaluated.stdout)
     assert report["eval"]["rule"] == year
-    assert report["eval"]["official_score"] == pytest.approx(official_by_hand(system, truth))
+    assert report["eval"]["official_score"] == pytest.approx(100 * official_by_hand(system, truth))
     for machine in truth:  # supplemental clips are neither trained on nor scored
         with open(system / f"anomaly_score_{machine}_section_00_test.csv") as f:
             assert not any("noise" in row[0] for row in csv.reader(f))
@@ -232,7 +232,7 @@ def test_2026_both_channels_run_end_to_end_and_score_by_its_rule(
     assert both.exit_code == 0, both.output
     report = json.loads(both.stdout)
     system = next((tmp_path / "both" / "submission" / "asdbench").iterdir())
-    assert report["eval"]["official_score"] == pytest.approx(official_by_hand(system, truth))
+    assert report["eval"]["official_score"] == pytest.approx(100 * official_by_hand(system, truth))
     left = CliRunner().invoke(cli, [*args, "--output", "left"])
     assert left.exit_code == 0, left.output
     assert json.loads(left.stdout)["dev"] != report["dev"]

@@ -117,13 +117,17 @@ def ui_command(host: str, port: int, workers: int) -> None:
         check_port_free(host, port)
     base = uri if remote else f"http://{host}:{port}"
     mlflow = store.client(uri)
-    for experiment in store.experiments(mlflow):
+    experiments = store.experiments(mlflow)
+    for experiment in experiments:
         link = store.leaderboard_link(base, experiment.experiment_id)
         click.echo(f"{experiment.name}: {link}", err=True)
+    if not experiments:
+        click.echo("No asdbench experiment yet: `asdbench run` makes one.", err=True)
     if remote:
-        click.echo(f"The tracking store is a server; open {uri} in a browser.", err=True)
+        click.echo("The tracking store is a server: the links above open its UI.", err=True)
         return
-    click.echo(f"MLflow UI for {uri} at {base} (Ctrl-C stops it)", err=True)
+    # Only leaderboard links are printed: MLflow's own start page is its GenAI welcome page.
+    click.echo(f"MLflow UI for {uri} on port {port} (Ctrl-C stops it)", err=True)
     command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", host,
                "--port", str(port), "--workers", str(workers)]  # fmt: skip
     sys.exit(serve(command))

@@ -16,7 +16,7 @@ from asdbench.pipeline.config import DEFAULT_COMPONENTS, STDS, RunConfig, resolv
 from asdbench.pipeline.resources import DEVICES, bounded_workers, check_device
 from asdbench.plugins.presets import get_preset
 from asdbench.reporting.leaderboard import STD
-from asdbench.reporting.tables import percent
+from asdbench.reporting.tables import figure
 from asdbench.scoring.metrics import Results, label
 
 
@@ -68,7 +68,7 @@ def trials_line(
     def spread(key: str, machine: str = "") -> str:
         mean = aggregate.get(f"{partition}/{key}_mean{machine}", float("nan"))
         deviation = aggregate.get(f"{partition}/{key}_{suffix}{machine}", float("nan"))
-        return f"{percent(mean)} ± {percent(deviation)}"
+        return f"{figure(mean)} ± {figure(deviation)}"
 
     over = f"(mean ± {std} std over {trials} trials)"
     if results.rule.pooled:

@@ -11,11 +11,13 @@ import click
 
 from asdbench.cli.options import WHERE, store_line
 from asdbench.errors import AsdbenchError
+from asdbench.reporting.tables import figure
 from asdbench.scoring.metrics import describe, label
 
 
 def _percent(value: float | None) -> str:
-    return "-" if value is None or math.isnan(value) else f"{100 * value:.2f}"
+    """A figure as MLflow holds it (in percent) with two decimals; ``-`` when absent."""
+    return "-" if value is None else figure(value)
 
 
 def _when(milliseconds: int) -> str:
@@ -140,7 +142,7 @@ def show_command(run_id: str, fmt: str) -> None:
 def _details(run: Any, trials: list, artifacts: list[str]) -> dict[str, Any]:
     from asdbench.tracking import store
 
-    tags, metrics = run.data.tags, run.data.metrics
+    tags, metrics = run.data.tags, store.figures_of(run)
     summary = [
         f"{prefix}{p}/official_score{suffix}"
         for p in ("dev", "eval")
@@ -163,7 +165,7 @@ def _details(run: Any, trials: list, artifacts: list[str]) -> dict[str, Any]:
                 "seed": t.data.params.get("trial_seed"),
                 "status": t.info.status,
                 **{
-                    f"{p}/official_score": t.data.metrics.get(f"{p}/official_score")
+                    f"{p}/official_score": store.figures_of(t).get(f"{p}/official_score")
                     for p in ("dev", "eval")
                 },
             }

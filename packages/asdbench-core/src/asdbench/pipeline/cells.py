@@ -30,7 +30,7 @@ from asdbench.pipeline.trials import (
     trial_seed,
 )
 from asdbench.reporting.tables import RESULTS_FILE, official_summary, write_results
-from asdbench.scoring.metrics import Results
+from asdbench.scoring.metrics import Results, in_percent
 from asdbench.scoring.scores import (
     combine_trials,
     decisions_for,
@@ -303,20 +303,21 @@ def publish_leaderboard(uri: str, experiment: str, run_id: str) -> None:
 
 
 def aggregate_trials(trials: list[Trial]) -> dict[str, float]:
-    """Mean, sample and population standard deviation over trials of every aggregate metric
-    (the paper's "mean ± std" of Table 1; the released code prints the population one):
+    """Mean, sample and population standard deviation over trials of every aggregate metric,
+    in percent (the paper's "mean ± std" of Table 1; the released code prints the population
+    one):
     ``<partition>/<metric>_mean``, ``..._std`` (ddof 1) and ``..._pstd`` (ddof 0), the
     stds from two trials on; a machine type's mean where the rule has them (2020) as
     ``<partition>/<metric>_mean/<machine>``."""
     per_trial = [
         {
             **{
-                (f"{p}/{k}", ""): v
+                (f"{p}/{k}", ""): in_percent(v)
                 for p, r in trial.results.items()
                 for k, v in r.summary().items()
             },
             **{
-                (f"{p}/{k}", f"/{machine}"): v
+                (f"{p}/{k}", f"/{machine}"): in_percent(v)
                 for p, r in trial.results.items()
                 for machine, means in r.machine_means().items()
                 for k, v in means.items()

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asdbench.errors import OptionError
+from asdbench.reporting.tables import figure
 from asdbench.scoring.metrics import label
 
 #: The source/target/domain-independent columns of each layout, before the official score.
@@ -213,7 +214,7 @@ def load_cells(mlflow: Any, experiments: list, *, every: bool = False) -> list[C
     names = {e.experiment_id: e.name for e in experiments}
     trials: dict[str, list[dict[str, float]]] = defaultdict(list)
     for run in store.runs_of_type(mlflow, ids, "trial", "FINISHED"):
-        trials[run.data.tags.get(store.PARENT, "")].append(dict(run.data.metrics))
+        trials[run.data.tags.get(store.PARENT, "")].append(store.figures_of(run))
     chosen: dict[tuple[str, ...], Any] = {}
     for run in store.runs_of_type(mlflow, ids, "cell"):
         tags = run.data.tags
@@ -232,7 +233,7 @@ def load_cells(mlflow: Any, experiments: list, *, every: bool = False) -> list[C
             chosen[identity] = run
     cells = []
     for run in chosen.values():
-        tags, metrics = run.data.tags, run.data.metrics
+        tags, metrics = run.data.tags, store.figures_of(run)
         cells.append(
             Cell(
                 run.info.run_id,
@@ -416,16 +417,12 @@ def _num(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
-def _percent(value: float) -> str:
-    return "-" if math.isnan(value) else f"{100 * value:.2f}"
-
-
 def _cell_text(value: Stat) -> str:
     if math.isnan(value.mean):
         return "-"
     if math.isnan(value.std):
-        return _percent(value.mean)
-    return f"{_percent(value.mean)} ± {_percent(value.std)}"
+        return figure(value.mean)
+    return f"{figure(value.mean)} ± {figure(value.std)}"
 
 
 def _trials_text(row: Row) -> str:
@@ -624,7 +621,7 @@ def table1(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
             mine = {r.cell.run_id for (_, p), r in rows.items() if p == partition and r.cell}
             whole = len(mine) == len({d for d, p in groups if p == partition})
             found = [m for m in averaged.get(partition, []) if m[0] == mine]
-            means.append(_percent(found[0][1].official) if whole and found else "-")
+            means.append(figure(found[0][1].official) if whole and found else "-")
         table.append(
             [
                 *(cell.component(k) for k in COMPONENT_COLUMNS),
@@ -707,7 +704,7 @@ def _text_row(board: Leaderboard, row: Row) -> list[str]:
         _trials_text(row),
         *(_cell_text(row.values[m]) for m in board.metrics),
         configured.ensemble or "-",
-        _percent(row.ensemble_official),
+        figure(row.ensemble_official),
     ]
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from asdbench.data.clips import ClipTable
 from asdbench.paths import atomic_file
+from asdbench.reporting.tables import percent
 from asdbench.scoring.metrics import label, section_metrics
 
 DPI = 140
@@ -76,7 +77,7 @@ def write_section_figures(table: ClipTable, scores: np.ndarray, folder: Path) ->
         for key, keep in subsets:
             if (keep & ~anomaly).any():
                 fpr, tpr, _ = roc_curve(anomaly[keep], values[keep])
-                axis.plot(fpr, tpr, label=f"{label(key)} = {100 * metrics[key]:.2f}")
+                axis.plot(fpr, tpr, label=f"{label(key)} = {percent(metrics[key])}")
         axis.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
         axis.axvline(0.1, color="grey", linewidth=0.8, linestyle="--")
         axis.text(0.11, 0.5, "FPR 0.1: the pAUC's limit", rotation=90, color="grey", va="center")
@@ -84,7 +85,7 @@ def write_section_figures(table: ClipTable, scores: np.ndarray, folder: Path) ->
             xlabel="false positive rate",
             ylabel="true positive rate",
             title=f"{machine} section {section} ({partition}): {label('pauc')} "
-            f"{100 * metrics['pauc']:.2f}",
+            f"{percent(metrics['pauc'])}",
         )
         legend = axis.legend(loc="lower right")
         lines = "\n".join(text.get_text() for text in legend.get_texts())
@@ -151,8 +152,8 @@ def line_figure(
     for name, entries in series.items():
         ordered = sorted(entries, key=lambda e: positions[e[0]])
         xs = [positions[x] for x, _, _ in ordered]
-        means = np.array([100 * m for _, m, _ in ordered])
-        stds = np.array([100 * s for _, _, s in ordered])
+        means = np.array([m for _, m, _ in ordered])
+        stds = np.array([s for _, _, s in ordered])
         style = "-" if numbers is not None else "none"
         if np.isnan(stds).all():
             axis.plot(xs, means, marker="o", linestyle=style, label=name)
@@ -166,7 +167,7 @@ def line_figure(
         )
     for name, entries in (points or {}).items():
         xs = [positions[x] for x, values in entries for _ in values]
-        ys = [100 * v for _, values in entries for v in values]
+        ys = [v for _, values in entries for v in values]
         axis.scatter(xs, ys, s=14, alpha=0.6, label=name, zorder=3)
     axis.set(ylabel=y_title, title=title)
     axis.grid(alpha=0.3)
@@ -181,7 +182,8 @@ def _write_data(
     x_title: str,
     path: Path,
 ) -> None:
-    """The numbers a comparison figure draws, beside it as CSV (fractions, not percent)."""
+    """The numbers a comparison figure draws, beside it as CSV (in percent, as MLflow holds
+    them)."""
     import csv
 
     with atomic_file(path) as handle:

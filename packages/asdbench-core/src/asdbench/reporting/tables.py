@@ -18,7 +18,7 @@ from pathlib import Path
 
 from asdbench.contracts import ScoreRule
 from asdbench.paths import write_atomically
-from asdbench.scoring.metrics import DOMAIN_INDEPENDENT, Results, label
+from asdbench.scoring.metrics import DOMAIN_INDEPENDENT, Results, in_percent, label
 
 FORMATS = ("text", "csv", "json", "markdown")
 #: The row that holds the harmonic means over sections and the official score.
@@ -28,8 +28,15 @@ MACHINE_MEAN_ROW = "arithmetic mean"
 
 
 def percent(value: float) -> str:
-    """A score in percent with two decimals, or ``-`` when undefined."""
-    return "-" if math.isnan(value) else f"{100 * value:.2f}"
+    """A metric (computed as a fraction of 1) in percent with two decimals, or ``-`` when
+    undefined."""
+    return figure(in_percent(value))
+
+
+def figure(value: float) -> str:
+    """A figure already in percent (as MLflow, JSON and CSV hold it) with two decimals, or
+    ``-`` when undefined."""
+    return "-" if math.isnan(value) else f"{value:.2f}"
 
 
 def official_line(partition: str, results: Results) -> str:
@@ -72,24 +79,19 @@ def _csv(results: dict[str, Results]) -> str:
     writer.writerow(["partition", "machine", "section", "official_score", *shown])
     for partition, result in results.items():
         for s in result.sections:
-            writer.writerow(
-                [partition, s.machine, s.section, "", *(s.metrics.get(c, "") for c in shown)]
-            )
+            writer.writerow([partition, s.machine, s.section, "", *_cells(s.metrics, shown)])
         for machine, means in result.machine_means().items():
-            writer.writerow(
-                [partition, machine, MACHINE_MEAN_ROW, "", *(means.get(c, "") for c in shown)]
-            )
+            writer.writerow([partition, machine, MACHINE_MEAN_ROW, "", *_cells(means, shown)])
         summary = result.summary()
-        writer.writerow(
-            [
-                partition,
-                SUMMARY_ROW,
-                "",
-                "" if math.isnan(summary["official_score"]) else summary["official_score"],
-                *(summary.get(c, "") for c in shown),
-            ]
-        )
+        official = _cells(summary, ("official_score",))
+        writer.writerow([partition, SUMMARY_ROW, "", *official, *_cells(summary, shown)])
     return buffer.getvalue()
+
+
+def _cells(metrics: dict[str, float], keys: tuple[str, ...]) -> list[float | str]:
+    """CSV cells: each metric in percent, empty when absent or undefined."""
+    values = [metrics.get(k, math.nan) for k in keys]
+    return ["" if math.isnan(v) else in_percent(v) for v in values]
 
 
 def _table(partition: str, results: Results, fmt: str, title: str) -> str:
@@ -110,7 +112,8 @@ def _table(partition: str, results: Results, fmt: str, title: str) -> str:
 
 
 def render(results: dict[str, Results], fmt: str = "text", what: str = "") -> str:
-    """Every partition's table in one of ``FORMATS``; percentages in text and Markdown.
+    """Every partition's table in one of ``FORMATS``, every figure in percent (two decimals in
+    text and Markdown).
     ``what`` completes each partition's title (``eval: <what>``)."""
     if fmt == "json":
         return json.dumps({p: r.as_json() for p, r in results.items()}, indent=1)

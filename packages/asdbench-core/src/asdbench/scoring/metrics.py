@@ -99,6 +99,13 @@ def label(key: str) -> str:
     return METRICS[key].label
 
 
+def in_percent(value: float) -> float:
+    """A metric as every output gives it (JSON, CSV, MLflow, tables, leaderboards, figures):
+    in percent. asdbench computes in fractions of 1, as the official evaluators do, and
+    converts where a figure leaves it (docs/metrics.md)."""
+    return 100.0 * value
+
+
 #: Suffixes of a cell's aggregates over its trials, and what they say.
 OVER_TRIALS = {
     "_mean": "mean over trials",
@@ -308,12 +315,21 @@ class Results:
         }
 
     def as_json(self) -> dict[str, object]:
-        """The schema of ``asdbench evaluate --format json``."""
+        """The schema of ``asdbench evaluate --format json`` (figures in percent)."""
         return {
             **{k: _json_number(v) for k, v in self.summary().items()},
             "rule": self.rule.name,
             **({"subset": list(self.rule.subset)} if self.rule.subset else {}),
-            **({"machine_means": self.machine_means()} if self.rule.machine_means else {}),
+            **(
+                {
+                    "machine_means": {
+                        machine: {k: _json_number(v) for k, v in means.items()}
+                        for machine, means in self.machine_means().items()
+                    }
+                }
+                if self.rule.machine_means
+                else {}
+            ),
             "sections": [
                 {
                     "machine": s.machine,
@@ -327,7 +343,8 @@ class Results:
 
 
 def _json_number(value: float) -> float | None:
-    return None if math.isnan(value) else value
+    """A metric for JSON: in percent; null when undefined."""
+    return None if math.isnan(value) else in_percent(value)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from asdbench.contracts import ScoreRule
 from asdbench.data.clips import Clip, ClipTable
 from asdbench.errors import DataError
 from asdbench.paths import atomic_file
-from asdbench.scoring.metrics import Results, ScoredSection, evaluate_sections
+from asdbench.scoring.metrics import Results, ScoredSection, evaluate_sections, in_percent
 from asdbench.scoring.submission import decide, threshold
 
 if TYPE_CHECKING:
@@ -106,11 +106,12 @@ def combine_trials(ensemble: Ensemble, table: ClipTable, per_trial: list[np.ndar
 
 
 def metric_values(results: dict[str, Results], prefix: str = "") -> dict[str, float]:
-    """``<partition>/<metric>`` for the aggregates and ``<partition>/<metric>/<section>``."""
+    """``<partition>/<metric>`` for the aggregates and ``<partition>/<metric>/<section>``, as
+    MLflow holds them: in percent."""
     values = {}
     for partition, result in results.items():
-        values.update({f"{prefix}{partition}/{k}": v for k, v in result.summary().items()})
-        values.update({f"{prefix}{partition}/{k}": v for k, v in result.per_section().items()})
+        for key, value in (*result.summary().items(), *result.per_section().items()):
+            values[f"{prefix}{partition}/{key}"] = in_percent(value)
     return values
 
 

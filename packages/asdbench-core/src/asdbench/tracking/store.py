@@ -57,6 +57,12 @@ ENSEMBLE = "asdbench.ensemble"
 SOURCES = "asdbench.sources"
 #: The cell's output folder (absolute), where its submission, results and figures are.
 OUTPUT = "asdbench.output"
+#: The unit of the figures a run holds: percent, as every output (docs/metrics.md). Runs
+#: logged before this tag existed (asdbench 0.3) hold fractions of 1.
+METRIC_UNIT = "asdbench.metric_unit"
+PERCENT = "percent"
+#: The metric keys that are figures (``train/``, ``time/`` and the like are not).
+FIGURE_PREFIXES = ("dev/", "eval/", "ensemble/")
 PARENT = "mlflow.parentRunId"
 #: Experiment tags read by the MLflow UI: the description (markdown), the kind of experiment
 #: (the model-training view rather than the GenAI one) and a saved view of the runs table.
@@ -81,6 +87,7 @@ def cell_tags(config: RunConfig, run_type: str) -> dict[str, str]:
 
     tags = {f"{TAG_PREFIX}{kind}": choice.name for kind, choice in config.choices().items()}
     tags[RUN_TYPE] = run_type
+    tags[METRIC_UNIT] = PERCENT
     tags[CELL] = config.cell_hash()
     tags[TRIALS] = str(config.trials)
     tags[SEED] = str(config.seed)
@@ -309,10 +316,12 @@ def set_up_experiment(mlflow: Any, experiment_id: str, partition: str = "eval") 
     """Open the experiment on the model-training runs view, with the leaderboard's columns
     shown and sorted by ``partition``'s official score (a saved view, see
     :func:`leaderboard_link`)."""
+    # The figure it sorts by first, then the other partition's, then the ensembles' (empty
+    # for cells without one), narrow enough to fit beside MLflow's side bar at 1280 px.
+    order = (partition, "dev" if partition == "eval" else "eval")
     columns = [
-        f"metrics.`{prefix}{p}/official_score{suffix}`"
-        for p in ("dev", "eval")
-        for prefix, suffix in (("", "_mean"), ("", "_std"), ("ensemble/", ""))
+        *(f"metrics.`{p}/official_score{s}`" for p in order for s in ("_mean", "_std")),
+        *(f"metrics.`ensemble/{p}/official_score`" for p in order),
     ]
     view = {
         "searchFilter": f"tags.`{RUN_TYPE}` = 'cell'",
@@ -321,7 +330,7 @@ def set_up_experiment(mlflow: Any, experiment_id: str, partition: str = "eval") 
         "selectedColumns": columns,
         # The UI applies widths to the columns listed in columnOrder only.
         "columnOrder": [RUN_NAME_COLUMN, *columns],
-        "columnWidths": {RUN_NAME_COLUMN: 420, **dict.fromkeys(columns, 150)},
+        "columnWidths": {RUN_NAME_COLUMN: 300, **dict.fromkeys(columns, 110)},
     }
     mlflow.set_experiment_tag(experiment_id, EXPERIMENT_KIND, MODEL_TRAINING)
     mlflow.set_experiment_tag(
@@ -335,6 +344,16 @@ def leaderboard_link(base_url: str, experiment_id: str) -> str:
         f"{base_url.rstrip('/')}/#/experiments/{experiment_id}/runs"
         f"?viewStateShareKey={LEADERBOARD_VIEW}&workflowType=machine_learning"
     )
+
+
+def figures_of(run: Any) -> dict[str, float]:
+    """A run's metrics with every figure in percent. A run logged by asdbench 0.3 (without
+    the :data:`METRIC_UNIT` tag) holds fractions of 1; they are converted here, so that a
+    store with old and new runs shows one unit."""
+    metrics = dict(run.data.metrics)
+    if run.data.tags.get(METRIC_UNIT) == PERCENT:
+        return metrics
+    return {k: 100.0 * v if k.startswith(FIGURE_PREFIXES) else v for k, v in metrics.items()}
 
 
 def trials_of(mlflow: Any, run: Any) -> list:
@@ -401,6 +420,7 @@ def ensemble_tags(trials: list, method: str) -> dict[str, str]:
     tags.update(
         {
             RUN_TYPE: "ensemble",
+            METRIC_UNIT: PERCENT,
             ENSEMBLE: method,
             SOURCES: ",".join(t.info.run_id for t in trials),
         }
