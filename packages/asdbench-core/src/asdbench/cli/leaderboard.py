@@ -14,16 +14,10 @@ import click
 
 from asdbench.cli.options import WHERE, store_line
 from asdbench.errors import OptionError
-from asdbench.reporting.leaderboard import (
-    DOMAIN_COLUMNS,
-    FORMATS,
-    LAYOUTS,
-    STD,
-    check_table1_format,
-    query,
-    render_leaderboard,
-    render_table1,
-)
+from asdbench.reporting.leaderboard.board import DOMAIN_COLUMNS, query
+from asdbench.reporting.leaderboard.render import FORMATS, render_leaderboard
+from asdbench.reporting.leaderboard.table1 import LAYOUTS, check_table1_format, render_table1
+from asdbench.scoring.statistics import STD
 
 
 @click.command(

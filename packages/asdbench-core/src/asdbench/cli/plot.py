@@ -10,8 +10,8 @@ import click
 
 from asdbench.cli.options import WHERE, store_line
 from asdbench.errors import AsdbenchError, OptionError
-from asdbench.reporting.leaderboard import STD
 from asdbench.scoring.metrics import METRICS
+from asdbench.scoring.statistics import STD
 
 FIGURES = Path("asdbench-output") / "figures"
 
@@ -85,7 +85,7 @@ def _draw(
     std: str,
     output: Path,
 ) -> None:
-    from asdbench.reporting.leaderboard import load_cells, parse_where, select
+    from asdbench.reporting.leaderboard.records import load_cells, parse_where, select
     from asdbench.reporting.plots import comparison_figures
     from asdbench.tracking import store
 

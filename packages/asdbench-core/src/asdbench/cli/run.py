@@ -15,9 +15,9 @@ from asdbench.model.settings import TrainConfig
 from asdbench.pipeline.config import DEFAULT_COMPONENTS, STDS, RunConfig, resolve
 from asdbench.pipeline.resources import DEVICES, bounded_workers, check_device
 from asdbench.plugins.presets import get_preset
-from asdbench.reporting.leaderboard import STD
 from asdbench.reporting.tables import figure
 from asdbench.scoring.metrics import Results, label
+from asdbench.scoring.statistics import STD
 
 
 def _plan(config: RunConfig) -> str:

@@ -38,7 +38,8 @@ def runs_group(ctx: click.Context, dataset: str | None, where: tuple[str, ...], 
     trials, mean official scores and output folder. `asdbench runs show RUN_ID` shows one."""
     if ctx.invoked_subcommand is not None:
         return
-    from asdbench.reporting.leaderboard import load_cells, parse_where, select, stat
+    from asdbench.reporting.leaderboard.records import load_cells, parse_where, select
+    from asdbench.scoring.statistics import over_trials
     from asdbench.tracking import store
 
     uri = store.existing_store()
@@ -50,7 +51,7 @@ def runs_group(ctx: click.Context, dataset: str | None, where: tuple[str, ...], 
     listed = []
     for cell in cells:
         means = {
-            p: stat([t.get(f"{p}/official_score", math.nan) for t in cell.trials], 1).mean
+            p: over_trials([t.get(f"{p}/official_score", math.nan) for t in cell.trials], 1).mean
             for p in ("dev", "eval")
         }
         listed.append(

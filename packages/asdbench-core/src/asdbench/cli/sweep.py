@@ -387,7 +387,8 @@ def sweep_command(
             err=True,
         )
         return
-    from asdbench.reporting.leaderboard import query, render_leaderboard
+    from asdbench.reporting.leaderboard.board import query
+    from asdbench.reporting.leaderboard.render import render_leaderboard
     from asdbench.tracking import store
 
     stds = {c.std for c in configs}

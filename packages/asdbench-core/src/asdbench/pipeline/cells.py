@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from asdbench.data.audio_cache import AudioCache
 from asdbench.data.clips import ClipTable
 from asdbench.errors import DataError
@@ -39,6 +37,7 @@ from asdbench.scoring.scores import (
     score_sections,
     write_scores,
 )
+from asdbench.scoring.statistics import STD, over_trials
 from asdbench.scoring.submission import write_submission
 from asdbench.tracking import store
 from asdbench.tracking.tracker import Tracker
@@ -297,7 +296,7 @@ def run_benchmark(
 def publish_leaderboard(uri: str, experiment: str, run_id: str) -> None:
     """Refresh the experiment's leaderboard in the MLflow UI (this cell included) and attach
     it to the finished parent run as ``leaderboard.md``."""
-    from asdbench.reporting.leaderboard import publish
+    from asdbench.reporting.leaderboard.publish import publish
 
     store.client(uri).log_text(run_id, publish(uri, experiment) + "\n", "leaderboard.md")
 
@@ -328,11 +327,10 @@ def aggregate_trials(trials: list[Trial]) -> dict[str, float]:
     keys = sorted({key for values in per_trial for key in values})
     aggregated = {}
     for key, machine in keys:
-        values = np.array([t.get((key, machine), math.nan) for t in per_trial], dtype=float)
-        values = values[~np.isnan(values)]
-        if len(values):
-            aggregated[f"{key}_mean{machine}"] = float(values.mean())
-        if len(values) > 1:
-            aggregated[f"{key}_std{machine}"] = float(values.std(ddof=1))
-            aggregated[f"{key}_pstd{machine}"] = float(values.std(ddof=0))
+        values = [t.get((key, machine), math.nan) for t in per_trial]
+        stats = {suffix: over_trials(values, ddof) for ddof, suffix in STD.values()}
+        if stats["std"].n:
+            aggregated[f"{key}_mean{machine}"] = stats["std"].mean
+        if stats["std"].n > 1:
+            aggregated.update({f"{key}_{s}{machine}": stat.std for s, stat in stats.items()})
     return aggregated

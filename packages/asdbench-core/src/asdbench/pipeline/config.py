@@ -24,7 +24,7 @@ from asdbench.plugins.options import SEED_RANGE, parse_value
 from asdbench.plugins.presets import get_preset
 from asdbench.plugins.registry import Component, components, get
 from asdbench.plugins.specs import LossSpec
-from asdbench.reporting.leaderboard import STD
+from asdbench.scoring.statistics import STD
 
 #: The loss of an embedder that needs no training: not a registered loss (no one chooses it;
 #: a run takes it with such an embedder), so it is neither listed nor offered.
