@@ -31,10 +31,10 @@ def main() -> None:
 
     import torch
 
-    from asdbench.model.training import Trainer, embed
     from asdbench.pipeline.config import resolve
     from asdbench.pipeline.prepare import prepare
     from asdbench.pipeline.resources import available_cores, use_threads
+    from asdbench.training.loop import Trainer, embed
 
     started = time.perf_counter()
     config = resolve(

@@ -16,11 +16,11 @@ import pytest
 import torch
 from mlflow.tracking import MlflowClient
 
+from asdbench.backends.builtin import KMeansBackend
 from asdbench.cli.signals import stop_on_sigterm
 from asdbench.model import training
 from asdbench.pipeline.cells import run_benchmark
 from asdbench.pipeline.config import resolve
-from asdbench.scoring.backends import KMeansBackend
 
 pytestmark = pytest.mark.slow
 

@@ -232,7 +232,7 @@ def test_ground_truth_missing_a_machine_stops_the_run_before_any_work(
     machine, before training, and leaves no MLflow run."""
     import shutil
 
-    from asdbench.data.synthetic import SyntheticDataset, ensure_tree
+    from asdbench.synthetic import SyntheticDataset, ensure_tree
 
     root = ensure_tree(tmp_path / "tree", SyntheticDataset(size="tiny").plan, progress=False)
     truth = tmp_path / "truth"

@@ -36,9 +36,9 @@ def trial_cache_tag(outcome) -> str:
 
 def released(config, monkeypatch, version):
     """``config`` as a new release (core and every plugin at ``version``) would resolve it."""
-    import asdbench.plugins.manager
+    import asdbench.registry.manager
 
-    monkeypatch.setattr(asdbench.plugins.manager, "core_version", lambda: version)
+    monkeypatch.setattr(asdbench.registry.manager, "core_version", lambda: version)
     for choice in config.choices().values():
         plugin = dataclasses.replace(choice.component.plugin, version=version)
         choice.component = dataclasses.replace(choice.component, plugin=plugin)

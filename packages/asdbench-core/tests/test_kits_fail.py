@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from asdbench.scoring.backends import KMeansBackend
+from asdbench.backends.builtin import KMeansBackend
 from asdbench.testing import BackendConformanceTests, LossConformanceTests
 
 

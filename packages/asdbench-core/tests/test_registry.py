@@ -6,7 +6,7 @@ import pytest
 
 import asdbench
 from asdbench.errors import OptionError, UnknownComponentError
-from asdbench.plugins.registry import get
+from asdbench.registry.components import get
 
 
 class ToyLoss:

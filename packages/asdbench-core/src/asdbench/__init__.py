@@ -31,11 +31,11 @@ from asdbench.errors import (
     PluginError,
     UnknownComponentError,
 )
-from asdbench.plugins.hookspecs import hookimpl
-from asdbench.plugins.manager import core_version
-from asdbench.plugins.registry import Component, available, create
-from asdbench.plugins.registry import get as component
-from asdbench.plugins.specs import (
+from asdbench.registry.components import Component, available, create
+from asdbench.registry.components import get as component
+from asdbench.registry.hookspecs import hookimpl
+from asdbench.registry.manager import core_version
+from asdbench.registry.specs import (
     BackendSpec,
     DatasetSpec,
     EmbedderSpec,
@@ -59,7 +59,6 @@ _LAZY: dict[str, tuple[str, str]] = {
             "Embedder",
             "Backend",
             "Dataset",
-            "ScoreRule",
             "Downloadable",
             "Ensemble",
         )
@@ -72,6 +71,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "DcaseLayoutDataset": ("asdbench.data.datasets", "DcaseLayoutDataset"),
     "link_clip": ("asdbench.data.datasets", "link_clip"),
     "AudioFormat": ("asdbench.data.audio", "AudioFormat"),
+    "ScoreRule": ("asdbench.data.score_rule", "ScoreRule"),
     # The options every DcaseLayoutDataset has, for a subclass that declares options of its own.
     **{
         name: ("asdbench.data.datasets", name)
@@ -91,10 +91,10 @@ _LAZY: dict[str, tuple[str, str]] = {
     "fetch_and_extract": ("asdbench.data.download", "fetch_and_extract"),
     "safe_extract": ("asdbench.data.download", "safe_extract"),
     "zenodo_files": ("asdbench.data.download", "zenodo_files"),
-    "exclusive": ("asdbench.paths", "exclusive"),
+    "exclusive": ("asdbench.files", "exclusive"),
     # Options: the bounds a numeric option may declare in its Annotated metadata.
-    "Range": ("asdbench.plugins.options", "Range"),
-    "SEED_RANGE": ("asdbench.plugins.options", "SEED_RANGE"),
+    "Range": ("asdbench.registry.options", "Range"),
+    "SEED_RANGE": ("asdbench.registry.options", "SEED_RANGE"),
     # Model: the angular-margin building blocks and options losses share.
     "AdaptiveScale": ("asdbench.model.angular", "AdaptiveScale"),
     "glorot_centers": ("asdbench.model.angular", "glorot_centers"),
@@ -110,7 +110,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "auc": ("asdbench.scoring.metrics", "auc"),
     "harmonic_mean": ("asdbench.scoring.metrics", "harmonic_mean"),
     "evaluate_sections": ("asdbench.scoring.metrics", "evaluate_sections"),
-    "TEAM": ("asdbench.scoring.submission", "TEAM"),
+    "TEAM": ("asdbench.submission.files", "TEAM"),
     "read_scores": ("asdbench.scoring.scores", "read_scores"),
     "write_scores": ("asdbench.scoring.scores", "write_scores"),
     "combine_trials": ("asdbench.scoring.scores", "combine_trials"),
@@ -118,7 +118,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "evaluate_partitions": ("asdbench.scoring.scores", "evaluate_partitions"),
     "metric_values": ("asdbench.scoring.scores", "metric_values"),
     "write_results": ("asdbench.reporting.tables", "write_results"),
-    "write_submission": ("asdbench.scoring.submission", "write_submission"),
+    "write_submission": ("asdbench.submission.files", "write_submission"),
     "render_results": ("asdbench.reporting.tables", "render"),
     # Tracking: the MLflow store as asdbench lays it out.
     "Tracker": ("asdbench.tracking.tracker", "Tracker"),

@@ -11,13 +11,13 @@ from click.core import ParameterSource
 
 from asdbench.cli.options import NUM_WORKERS, PRECISION, TRACKING_FALLBACK
 from asdbench.cli.signals import stop_on_sigterm
-from asdbench.model.settings import TrainConfig
 from asdbench.pipeline.config import DEFAULT_COMPONENTS, STDS, RunConfig, resolve
 from asdbench.pipeline.resources import DEVICES, bounded_workers, check_device
-from asdbench.plugins.presets import get_preset
+from asdbench.registry.presets import get_preset
 from asdbench.reporting.tables import figure
 from asdbench.scoring.metrics import Results, label
 from asdbench.scoring.statistics import STD
+from asdbench.training.settings import TrainConfig
 
 
 def _plan(config: RunConfig) -> str:

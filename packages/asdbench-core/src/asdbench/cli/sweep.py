@@ -215,9 +215,8 @@ def cell_labels(configs: list[RunConfig]) -> list[str]:
     """``synthetic / adaproj/dual_branch/kmeans loss.subspace_dim=16 (10 trials)``: each cell
     named by its components and the settings that vary across the sweep."""
     from asdbench.pipeline.outputs import cell_name
-    from asdbench.tracking.store import flat_params
 
-    params = [flat_params(c) for c in configs]
+    params = [c.params() for c in configs]
     varying = [
         key
         for key in dict.fromkeys(k for p in params for k in p)
@@ -239,7 +238,7 @@ def finished_cells(configs: list[RunConfig]) -> set[str]:
     """``<cell hash>:<trials>:<seed>`` of every FINISHED parent run in MLflow."""
     from asdbench.tracking import store
 
-    return store.finished_cells(store.client(), [store.experiment_name(c) for c in configs])
+    return store.finished_cells(store.client(), [c.experiment_name for c in configs])
 
 
 def tracking_available(fallback: str) -> bool:
@@ -394,7 +393,7 @@ def sweep_command(
     stds = {c.std for c in configs}
     board = query(
         store.tracking_uri(),
-        sorted({store.experiment_name(c) for c in configs}),
+        sorted({c.experiment_name for c in configs}),
         std=stds.pop() if len(stds) == 1 else "sample",
     )
     click.echo(render_leaderboard(board))

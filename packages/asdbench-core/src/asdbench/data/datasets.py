@@ -16,12 +16,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
-from asdbench.contracts import ScoreRule
 from asdbench.data.audio import AudioFormat, Stereo
 from asdbench.data.clips import ClassScheme, Clip, ClipTable
 from asdbench.data.filenames import ClipName, parse_clip_name
 from asdbench.data.ground_truth import Truth, write_ground_truth
 from asdbench.data.layout import SPLIT_FOLDERS, SplitFolders, read_tree
+from asdbench.data.score_rule import ScoreRule
 from asdbench.errors import DataError
 
 ClassSource = Literal["train", "train+dev-test"]

@@ -33,7 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from asdbench.errors import DataError
-from asdbench.paths import write_atomically
+from asdbench.files import write_atomically
 
 CHUNK = 1 << 20
 #: Checksum algorithms by name, and by the length of a bare hex digest.

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from asdbench.data.audio_cache import AudioCache
 from asdbench.data.clips import ClipTable
 from asdbench.errors import DataError
-from asdbench.paths import cache_dir, check_writable_folder, write_atomically
+from asdbench.files import write_atomically
+from asdbench.paths import cache_dir, check_writable_folder
 from asdbench.pipeline.config import RunConfig, cell_hash_of
 from asdbench.pipeline.outputs import Echo, cell_name, output_folder, submission_folder
 from asdbench.pipeline.prepare import prepare
@@ -38,7 +39,7 @@ from asdbench.scoring.scores import (
     write_scores,
 )
 from asdbench.scoring.statistics import STD, over_trials
-from asdbench.scoring.submission import write_submission
+from asdbench.submission.files import write_submission
 from asdbench.tracking import store
 from asdbench.tracking.tracker import Tracker
 
@@ -104,7 +105,7 @@ def open_cell(
     write_atomically(output / "config.json", json.dumps(config.as_dict(), indent=1, default=str))
     echo(f"{len(table)} clips, {len(table.classes)} classes; MLflow: {tracker.uri}")
     tags = {
-        **store.cell_tags(config, "cell"),
+        **config.tags("cell"),
         store.OUTPUT: str(output.resolve()),
         **store.this_process(),
     }
@@ -118,7 +119,7 @@ def open_cell(
         echo(f"continuing run {continued}, left RUNNING by a process that is gone")
         run_id = tracker.continue_run(continued, tags)
     else:
-        run_id = tracker.start(cell_name(config), tags, store.flat_params(config))
+        run_id = tracker.start(cell_name(config), tags, config.params())
     tracker.json(run_id, config.as_dict(), "config/resolved.json")
     return Cell(config, dataset, table, cache, output, run_id)
 
@@ -159,13 +160,13 @@ def run_trial(
     config, table = cell.config, cell.table
     seed = trial_seed(config.seed, index)
     tags = {
-        **store.cell_tags(config, "trial"),
+        **config.tags("trial"),
         store.TRIAL: str(index),
         **store.this_process(),
         store.TRIAL_CACHE: "reused" if trial_is_cached(config, cell.cache, index) else "trained",
         **(where or {}),
     }
-    params = {**store.flat_params(config), "trial_seed": str(seed)}
+    params = {**config.params(), "trial_seed": str(seed)}
     with tracker.run(f"{cell.name} trial {index}", tags, params, parent=cell.run_id) as trial_id:
         steps: list[tuple[int, dict[str, float]]] = []
         trained = train_and_embed(
@@ -251,7 +252,7 @@ def close_cell(cell: Cell, trials: list[Trial], tracker: Tracker, echo: Echo) ->
     if hint:
         echo(f"MLflow was unavailable; upload this run's tracking with: {hint}")
     else:
-        publish_leaderboard(tracker.uri, store.experiment_name(config), cell.run_id)
+        publish_leaderboard(tracker.uri, config.experiment_name, cell.run_id)
         link = tracker.run_link(cell.run_id)
         if link:
             echo(f"MLflow run: {link}")
@@ -277,7 +278,7 @@ def run_benchmark(
     from asdbench.pipeline.resources import bounded_workers, use_threads
 
     tracker = Tracker(  # fails first if the tracking store is unusable
-        store.experiment_name(config),
+        config.experiment_name,
         fallback=tracking_fallback,
         offline_dir=output_folder(config) / "mlflow-offline",
         echo=echo,

@@ -16,15 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from asdbench.contracts import KINDS
 from asdbench.data.ground_truth import truth_digest
 from asdbench.errors import AsdbenchError, OptionError, PluginError
-from asdbench.model.settings import TrainConfig, train_options
-from asdbench.plugins.manager import PluginInfo, core_version
-from asdbench.plugins.options import SEED_RANGE, parse_value
-from asdbench.plugins.presets import get_preset
-from asdbench.plugins.registry import Component, components, get
-from asdbench.plugins.specs import LossSpec
+from asdbench.registry.components import Component, components, get
+from asdbench.registry.manager import PluginInfo, core_version
+from asdbench.registry.options import SEED_RANGE, parse_value
+from asdbench.registry.presets import get_preset
+from asdbench.registry.specs import LossSpec
 from asdbench.scoring.statistics import STD
+from asdbench.tracking import store
+from asdbench.training.settings import TrainConfig, train_options
 
 #: The loss of an embedder that needs no training: not a registered loss (no one chooses it;
 #: a run takes it with such an embedder), so it is neither listed nor offered.
@@ -68,7 +70,6 @@ class Choice:
         return values
 
 
-COMPONENT_KINDS = ("loss", "embedder", "backend", "dataset", "ensemble")
 #: How a run reports the spread over its trials: the sample (ddof 1) or the population
 #: (ddof 0, the released AdaProj code's) standard deviation.
 STDS = tuple(STD)
@@ -123,7 +124,7 @@ class RunConfig:
     std: str = "sample"
 
     def choices(self) -> dict[str, Choice]:
-        found = {kind: getattr(self, kind) for kind in COMPONENT_KINDS}
+        found = {kind: getattr(self, kind) for kind in KINDS}
         return {kind: choice for kind, choice in found.items() if choice is not None}
 
     def as_dict(self) -> dict[str, Any]:
@@ -153,7 +154,7 @@ class RunConfig:
             "settings": {
                 f.name: getattr(self, f.name)
                 for f in dataclasses.fields(self)
-                if f.name not in (*COMPONENT_KINDS, "train")
+                if f.name not in (*KINDS, "train")
             },
         }
 
@@ -175,6 +176,27 @@ class RunConfig:
         """Identifies the benchmark cell: the same components, options and training settings."""
         return cell_hash_of(self.as_dict())
 
+    @property
+    def experiment_name(self) -> str:
+        """The MLflow experiment of the cell."""
+        return store.experiment_name(self.dataset.name, self.experiment)
+
+    def tags(self, run_type: str) -> dict[str, str]:
+        """The MLflow tags of the cell's ``run_type`` runs (``cell``, ``trial``)."""
+        return store.cell_tags(
+            components={kind: choice.name for kind, choice in self.choices().items()},
+            run_type=run_type,
+            cell=self.cell_hash(),
+            trials=self.trials,
+            seed=self.seed,
+            rule=self.dataset.create().official_score.name,
+            preset=self.preset.label if self.preset else None,
+        )
+
+    def params(self) -> dict[str, str]:
+        """The MLflow params of the cell's runs: the resolved configuration, flat."""
+        return store.flat_params(self.as_dict())
+
 
 def cell_hash_of(resolved: Mapping[str, Any]) -> str:
     """The cell hash of a resolved config as :meth:`RunConfig.as_dict` gives it (and a cell's
@@ -195,8 +217,8 @@ def parse_sets(pairs: Iterable[str]) -> dict[str, dict[str, str]]:
             raise OptionError(
                 f"--set {pair!r}: expected KIND.OPTION=VALUE, e.g. loss.subspace_dim=16"
             )
-        if section not in (*COMPONENT_KINDS, "train"):
-            known = ", ".join((*COMPONENT_KINDS, "train"))
+        if section not in (*KINDS, "train"):
+            known = ", ".join((*KINDS, "train"))
             raise OptionError(f"--set {pair!r}: unknown section {section!r}; sections: {known}")
         sections.setdefault(section, {})[name] = value
     return sections
@@ -362,7 +384,7 @@ def _check_preset(
 def _loss_for(embedder: str, given: str | None, chosen: str) -> str:
     """The loss of a run: ``none`` for an embedder that needs no training (refusing another
     given with ``--loss``), and any but ``none`` for one that is trained."""
-    from asdbench.model.capabilities import needs_training
+    from asdbench.contracts import needs_training
 
     if not needs_training(get("embedder", embedder).spec.resolve()):
         if given not in (None, NO_LOSS):
@@ -385,7 +407,7 @@ def _changed(
     final: dict[str, Any] = {
         "trials": config.trials,
         "std": config.std,
-        **{kind: choices[kind].name if kind in choices else "none" for kind in COMPONENT_KINDS},
+        **{kind: choices[kind].name if kind in choices else "none" for kind in KINDS},
     }
     changed = []
     for key, value in values.items():
@@ -416,7 +438,7 @@ MAX_SEED = int(SEED_RANGE.high)
 def _channels_of(found: Component) -> tuple[int, ...]:
     """The channel counts a registered embedder takes; a malformed declaration is an error
     naming its plugin."""
-    from asdbench.model.capabilities import accepted_channels
+    from asdbench.contracts import accepted_channels
 
     try:
         return accepted_channels(found.spec.resolve())
@@ -430,7 +452,7 @@ def embedder_context(config: RunConfig, dataset: Any) -> dict[str, int]:
     embedding size, and, for an embedder that declares ``accepts_channels``, the channels each
     clip has. An embedder that does not take the dataset's channel count is an error naming
     both, and the embedders that do."""
-    from asdbench.model.capabilities import takes_channels
+    from asdbench.contracts import takes_channels
 
     chosen = config.embedder.component
     channels = dataset.audio_format.channels

@@ -188,13 +188,13 @@ class _RaySweep:
         self.outcomes: list[Outcome] = []
 
     def tracker_of(self, cell: Cell) -> Tracker:
-        return self.trackers[store.experiment_name(cell.config)]
+        return self.trackers[cell.config.experiment_name]
 
     def open_cells(self, configs: list[RunConfig]) -> None:
         """Prepare each cell's data here (the audio cache is decoded once, before fan-out)
         and start its parent run (one tracker per experiment)."""
         for config in configs:
-            name = store.experiment_name(config)
+            name = config.experiment_name
             if name not in self.trackers:
                 self.trackers[name] = Tracker(
                     name,
@@ -228,7 +228,7 @@ class _RaySweep:
                     name=f"asdbench trial {cell.name} {index}",
                 ).remote(
                     cell.config.portable(),
-                    store.experiment_name(cell.config),
+                    cell.config.experiment_name,
                     cell.run_id,
                     str(cell.output),
                     index,

@@ -22,14 +22,15 @@ import numpy as np
 
 from asdbench.data.audio_cache import AudioCache
 from asdbench.data.clips import ClipTable
-from asdbench.paths import atomic_file, cache_dir, exclusive, write_atomically
+from asdbench.files import atomic_file, exclusive, write_atomically
+from asdbench.paths import cache_dir
 from asdbench.pipeline.config import Choice, RunConfig, embedder_context
 from asdbench.pipeline.outputs import Echo
 from asdbench.scoring.metrics import Results
 
 if TYPE_CHECKING:
     from asdbench.contracts import Dataset
-    from asdbench.model.training import Trainer
+    from asdbench.training.loop import Trainer
 
 EMBEDDINGS = "embeddings.npy"
 HISTORY = "history.json"
@@ -83,7 +84,7 @@ def training_key(config: RunConfig, cache: AudioCache, seed: int, device: str) -
     the decoding's numerics version), components and the versions of the numbers they and the
     training loop compute (a release that changes none of them reuses cached trials), training
     settings, seed and the kind of device (CPU and CUDA kernels differ in their last bits)."""
-    from asdbench.model.training import NUMERICS_VERSION
+    from asdbench.training.loop import NUMERICS_VERSION
 
     settings = config.as_dict()
     identity = {
@@ -109,7 +110,7 @@ def trial_workdir(config: RunConfig, cache: AudioCache, seed: int) -> Path:
     ``config.device`` names (found without needing that device: a driver can look)."""
     import torch
 
-    from asdbench.model.training import pick_device
+    from asdbench.training.loop import pick_device
 
     kind = pick_device("auto").type if config.device == "auto" else torch.device(config.device).type
     return cache_dir() / "trials" / training_key(config, cache, seed, kind)
@@ -165,8 +166,8 @@ def _train(
     embedder that needs no training embeds as built: no loss, no epochs."""
     import torch
 
-    from asdbench.model.capabilities import needs_training
-    from asdbench.model.training import embed, fixed_offsets, pick_device
+    from asdbench.contracts import needs_training
+    from asdbench.training.loop import embed, fixed_offsets, pick_device
 
     position = {path: i for i, path in enumerate(cache.files)}
     rows = np.array([position[str(c.path)] for c in table], dtype=np.int64)
@@ -234,7 +235,7 @@ def _trainer(
     trial's checkpoint with ``resume`` (and discards it without)."""
     import torch
 
-    from asdbench.model.training import Trainer, pick_device
+    from asdbench.training.loop import Trainer, pick_device
 
     torch.manual_seed(seed)
     embedding_dim = config.train.embedding_dim
@@ -263,7 +264,7 @@ def _trainer(
 def _store(trained: Embedded, weights: dict[str, Any]) -> None:
     """Write the trial into its cache folder, the embeddings last: their file marks the trial
     complete, so a trial killed while it is stored is trained again, never half reused."""
-    from asdbench.model.training import save_atomically
+    from asdbench.training.loop import save_atomically
 
     workdir = trained.workdir
     save_atomically(weights, workdir / WEIGHTS)

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from asdbench.backends.builtin import normalise
 from asdbench.data.clips import ClipTable
-from asdbench.paths import atomic_file
+from asdbench.files import atomic_file
 from asdbench.reporting.plots import _pyplot, _save
-from asdbench.scoring.backends import normalise
 
 METHODS = ("auto", "umap", "pca", "tsne")
 #: Colour per domain and marker per (split, label): train clips small, anomalies crosses.

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from asdbench.data.clips import ClipTable
-from asdbench.paths import atomic_file
+from asdbench.files import atomic_file
 from asdbench.reporting.tables import percent
 from asdbench.scoring.metrics import label, section_metrics
 
@@ -212,8 +212,8 @@ def setting_title(key: str, cells: list[Any]) -> str:
     declaration gives it (the description's words before a colon: "Subspace dimension J"),
     then the key; the key alone where the component is not installed or gives no name."""
     from asdbench.errors import AsdbenchError
-    from asdbench.model.settings import train_options
-    from asdbench.plugins.registry import get
+    from asdbench.registry.components import get
+    from asdbench.training.settings import train_options
 
     kind, _, option = key.partition(".")
     try:

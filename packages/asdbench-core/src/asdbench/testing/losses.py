@@ -12,9 +12,9 @@ from typing import Any, ClassVar
 import pytest
 import torch
 
-from asdbench.plugins.options import options_of
-from asdbench.plugins.registry import get
-from asdbench.plugins.specs import LossSpec
+from asdbench.registry.components import get
+from asdbench.registry.options import options_of
+from asdbench.registry.specs import LossSpec
 
 
 class LossConformanceTests:

@@ -17,12 +17,9 @@ import os
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from asdbench.errors import AsdbenchError
-
-if TYPE_CHECKING:
-    from asdbench.pipeline.config import RunConfig
 
 #: Every asdbench tag starts so; a run also has one tag per component kind
 #: (``asdbench.loss = adaproj``, see :func:`cell_tags`).
@@ -76,24 +73,35 @@ EXPERIMENT_PREFIX = "asdbench-"
 MAX_RESULTS = 50_000
 
 
-def experiment_name(config: RunConfig) -> str:
-    return config.experiment or f"{EXPERIMENT_PREFIX}{config.dataset.name}"
+def experiment_name(dataset: str, explicit: str | None = None) -> str:
+    """The experiment of a dataset's cells: ``asdbench-<dataset>``, or the one asked for."""
+    return explicit or f"{EXPERIMENT_PREFIX}{dataset}"
 
 
-def cell_tags(config: RunConfig, run_type: str) -> dict[str, str]:
-    """The tags of every run of a cell: components, run type, cell identity, installed
-    versions (nested runs do not inherit their parent's tags, so each run has them all)."""
-    from asdbench.plugins.manager import CORE_DISTRIBUTION, core_version, get_plugins
+def cell_tags(
+    *,
+    components: dict[str, str],
+    run_type: str,
+    cell: str,
+    trials: int,
+    seed: int,
+    rule: str,
+    preset: str | None,
+) -> dict[str, str]:
+    """The tags of every run of a cell: components (kind -> name), run type, cell identity,
+    installed versions (nested runs do not inherit their parent's tags, so each run has them
+    all)."""
+    from asdbench.registry.manager import CORE_DISTRIBUTION, core_version, get_plugins
 
-    tags = {f"{TAG_PREFIX}{kind}": choice.name for kind, choice in config.choices().items()}
+    tags = {f"{TAG_PREFIX}{kind}": name for kind, name in components.items()}
     tags[RUN_TYPE] = run_type
     tags[METRIC_UNIT] = PERCENT
-    tags[CELL] = config.cell_hash()
-    tags[TRIALS] = str(config.trials)
-    tags[SEED] = str(config.seed)
-    tags[SCORE_RULE] = config.dataset.create().official_score.name
-    if config.preset is not None:
-        tags[PRESET] = config.preset.label
+    tags[CELL] = cell
+    tags[TRIALS] = str(trials)
+    tags[SEED] = str(seed)
+    tags[SCORE_RULE] = rule
+    if preset is not None:
+        tags[PRESET] = preset
     versions = {CORE_DISTRIBUTION: core_version()}
     for info in get_plugins().info():
         if info.distribution and info.version:
@@ -109,10 +117,10 @@ def this_process() -> dict[str, str]:
     return {HOST: socket.gethostname(), PID: str(os.getpid())}
 
 
-def flat_params(config: RunConfig) -> dict[str, str]:
-    """The resolved configuration as ``section.option`` params."""
+def flat_params(sections: dict[str, object]) -> dict[str, str]:
+    """A resolved configuration (``RunConfig.as_dict()``) as ``section.option`` params."""
     params: dict[str, str] = {}
-    for section, value in config.as_dict().items():
+    for section, value in sections.items():
         if isinstance(value, dict):
             if "options" in value:
                 params[f"{section}.name"] = str(value["name"])

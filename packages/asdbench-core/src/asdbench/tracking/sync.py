@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from asdbench.paths import write_atomically
+from asdbench.files import write_atomically
 from asdbench.tracking import operations, store
 from asdbench.tracking.journal import read_journal
 

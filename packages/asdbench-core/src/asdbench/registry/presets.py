@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from asdbench.errors import UnknownComponentError
-from asdbench.plugins.manager import PluginInfo, Plugins
-from asdbench.plugins.registry import collect
-from asdbench.plugins.specs import PresetSpec
+from asdbench.registry.components import collect
+from asdbench.registry.manager import PluginInfo, Plugins
+from asdbench.registry.specs import PresetSpec
 
 HOOK = "asdbench_presets"
 

@@ -23,13 +23,13 @@ from typing import Any
 import pluggy
 
 from asdbench.errors import PluginError
-from asdbench.plugins.hookspecs import PROJECT, AsdbenchSpecs
+from asdbench.registry.hookspecs import PROJECT, AsdbenchSpecs
 
 ENTRY_POINT_GROUP = "asdbench"
 CORE_DISTRIBUTION = "asdbench-core"
 
 #: Modules inside core that register the built-in components, as ordinary plugins.
-DEFAULT_PLUGINS: tuple[str, ...] = ("asdbench.plugins.builtins",)
+DEFAULT_PLUGINS: tuple[str, ...] = ("asdbench.registry.builtins",)
 
 
 def _normalise(name: str) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from asdbench.data.synthetic.signals import (
+from asdbench.synthetic.signals import (
     SAMPLE_RATE,
     impacts,
     periodic_times,

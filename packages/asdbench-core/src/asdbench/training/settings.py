@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from asdbench.errors import OptionError
-from asdbench.plugins.options import Option, declared
+from asdbench.registry.options import Option, declared
 
 CROPS = ("each_epoch", "once")
 EMBED_OFFSETS = ("start", "random")

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from asdbench.plugins.hookspecs import hookimpl
-from asdbench.plugins.specs import BackendSpec, DatasetSpec, EmbedderSpec
+from asdbench.registry.hookspecs import hookimpl
+from asdbench.registry.specs import BackendSpec, DatasetSpec, EmbedderSpec
 
 
 @hookimpl
 def asdbench_datasets() -> Iterator[DatasetSpec]:
     yield DatasetSpec(
         name="synthetic",
-        factory="asdbench.data.synthetic:SyntheticDataset",
+        factory="asdbench.synthetic:SyntheticDataset",
         summary="Synthetic machine sounds in the DCASE2023 layout, generated on first use",
     )
     yield DatasetSpec(
         name="synthetic2022",
-        factory="asdbench.data.synthetic:Synthetic2022Dataset",
+        factory="asdbench.synthetic:Synthetic2022Dataset",
         summary="Synthetic machine sounds in the DCASE2022 layout (sections), generated on "
         "first use",
     )
@@ -41,11 +41,11 @@ def asdbench_embedders() -> Iterator[EmbedderSpec]:
 def asdbench_backends() -> Iterator[BackendSpec]:
     yield BackendSpec(
         name="kmeans",
-        factory="asdbench.scoring.backends:KMeansBackend",
+        factory="asdbench.backends.builtin:KMeansBackend",
         summary="Reference backend: min cosine distance to source k-means and target clips",
     )
     yield BackendSpec(
         name="knn",
-        factory="asdbench.scoring.backends:KnnBackend",
+        factory="asdbench.backends.builtin:KnnBackend",
         summary="Mean cosine distance to the k nearest training clips, per domain",
     )

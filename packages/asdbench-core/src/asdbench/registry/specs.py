@@ -12,7 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from asdbench.contracts import KINDS
+
 Factory = Callable[..., Any] | str
+
+
+def check_name(what: str, name: str) -> None:
+    """The rule of every name a plugin gives (components and presets): letters, digits, _, -."""
+    if not name or not name.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"invalid {what} name {name!r}: use letters, digits, _ and -")
 
 
 @dataclass(frozen=True)
@@ -20,22 +28,25 @@ class ComponentSpec:
     """Fields shared by every kind of component."""
 
     kind: ClassVar[str]
-    #: Arguments the pipeline passes itself; they are not user options.
-    context: ClassVar[tuple[str, ...]] = ()
-    #: Those of ``context`` passed only to a factory that declares it takes them.
-    optional_context: ClassVar[tuple[str, ...]] = ()
 
     name: str
     factory: Factory
     summary: str
 
     def __post_init__(self) -> None:
-        if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
-            raise ValueError(
-                f"invalid {self.kind} name {self.name!r}: use letters, digits, _ and -"
-            )
+        check_name(self.kind, self.name)
         if not isinstance(self.factory, str) and not callable(self.factory):
             raise TypeError(f"{self.kind} {self.name!r}: factory must be callable or 'module:attr'")
+
+    @property
+    def context(self) -> tuple[str, ...]:
+        """Arguments the pipeline passes the factory itself; they are not user options."""
+        return KINDS[self.kind].context
+
+    @property
+    def optional_context(self) -> tuple[str, ...]:
+        """Those of ``context`` passed only to a factory that declares it takes them."""
+        return KINDS[self.kind].optional_context
 
     def resolve(self) -> Callable[..., Any]:
         """The factory itself, importing it if it was given as ``"module:attribute"``."""
@@ -50,62 +61,48 @@ class ComponentSpec:
 
 @dataclass(frozen=True)
 class LossSpec(ComponentSpec):
-    """``factory(*, num_classes, embedding_dim, **options) -> nn.Module``.
-
-    The module's ``forward(embeddings [B, D], targets [B, C] soft labels)`` returns a scalar.
-    """
+    """A loss; its factory builds an :class:`asdbench.contracts.Loss`."""
 
     kind: ClassVar[str] = "loss"
-    context: ClassVar[tuple[str, ...]] = ("num_classes", "embedding_dim")
 
 
 @dataclass(frozen=True)
 class EmbedderSpec(ComponentSpec):
-    """``factory(*, sample_rate, clip_samples, embedding_dim, **options) -> nn.Module``.
-
-    The module's ``forward(waveforms [B, T]) -> [B, D]``. One that declares
-    ``accepts_channels`` (counts beyond 1) also takes ``channels``, and then ``[B, channels,
-    T]`` when it is above 1.
-    """
+    """An embedder; its factory builds an :class:`asdbench.contracts.Embedder`."""
 
     kind: ClassVar[str] = "embedder"
-    context: ClassVar[tuple[str, ...]] = (
-        "sample_rate",
-        "clip_samples",
-        "embedding_dim",
-        "channels",
-    )
-    optional_context: ClassVar[tuple[str, ...]] = ("channels",)
 
 
 @dataclass(frozen=True)
 class BackendSpec(ComponentSpec):
-    """``factory(**options)`` returns an object with ``fit(...)`` and ``score(...)`` per section."""
+    """A back end; its factory builds an :class:`asdbench.contracts.Backend`."""
 
     kind: ClassVar[str] = "backend"
 
 
 @dataclass(frozen=True)
 class DatasetSpec(ComponentSpec):
-    """``factory(**options)`` returns a dataset whose ``load(data_dir)`` gives a ClipTable."""
+    """A dataset; its factory builds an :class:`asdbench.contracts.Dataset`."""
 
     kind: ClassVar[str] = "dataset"
 
 
 @dataclass(frozen=True)
 class EnsembleSpec(ComponentSpec):
-    """``factory(**options)`` returns an object whose ``combine(per-trial scores)`` gives scores."""
+    """An ensemble; its factory builds an :class:`asdbench.contracts.Ensemble`."""
 
     kind: ClassVar[str] = "ensemble"
 
 
-#: A preset's keys besides ``KIND.OPTION``: components by kind, the number of trials and the
-#: standard deviation the run reports over them; with what each must be (said in its error).
+#: A preset's keys besides ``SECTION.OPTION``: components by kind, the number of trials and
+#: the standard deviation the run reports over them; with what each must be (said in its error).
 PRESET_SETTING_RULES = {
-    "loss": "must name a component (text)",
-    "embedder": "must name a component (text)",
-    "backend": "must name a component (text)",
-    "ensemble": "must name a component (text), or be None for none",
+    **{
+        kind.name: "must name a component (text)"
+        + (", or be None for none" if kind.optional else "")
+        for kind in KINDS.values()
+        if kind.in_presets
+    },
     "trials": "must be a whole number of at least 1",
     "std": "must be 'sample' or 'population'",
 }
@@ -116,14 +113,14 @@ def _valid_setting(key: str, value: object) -> bool:
         return isinstance(value, int) and not isinstance(value, bool) and value >= 1
     if key == "std":
         return value in ("sample", "population")
-    if key == "ensemble" and value is None:
+    if key in KINDS and KINDS[key].optional and value is None:
         return True
     return isinstance(value, str) and bool(value)
 
 
 PRESET_SETTINGS = tuple(PRESET_SETTING_RULES)
-#: The sections a preset's ``SECTION.OPTION`` keys may name.
-PRESET_SECTIONS = ("loss", "embedder", "backend", "dataset", "ensemble", "train")
+#: The sections a preset's ``SECTION.OPTION`` keys may name: the kinds and the training.
+PRESET_SECTIONS = (*KINDS, "train")
 
 
 @dataclass(frozen=True)
@@ -144,8 +141,7 @@ class PresetSpec:
     values: Mapping[str, str | int | float | bool | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
-            raise ValueError(f"invalid preset name {self.name!r}: use letters, digits, _ and -")
+        check_name("preset", self.name)
         if not isinstance(self.version, str) or not self.version.strip():
             raise ValueError(f"preset {self.name!r}: version must be non-empty text")
         for key, value in self.values.items():
@@ -173,20 +169,4 @@ class PresetSpec:
 
 SPEC_TYPES: dict[str, type[ComponentSpec]] = {
     spec.kind: spec for spec in (LossSpec, EmbedderSpec, BackendSpec, DatasetSpec, EnsembleSpec)
-}
-#: The registration hook of each kind.
-HOOKS: dict[str, str] = {
-    "loss": "asdbench_losses",
-    "embedder": "asdbench_embedders",
-    "backend": "asdbench_backends",
-    "dataset": "asdbench_datasets",
-    "ensemble": "asdbench_ensembles",
-}
-#: Plural forms accepted wherever a kind is typed (``asdbench list losses``).
-PLURALS: dict[str, str] = {
-    "losses": "loss",
-    "embedders": "embedder",
-    "backends": "backend",
-    "datasets": "dataset",
-    "ensembles": "ensemble",
 }

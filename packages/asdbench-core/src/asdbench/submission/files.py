@@ -29,7 +29,7 @@ import numpy as np
 from asdbench.data.clips import ClipTable
 from asdbench.data.csvfiles import csv_rows
 from asdbench.errors import AsdbenchError
-from asdbench.paths import atomic_file
+from asdbench.files import atomic_file
 
 #: The team folder of asdbench's submissions (``<out>/<team>/<system>``).
 TEAM = "asdbench"
@@ -56,18 +56,6 @@ def score_file(
 def decision_file(machine: str, section: str, domain: str | None = None) -> str:
     middle = f"_{domain}" if domain else ""
     return f"decision_result_{machine}_section_{section}{middle}_test.csv"
-
-
-def threshold(train_scores: np.ndarray, quantile: float = 0.9) -> float:
-    """The decision threshold: a quantile of the section's training-clip scores."""
-    if not 0.0 < quantile < 1.0:
-        raise AsdbenchError(f"the decision quantile must be in (0, 1), got {quantile}")
-    return float(np.quantile(np.asarray(train_scores, dtype=float), quantile))
-
-
-def decide(scores: np.ndarray, limit: float) -> np.ndarray:
-    """1 (anomaly) where the score exceeds the threshold."""
-    return (np.asarray(scores) > limit).astype(int)
 
 
 @dataclass(frozen=True)

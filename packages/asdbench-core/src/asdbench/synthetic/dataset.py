@@ -15,7 +15,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, ClassVar
 
-from asdbench.contracts import ScoreRule
 from asdbench.data.clips import ClipTable
 from asdbench.data.datasets import (
     DCASE2022_RULE,
@@ -30,7 +29,10 @@ from asdbench.data.datasets import (
     SkipBadFilesOption,
     StereoOption,
 )
-from asdbench.data.synthetic.design import (
+from asdbench.data.score_rule import ScoreRule
+from asdbench.errors import AsdbenchError
+from asdbench.files import atomic_directory
+from asdbench.synthetic.design import (
     DEFAULT_CLIP_SECONDS,
     SIZES,
     Layout,
@@ -38,9 +40,7 @@ from asdbench.data.synthetic.design import (
     machine_types,
     sections_of,
 )
-from asdbench.data.synthetic.tree import MARKER, SynthesisPlan, ensure_tree, tree_root
-from asdbench.errors import AsdbenchError
-from asdbench.paths import atomic_directory
+from asdbench.synthetic.tree import MARKER, SynthesisPlan, ensure_tree, tree_root
 
 
 def _emitter(layout: str | None, **options: object) -> DcaseLayoutDataset | None:
@@ -48,7 +48,7 @@ def _emitter(layout: str | None, **options: object) -> DcaseLayoutDataset | None
     synthetic dataset's options; a ``ValueError`` (a refused option) when it cannot be."""
     if layout is None:
         return None
-    from asdbench.plugins.registry import create
+    from asdbench.registry.components import create
 
     try:
         emitter = create("dataset", layout, **options)

@@ -7,9 +7,9 @@ own sound, ``noise`` the factory's, ``mixing`` puts them together as the real da
 mixed, and ``tree`` writes them as a DCASE tree that ``dataset`` reads back.
 """
 
-from asdbench.data.synthetic.dataset import Synthetic2022Dataset, SyntheticDataset
-from asdbench.data.synthetic.design import DEFAULT_CLIP_SECONDS, SIZES, machine_types
-from asdbench.data.synthetic.tree import GENERATOR_VERSION, SynthesisPlan, ensure_tree, write_tree
+from asdbench.synthetic.dataset import Synthetic2022Dataset, SyntheticDataset
+from asdbench.synthetic.design import DEFAULT_CLIP_SECONDS, SIZES, machine_types
+from asdbench.synthetic.tree import GENERATOR_VERSION, SynthesisPlan, ensure_tree, write_tree
 
 __all__ = [
     "DEFAULT_CLIP_SECONDS",

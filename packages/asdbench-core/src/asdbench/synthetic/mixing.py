@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from asdbench.data.synthetic.design import (
+from asdbench.synthetic.design import (
     SPECIMENS,
     ClipDraw,
     MachineType,
@@ -19,9 +19,9 @@ from asdbench.data.synthetic.design import (
     draw_clip,
     noise_pool,
 )
-from asdbench.data.synthetic.machines import FAMILIES, Unit
-from asdbench.data.synthetic.noise import noise_stem
-from asdbench.data.synthetic.signals import SAMPLE_RATE, rms, seeded
+from asdbench.synthetic.machines import FAMILIES, Unit
+from asdbench.synthetic.noise import noise_stem
+from asdbench.synthetic.signals import SAMPLE_RATE, rms, seeded
 
 #: The level of a machine type's mean clean sound in the files (about -30 dBFS), leaving room
 #: for noise 6 dB louder and for impacts.

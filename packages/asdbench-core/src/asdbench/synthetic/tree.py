@@ -16,7 +16,10 @@ import numpy as np
 
 from asdbench.data.audio import to_int16
 from asdbench.data.ground_truth import Truth, write_ground_truth
-from asdbench.data.synthetic.design import (
+from asdbench.errors import DataError
+from asdbench.files import atomic_directory
+from asdbench.paths import cache_dir
+from asdbench.synthetic.design import (
     SIZES,
     MachineType,
     clips_per_test_group,
@@ -26,10 +29,8 @@ from asdbench.data.synthetic.design import (
     sections_of,
     spread_combinations,
 )
-from asdbench.data.synthetic.mixing import SectionSound, Stems
-from asdbench.data.synthetic.signals import SAMPLE_RATE, seeded
-from asdbench.errors import DataError
-from asdbench.paths import atomic_directory, cache_dir
+from asdbench.synthetic.mixing import SectionSound, Stems
+from asdbench.synthetic.signals import SAMPLE_RATE, seeded
 
 #: Bumped whenever the same plan would write other audio: trees of another version are not
 #: reused. 8: the generator rebuilt from the documented properties of the real data.

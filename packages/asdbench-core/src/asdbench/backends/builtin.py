@@ -10,7 +10,7 @@ from typing import Annotated
 
 import numpy as np
 
-from asdbench.plugins.options import SEED_RANGE
+from asdbench.registry.options import SEED_RANGE
 
 SOURCE, TARGET = "source", "target"
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from asdbench.data.synthetic.signals import (
+from asdbench.synthetic.signals import (
     SAMPLE_RATE,
     coloured_noise,
     impacts,

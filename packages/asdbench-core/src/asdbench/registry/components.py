@@ -6,20 +6,19 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
+from asdbench.contracts import KINDS, kind_named
 from asdbench.errors import OptionError, PluginError, UnknownComponentError
-from asdbench.plugins.manager import PluginInfo, Plugins, get_plugins
-from asdbench.plugins.options import Option, check_options, options_of
-from asdbench.plugins.specs import HOOKS, PLURALS, SPEC_TYPES, ComponentSpec
-
-KINDS: tuple[str, ...] = tuple(HOOKS)
+from asdbench.registry.manager import PluginInfo, Plugins, get_plugins
+from asdbench.registry.options import Option, check_options, options_of
+from asdbench.registry.specs import SPEC_TYPES, ComponentSpec
 
 
 def normalise_kind(kind: str) -> str:
     """``"losses"`` or ``"loss"`` -> ``"loss"``; anything else is an error listing the kinds."""
-    kind = PLURALS.get(kind, kind)
-    if kind not in HOOKS:
+    found = kind_named(kind)
+    if found is None:
         raise UnknownComponentError(f"unknown kind {kind!r}; kinds: {', '.join(KINDS)}")
-    return kind
+    return found.name
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,7 @@ def collect(
 def components(kind: str, plugins: Plugins | None = None) -> dict[str, Component]:
     """Every component of ``kind`` by name. Two plugins registering one name is an error."""
     kind = normalise_kind(kind)
-    found = collect(HOOKS[kind], SPEC_TYPES[kind], kind, plugins)
+    found = collect(KINDS[kind].hook, SPEC_TYPES[kind], kind, plugins)
     return {name: Component(record, info) for name, (record, info) in found.items()}
 
 

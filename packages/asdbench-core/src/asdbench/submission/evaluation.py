@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from asdbench.contracts import ScoreRule
 from asdbench.data.clips import ClipTable
 from asdbench.data.ground_truth import read_ground_truth
+from asdbench.data.score_rule import ScoreRule
 from asdbench.errors import AsdbenchError, DataError
 from asdbench.scoring.metrics import Results, ScoredSection, align, evaluate_sections
-from asdbench.scoring.submission import SectionSubmission, read_submission, score_file
+from asdbench.submission.files import SectionSubmission, read_submission, score_file
 
 #: (partition, machine, section) -> file -> (label: 1 = anomaly, domain: 1 = target)
 TruthTable = dict[tuple[str, str, str], dict[str, tuple[int, int]]]

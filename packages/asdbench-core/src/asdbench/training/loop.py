@@ -33,8 +33,8 @@ from asdbench.contracts import ReportsTrainingMetrics
 from asdbench.data.audio import max_offset
 from asdbench.data.audio_cache import AudioCache
 from asdbench.errors import DataError
-from asdbench.model.settings import TrainConfig
-from asdbench.paths import atomic_file
+from asdbench.files import atomic_file
+from asdbench.training.settings import TrainConfig
 
 StepCallback = Callable[[int, dict[str, float]], None]
 
@@ -150,7 +150,7 @@ class History:
 
 
 def save_atomically(payload: dict, path: Path) -> None:
-    """``torch.save`` through :func:`asdbench.paths.atomic_file`: an interruption or a full
+    """``torch.save`` through :func:`asdbench.files.atomic_file`: an interruption or a full
     disk leaves the previous file (or none), never half of one, and no temporary file."""
     try:
         with atomic_file(path, "wb") as out:

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from asdbench.data.synthetic.faults import Fault, bearing_frequencies, bounded, spall
-from asdbench.data.synthetic.signals import (
+from asdbench.synthetic.faults import Fault, bearing_frequencies, bounded, spall
+from asdbench.synthetic.signals import (
     SAMPLE_RATE,
     coloured_noise,
     cycles,

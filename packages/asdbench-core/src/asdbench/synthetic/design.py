@@ -17,10 +17,10 @@ from typing import Literal
 
 import numpy as np
 
-from asdbench.data.synthetic.faults import DAMAGE, Fault
-from asdbench.data.synthetic.machines import FAMILIES
-from asdbench.data.synthetic.noise import KINDS
-from asdbench.data.synthetic.signals import seeded
+from asdbench.synthetic.faults import DAMAGE, Fault
+from asdbench.synthetic.machines import FAMILIES
+from asdbench.synthetic.noise import KINDS
+from asdbench.synthetic.signals import seeded
 
 Size = Literal["tiny", "small", "bench", "full"]
 Layout = Literal["2023", "2022"]
