@@ -31,8 +31,8 @@ def main() -> None:
 
     import torch
 
-    from asdbench.pipeline.config import resolve
     from asdbench.pipeline.prepare import prepare
+    from asdbench.pipeline.resolve import resolve
     from asdbench.pipeline.resources import available_cores, use_threads
     from asdbench.training.loop import Trainer, embed
 

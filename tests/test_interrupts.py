@@ -20,7 +20,7 @@ from asdbench.backends.builtin import KMeansBackend
 from asdbench.cli.signals import stop_on_sigterm
 from asdbench.model import training
 from asdbench.pipeline.cells import run_benchmark
-from asdbench.pipeline.config import resolve
+from asdbench.pipeline.resolve import resolve
 
 pytestmark = pytest.mark.slow
 

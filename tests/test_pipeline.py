@@ -11,8 +11,8 @@ from mlflow.tracking import MlflowClient
 from asdbench.cli import cli
 from asdbench.model.dual_branch import DualBranchEmbedder
 from asdbench.pipeline.cells import run_benchmark
-from asdbench.pipeline.config import resolve
 from asdbench.pipeline.prepare import prepare
+from asdbench.pipeline.resolve import resolve
 from asdbench.pipeline.resources import available_cores
 from asdbench.pipeline.trials import train_and_embed
 from asdbench.testing import official_score_by_hand, tree_truth

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
 
 from asdbench.cli import cli
-from asdbench.pipeline.config import resolve
+from asdbench.pipeline.resolve import resolve
 
 #: What issue 18 and docs/reproducing.md say each preset is, written out by hand: the paper's
 #: sizes, trials and ensemble; the released code's sizes, classes, trials, crops, median and

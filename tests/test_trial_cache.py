@@ -9,7 +9,7 @@ from mlflow.tracking import MlflowClient
 
 from asdbench.model import training
 from asdbench.pipeline.cells import run_benchmark
-from asdbench.pipeline.config import resolve
+from asdbench.pipeline.resolve import resolve
 
 QUIET = {"progress": False, "echo": lambda message: None}
 

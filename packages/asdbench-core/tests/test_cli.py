@@ -313,7 +313,7 @@ def test_a_preset_fills_what_the_command_line_leaves_and_marks_it(runner):
 
 
 def test_flags_and_sets_override_a_preset_and_the_run_says_what_changed(runner):
-    from asdbench.pipeline.config import resolve
+    from asdbench.pipeline.resolve import resolve
 
     config = resolve(
         preset="toy-system",

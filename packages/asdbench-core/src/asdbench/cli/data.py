@@ -15,7 +15,7 @@ from asdbench.cli.signals import stop_on_sigterm
 from asdbench.data.clips import ClipTable
 from asdbench.errors import AsdbenchError
 from asdbench.files import write_atomically
-from asdbench.pipeline.config import choose
+from asdbench.pipeline.resolve import choose
 
 
 @click.group("data")

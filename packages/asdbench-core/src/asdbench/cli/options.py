@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from asdbench.errors import OptionError
-from asdbench.pipeline.config import DEFAULT_COMPONENTS, choose, parse_sets
+from asdbench.pipeline.config import DEFAULT_COMPONENTS
+from asdbench.pipeline.resolve import choose, parse_sets
 
 TRACKING_FALLBACK = click.option(
     "--tracking-fallback",

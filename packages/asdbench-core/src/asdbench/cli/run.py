@@ -11,7 +11,8 @@ from click.core import ParameterSource
 
 from asdbench.cli.options import NUM_WORKERS, PRECISION, TRACKING_FALLBACK
 from asdbench.cli.signals import stop_on_sigterm
-from asdbench.pipeline.config import DEFAULT_COMPONENTS, STDS, RunConfig, resolve
+from asdbench.pipeline.config import DEFAULT_COMPONENTS, STDS, RunConfig
+from asdbench.pipeline.resolve import resolve
 from asdbench.pipeline.resources import DEVICES, bounded_workers, check_device
 from asdbench.registry.presets import get_preset
 from asdbench.reporting.tables import figure

@@ -14,7 +14,8 @@ import click
 from asdbench.cli.options import NUM_WORKERS, PRECISION, TRACKING_FALLBACK
 from asdbench.cli.signals import stop_on_sigterm
 from asdbench.errors import OptionError
-from asdbench.pipeline.config import DEFAULT_COMPONENTS, RunConfig, resolve
+from asdbench.pipeline.config import DEFAULT_COMPONENTS, RunConfig
+from asdbench.pipeline.resolve import resolve
 from asdbench.pipeline.resources import DEVICES, check_device
 
 SWEEP_KEYS = {
