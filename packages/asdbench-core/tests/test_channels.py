@@ -14,7 +14,7 @@ import asdbench
 from asdbench.cli import cli
 from asdbench.synthetic import SynthesisPlan, SyntheticDataset, ensure_tree
 from asdbench.testing import official_score_by_hand, tree_truth
-from asdbench.tracking.store import client
+from asdbench.tracking.connection import client
 
 
 class CentresLoss(torch.nn.Module):

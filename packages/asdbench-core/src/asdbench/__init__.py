@@ -122,7 +122,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "render_results": ("asdbench.reporting.tables", "render"),
     # Tracking: the MLflow store as asdbench lays it out.
     "Tracker": ("asdbench.tracking.tracker", "Tracker"),
-    "mlflow_client": ("asdbench.tracking.store", "client"),
+    "mlflow_client": ("asdbench.tracking.connection", "client"),
     "finished_trials": ("asdbench.tracking.store", "finished_trials"),
     "dataset_of": ("asdbench.tracking.store", "dataset_of"),
     "ensemble_tags": ("asdbench.tracking.store", "ensemble_tags"),

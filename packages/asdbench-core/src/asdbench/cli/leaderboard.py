@@ -72,7 +72,7 @@ def leaderboard_command(
     official score. Settings that differ between cells are columns; unfinished cells are
     marked; a configuration run on several datasets gets its mean over them. ``--layout
     table1`` prints the paper's arrangement instead."""
-    from asdbench.tracking.store import existing_store
+    from asdbench.tracking.connection import existing_store
 
     if layout == "table1":
         check_table1_format(fmt)
@@ -102,15 +102,15 @@ def ui_command(host: str, port: int, workers: int) -> None:
     """Start the MLflow UI on the store asdbench logs to (MLFLOW_TRACKING_URI or ./mlflow.db)
     and print, per asdbench experiment, the link to its leaderboard: the runs table with the
     official scores as columns, sorted. Parent runs are cells; their nested runs the trials."""
-    from asdbench.tracking import store
+    from asdbench.tracking import connection, store
 
-    uri = store.existing_store()
+    uri = connection.existing_store()
     store_line(uri)
     remote = uri.startswith(("http://", "https://"))
     if not remote:
         check_port_free(host, port)
     base = uri if remote else f"http://{host}:{port}"
-    mlflow = store.client(uri)
+    mlflow = connection.client(uri)
     experiments = store.experiments(mlflow)
     for experiment in experiments:
         link = store.leaderboard_link(base, experiment.experiment_id)

@@ -87,11 +87,11 @@ def _draw(
 ) -> None:
     from asdbench.reporting.leaderboard.records import load_cells, parse_where, select
     from asdbench.reporting.plots import comparison_figures
-    from asdbench.tracking import store
+    from asdbench.tracking import connection, store
 
-    uri = store.existing_store()
+    uri = connection.existing_store()
     store_line(uri)
-    mlflow = store.client(uri)
+    mlflow = connection.client(uri)
     experiments = store.experiments(mlflow, dataset=dataset)
     cells = load_cells(mlflow, experiments)
     cells = select([c for c in cells if dataset in (None, c.dataset)], parse_where(where))

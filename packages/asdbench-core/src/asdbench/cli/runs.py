@@ -40,11 +40,11 @@ def runs_group(ctx: click.Context, dataset: str | None, where: tuple[str, ...], 
         return
     from asdbench.reporting.leaderboard.records import load_cells, parse_where, select
     from asdbench.scoring.statistics import over_trials
-    from asdbench.tracking import store
+    from asdbench.tracking import connection, store
 
-    uri = store.existing_store()
+    uri = connection.existing_store()
     store_line(uri)
-    mlflow = store.client(uri)
+    mlflow = connection.client(uri)
     cells = load_cells(mlflow, store.experiments(mlflow, dataset=dataset), every=True)
     cells = select([c for c in cells if dataset in (None, c.dataset)], parse_where(where))
     cells.sort(key=lambda c: -c.started)
@@ -106,11 +106,11 @@ def show_command(run_id: str, fmt: str) -> None:
     """Show cell RUN_ID (a trial's id shows its cell): its resolved configuration, each
     trial's seed, status and official scores, the mean ± sample std, the ensemble, where its
     files are and its MLflow artifacts."""
-    from asdbench.tracking import store
+    from asdbench.tracking import connection, store
 
-    uri = store.existing_store()
+    uri = connection.existing_store()
     store_line(uri)
-    mlflow = store.client(uri)
+    mlflow = connection.client(uri)
     run = store.get_run(mlflow, run_id)
     kind = run.data.tags.get(store.RUN_TYPE)
     if kind == "trial":

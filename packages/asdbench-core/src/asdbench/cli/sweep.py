@@ -237,16 +237,16 @@ def cell_labels(configs: list[RunConfig]) -> list[str]:
 
 def finished_cells(configs: list[RunConfig]) -> set[str]:
     """``<cell hash>:<trials>:<seed>`` of every FINISHED parent run in MLflow."""
-    from asdbench.tracking import store
+    from asdbench.tracking import connection, store
 
-    return store.finished_cells(store.client(), [c.experiment_name for c in configs])
+    return store.finished_cells(connection.client(), [c.experiment_name for c in configs])
 
 
 def tracking_available(fallback: str) -> bool:
     """Whether the tracking server answers; when it does not, an error unless ``fallback`` is
     ``local`` (then no cell counts as finished: finished ones rescore from the trial cache)."""
     from asdbench.errors import AsdbenchError
-    from asdbench.tracking.store import check_reachable, check_writable, tracking_uri
+    from asdbench.tracking.connection import check_reachable, check_writable, tracking_uri
 
     check_writable(tracking_uri())  # a store no run could log to is an error in any case
     try:
@@ -389,11 +389,11 @@ def sweep_command(
         return
     from asdbench.reporting.leaderboard.board import query
     from asdbench.reporting.leaderboard.render import render_leaderboard
-    from asdbench.tracking import store
+    from asdbench.tracking import connection
 
     stds = {c.std for c in configs}
     board = query(
-        store.tracking_uri(),
+        connection.tracking_uri(),
         sorted({c.experiment_name for c in configs}),
         std=stds.pop() if len(stds) == 1 else "sample",
     )

@@ -40,7 +40,7 @@ from asdbench.scoring.scores import (
 )
 from asdbench.scoring.statistics import STD, over_trials
 from asdbench.submission.files import write_submission
-from asdbench.tracking import store
+from asdbench.tracking import connection, store
 from asdbench.tracking.tracker import Tracker
 
 if TYPE_CHECKING:
@@ -299,7 +299,7 @@ def publish_leaderboard(uri: str, experiment: str, run_id: str) -> None:
     it to the finished parent run as ``leaderboard.md``."""
     from asdbench.reporting.leaderboard.publish import publish
 
-    store.client(uri).log_text(run_id, publish(uri, experiment) + "\n", "leaderboard.md")
+    connection.client(uri).log_text(run_id, publish(uri, experiment) + "\n", "leaderboard.md")
 
 
 def aggregate_trials(trials: list[Trial]) -> dict[str, float]:

@@ -25,7 +25,7 @@ from asdbench.pipeline.cells import Cell, Outcome, close_cell, open_cell, run_tr
 from asdbench.pipeline.config import RunConfig
 from asdbench.pipeline.outputs import Echo, output_folder
 from asdbench.pipeline.trials import Trial, trial_is_cached
-from asdbench.tracking import store
+from asdbench.tracking import connection, store
 from asdbench.tracking.tracker import Tracker
 
 
@@ -151,7 +151,7 @@ def run_on_ray(
         )
     ray = _ray()
     configs = [_for_workers(config, gpus_per_trial) for config in configs]
-    connect(address, store.tracking_uri(), echo)
+    connect(address, connection.tracking_uri(), echo)
     sweep = _RaySweep(ray, tracking_fallback, progress, echo)
     try:
         sweep.open_cells(configs)

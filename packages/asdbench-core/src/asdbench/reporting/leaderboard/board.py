@@ -236,9 +236,9 @@ def query(
 ) -> Leaderboard:
     """The leaderboard of the store at ``uri``: the named experiments, the one of
     ``dataset``, or every ``asdbench-*`` experiment; cells filtered by ``where``."""
-    from asdbench.tracking import store
+    from asdbench.tracking import connection, store
 
-    mlflow = store.client(uri)
+    mlflow = connection.client(uri)
     found = store.experiments(mlflow, experiments, dataset)
     cells = [c for c in load_cells(mlflow, found) if dataset is None or c.dataset == dataset]
     filters = parse_where(where)

@@ -69,9 +69,9 @@ def publish(uri: str, experiment: str) -> str:
     and the runs view opens on the official scores
     (:func:`asdbench.tracking.store.set_up_experiment`). Returns the whole leaderboard as
     Markdown."""
-    from asdbench.tracking import store
+    from asdbench.tracking import connection, store
 
-    mlflow = store.client(uri)
+    mlflow = connection.client(uri)
     found = store.experiments(mlflow, [experiment])
     board = build(load_cells(mlflow, found), store=uri)
     experiment_id = found[0].experiment_id
