@@ -89,7 +89,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "RemoteFile": ("asdbench.data.download", "RemoteFile"),
     "fetch": ("asdbench.data.download", "fetch"),
     "fetch_and_extract": ("asdbench.data.download", "fetch_and_extract"),
-    "safe_extract": ("asdbench.data.download", "safe_extract"),
+    "safe_extract": ("asdbench.data.archives", "safe_extract"),
     "zenodo_files": ("asdbench.data.download", "zenodo_files"),
     "exclusive": ("asdbench.files", "exclusive"),
     # Options: the bounds a numeric option may declare in its Annotated metadata.
