@@ -142,6 +142,12 @@ def metrics_reader(loss: nn.Module) -> Callable[[], dict[str, torch.Tensor]]:
     return lambda: {name: v.detach().clone() for name, v in loss.training_metrics().items()}
 
 
+#: A training batch on the device: waveforms and soft targets.
+Batch = tuple[torch.Tensor, torch.Tensor]
+#: What a step leaves on the device: its loss and the loss's reported values.
+Logged = tuple[torch.Tensor, dict[str, torch.Tensor]]
+
+
 @dataclass
 class History:
     """Per-epoch training figures."""
@@ -257,16 +263,15 @@ class Trainer:
         num_classes: int,
         clip_samples: int,
     ) -> History:
-        """Train on cache clips ``rows`` with class indices ``classes``."""
-        from tqdm.auto import tqdm
-
+        """Train on cache clips ``rows`` with class indices ``classes``: each epoch its steps
+        (:meth:`_epoch`), their values logged once it is over (:meth:`_log_steps`), its line of
+        the history and a checkpoint."""
         config = self.config
         eye = torch.eye(num_classes)
         autocast = torch.autocast(
             self.device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16"
         )
         bounds = batch_bounds(len(rows), config.batch_size)
-        steps_per_epoch = len(bounds)
         kept = (
             fixed_offsets(cache, clip_samples, self.seed)[rows] if config.crop == "once" else None
         )
@@ -280,57 +285,19 @@ class Trainer:
                 if kept is None
                 else kept
             )
-            total, started = 0.0, time.perf_counter()
-            bar = tqdm(
-                total=steps_per_epoch,
-                desc=f"epoch {epoch + 1}/{config.epochs}",
-                unit="batch",
-                disable=not self.progress,
-                leave=False,
-            )
-            logged: list[tuple[torch.Tensor, dict[str, torch.Tensor]]] = []
-            read_metrics = metrics_reader(self.loss)
-            for step, (start, stop) in enumerate(bounds):
-                batch = order[start:stop]
+
+            def load(
+                batch: np.ndarray,
+                offsets: np.ndarray = offsets,
+                torch_rng: torch.Generator = torch_rng,
+            ) -> Batch:
                 waves = self._to_device(cache.batch(rows[batch], clip_samples, offsets[batch]))
                 targets = eye[classes[batch]].to(self.device, non_blocking=True)
-                waves, targets = mixup(waves, targets, config.mixup_prob, torch_rng)
-                with autocast:
-                    embeddings = self.embedder(waves)
-                value = self.loss(embeddings.float(), targets)
-                objective = value + config.l2_weight * l2_penalty(self.embedder)
-                self.optimizer.zero_grad(set_to_none=True)
-                objective.backward()
-                self.optimizer.step()
-                # kept on the device: reading them here would wait for the GPU every step
-                logged.append((value.detach(), read_metrics()))
-                if self.progress and (step % PROGRESS_EVERY == 0 or step == steps_per_epoch - 1):
-                    elapsed = time.perf_counter() - started
-                    bar.set_postfix(
-                        loss=f"{float(logged[-1][0]):.3f}",
-                        **{name: f"{float(v):.2f}" for name, v in logged[-1][1].items()},
-                        clips_s=f"{stop / elapsed:.0f}",
-                    )
-                bar.update()
-            values = torch.stack([v for v, _ in logged]).cpu().tolist()
-            reported = {
-                name: torch.stack([m[name].float().to(self.device) for _, m in logged])
-                .cpu()
-                .tolist()
-                for name in logged[0][1]
-            }
-            for step, loss_value in enumerate(values):
-                start, stop = bounds[step]
-                total += loss_value * (stop - start)
-                if self.on_step is not None:
-                    self.on_step(
-                        epoch * steps_per_epoch + step,
-                        {
-                            "train/loss": loss_value,
-                            **{f"train/{name}": v[step] for name, v in reported.items()},
-                        },
-                    )
-            bar.close()
+                return mixup(waves, targets, config.mixup_prob, torch_rng)
+
+            started = time.perf_counter()
+            logged = self._epoch(epoch, [(order[a:b], b) for a, b in bounds], load, autocast)
+            total, reported = self._log_steps(epoch, bounds, logged)
             seconds = time.perf_counter() - started
             self.history.epochs.append(
                 {
@@ -344,6 +311,81 @@ class Trainer:
             )
             self._save(epoch + 1)
         return self.history
+
+    def _epoch(
+        self,
+        epoch: int,
+        batches: list[tuple[np.ndarray, int]],
+        load: Callable[[np.ndarray], Batch],
+        autocast: torch.autocast,
+    ) -> list[Logged]:
+        """One epoch's steps over ``batches`` (clip indices, and how many clips the epoch has
+        seen after it), with a progress bar; each step's loss and reported values stay on the
+        device (reading them here would wait for the GPU every step)."""
+        from tqdm.auto import tqdm
+
+        started = time.perf_counter()
+        bar = tqdm(
+            total=len(batches),
+            desc=f"epoch {epoch + 1}/{self.config.epochs}",
+            unit="batch",
+            disable=not self.progress,
+            leave=False,
+        )
+        logged: list[Logged] = []
+        read_metrics = metrics_reader(self.loss)
+        for step, (batch, seen) in enumerate(batches):
+            logged.append(self._step(*load(batch), autocast, read_metrics))
+            if self.progress and (step % PROGRESS_EVERY == 0 or step == len(batches) - 1):
+                bar.set_postfix(
+                    loss=f"{float(logged[-1][0]):.3f}",
+                    **{name: f"{float(v):.2f}" for name, v in logged[-1][1].items()},
+                    clips_s=f"{seen / (time.perf_counter() - started):.0f}",
+                )
+            bar.update()
+        bar.close()
+        return logged
+
+    def _step(
+        self,
+        waves: torch.Tensor,
+        targets: torch.Tensor,
+        autocast: torch.autocast,
+        read_metrics: Callable[[], dict[str, torch.Tensor]],
+    ) -> Logged:
+        """One optimiser step: the loss, plus the L2 penalty on the embedder's weights."""
+        with autocast:
+            embeddings = self.embedder(waves)
+        value = self.loss(embeddings.float(), targets)
+        objective = value + self.config.l2_weight * l2_penalty(self.embedder)
+        self.optimizer.zero_grad(set_to_none=True)
+        objective.backward()
+        self.optimizer.step()
+        return value.detach(), read_metrics()
+
+    def _log_steps(
+        self, epoch: int, bounds: list[tuple[int, int]], logged: list[Logged]
+    ) -> tuple[float, dict[str, list[float]]]:
+        """Read an epoch's step values from the device at once and pass each step's to
+        ``on_step``; returns the clip-weighted loss sum and each reported value per step."""
+        values = torch.stack([v for v, _ in logged]).cpu().tolist()
+        reported = {
+            name: torch.stack([m[name].float().to(self.device) for _, m in logged]).cpu().tolist()
+            for name in logged[0][1]
+        }
+        total = 0.0
+        for step, loss_value in enumerate(values):
+            start, stop = bounds[step]
+            total += loss_value * (stop - start)
+            if self.on_step is not None:
+                self.on_step(
+                    epoch * len(bounds) + step,
+                    {
+                        "train/loss": loss_value,
+                        **{f"train/{name}": v[step] for name, v in reported.items()},
+                    },
+                )
+        return total, reported
 
 
 @torch.no_grad()
