@@ -18,9 +18,9 @@ from mlflow.tracking import MlflowClient
 
 from asdbench.backends.builtin import KMeansBackend
 from asdbench.cli.signals import stop_on_sigterm
-from asdbench.training import loop
 from asdbench.pipeline.cells import run_benchmark
 from asdbench.pipeline.resolve import resolve
+from asdbench.training import loop
 
 pytestmark = pytest.mark.slow
 

@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 from mlflow.tracking import MlflowClient
 
-from asdbench.training import loop
 from asdbench.pipeline.cells import run_benchmark
 from asdbench.pipeline.resolve import resolve
+from asdbench.training import loop
 
 QUIET = {"progress": False, "echo": lambda message: None}
 
