@@ -34,7 +34,8 @@ def main() -> None:
     from asdbench.pipeline.prepare import prepare
     from asdbench.pipeline.resolve import resolve
     from asdbench.pipeline.resources import available_cores, use_threads
-    from asdbench.training.loop import Trainer, embed
+    from asdbench.training.embedding import embed
+    from asdbench.training.loop import Trainer
 
     started = time.perf_counter()
     config = resolve(

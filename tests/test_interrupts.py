@@ -20,7 +20,7 @@ from asdbench.backends.builtin import KMeansBackend
 from asdbench.cli.signals import stop_on_sigterm
 from asdbench.pipeline.cells import run_benchmark
 from asdbench.pipeline.resolve import resolve
-from asdbench.training import loop
+from asdbench.training import embedding
 
 pytestmark = pytest.mark.slow
 
@@ -195,7 +195,7 @@ def test_sigterm_during_embedding_or_scoring(
     try:
         with monkeypatch.context() as patch:
             if phase == "embedding":
-                real_embed = loop.embed
+                real_embed = embedding.embed
 
                 def embed_and_stop(embedder: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
                     hook = embedder.register_forward_hook(sigterm_on_call(2))
@@ -204,7 +204,7 @@ def test_sigterm_during_embedding_or_scoring(
                     finally:
                         hook.remove()
 
-                patch.setattr(loop, "embed", embed_and_stop)
+                patch.setattr(embedding, "embed", embed_and_stop)
             else:
                 stop = sigterm_on_call(2)
                 real_score = KMeansBackend.score

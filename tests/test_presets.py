@@ -156,7 +156,7 @@ def test_a_sweep_file_names_a_preset(tmp_path, mlflow_tracking):
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("to run")]
     assert len(lines) == 2 and all("(5 trials)" in line for line in lines)
-    from asdbench.cli.sweep import build_configs, read_sweep_file
+    from asdbench.pipeline.sweeps import build_configs, read_sweep_file
 
     flags = dict.fromkeys(
         ("losses", "datasets", "embedders", "backends"), ()

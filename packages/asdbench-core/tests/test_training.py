@@ -9,7 +9,8 @@ from asdbench.data.audio_cache import AudioCache
 from asdbench.errors import DataError
 from asdbench.model.dual_branch import DualBranchEmbedder
 from asdbench.testing.trees import write_wav
-from asdbench.training.loop import Trainer, embed, l2_penalty, mixup
+from asdbench.training.embedding import embed
+from asdbench.training.loop import Trainer, l2_penalty, mixup
 from asdbench.training.settings import TrainConfig
 
 

@@ -11,7 +11,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from asdbench.data.audio_cache import AudioCache
 from asdbench.data.clips import ClipTable
@@ -44,6 +44,8 @@ from asdbench.tracking import connection, store
 from asdbench.tracking.tracker import Tracker
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from asdbench.contracts import Dataset
 
 
@@ -154,9 +156,6 @@ def run_trial(
 ) -> Trial:
     """Trial ``index`` of ``cell``: train (or reuse the trial cache), score, evaluate, write
     its files and log its nested run. ``where`` tags the run with the place it ran."""
-    from asdbench.reporting.maps import write_embedding_maps
-    from asdbench.reporting.plots import write_section_figures
-
     config, table = cell.config, cell.table
     seed = trial_seed(config.seed, index)
     tags = {
@@ -180,29 +179,12 @@ def run_trial(
             echo=echo,
             on_step=lambda step, values: steps.append((step, values)),
         )
-        tracker.step_metrics(trial_id, steps)
-        for epoch in trained.history:
-            reported = {f"train/epoch_{k}": v for k, v in epoch.get("reported", {}).items()}
-            tracker.metrics(
-                trial_id,
-                {"train/epoch_loss": epoch["loss"], **reported},
-                step=int(epoch["epoch"]),
-            )
+        _log_training(tracker, trial_id, steps, trained.history)
         scores = score_sections(table, trained.embeddings, config.backend.create)
         decided = decisions_for(table, scores)
         results = evaluate_partitions(table, scores, decided, cell.dataset.official_score)
         folder = cell.output / f"trial-{index}"
-        write_submission(
-            table,
-            scores,
-            decided,
-            submission_folder(folder, config),
-            files=cell.dataset.official_score.files,
-        )
-        write_results(results, folder)
-        write_scores(table, scores, folder / "scores.csv")
-        write_section_figures(table, scores, folder / "plots")
-        write_embedding_maps(table, trained.embeddings, folder / "maps", seed=seed)
+        _write_trial_files(cell, folder, (scores, decided, results), trained.embeddings, seed)
         tracker.metrics(
             trial_id,
             {**metric_values(results), **{f"time/{k}": v for k, v in trained.timings.items()}},
@@ -218,6 +200,42 @@ def run_trial(
     return Trial(
         index, seed, scores, decided, results, trained.history, trained.timings, trained.workdir
     )
+
+
+def _log_training(
+    tracker: Tracker,
+    trial_id: str,
+    steps: list[tuple[int, dict[str, float]]],
+    history: list[dict[str, Any]],
+) -> None:
+    """A trial's training curves: every step's values, then each epoch's."""
+    tracker.step_metrics(trial_id, steps)
+    for epoch in history:
+        reported = {f"train/epoch_{k}": v for k, v in epoch.get("reported", {}).items()}
+        tracker.metrics(
+            trial_id, {"train/epoch_loss": epoch["loss"], **reported}, step=int(epoch["epoch"])
+        )
+
+
+def _write_trial_files(
+    cell: Cell,
+    folder: Path,
+    scored: tuple[np.ndarray, np.ndarray, dict[str, Results]],
+    embeddings: np.ndarray,
+    seed: int,
+) -> None:
+    """A trial's files in ``folder``: submission, results, scores, figures, embedding maps."""
+    from asdbench.reporting.maps import write_embedding_maps
+    from asdbench.reporting.plots import write_section_figures
+
+    scores, decided, results = scored
+    table = cell.table
+    files = cell.dataset.official_score.files
+    write_submission(table, scores, decided, submission_folder(folder, cell.config), files=files)
+    write_results(results, folder)
+    write_scores(table, scores, folder / "scores.csv")
+    write_section_figures(table, scores, folder / "plots")
+    write_embedding_maps(table, embeddings, folder / "maps", seed=seed)
 
 
 def close_cell(cell: Cell, trials: list[Trial], tracker: Tracker, echo: Echo) -> Outcome:

@@ -167,7 +167,7 @@ def _train(
     import torch
 
     from asdbench.contracts import needs_training
-    from asdbench.training.loop import embed, fixed_offsets, pick_device
+    from asdbench.training.loop import pick_device
 
     position = {path: i for i, path in enumerate(cache.files)}
     rows = np.array([position[str(c.path)] for c in table], dtype=np.int64)
@@ -192,7 +192,36 @@ def _train(
         embedder = config.embedder.create(**embedder_context(config, dataset)).to(device)
         weights = {"embedder": embedder.state_dict()}
     started = time.perf_counter()
-    embeddings = embed(
+    embeddings = _embed_every_clip(config, dataset, cache, rows, (embedder, device), seed, progress)
+    embed_seconds = time.perf_counter() - started
+    timings = {
+        "train_seconds": train_seconds,
+        "train_clips_per_second": clip_passes / train_seconds if train_seconds else math.nan,
+        "embed_seconds": embed_seconds,
+        "embed_clips_per_second": len(rows) / embed_seconds if embed_seconds else math.nan,
+    }
+    trained = Embedded(embeddings, epochs, timings, workdir)
+    _store(trained, weights)
+    (workdir / CHECKPOINT).unlink(missing_ok=True)
+    return trained
+
+
+def _embed_every_clip(
+    config: RunConfig,
+    dataset: Dataset,
+    cache: AudioCache,
+    rows: np.ndarray,
+    model: tuple[Any, Any],
+    seed: int,
+    progress: bool,
+) -> np.ndarray:
+    """Every clip's embedding (cache ``rows``) with ``model``, an embedder and its device;
+    cut at the trial's fixed offsets when ``train.embed_offset`` is ``random``."""
+    from asdbench.training.embedding import embed
+    from asdbench.training.loop import fixed_offsets
+
+    embedder, device = model
+    return embed(
         embedder,
         cache,
         rows,
@@ -207,17 +236,6 @@ def _train(
             else None
         ),
     )
-    embed_seconds = time.perf_counter() - started
-    timings = {
-        "train_seconds": train_seconds,
-        "train_clips_per_second": clip_passes / train_seconds if train_seconds else math.nan,
-        "embed_seconds": embed_seconds,
-        "embed_clips_per_second": len(rows) / embed_seconds if embed_seconds else math.nan,
-    }
-    trained = Embedded(embeddings, epochs, timings, workdir)
-    _store(trained, weights)
-    (workdir / CHECKPOINT).unlink(missing_ok=True)
-    return trained
 
 
 def _trainer(

@@ -82,22 +82,9 @@ def evaluate_submission(
                 f"ground truth has that {partition} section ({len(missing)} of {len(sections)} "
                 f"{partition} sections missing; a {partition} score needs all of them)"
             )
-        scored = []
-        for machine, section in sections:
-            entry = submitted[(machine, section)]
-            _check_form(entry, rule)
-            domain = "<domain>" if rule.files == "section_domain" else None
-            where = score_file(machine, section, domain, files=rule.files)
-            rows = truth[(partition, machine, section)]
-            files, scores, labels, domains = align(entry.scores, rows, where)
-            if entry.domains is not None:
-                _check_domains(entry.machine, entry.section, entry.domains, files, domains)
-            decisions = None
-            if entry.files != "machine_id":  # 2020's evaluator reads no decisions
-                decisions = np.array([entry.decisions[f] for f in files])
-            scored.append(
-                ScoredSection(machine, section, files, scores, labels, domains, decisions)
-            )
+        scored = [
+            _scored_section(submitted[key], truth[(partition, *key)], rule) for key in sections
+        ]
         results[partition] = evaluate_sections(scored, rule)
     if not results:
         raise AsdbenchError(
@@ -110,6 +97,22 @@ def evaluate_submission(
         for machine, section in sorted(set(submitted) - known)
     ]
     return results, notes
+
+
+def _scored_section(
+    entry: SectionSubmission, rows: dict[str, tuple[int, int]], rule: ScoreRule
+) -> ScoredSection:
+    """A submitted section's scores (and decisions) aligned with its ground truth ``rows``."""
+    _check_form(entry, rule)
+    domain = "<domain>" if rule.files == "section_domain" else None
+    where = score_file(entry.machine, entry.section, domain, files=rule.files)
+    files, scores, labels, domains = align(entry.scores, rows, where)
+    if entry.domains is not None:
+        _check_domains(entry.machine, entry.section, entry.domains, files, domains)
+    decisions = None
+    if entry.files != "machine_id":  # 2020's evaluator reads no decisions
+        decisions = np.array([entry.decisions[f] for f in files])
+    return ScoredSection(entry.machine, entry.section, files, scores, labels, domains, decisions)
 
 
 def _check_form(entry: SectionSubmission, rule: ScoreRule) -> None:
