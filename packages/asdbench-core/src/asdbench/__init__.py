@@ -97,6 +97,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "SEED_RANGE": ("asdbench.registry.options", "SEED_RANGE"),
     # Model: the angular-margin building blocks and options losses share.
     "AdaptiveScale": ("asdbench.model.angular", "AdaptiveScale"),
+    "AngularLoss": ("asdbench.model.angular", "AngularLoss"),
     "glorot_centers": ("asdbench.model.angular", "glorot_centers"),
     "starting_scale": ("asdbench.model.angular", "starting_scale"),
     "TrainableCenters": ("asdbench.model.angular", "TrainableCenters"),
@@ -147,6 +148,7 @@ __all__ = [
     "SEED_RANGE",
     "TEAM",
     "AdaptiveScale",
+    "AngularLoss",
     "AsdbenchError",
     "AudioFormat",
     "Backend",

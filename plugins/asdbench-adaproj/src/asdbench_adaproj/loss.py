@@ -18,10 +18,10 @@ from typing import Annotated, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from asdbench import (
     AdaptiveScale,
+    AngularLoss,
     DynamicScale,
     InitialScale,
     ScaleMedian,
@@ -34,7 +34,7 @@ EPSILON = 1e-12
 LOGITS = ("cosine", "normalized_distance", "projection_distance")
 
 
-class AdaProjLoss(nn.Module):
+class AdaProjLoss(AngularLoss):
     """AdaProj (as coded by the reference, with the paper's J = 32 by default).
 
     Options:
@@ -79,7 +79,6 @@ class AdaProjLoss(nn.Module):
         initial_scale: InitialScale = None,
         scale_median: ScaleMedian = "tfp-nearest",
     ) -> None:
-        super().__init__()
         if num_classes < 1 or embedding_dim < 1:
             raise ValueError("num_classes and embedding_dim must be positive")
         if subspace_dim < 1:
@@ -93,25 +92,22 @@ class AdaProjLoss(nn.Module):
             raise ValueError(f"logit must be one of {', '.join(LOGITS)}, got {logit!r}")
         if initial_scale is not None and initial_scale <= 0:
             raise ValueError(f"initial_scale must be positive, got {initial_scale}")
-        self.num_classes = num_classes
-        self.subspace_dim = subspace_dim
-        self.exact_projection = exact_projection
-        self.logit_form = logit
         centers = glorot_centers(num_classes, subspace_dim, embedding_dim)
         if exact_projection:
             centers = _orthonormal_rows(centers)
-        self.trainable_centers = trainable_centers
-        if trainable_centers:
-            self.raw_centers = nn.Parameter(centers)
-        else:
-            self.register_buffer("raw_centers", centers)
-        self.adaptive_scale = AdaptiveScale(
+        scale = AdaptiveScale(
             starting_scale(initial_scale, num_classes, subspace_dim),
             dynamic=dynamic_scale,
             replace_exact_targets=True,
             count_classes=False,
             median=scale_median,
         )
+        super().__init__(centers, trainable=trainable_centers, scale=scale)
+        self.num_classes = num_classes
+        self.subspace_dim = subspace_dim
+        self.exact_projection = exact_projection
+        self.logit_form = logit
+        self.trainable_centers = trainable_centers
 
     @property
     def centers(self) -> torch.Tensor:
@@ -120,15 +116,6 @@ class AdaProjLoss(nn.Module):
         if self.exact_projection and self.trainable_centers:
             return _orthonormal_rows(self.raw_centers)  # training moves them off orthonormal
         return F.normalize(self.raw_centers, dim=-1)
-
-    @property
-    def scale(self) -> float:
-        """The current scale ``s``."""
-        return float(self.adaptive_scale.value)
-
-    def training_metrics(self) -> dict[str, torch.Tensor]:
-        """The scale, logged during training as ``train/scale``."""
-        return {"scale": self.adaptive_scale.value}
 
     def _forms(self, embeddings: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(cosine logits, the configured logits), both ``[B, C]``."""

@@ -14,10 +14,10 @@ from typing import Annotated, ClassVar
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from asdbench import (
     AdaptiveScale,
+    AngularLoss,
     DynamicScale,
     InitialScale,
     ScaleMedian,
@@ -27,7 +27,7 @@ from asdbench import (
 )
 
 
-class SubclusterAdaCosLoss(nn.Module):
+class SubclusterAdaCosLoss(AngularLoss):
     """Sub-cluster AdaCos.
 
     Options:
@@ -54,37 +54,25 @@ class SubclusterAdaCosLoss(nn.Module):
         initial_scale: InitialScale = None,
         scale_median: ScaleMedian = "tfp-nearest",
     ) -> None:
-        super().__init__()
         if n_subclusters < 1:
             raise ValueError(f"n_subclusters must be at least 1, got {n_subclusters}")
         if initial_scale is not None and initial_scale <= 0:
             raise ValueError(f"initial_scale must be positive, got {initial_scale}")
-        self.n_subclusters = n_subclusters
         centers = glorot_centers(num_classes, n_subclusters, embedding_dim)
-        if trainable_centers:
-            self.raw_centers = nn.Parameter(centers)
-        else:
-            self.register_buffer("raw_centers", centers)
-        self.adaptive_scale = AdaptiveScale(
+        scale = AdaptiveScale(
             starting_scale(initial_scale, num_classes, n_subclusters),
             dynamic=dynamic_scale,
             replace_exact_targets=False,
             count_classes=True,
             median=scale_median,
         )
+        super().__init__(centers, trainable=trainable_centers, scale=scale)
+        self.n_subclusters = n_subclusters
 
     @property
     def centers(self) -> torch.Tensor:
         """Unit centres ``[classes, J, dim]``."""
         return F.normalize(self.raw_centers, dim=-1)
-
-    @property
-    def scale(self) -> float:
-        return float(self.adaptive_scale.value)
-
-    def training_metrics(self) -> dict[str, torch.Tensor]:
-        """The scale, logged during training as ``train/scale``."""
-        return {"scale": self.adaptive_scale.value}
 
     def _cosines(self, embeddings: torch.Tensor) -> torch.Tensor:
         """``[B, C, J]`` cosine to every centre."""

@@ -142,3 +142,27 @@ class AdaptiveScale(nn.Module):
 
     def forward(self) -> torch.Tensor:
         return self.value
+
+
+class AngularLoss(nn.Module):
+    """The base of a loss over the cosine between an embedding and class centres, with an
+    adaptive scale: it keeps the centres (``raw_centers``, a parameter the trainer optimises
+    when ``trainable``, else a buffer saved with the state and never trained) and the scale,
+    which it reports during training as ``train/scale``."""
+
+    def __init__(self, centers: torch.Tensor, *, trainable: bool, scale: AdaptiveScale) -> None:
+        super().__init__()
+        if trainable:
+            self.raw_centers = nn.Parameter(centers)
+        else:
+            self.register_buffer("raw_centers", centers)
+        self.adaptive_scale = scale
+
+    @property
+    def scale(self) -> float:
+        """The current scale ``s``."""
+        return float(self.adaptive_scale.value)
+
+    def training_metrics(self) -> dict[str, torch.Tensor]:
+        """The scale, logged during training as ``train/scale``."""
+        return {"scale": self.adaptive_scale.value}

@@ -12,9 +12,9 @@ from typing import Any, ClassVar
 import pytest
 import torch
 
+from asdbench.contracts import KINDS
 from asdbench.registry.components import get
 from asdbench.registry.options import options_of
-from asdbench.registry.specs import LossSpec
 
 
 class LossConformanceTests:
@@ -175,7 +175,7 @@ class LossConformanceTests:
     def test_every_option_is_covered(self) -> None:
         """Every option must be exercised below: list another valid value in
         ``option_variants`` or a bad value in ``invalid_options``."""
-        options = {o.name for o in options_of(self.resolved(), LossSpec.context)}
+        options = {o.name for o in options_of(self.resolved(), KINDS["loss"].context)}
         missing = options - set(self.option_variants) - set(self.invalid_options)
         assert not missing, f"options not covered by the conformance tests: {sorted(missing)}"
 
