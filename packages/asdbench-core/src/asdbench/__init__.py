@@ -72,7 +72,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "link_clip": ("asdbench.data.datasets", "link_clip"),
     "AudioFormat": ("asdbench.data.audio", "AudioFormat"),
     "ScoreRule": ("asdbench.data.score_rule", "ScoreRule"),
-    # The options every DcaseLayoutDataset has, for a subclass that declares options of its own.
+    # The types of the options every DcaseLayoutDataset has.
     **{
         name: ("asdbench.data.datasets", name)
         for name in (

@@ -27,7 +27,7 @@ from asdbench.errors import DataError
 ClassSource = Literal["train", "train+dev-test"]
 
 # The options every dataset built on DcaseLayoutDataset has, each documented once; a subclass
-# with options of its own repeats them in its signature with these types.
+# with options of its own takes ``**options`` and passes them on, which gives it these too.
 ClipSecondsOption = Annotated[
     float | None,
     "Clip length in seconds, 0.25 to 120 (default: the year's); clips are tiled or cropped to it",

@@ -9,6 +9,9 @@ its metadata is the description ``asdbench list`` shows::
     def __init__(self, *, num_classes: int, margin_rad: Annotated[float, "Additive angular
                  margin (radians)"] = 0.5) -> None: ...
 
+A class that takes ``**options`` and passes them to ``super().__init__`` has its base's
+options too, declared there once (:func:`inherited_from`).
+
 A :class:`Range` in the metadata bounds a number (``Annotated[int, "Seed", Range(0, 2**32 -
 1)]``): a value outside it is refused when the run is resolved, before any work.
 """
@@ -125,7 +128,9 @@ def signature_of(factory: Callable[..., Any]) -> inspect.Signature:
 
 
 def options_of(factory: Callable[..., Any], context: tuple[str, ...] = ()) -> list[Option]:
-    """The user options of ``factory``, in signature order."""
+    """The user options of ``factory``, in signature order; then, for a class that passes
+    ``**options`` on to its base (:func:`inherited_from`), the base's, less those the class
+    declares itself or sets itself (its ``sets_options``)."""
     options = []
     for parameter in signature_of(factory).parameters.values():
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
@@ -133,11 +138,33 @@ def options_of(factory: Callable[..., Any], context: tuple[str, ...] = ()) -> li
         if parameter.name in context or parameter.kind is parameter.POSITIONAL_ONLY:
             continue
         options.append(declared(parameter.name, parameter.annotation, parameter.default))
+    base = inherited_from(factory)
+    if base is not None:
+        taken = {o.name for o in options} | set(getattr(factory, "sets_options", ()))
+        options += [o for o in options_of(base, context) if o.name not in taken]
     return options
 
 
-def accepts_any_keyword(factory: Callable[..., Any]) -> bool:
+def inherited_from(factory: Callable[..., Any]) -> type | None:
+    """The class whose options ``factory`` inherits: for a class whose ``__init__`` takes
+    ``**options`` (passed on with ``super().__init__(**options)``), the next class of its MRO
+    with an ``__init__`` of its own, unless that is ``object``. A shared group of options (the
+    ones every DCASE-layout dataset has) is so declared once, in the base; a function's
+    ``**kwargs`` still accepts any keyword."""
+    if not isinstance(factory, type) or not _takes_any_keyword(factory):
+        return None
+    base = next((c for c in factory.__mro__[1:] if "__init__" in vars(c)), object)
+    return None if base is object else base
+
+
+def _takes_any_keyword(factory: Callable[..., Any]) -> bool:
     return any(p.kind is p.VAR_KEYWORD for p in signature_of(factory).parameters.values())
+
+
+def accepts_any_keyword(factory: Callable[..., Any]) -> bool:
+    """Whether ``factory`` takes keywords it does not declare (``**kwargs`` that are not a
+    base class's options)."""
+    return _takes_any_keyword(factory) and inherited_from(factory) is None
 
 
 def _matches(annotation: Any, value: Any) -> bool:

@@ -13,21 +13,13 @@ import copy
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from asdbench.data.clips import ClipTable
 from asdbench.data.datasets import (
     DCASE2022_RULE,
     DCASE2023_RULE,
-    ClassAttributesOption,
-    ClassDomainOption,
-    ClassesOption,
-    ClipSecondsOption,
     DcaseLayoutDataset,
-    MachinesOption,
-    ResampleOption,
-    SkipBadFilesOption,
-    StereoOption,
 )
 from asdbench.data.score_rule import ScoreRule
 from asdbench.errors import AsdbenchError
@@ -87,49 +79,29 @@ class SyntheticDataset(DcaseLayoutDataset):
             "1: mono clips; 2: stereo as DCASE2026, the near microphone left, a far one right "
             "(read as the stereo option says: both keeps the two channels)",
         ] = 1,
-        clip_seconds: ClipSecondsOption = None,
-        classes: ClassesOption = "train",
-        class_attributes: ClassAttributesOption = True,
-        class_domain: ClassDomainOption = True,
-        stereo: StereoOption = "mean",
-        resample: ResampleOption = True,
-        skip_bad_files: SkipBadFilesOption = False,
-        machines: MachinesOption = None,
         layout: Annotated[
             str | None,
             "Also lay the clips out as this dataset writes its year (dcase2020 ... dcase2026) and "
             "score them by its rule; default: the synthetic layout",
         ] = None,
+        **options: Any,
     ) -> None:
         if size not in SIZES:
             raise ValueError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
         if microphones not in (1, 2):
             raise ValueError(f"microphones must be 1 or 2, got {microphones}")
+        clip_seconds = options.pop("clip_seconds", None)
         if clip_seconds is None:
             clip_seconds = DEFAULT_CLIP_SECONDS[size]
         types = machine_types(size, self.generator_layout)
         self.machine_types = {p: tuple(m.name for m in ms) for p, ms in types.items()}
         self.sections = sections_of(size, self.generator_layout)
-        super().__init__(
-            clip_seconds=clip_seconds,
-            classes=classes,
-            class_attributes=class_attributes,
-            class_domain=class_domain,
-            stereo=stereo,
-            resample=resample,
-            skip_bad_files=skip_bad_files,
-            machines=machines,
-        )
+        super().__init__(clip_seconds=clip_seconds, **options)
         self.plan = SynthesisPlan(size, seed, layout=self.generator_layout, microphones=microphones)
-        self.emitter = _emitter(
-            layout,
-            clip_seconds=self.clip_seconds,
-            classes=classes,
-            class_attributes=class_attributes,
-            class_domain=class_domain,
-            resample=resample,
-            skip_bad_files=skip_bad_files,
-        )
+        # The emitting year's dataset reads the clips as this one does, but for the channels
+        # (its own choice) and the machine types (checked against this dataset's).
+        emitted = {k: v for k, v in options.items() if k not in ("stereo", "machines")}
+        self.emitter = _emitter(layout, clip_seconds=self.clip_seconds, **emitted)
         if self.emitter is not None:
             self.official_score = self.emitter.official_score
 

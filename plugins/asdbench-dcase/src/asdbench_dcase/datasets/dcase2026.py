@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from asdbench import (
-    ClassAttributesOption,
-    ClassDomainOption,
-    ClassesOption,
-    ClipSecondsOption,
-    MachinesOption,
-    ResampleOption,
-    SkipBadFilesOption,
-)
 from asdbench_dcase.datasets.year import ONE_SECTION, DcaseYear
 
 Channel = Literal["left", "right", "mix", "both"]
@@ -44,31 +35,19 @@ class Dcase2026(DcaseYear):
     zenodo = ("19336329", "20151556", "20437238")
     renamed: ClassVar[dict[str, str]] = {"dev_ToyCar.zip": "dev_ToyCar_r2.zip"}
 
+    #: The base's option this year sets itself, from ``channel``.
+    sets_options: ClassVar[tuple[str, ...]] = ("stereo",)
+
     def __init__(
         self,
         *,
-        clip_seconds: ClipSecondsOption = None,
-        classes: ClassesOption = "train",
-        class_attributes: ClassAttributesOption = True,
-        class_domain: ClassDomainOption = True,
         channel: Annotated[
             Channel,
             "Which microphone the embedder hears: left (near, the baseline's), right "
             "(far), their mix, or both as two channels (to an embedder that takes two)",
         ] = "left",
-        resample: ResampleOption = True,
-        skip_bad_files: SkipBadFilesOption = False,
-        machines: MachinesOption = None,
+        **options: Any,
     ) -> None:
         if channel not in CHANNELS:
             raise ValueError(f"channel must be left, right, mix or both, got {channel!r}")
-        super().__init__(
-            clip_seconds=clip_seconds,
-            classes=classes,
-            class_attributes=class_attributes,
-            class_domain=class_domain,
-            stereo=CHANNELS[channel],  # type: ignore[arg-type]
-            resample=resample,
-            skip_bad_files=skip_bad_files,
-            machines=machines,
-        )
+        super().__init__(stereo=CHANNELS[channel], **options)

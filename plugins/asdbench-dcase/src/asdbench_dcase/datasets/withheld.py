@@ -6,19 +6,11 @@ from __future__ import annotations
 import csv
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from asdbench import (
-    ClassAttributesOption,
-    ClassDomainOption,
-    ClassesOption,
-    ClipSecondsOption,
     ClipTable,
     DataError,
-    MachinesOption,
-    ResampleOption,
-    SkipBadFilesOption,
-    StereoOption,
 )
 from asdbench_dcase.datasets.year import DcaseYear
 
@@ -37,31 +29,12 @@ class WithheldAttributesYear(DcaseYear):
     (``source_file_name`` with attributes, ``target_file_name`` as distributed)."""
 
     def __init__(
-        self,
-        *,
-        clip_seconds: ClipSecondsOption = None,
-        classes: ClassesOption = "train",
-        class_attributes: ClassAttributesOption = True,
-        class_domain: ClassDomainOption = True,
-        attribute_correspondence: CorrespondenceOption = None,
-        stereo: StereoOption = "mean",
-        resample: ResampleOption = True,
-        skip_bad_files: SkipBadFilesOption = False,
-        machines: MachinesOption = None,
+        self, *, attribute_correspondence: CorrespondenceOption = None, **options: Any
     ) -> None:
         folder = Path(attribute_correspondence).expanduser() if attribute_correspondence else None
         if folder is not None and not folder.is_dir():
             raise ValueError(f"attribute_correspondence: {folder} is not a folder")
-        super().__init__(
-            clip_seconds=clip_seconds,
-            classes=classes,
-            class_attributes=class_attributes,
-            class_domain=class_domain,
-            stereo=stereo,
-            resample=resample,
-            skip_bad_files=skip_bad_files,
-            machines=machines,
-        )
+        super().__init__(**options)
         self.correspondence = folder
 
     def amend(self, table: ClipTable) -> ClipTable:
