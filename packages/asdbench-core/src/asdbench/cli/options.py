@@ -4,6 +4,7 @@ and precision of ``run`` and ``sweep``; the cell filter of ``leaderboard``, ``ru
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import click
 from asdbench.errors import OptionError
 from asdbench.pipeline.config import DEFAULT_COMPONENTS
 from asdbench.pipeline.resolve import choose, parse_sets
+from asdbench.training.settings import Precision
 
 TRACKING_FALLBACK = click.option(
     "--tracking-fallback",
@@ -34,7 +36,7 @@ NUM_WORKERS = click.option(
 
 PRECISION = click.option(
     "--precision",
-    type=click.Choice(["fp32", "bf16"]),
+    type=click.Choice(typing.get_args(Precision)),
     default=None,
     help="bf16: autocast training and embedding (CPU and CUDA) [default: fp32]. Faster only "
     "where the hardware has bf16 matrix units (docs/performance.md).",

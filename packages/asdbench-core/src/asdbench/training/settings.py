@@ -12,8 +12,7 @@ from typing import Annotated, Literal
 from asdbench.errors import OptionError
 from asdbench.registry.options import Option, declared
 
-CROPS = ("each_epoch", "once")
-EMBED_OFFSETS = ("start", "random")
+Precision = Literal["fp32", "bf16"]
 
 
 @dataclass
@@ -31,7 +30,7 @@ class TrainConfig:
     mixup_prob: Annotated[
         float, "Probability that a clip is mixed with another (mixup), in [0, 1]"
     ] = 1.0
-    precision: Annotated[str, "'fp32', or 'bf16' autocast on GPUs that support it"] = "fp32"
+    precision: Annotated[Precision, "fp32, or bf16 autocast on GPUs that support it"] = "fp32"
     crop: Annotated[
         Literal["each_epoch", "once"],
         "each_epoch: a new random crop of every training clip each epoch; once: one random "
@@ -45,6 +44,8 @@ class TrainConfig:
     ] = "start"
 
     def validate(self) -> None:
+        """Refuse values no run can use, naming the setting (the numbers' bounds here, the
+        choices from each setting's ``Literal`` type)."""
         for name in ("epochs", "embedding_dim"):
             if getattr(self, name) < 1:
                 raise OptionError(f"train.{name} must be at least 1, got {getattr(self, name)}")
@@ -65,13 +66,15 @@ class TrainConfig:
                 raise OptionError(f"train.{name} must be positive, got {getattr(self, name)}")
         if self.l2_weight < 0:
             raise OptionError(f"train.l2_weight must not be negative, got {self.l2_weight}")
-        for name, choices in (("crop", CROPS), ("embed_offset", EMBED_OFFSETS)):
-            if getattr(self, name) not in choices:
+        for name, option in train_options().items():  # the choices of each Literal setting
+            choices = typing.get_args(option.annotation)
+            if (
+                typing.get_origin(option.annotation) is Literal
+                and getattr(self, name) not in choices
+            ):
                 raise OptionError(
                     f"train.{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}"
                 )
-        if self.precision not in ("fp32", "bf16"):
-            raise OptionError(f"train.precision must be 'fp32' or 'bf16', got {self.precision!r}")
 
 
 def train_options() -> dict[str, Option]:
