@@ -15,9 +15,16 @@ from asdbench.registry.options import SEED_RANGE
 SOURCE, TARGET = "source", "target"
 
 
-def normalise(embeddings: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
-    return embeddings / np.maximum(norms, 1e-12)
+def unit_rows(embeddings: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1, in float64 (a new array; the caller's is left alone)."""
+    x = np.asarray(embeddings, dtype=np.float64)
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def mean_nearest(distances: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the mean of its ``k`` smallest values (``k`` capped at the row length)."""
+    k = min(k, distances.shape[1])
+    return np.partition(distances, k - 1, axis=1)[:, :k].mean(axis=1)
 
 
 class KMeansBackend:
@@ -54,7 +61,7 @@ class KMeansBackend:
     def fit(self, embeddings: np.ndarray, domains: np.ndarray) -> KMeansBackend:
         from sklearn.cluster import KMeans
 
-        x = normalise(np.asarray(embeddings, dtype=np.float64))
+        x = unit_rows(embeddings)
         domains = np.asarray(domains)
         source, target = x[domains == SOURCE], x[domains == TARGET]
         references = [target]
@@ -64,7 +71,7 @@ class KMeansBackend:
             centroids = (
                 KMeans(k, n_init=10, random_state=self.random_state).fit(source).cluster_centers_
             )
-            references.append(normalise(centroids) if self.renormalize_centroids else centroids)
+            references.append(unit_rows(centroids) if self.renormalize_centroids else centroids)
         self.references = np.concatenate(references)
         if not len(self.references):
             raise ValueError("no training embeddings to fit on")
@@ -73,7 +80,7 @@ class KMeansBackend:
     def score(self, embeddings: np.ndarray) -> np.ndarray:
         if self.references is None:
             raise RuntimeError("fit the backend first")
-        x = normalise(np.asarray(embeddings, dtype=np.float64))
+        x = unit_rows(embeddings)
         return (1.0 - x @ self.references.T).min(axis=1)
 
 
@@ -94,7 +101,7 @@ class KnnBackend:
         self.references: list[np.ndarray] = []
 
     def fit(self, embeddings: np.ndarray, domains: np.ndarray) -> KnnBackend:
-        x = normalise(np.asarray(embeddings, dtype=np.float64))
+        x = unit_rows(embeddings)
         domains = np.asarray(domains)
         self.references = [x[domains == d] for d in (SOURCE, TARGET) if np.any(domains == d)]
         if not self.references:
@@ -104,11 +111,5 @@ class KnnBackend:
     def score(self, embeddings: np.ndarray) -> np.ndarray:
         if not self.references:
             raise RuntimeError("fit the backend first")
-        x = normalise(np.asarray(embeddings, dtype=np.float64))
-        per_domain = []
-        for references in self.references:
-            distances = 1.0 - x @ references.T
-            k = min(self.k, references.shape[0])
-            nearest = np.partition(distances, k - 1, axis=1)[:, :k]
-            per_domain.append(nearest.mean(axis=1))
-        return np.min(per_domain, axis=0)
+        x = unit_rows(embeddings)
+        return np.min([mean_nearest(1.0 - x @ r.T, self.k) for r in self.references], axis=0)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asdbench.backends.builtin import normalise
+from asdbench.backends.builtin import unit_rows
 from asdbench.data.clips import ClipTable
 from asdbench.files import atomic_file
 from asdbench.reporting.plots import _pyplot, _save
@@ -52,7 +52,7 @@ def _has_umap() -> bool:
 
 def project(embeddings: np.ndarray, method: str, seed: int = 0) -> np.ndarray:
     """[N, 2] coordinates of the L2-normalised ``embeddings``."""
-    x = normalise(np.asarray(embeddings, dtype=np.float64))
+    x = unit_rows(embeddings)
     if method == "umap":
         import umap
 
