@@ -20,14 +20,12 @@ import torch
 import torch.nn.functional as F
 
 from asdbench import (
-    AdaptiveScale,
     AngularLoss,
     DynamicScale,
     InitialScale,
     ScaleMedian,
     TrainableCenters,
     glorot_centers,
-    starting_scale,
 )
 
 EPSILON = 1e-12
@@ -56,6 +54,8 @@ class AdaProjLoss(AngularLoss):
     #: The version of the numbers this loss computes: bump it with any change that alters them
     #: (the trial cache is keyed by it, not by the package's release).
     numerics_version: ClassVar[str] = "2"
+    #: The scale's update counts an exactly-1 target as exp(-m) (AdaProj's rule).
+    replace_exact_targets: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -95,14 +95,13 @@ class AdaProjLoss(AngularLoss):
         centers = glorot_centers(num_classes, subspace_dim, embedding_dim)
         if exact_projection:
             centers = _orthonormal_rows(centers)
-        scale = AdaptiveScale(
-            starting_scale(initial_scale, num_classes, subspace_dim),
+        super().__init__(
+            centers,
+            trainable=trainable_centers,
+            initial_scale=initial_scale,
             dynamic=dynamic_scale,
-            replace_exact_targets=True,
-            count_classes=False,
             median=scale_median,
         )
-        super().__init__(centers, trainable=trainable_centers, scale=scale)
         self.num_classes = num_classes
         self.subspace_dim = subspace_dim
         self.exact_projection = exact_projection

@@ -16,14 +16,12 @@ import torch
 import torch.nn.functional as F
 
 from asdbench import (
-    AdaptiveScale,
     AngularLoss,
     DynamicScale,
     InitialScale,
     ScaleMedian,
     TrainableCenters,
     glorot_centers,
-    starting_scale,
 )
 
 
@@ -42,6 +40,8 @@ class SubclusterAdaCosLoss(AngularLoss):
     #: The version of the numbers this loss computes: bump it with any change that alters them
     #: (the trial cache is keyed by it, not by the package's release).
     numerics_version: ClassVar[str] = "2"
+    #: The scale's update weights a mixed target's angle by its classes (sub-cluster AdaCos).
+    count_classes: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -59,14 +59,13 @@ class SubclusterAdaCosLoss(AngularLoss):
         if initial_scale is not None and initial_scale <= 0:
             raise ValueError(f"initial_scale must be positive, got {initial_scale}")
         centers = glorot_centers(num_classes, n_subclusters, embedding_dim)
-        scale = AdaptiveScale(
-            starting_scale(initial_scale, num_classes, n_subclusters),
+        super().__init__(
+            centers,
+            trainable=trainable_centers,
+            initial_scale=initial_scale,
             dynamic=dynamic_scale,
-            replace_exact_targets=False,
-            count_classes=True,
             median=scale_median,
         )
-        super().__init__(centers, trainable=trainable_centers, scale=scale)
         self.n_subclusters = n_subclusters
 
     @property

@@ -7,7 +7,7 @@ Loss plugins import these from core so that every loss updates its scale the sam
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -146,17 +146,38 @@ class AdaptiveScale(nn.Module):
 
 class AngularLoss(nn.Module):
     """The base of a loss over the cosine between an embedding and class centres, with an
-    adaptive scale: it keeps the centres (``raw_centers``, a parameter the trainer optimises
-    when ``trainable``, else a buffer saved with the state and never trained) and the scale,
-    which it reports during training as ``train/scale``."""
+    adaptive scale: it keeps the centres ``[classes, per_class, dim]`` (``raw_centers``, a
+    parameter the trainer optimises when ``trainable``, else a buffer saved with the state and
+    never trained) and the scale, started as :func:`starting_scale` says and reported during
+    training as ``train/scale``. A subclass states how its scale reads the targets."""
 
-    def __init__(self, centers: torch.Tensor, *, trainable: bool, scale: AdaptiveScale) -> None:
+    #: :class:`AdaptiveScale`'s rules: AdaProj replaces exact targets, sub-cluster AdaCos
+    #: counts the classes of a mixed target.
+    replace_exact_targets: ClassVar[bool] = False
+    count_classes: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        centers: torch.Tensor,
+        *,
+        trainable: bool,
+        initial_scale: float | None,
+        dynamic: bool,
+        median: str,
+    ) -> None:
         super().__init__()
         if trainable:
             self.raw_centers = nn.Parameter(centers)
         else:
             self.register_buffer("raw_centers", centers)
-        self.adaptive_scale = scale
+        classes, per_class = centers.shape[:2]
+        self.adaptive_scale = AdaptiveScale(
+            starting_scale(initial_scale, classes, per_class),
+            dynamic=dynamic,
+            replace_exact_targets=self.replace_exact_targets,
+            count_classes=self.count_classes,
+            median=median,
+        )
 
     @property
     def scale(self) -> float:

@@ -59,39 +59,23 @@ class ComponentSpec:
         return target
 
 
-@dataclass(frozen=True)
-class LossSpec(ComponentSpec):
-    """A loss; its factory builds an :class:`asdbench.contracts.Loss`."""
-
-    kind: ClassVar[str] = "loss"
-
-
-@dataclass(frozen=True)
-class EmbedderSpec(ComponentSpec):
-    """An embedder; its factory builds an :class:`asdbench.contracts.Embedder`."""
-
-    kind: ClassVar[str] = "embedder"
+def _spec_type(kind: str, name: str) -> type[ComponentSpec]:
+    """The spec record of ``kind``, its contract named from the table of kinds."""
+    contract = KINDS[kind].contract.__name__
+    doc = f"A {kind}; its factory builds an :class:`asdbench.contracts.{contract}`."
+    namespace = {"kind": kind, "__doc__": doc, "__module__": __name__, "__qualname__": name}
+    return dataclass(frozen=True)(type(name, (ComponentSpec,), namespace))
 
 
-@dataclass(frozen=True)
-class BackendSpec(ComponentSpec):
-    """A back end; its factory builds an :class:`asdbench.contracts.Backend`."""
-
-    kind: ClassVar[str] = "backend"
-
-
-@dataclass(frozen=True)
-class DatasetSpec(ComponentSpec):
-    """A dataset; its factory builds an :class:`asdbench.contracts.Dataset`."""
-
-    kind: ClassVar[str] = "dataset"
-
-
-@dataclass(frozen=True)
-class EnsembleSpec(ComponentSpec):
-    """An ensemble; its factory builds an :class:`asdbench.contracts.Ensemble`."""
-
-    kind: ClassVar[str] = "ensemble"
+#: The spec record of each kind (``asdbench.LossSpec`` ...), by kind.
+SPEC_TYPES: dict[str, type[ComponentSpec]] = {
+    kind: _spec_type(kind, f"{kind.capitalize()}Spec") for kind in KINDS
+}
+LossSpec = SPEC_TYPES["loss"]
+EmbedderSpec = SPEC_TYPES["embedder"]
+BackendSpec = SPEC_TYPES["backend"]
+DatasetSpec = SPEC_TYPES["dataset"]
+EnsembleSpec = SPEC_TYPES["ensemble"]
 
 
 #: A preset's keys besides ``SECTION.OPTION``: components by kind, the number of trials and
@@ -165,8 +149,3 @@ class PresetSpec:
     @property
     def label(self) -> str:
         return f"{self.name}@{self.version}"
-
-
-SPEC_TYPES: dict[str, type[ComponentSpec]] = {
-    spec.kind: spec for spec in (LossSpec, EmbedderSpec, BackendSpec, DatasetSpec, EnsembleSpec)
-}
