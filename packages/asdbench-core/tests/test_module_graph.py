@@ -125,6 +125,25 @@ def test_each_stage_imports_only_the_stages_below():
     assert upward == []
 
 
+def test_the_stage_check_sees_imports_of_either_kind(tmp_path):
+    """An upward import for type checkers only is an upward import too; one inside a
+    function is one at run time."""
+    modules = {"asdbench.data.clips", "asdbench.pipeline.config", "asdbench.cli.run"}
+    planted = tmp_path / "planted.py"
+    planted.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    from asdbench.pipeline.config import RunConfig\n"
+        "def f():\n"
+        "    from asdbench.cli import run\n"
+    )
+    assert imports(planted, modules) == {"asdbench.cli.run"}
+    assert imports(planted, modules, type_only=True) == {
+        "asdbench.cli.run",
+        "asdbench.pipeline.config",
+    }
+
+
 def test_every_module_belongs_to_a_stage():
     top_level = sorted(p.stem for p in SOURCE.glob("*.py"))
     assert top_level == ["__init__", "contracts", "errors", "files", "paths"]

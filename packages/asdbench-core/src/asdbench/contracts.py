@@ -33,13 +33,18 @@ class Loss(Protocol):
     """``factory(*, num_classes, embedding_dim, **options) -> Loss``, an ``nn.Module``.
 
     - ``forward(embeddings [B, D] float32, targets [B, C] soft labels, each row summing to 1)``
-      returns a scalar tensor (mixup mixes two classes per row).
+      returns a scalar tensor (mixup mixes two classes per row; most batches lack most
+      classes; the last batch of an epoch may hold one clip).
     - Sizes are keyword-only; an option value the loss cannot use raises ``ValueError`` in the
       constructor (the run reports it before any work).
     - Trainable parameters are registered parameters: the trainer, not the user, puts them into
       the optimiser. Fixed state (centres, an adaptive scale) lives in buffers, so it is saved
-      with ``state_dict`` and moves with ``.to(device)``.
-    - Given the same ``torch.manual_seed``, construction and ``forward`` are deterministic.
+      with ``state_dict`` and moves with ``.to(device)`` (float64 included); eval mode changes
+      no state.
+    - Given the same ``torch.manual_seed``, construction and ``forward`` are deterministic; the
+      inputs are not modified.
+    - Angular losses also expose ``logits(embeddings)``, the unscaled class similarities
+      (``asdbench.AngularLoss`` keeps their centres and adaptive scale).
     """
 
     def forward(self, embeddings: torch.Tensor, targets: torch.Tensor) -> torch.Tensor: ...
@@ -62,13 +67,18 @@ class Embedder(Protocol):
       channel, ``[B, channels, clip_samples]`` when ``channels`` is above 1; it returns
       ``[B, embedding_dim]`` float32 (features are computed inside the module, so a back end
       sees embeddings only).
-    - ``accepts_channels``: the channel counts ``forward`` takes (a class attribute; ``(1,)``
-      when not declared). A run whose dataset gives other counts is refused before any work.
-    - ``needs_training``: ``False`` (a class attribute) for an embedder used as built, with the
-      loss ``none``; it then has no trainable parameter.
-    - In eval mode a clip's embedding does not depend on the other clips of its batch.
+    - ``accepts_channels``: the channel counts ``forward`` takes, a class attribute
+      (``(1, 2)`` for DCASE2026's near and far microphones); ``(1,)`` when not declared. A run
+      whose dataset keeps another count (``stereo=both``, ``dcase2026``'s ``channel=both``) is
+      refused before any work, naming the embedders that take it.
+    - ``needs_training = False`` (a class attribute) for an embedder used as built: a trial
+      embeds every clip with it (no epochs), its loss is ``none`` (another ``--loss`` is
+      refused) and it has no trainable parameter (core's ``logmel_stats``).
+    - In eval mode a clip's embedding does not depend on the other clips of its batch; every
+      trainable parameter gets a gradient.
     - Sizes are keyword-only; refused option values raise ``ValueError`` in the constructor.
-    - Deterministic given ``torch.manual_seed``; state in ``state_dict``.
+    - Deterministic given ``torch.manual_seed``; everything that defines the network is in
+      ``state_dict``.
     """
 
     accepts_channels: ClassVar[tuple[int, ...]]
@@ -105,16 +115,16 @@ def takes_channels(embedder_factory: object) -> bool:
 
 class Backend(Protocol):
     """``factory(**options) -> Backend``: scores test clips from embeddings, one section at a
-    time (a new backend per section).
+    time (a new back end per section).
 
     - ``fit(embeddings [N, D] float, domains [N] of "source" | "target")`` on the section's
       training clips (normal only) returns the back end itself; it sees no test clip and no
       label.
     - ``score(embeddings [M, D]) -> [M]`` float, finite, higher = more anomalous; called on every
       clip of the section (training clips too: their scores set the decision threshold).
-    - ``score`` before ``fit`` raises; both are deterministic.
-    - ``fit`` raises ``ValueError`` for training clips it cannot fit (too few); the run reports
-      it on one line naming the section.
+    - ``score`` before ``fit`` raises; both are deterministic and leave their inputs alone.
+    - ``fit`` raises ``ValueError`` for training clips it cannot fit (too few for a covariance,
+      say); the run reports it on one line naming the section.
     """
 
     def fit(self, embeddings: np.ndarray, domains: np.ndarray) -> Self: ...
@@ -123,18 +133,27 @@ class Backend(Protocol):
 
 
 class Dataset(Protocol):
-    """``factory(**options) -> Dataset``: a DCASE-style dataset. Subclassing
-    ``asdbench.DcaseLayoutDataset`` gives all of it from a tree in the DCASE layout; a dataset
-    states its facts as attributes.
+    """``factory(**options) -> Dataset``: a DCASE-style dataset, which states its facts as
+    attributes. Subclassing ``asdbench.DcaseLayoutDataset`` gives all of it from a tree in the
+    DCASE layout.
 
-    - ``name``; ``sample_rate`` and ``clip_samples`` (every clip is tiled and cropped to it);
-      ``audio_format`` (how files are decoded) and ``skip_bad_files``.
-    - ``official_score``: its year's official-score rule, an ``asdbench.ScoreRule``.
+    - ``name``; ``sample_rate``; ``clip_samples``, every clip tiled and cropped to it;
+      ``audio_format``, how files are decoded (sample rate, resampling, what to do with several
+      channels); ``skip_bad_files``, whether unreadable files are left out and listed rather
+      than refused; ``how_to_obtain``, one line a run prints when no ``--data-dir`` is given.
+    - ``official_score``: its year's rule, an ``asdbench.ScoreRule``: the harmonic mean over
+      every section of the section metrics in ``pooled`` (AUC (source), AUC (target) and pAUC
+      as DCASE 2022-2026 score), ``name`` what outputs call it (``eval official score
+      (dcase2024 rule)``), ``files`` the form of its evaluator's ground-truth and submission
+      files (``section``; ``section_domain`` in 2021; ``machine_id`` in 2020) and
+      ``machine_means`` the metrics its evaluator averages per machine type (``pooled=()``
+      for a year without a single official score, as 2020).
     - ``load(data_dir, *, ground_truth=None, progress=True) -> ClipTable``: every clip, eval
       labels joined by file name from evaluator-format ground truth.
     - ``data_dir(data_dir, *, progress=True) -> Path``: the folder to read (a dataset that has
       data of its own, as the synthetic one, needs none).
-    - ``partition_of(machine, section) -> "dev" | "eval" | None``: from its facts.
+    - ``partition_of(machine, section) -> "dev" | "eval" | None``: from its facts, so that
+      results are never pooled across partitions.
     """
 
     name: str
