@@ -207,6 +207,10 @@ class Ensemble(Protocol):
     ) -> np.ndarray: ...
 
 
+#: What a factory builds: a component of one of the kinds.
+Built = Loss | Embedder | Backend | Dataset | Ensemble
+
+
 @dataclass(frozen=True)
 class Kind:
     """A kind of component: everything else about kinds (the registration hooks, the spec

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from asdbench.contracts import Dataset
 from asdbench.errors import OptionError
 from asdbench.pipeline.config import DEFAULT_COMPONENTS
 from asdbench.pipeline.resolve import choose, parse_sets
@@ -88,7 +89,7 @@ def dataset_options(function: Any) -> Any:
     return function
 
 
-def dataset_instance(dataset: str, sets: tuple[str, ...]) -> Any:
+def dataset_instance(dataset: str, sets: tuple[str, ...]) -> Dataset:
     """The dataset ``dataset`` built with its ``--set dataset.*`` options."""
     sections = parse_sets(sets)
     other = set(sections) - {"dataset"}

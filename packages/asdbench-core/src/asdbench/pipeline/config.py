@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from asdbench.contracts import KINDS
+from asdbench.contracts import KINDS, Built, Dataset
 from asdbench.data.ground_truth import truth_digest
 from asdbench.errors import OptionError, PluginError
 from asdbench.registry.components import Component, components, get
@@ -56,7 +56,7 @@ class Choice:
     def name(self) -> str:
         return self.component.name
 
-    def create(self, **context: Any) -> Any:
+    def create(self, **context: Any) -> Built:
         """Build the component with its options and the pipeline's context arguments."""
         return self.component.create(**context, **self.options)
 
@@ -216,7 +216,7 @@ def _channels_of(found: Component) -> tuple[int, ...]:
         raise PluginError(f"{found.label}{origin}: {exc}") from exc
 
 
-def embedder_context(config: RunConfig, dataset: Any) -> dict[str, int]:
+def embedder_context(config: RunConfig, dataset: Dataset) -> dict[str, int]:
     """The sizes the run's embedder is built with: the dataset's rate and clip length, the
     embedding size, and, for an embedder that declares ``accepts_channels``, the channels each
     clip has. An embedder that does not take the dataset's channel count is an error naming

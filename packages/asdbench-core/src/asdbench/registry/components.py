@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from asdbench.contracts import KINDS, kind_named
+from asdbench.contracts import KINDS, Built, kind_named
 from asdbench.errors import OptionError, PluginError, UnknownComponentError
 from asdbench.registry.manager import PluginInfo, Plugins, get_plugins
 from asdbench.registry.options import Option, check_options, options_of
@@ -47,7 +47,7 @@ class Component:
     def check(self, options: dict[str, Any]) -> None:
         check_options(self.label, self.spec.resolve(), options, self.spec.context)
 
-    def create(self, **kwargs: Any) -> Any:
+    def create(self, **kwargs: Any) -> Built:
         """Build the component; ``kwargs`` are its context arguments and options."""
         factory = self.spec.resolve()
         missing = [
@@ -116,7 +116,7 @@ def available(kind: str) -> list[str]:
     return list(components(kind))
 
 
-def create(kind: str, name: str, **kwargs: Any) -> Any:
+def create(kind: str, name: str, **kwargs: Any) -> Built:
     """Build a component by kind and name, checking its options against its signature.
 
     >>> asdbench.create("loss", "adaproj", num_classes=10, embedding_dim=512, subspace_dim=32)
