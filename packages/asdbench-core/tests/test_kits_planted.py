@@ -255,7 +255,15 @@ class NumericVersion(GoodBackend):
 
 
 BACKEND_KIT = {"option_variants": {"shrink": 0.5}, "invalid_options": {"shrink": 1.0}}
+
+
+class FitReturnsNothing(GoodBackend):
+    def fit(self, embeddings, domains):
+        super().fit(embeddings, domains)
+
+
 BACKENDS = {
+    "test_fit_returns_the_back_end": FitReturnsNothing,
     "test_unknown_option_is_rejected": SwallowsBackendOptions,
     "test_invalid_options_are_rejected": AcceptsAnyShrink,
     "test_every_option_is_covered": GoodBackend,
