@@ -14,17 +14,13 @@ The loss is the cross-entropy of ``softmax(s * logit)`` against soft (mixup) tar
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
 
 from asdbench import (
     AngularLoss,
-    DynamicScale,
-    InitialScale,
-    ScaleMedian,
-    TrainableCenters,
     glorot_centers,
 )
 
@@ -65,7 +61,6 @@ class AdaProjLoss(AngularLoss):
         subspace_dim: Annotated[
             int, "Subspace dimension J: fixed random centres spanning each class's subspace"
         ] = 32,
-        trainable_centers: TrainableCenters = False,
         exact_projection: Annotated[
             bool,
             "Orthonormalise each class's centres (QR); the reference projects onto the raw ones",
@@ -75,9 +70,7 @@ class AdaProjLoss(AngularLoss):
             "cosine (the code), normalized_distance (the paper's Definition 1) or "
             "projection_distance (to the unnormalised projection); docs/losses.md",
         ] = "cosine",
-        dynamic_scale: DynamicScale = True,
-        initial_scale: InitialScale = None,
-        scale_median: ScaleMedian = "tfp-nearest",
+        **options: Any,
     ) -> None:
         if num_classes < 1 or embedding_dim < 1:
             raise ValueError("num_classes and embedding_dim must be positive")
@@ -90,23 +83,14 @@ class AdaProjLoss(AngularLoss):
             )
         if logit not in LOGITS:
             raise ValueError(f"logit must be one of {', '.join(LOGITS)}, got {logit!r}")
-        if initial_scale is not None and initial_scale <= 0:
-            raise ValueError(f"initial_scale must be positive, got {initial_scale}")
         centers = glorot_centers(num_classes, subspace_dim, embedding_dim)
         if exact_projection:
             centers = _orthonormal_rows(centers)
-        super().__init__(
-            centers,
-            trainable=trainable_centers,
-            initial_scale=initial_scale,
-            dynamic=dynamic_scale,
-            median=scale_median,
-        )
+        super().__init__(centers, **options)
         self.num_classes = num_classes
         self.subspace_dim = subspace_dim
         self.exact_projection = exact_projection
         self.logit_form = logit
-        self.trainable_centers = trainable_centers
 
     @property
     def centers(self) -> torch.Tensor:

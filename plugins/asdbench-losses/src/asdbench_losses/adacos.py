@@ -10,17 +10,13 @@ by the number of classes in the (mixed) target.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 
 from asdbench import (
     AngularLoss,
-    DynamicScale,
-    InitialScale,
-    ScaleMedian,
-    TrainableCenters,
     glorot_centers,
 )
 
@@ -49,23 +45,12 @@ class SubclusterAdaCosLoss(AngularLoss):
         num_classes: int,
         embedding_dim: int,
         n_subclusters: Annotated[int, "Sub-clusters J: fixed centres per class"] = 32,
-        trainable_centers: TrainableCenters = False,
-        dynamic_scale: DynamicScale = True,
-        initial_scale: InitialScale = None,
-        scale_median: ScaleMedian = "tfp-nearest",
+        **options: Any,
     ) -> None:
         if n_subclusters < 1:
             raise ValueError(f"n_subclusters must be at least 1, got {n_subclusters}")
-        if initial_scale is not None and initial_scale <= 0:
-            raise ValueError(f"initial_scale must be positive, got {initial_scale}")
         centers = glorot_centers(num_classes, n_subclusters, embedding_dim)
-        super().__init__(
-            centers,
-            trainable=trainable_centers,
-            initial_scale=initial_scale,
-            dynamic=dynamic_scale,
-            median=scale_median,
-        )
+        super().__init__(centers, **options)
         self.n_subclusters = n_subclusters
 
     @property
@@ -105,22 +90,10 @@ class AdaCosLoss(SubclusterAdaCosLoss):
         initial_scale: the starting scale; default ``sqrt(2) * ln(C - 1)``.
     """
 
-    def __init__(
-        self,
-        *,
-        num_classes: int,
-        embedding_dim: int,
-        trainable_centers: TrainableCenters = False,
-        dynamic_scale: DynamicScale = True,
-        initial_scale: InitialScale = None,
-        scale_median: ScaleMedian = "tfp-nearest",
-    ) -> None:
+    #: One centre per class: sub-cluster AdaCos' option, set here.
+    sets_options: ClassVar[tuple[str, ...]] = ("n_subclusters",)
+
+    def __init__(self, *, num_classes: int, embedding_dim: int, **options: Any) -> None:
         super().__init__(
-            num_classes=num_classes,
-            embedding_dim=embedding_dim,
-            n_subclusters=1,
-            trainable_centers=trainable_centers,
-            dynamic_scale=dynamic_scale,
-            initial_scale=initial_scale,
-            scale_median=scale_median,
+            num_classes=num_classes, embedding_dim=embedding_dim, n_subclusters=1, **options
         )

@@ -149,7 +149,9 @@ class AngularLoss(nn.Module):
     adaptive scale: it keeps the centres ``[classes, per_class, dim]`` (``raw_centers``, a
     parameter the trainer optimises when ``trainable``, else a buffer saved with the state and
     never trained) and the scale, started as :func:`starting_scale` says and reported during
-    training as ``train/scale``. A subclass states how its scale reads the targets."""
+    training as ``train/scale``. Its four options are every such loss's: a subclass takes
+    ``**options`` and passes them on with its centres, and states how its scale reads the
+    targets."""
 
     #: :class:`AdaptiveScale`'s rules: AdaProj replaces exact targets, sub-cluster AdaCos
     #: counts the classes of a mixed target.
@@ -159,24 +161,28 @@ class AngularLoss(nn.Module):
     def __init__(
         self,
         centers: torch.Tensor,
+        /,
         *,
-        trainable: bool,
-        initial_scale: float | None,
-        dynamic: bool,
-        median: str,
+        trainable_centers: TrainableCenters = False,
+        dynamic_scale: DynamicScale = True,
+        initial_scale: InitialScale = None,
+        scale_median: ScaleMedian = "tfp-nearest",
     ) -> None:
+        if initial_scale is not None and initial_scale <= 0:
+            raise ValueError(f"initial_scale must be positive, got {initial_scale}")
         super().__init__()
-        if trainable:
+        self.trainable_centers = trainable_centers
+        if trainable_centers:
             self.raw_centers = nn.Parameter(centers)
         else:
             self.register_buffer("raw_centers", centers)
         classes, per_class = centers.shape[:2]
         self.adaptive_scale = AdaptiveScale(
             starting_scale(initial_scale, classes, per_class),
-            dynamic=dynamic,
+            dynamic=dynamic_scale,
             replace_exact_targets=self.replace_exact_targets,
             count_classes=self.count_classes,
-            median=median,
+            median=scale_median,
         )
 
     @property
