@@ -31,10 +31,11 @@ def main() -> None:
 
     import torch
 
-    from asdbench.model.training import Trainer, embed
-    from asdbench.pipeline.config import resolve
     from asdbench.pipeline.prepare import prepare
+    from asdbench.pipeline.resolve import resolve
     from asdbench.pipeline.resources import available_cores, use_threads
+    from asdbench.training.embedding import embed
+    from asdbench.training.loop import Trainer
 
     started = time.perf_counter()
     config = resolve(

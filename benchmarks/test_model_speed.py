@@ -14,7 +14,7 @@ import torch
 from speed import counted_flops, matmul_gflops, seconds_per_call
 
 import asdbench
-from asdbench.model.training import keep_freed_memory, l2_penalty
+from asdbench.training.loop import keep_freed_memory, l2_penalty
 
 SAMPLES, DIM, CLASSES = 288_000, 512, 167
 DEVICE = torch.device(os.environ.get("ASDBENCH_BENCH_DEVICE", "cpu"))

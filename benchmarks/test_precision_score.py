@@ -10,7 +10,7 @@ import os
 import numpy as np
 
 from asdbench.pipeline.cells import run_benchmark
-from asdbench.pipeline.config import resolve
+from asdbench.pipeline.resolve import resolve
 
 TRIALS = int(os.environ.get("ASDBENCH_PRECISION_TRIALS", "10"))
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from asdbench.scoring.backends import KMeansBackend
-from asdbench.scoring.evaluation import evaluate_submission
-from asdbench.scoring.submission import decide, write_section
+from asdbench.backends.builtin import KMeansBackend
+from asdbench.submission.evaluation import evaluate_submission
+from asdbench.submission.files import decide, write_section
 
 SECTIONS, TRAIN, TEST, DIM = 14, 1000, 200, 512
 

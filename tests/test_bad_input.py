@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
 
 from asdbench.cli import cli
-from asdbench.model.training import batch_bounds
+from asdbench.training.loop import batch_bounds
 
 
 def refused_before_any_work(command: list[str], extras, message: str, cache) -> None:
@@ -126,7 +126,7 @@ def test_training_with_a_last_batch_of_one_clip(mlflow_tracking, asdbench_cache,
 
 def run_on_a_damaged_tree(tmp_path, tiny_run_args, damage):
     """``asdbench run`` on a copy of the tiny synthetic tree after ``damage(root)``."""
-    from asdbench.data.synthetic import SyntheticDataset, ensure_tree
+    from asdbench.synthetic import SyntheticDataset, ensure_tree
 
     source = ensure_tree(tmp_path / "tree", SyntheticDataset(size="tiny").plan, progress=False)
     root = tmp_path / "copy"
@@ -175,7 +175,7 @@ AS_DCASE2023 = {"rotor": "fan", "gears": "gearbox", "valve": "bandsaw", "blower"
 def a_plain_tree(tmp_path, names=None):
     """A copy of the tiny synthetic tree read as a plain DCASE tree (no marker), its machine
     types renamed by ``names``: folders and ground-truth files."""
-    from asdbench.data.synthetic import SyntheticDataset, ensure_tree
+    from asdbench.synthetic import SyntheticDataset, ensure_tree
 
     source = ensure_tree(tmp_path / "tree", SyntheticDataset(size="tiny").plan, progress=False)
     root = tmp_path / "plain"

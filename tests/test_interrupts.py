@@ -16,11 +16,11 @@ import pytest
 import torch
 from mlflow.tracking import MlflowClient
 
+from asdbench.backends.builtin import KMeansBackend
 from asdbench.cli.signals import stop_on_sigterm
-from asdbench.model import training
 from asdbench.pipeline.cells import run_benchmark
-from asdbench.pipeline.config import resolve
-from asdbench.scoring.backends import KMeansBackend
+from asdbench.pipeline.resolve import resolve
+from asdbench.training import embedding
 
 pytestmark = pytest.mark.slow
 
@@ -195,7 +195,7 @@ def test_sigterm_during_embedding_or_scoring(
     try:
         with monkeypatch.context() as patch:
             if phase == "embedding":
-                real_embed = training.embed
+                real_embed = embedding.embed
 
                 def embed_and_stop(embedder: torch.nn.Module, *args: Any, **kwargs: Any) -> Any:
                     hook = embedder.register_forward_hook(sigterm_on_call(2))
@@ -204,7 +204,7 @@ def test_sigterm_during_embedding_or_scoring(
                     finally:
                         hook.remove()
 
-                patch.setattr(training, "embed", embed_and_stop)
+                patch.setattr(embedding, "embed", embed_and_stop)
             else:
                 stop = sigterm_on_call(2)
                 real_score = KMeansBackend.score

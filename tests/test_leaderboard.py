@@ -12,7 +12,7 @@ from mlflow.tracking import MlflowClient
 
 import asdbench
 from asdbench.cli import cli
-from asdbench.data.synthetic import SyntheticDataset
+from asdbench.synthetic import SyntheticDataset
 
 SWEEP = """[sweep]
 losses = ["adaproj"]

@@ -15,7 +15,9 @@ import pytest
 
 from asdbench import ScoreRule
 from asdbench.pipeline.cells import aggregate_trials
-from asdbench.reporting.leaderboard import DOMAIN_COLUMNS, STD, Cell, build, render_leaderboard
+from asdbench.reporting.leaderboard.board import DOMAIN_COLUMNS, build
+from asdbench.reporting.leaderboard.records import LoggedCell
+from asdbench.reporting.leaderboard.render import render_leaderboard
 from asdbench.reporting.tables import render
 from asdbench.scoring.metrics import (
     METRICS,
@@ -25,6 +27,7 @@ from asdbench.scoring.metrics import (
     evaluate_sections,
 )
 from asdbench.scoring.scores import metric_values
+from asdbench.scoring.statistics import STD
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,7 +89,7 @@ def cells():
             "trials": "3",
         }
         made.append(
-            Cell(
+            LoggedCell(
                 f"run{number}",
                 f"asdbench-{dataset}",
                 dataset,

@@ -2,8 +2,8 @@
 `asdbench list` explains it."""
 
 import asdbench
-from asdbench.model.settings import train_options
-from asdbench.plugins.registry import KINDS
+from asdbench.contracts import KINDS
+from asdbench.training.settings import train_options
 
 FIRST_PARTY = {
     "asdbench-core",

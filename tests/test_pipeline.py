@@ -11,8 +11,8 @@ from mlflow.tracking import MlflowClient
 from asdbench.cli import cli
 from asdbench.model.dual_branch import DualBranchEmbedder
 from asdbench.pipeline.cells import run_benchmark
-from asdbench.pipeline.config import resolve
 from asdbench.pipeline.prepare import prepare
+from asdbench.pipeline.resolve import resolve
 from asdbench.pipeline.resources import available_cores
 from asdbench.pipeline.trials import train_and_embed
 from asdbench.testing import official_score_by_hand, tree_truth
@@ -232,7 +232,7 @@ def test_ground_truth_missing_a_machine_stops_the_run_before_any_work(
     machine, before training, and leaves no MLflow run."""
     import shutil
 
-    from asdbench.data.synthetic import SyntheticDataset, ensure_tree
+    from asdbench.synthetic import SyntheticDataset, ensure_tree
 
     root = ensure_tree(tmp_path / "tree", SyntheticDataset(size="tiny").plan, progress=False)
     truth = tmp_path / "truth"

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from mlflow.tracking import MlflowClient
 
 from asdbench.cli import cli
-from asdbench.pipeline.config import resolve
+from asdbench.pipeline.resolve import resolve
 
 #: What issue 18 and docs/reproducing.md say each preset is, written out by hand: the paper's
 #: sizes, trials and ensemble; the released code's sizes, classes, trials, crops, median and
@@ -156,7 +156,7 @@ def test_a_sweep_file_names_a_preset(tmp_path, mlflow_tracking):
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("to run")]
     assert len(lines) == 2 and all("(5 trials)" in line for line in lines)
-    from asdbench.cli.sweep import build_configs, read_sweep_file
+    from asdbench.pipeline.sweeps import build_configs, read_sweep_file
 
     flags = dict.fromkeys(
         ("losses", "datasets", "embedders", "backends"), ()

@@ -63,7 +63,7 @@ def test_the_checker_finds_private_imports():
         "from asdbench.pipeline.run import TEAM\n"
         "import asdbench.tracking.tracker\n"
         "from asdbench import Tracker, secret\n"
-        "x = asdbench.tracking.store.client(None)\n"
+        "x = asdbench.tracking.connection.client(None)\n"
     )
     assert violations(private) == [
         "from asdbench.pipeline.run import TEAM",

@@ -18,8 +18,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from asdbench.errors import AsdbenchError
-from asdbench.pipeline.config import resolve
 from asdbench.pipeline.ray_executor import _for_workers
+from asdbench.pipeline.resolve import resolve
 
 pytestmark = pytest.mark.slow
 

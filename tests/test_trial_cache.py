@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 from mlflow.tracking import MlflowClient
 
-from asdbench.model import training
 from asdbench.pipeline.cells import run_benchmark
-from asdbench.pipeline.config import resolve
+from asdbench.pipeline.resolve import resolve
+from asdbench.training import loop
 
 QUIET = {"progress": False, "echo": lambda message: None}
 
@@ -36,9 +36,9 @@ def trial_cache_tag(outcome) -> str:
 
 def released(config, monkeypatch, version):
     """``config`` as a new release (core and every plugin at ``version``) would resolve it."""
-    import asdbench.plugins.manager
+    import asdbench.registry.manager
 
-    monkeypatch.setattr(asdbench.plugins.manager, "core_version", lambda: version)
+    monkeypatch.setattr(asdbench.registry.manager, "core_version", lambda: version)
     for choice in config.choices().values():
         plugin = dataclasses.replace(choice.component.plugin, version=version)
         choice.component = dataclasses.replace(choice.component, plugin=plugin)
@@ -56,7 +56,7 @@ def test_a_release_that_changes_no_numbers_reuses_cached_trials(
     assert trial_cache_tag(again) == "reused"
     assert again.results["eval"].official_score() == first.results["eval"].official_score()
 
-    monkeypatch.setattr(training, "NUMERICS_VERSION", "changed")
+    monkeypatch.setattr(loop, "NUMERICS_VERSION", "changed")
     assert trial_cache_tag(run_benchmark(tiny(), **QUIET)) == "trained"
 
 
@@ -72,11 +72,11 @@ def test_each_numerics_version_is_part_of_the_key(asdbench_cache, monkeypatch, t
     key = training_key(config, Cache, 0, "cpu")
     assert training_key(released(tiny(), monkeypatch, "99.0"), Cache, 0, "cpu") == key
     for target in (
-        training,
+        loop,
         config.loss.component.spec.resolve(),
         config.embedder.component.spec.resolve(),
     ):
-        name = "NUMERICS_VERSION" if target is training else "numerics_version"
+        name = "NUMERICS_VERSION" if target is loop else "numerics_version"
         with monkeypatch.context() as patch:
             patch.setattr(target, name, "bumped")
             assert training_key(config, Cache, 0, "cpu") != key, target

@@ -48,7 +48,7 @@ def make_distribution(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def synthetic_root(tmp_path_factory):
     """The default synthetic dataset, written once per test session."""
-    from asdbench.data.synthetic import SyntheticDataset, ensure_tree
+    from asdbench.synthetic import SyntheticDataset, ensure_tree
 
     return ensure_tree(
         tmp_path_factory.mktemp("synthetic") / "tree", SyntheticDataset().plan, progress=False

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 
-from asdbench.scoring.backends import KMeansBackend, KnnBackend
+from asdbench.backends.builtin import KMeansBackend, KnnBackend
 
 
 def unit(x):

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 import asdbench
 from asdbench.cli import cli
-from asdbench.data.synthetic import SynthesisPlan, SyntheticDataset, ensure_tree
+from asdbench.synthetic import SynthesisPlan, SyntheticDataset, ensure_tree
 from asdbench.testing import official_score_by_hand, tree_truth
-from asdbench.tracking.store import client
+from asdbench.tracking.connection import client
 
 
 class CentresLoss(torch.nn.Module):

@@ -154,8 +154,9 @@ def test_list_shows_option_descriptions_and_the_training_settings(runner):
 def test_list_alone_is_an_overview_of_one_line_per_component(runner):
     """``asdbench list`` fits on a screen or two: every component, setting and preset by name,
     no options, and how to see them."""
-    from asdbench.plugins.presets import presets
-    from asdbench.plugins.registry import KINDS, components
+    from asdbench.contracts import KINDS
+    from asdbench.registry.components import components
+    from asdbench.registry.presets import presets
 
     output = runner.invoke(cli, ["list"]).output
     lines = output.splitlines()
@@ -312,7 +313,7 @@ def test_a_preset_fills_what_the_command_line_leaves_and_marks_it(runner):
 
 
 def test_flags_and_sets_override_a_preset_and_the_run_says_what_changed(runner):
-    from asdbench.pipeline.config import resolve
+    from asdbench.pipeline.resolve import resolve
 
     config = resolve(
         preset="toy-system",

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from asdbench.data.synthetic import Synthetic2022Dataset, SyntheticDataset, ensure_tree
+from asdbench.backends.builtin import KMeansBackend, KnnBackend
 from asdbench.model.dual_branch import DualBranchEmbedder
-from asdbench.scoring.backends import KMeansBackend, KnnBackend
+from asdbench.synthetic import Synthetic2022Dataset, SyntheticDataset, ensure_tree
 from asdbench.testing import (
     DCASE_LAYOUT_INVALID,
     DCASE_LAYOUT_VARIANTS,

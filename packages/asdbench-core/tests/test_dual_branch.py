@@ -9,15 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from asdbench.model.dual_branch import (
-    DualBranchEmbedder,
-    StemConv2d,
-    bn1d,
-    bn2d,
-    head_frames,
-    pool_time,
-    same_padding,
-)
+from asdbench.model.dual_branch import DualBranchEmbedder, StemConv2d, head_frames, pool_time
+from asdbench.model.keras_layers import bn1d, bn2d, same_padding
 
 # reference-system.md §2: shapes for 18 s (288,000 samples) and 10 s (160,000 samples).
 SPEC = {

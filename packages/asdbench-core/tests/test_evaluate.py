@@ -8,7 +8,8 @@ from click.testing import CliRunner
 
 from asdbench.cli import cli
 from asdbench.errors import AsdbenchError
-from asdbench.scoring.submission import decide, read_submission, threshold, write_section
+from asdbench.scoring.scores import decide, threshold
+from asdbench.submission.files import read_submission, write_section
 from asdbench.testing.trees import write_clips, write_ground_truth_csv
 
 
@@ -377,7 +378,7 @@ def test_results_are_written_only_where_output_says(two_partitions, tmp_path):
 def test_the_synthetic_dataset_finds_its_own_ground_truth(asdbench_cache, tmp_path):
     from asdbench.data.ground_truth import read_ground_truth
     from asdbench.data.layout import read_tree
-    from asdbench.data.synthetic import SyntheticDataset, ensure_tree
+    from asdbench.synthetic import SyntheticDataset, ensure_tree
 
     root = ensure_tree(None, SyntheticDataset(size="tiny").plan, progress=False)
     table = read_tree(root, dataset="synthetic", ground_truth=root / "ground_truth")
@@ -496,7 +497,7 @@ def test_per_domain_submission_files_round_trip(tmp_path):
     section and domain, each with that domain's clips; reading gathers them into the section
     and remembers which file each clip was in."""
     from asdbench.data.clips import Clip, ClipTable
-    from asdbench.scoring.submission import write_submission
+    from asdbench.submission.files import write_submission
 
     clips = [
         Clip(tmp_path / f"section_03_{d}_test_{i:04d}.wav", "t", "eval", "fan", "03", d, "test",
@@ -559,7 +560,7 @@ def test_machine_id_submissions_and_eval_data_list(tmp_path):
     file; its ground truth is ``eval_data_list.csv``, a machine type line before its rows."""
     from asdbench.data.clips import Clip, ClipTable
     from asdbench.data.ground_truth import Truth, read_ground_truth
-    from asdbench.scoring.submission import write_submission
+    from asdbench.submission.files import write_submission
 
     clips = [
         Clip(tmp_path / f"id_01_{i:08d}.wav", "t", "eval", "fan", "01", "source", "test", "unknown")

@@ -148,6 +148,10 @@ class AcceptsNegativeMargin(GoodLoss):
         self.margin = margin
 
 
+class LossVersion(GoodLoss):
+    numerics_version = 2  # type: ignore[assignment]
+
+
 LOSS_KIT = {"option_variants": {"margin": 0.3}, "invalid_options": {"margin": -1.0}}
 LOSSES = {
     "test_constructor_is_keyword_only": PositionalLoss,
@@ -165,6 +169,7 @@ LOSSES = {
     "test_every_option_is_covered": GoodLoss,  # with option_variants left out below
     "test_option_variants_change_behaviour": IgnoresMargin,
     "test_invalid_options_are_rejected": AcceptsNegativeMargin,
+    "test_numerics_version_is_text": LossVersion,
 }
 
 # -- back ends: the nearest of each domain's normalised mean -------------------------------
@@ -250,7 +255,15 @@ class NumericVersion(GoodBackend):
 
 
 BACKEND_KIT = {"option_variants": {"shrink": 0.5}, "invalid_options": {"shrink": 1.0}}
+
+
+class FitReturnsNothing(GoodBackend):
+    def fit(self, embeddings, domains):
+        super().fit(embeddings, domains)
+
+
 BACKENDS = {
+    "test_fit_returns_the_back_end": FitReturnsNothing,
     "test_unknown_option_is_rejected": SwallowsBackendOptions,
     "test_invalid_options_are_rejected": AcceptsAnyShrink,
     "test_every_option_is_covered": GoodBackend,

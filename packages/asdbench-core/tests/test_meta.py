@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from asdbench.plugins.hookspecs import AsdbenchSpecs
+from asdbench.registry.hookspecs import AsdbenchSpecs
 
 HOOKS = [name for name in vars(AsdbenchSpecs) if name.startswith("asdbench_")]
 ROOT = Path(__file__).resolve().parents[3]

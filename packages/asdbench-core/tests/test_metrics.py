@@ -164,7 +164,7 @@ def test_a_rule_without_an_official_score_reports_machine_type_means():
     """2020's figures: per machine type, the arithmetic mean over its sections (machine IDs)
     of the metrics the rule averages; no official score; an undefined value is an error naming
     its section, not a mean over the others."""
-    from asdbench.contracts import ScoreRule
+    from asdbench.data.score_rule import ScoreRule
 
     rule = ScoreRule("r2020", pooled=(), files="machine_id", machine_means=("auc_all", "pauc"))
     values = {("fan", "00"): (0.9, 0.6), ("fan", "02"): (0.5, 0.4), ("pump", "01"): (0.7, 0.55)}

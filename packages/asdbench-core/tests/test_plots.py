@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 
 from asdbench.data.layout import read_tree
-from asdbench.data.synthetic import Synthetic2022Dataset, ensure_tree
 from asdbench.reporting.plots import write_section_figures
+from asdbench.synthetic import Synthetic2022Dataset, ensure_tree
 
 
 def pair_auc(labels, scores):

@@ -4,8 +4,8 @@ import pytest
 
 import asdbench
 from asdbench.errors import PluginError
-from asdbench.plugins.manager import Plugins
-from asdbench.plugins.registry import components
+from asdbench.registry.components import components
+from asdbench.registry.manager import Plugins
 
 LOSS_PLUGIN = """
 import asdbench

@@ -6,7 +6,7 @@ import pytest
 
 import asdbench
 from asdbench.errors import OptionError, UnknownComponentError
-from asdbench.plugins.registry import get
+from asdbench.registry.components import get
 
 
 class ToyLoss:
@@ -127,7 +127,7 @@ def test_an_annotated_option_is_described_and_typed_by_its_inner_type():
 
 
 def test_an_annotated_option_parses_from_set_text():
-    from asdbench.pipeline.config import choose
+    from asdbench.pipeline.resolve import choose
 
     assert choose("loss", "toy", {"window_s": "0.25"}).options == {"window_s": 0.25}
     assert choose("loss", "toy", {"window_s": "none"}).options == {"window_s": None}

@@ -13,15 +13,15 @@ import soundfile
 from click.testing import CliRunner
 
 from asdbench.cli import cli
-from asdbench.data.synthetic import SynthesisPlan, SyntheticDataset, ensure_tree, machine_types
-from asdbench.data.synthetic.design import SIZES, file_seconds, section_shift
-from asdbench.data.synthetic.faults import DAMAGE, Fault, bearing_frequencies
-from asdbench.data.synthetic.machines import FAMILIES, valve_events
-from asdbench.data.synthetic.mixing import SectionSound
-from asdbench.data.synthetic.noise import noise_stem
-from asdbench.data.synthetic.signals import seeded
-from asdbench.data.synthetic.tree import section_clips
 from asdbench.errors import DataError
+from asdbench.synthetic import SynthesisPlan, SyntheticDataset, ensure_tree, machine_types
+from asdbench.synthetic.design import SIZES, file_seconds, section_shift
+from asdbench.synthetic.faults import DAMAGE, Fault, bearing_frequencies
+from asdbench.synthetic.machines import FAMILIES, valve_events
+from asdbench.synthetic.mixing import SectionSound
+from asdbench.synthetic.noise import noise_stem
+from asdbench.synthetic.signals import seeded
+from asdbench.synthetic.tree import section_clips
 
 RATE = 16000
 # What the "tiny" size writes, per machine type, written out here independently of the
@@ -193,8 +193,8 @@ def test_full_size_has_dcase2023_scale_and_test_design():
 
 def _headers(plan, partition, machine):
     """(domain, split, label) of every clip of the first section, from the design alone."""
-    from asdbench.data.synthetic.design import clips_per_test_group
-    from asdbench.data.synthetic.tree import _imbalance
+    from asdbench.synthetic.design import clips_per_test_group
+    from asdbench.synthetic.tree import _imbalance
 
     machines = machine_types(plan.size)[partition]
     counts = SIZES[plan.size]
@@ -486,8 +486,8 @@ def test_layout_emits_the_same_clips_in_another_datasets_layout(asdbench_cache, 
     default, the 2022-2026 plain layout with anonymised eval test names), reads them back with
     that dataset and takes its rule: the same clips, labels, domains, attributes and audio."""
     import asdbench
-    from asdbench.contracts import ScoreRule
     from asdbench.data.datasets import DcaseLayoutDataset
+    from asdbench.data.score_rule import ScoreRule
 
     class PlainYear(DcaseLayoutDataset):
         name = "plainyear"

@@ -8,9 +8,10 @@ import asdbench
 from asdbench.data.audio_cache import AudioCache
 from asdbench.errors import DataError
 from asdbench.model.dual_branch import DualBranchEmbedder
-from asdbench.model.settings import TrainConfig
-from asdbench.model.training import Trainer, embed, l2_penalty, mixup
 from asdbench.testing.trees import write_wav
+from asdbench.training.embedding import embed
+from asdbench.training.loop import Trainer, l2_penalty, mixup
+from asdbench.training.settings import TrainConfig
 
 
 def test_mixup_pairs_each_clip_with_its_reversed_partner():
@@ -235,7 +236,7 @@ def test_training_crops_are_windows_of_the_tiled_clip_drawn_per_epoch_or_once(
     if crop == "once":
         assert cuts[0] == cuts[1] == cuts[2]
         recorder.seen.clear()
-        from asdbench.model.training import fixed_offsets
+        from asdbench.training.loop import fixed_offsets
 
         offsets = fixed_offsets(cache, 8000, seed=5)[ROWS]
         embed(recorder, cache, ROWS, 8000, batch_size=4, device=torch.device("cpu"),
@@ -248,7 +249,7 @@ def test_training_crops_are_windows_of_the_tiled_clip_drawn_per_epoch_or_once(
 
 
 def test_random_offsets_are_uniform_over_the_valid_starts():
-    from asdbench.model.training import random_offsets
+    from asdbench.training.loop import random_offsets
 
     rng = np.random.default_rng(0)
     lengths = np.array([6000] * 4000)  # tiled twice: 12000 samples, starts 0..4000 for 8000

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from asdbench.cli import cli
 from asdbench.model.untrained import LogMelStatsEmbedder, mel_filters
 from asdbench.testing import EmbedderConformanceTests, official_score_by_hand, tree_truth
-from asdbench.tracking.store import client
+from asdbench.tracking.connection import client
 
 
 def htk_mel(hz):

@@ -2,8 +2,9 @@
 
 import importlib.metadata
 
-from asdbench.plugins.manager import Plugins
-from asdbench.plugins.registry import KINDS, components
+from asdbench.contracts import KINDS
+from asdbench.registry.components import components
+from asdbench.registry.manager import Plugins
 
 FIRST_PARTY: dict[str, set[str]] = {
     "loss": {"adaproj", "adacos", "subcluster_adacos", "compactness", "compactness_cce"},

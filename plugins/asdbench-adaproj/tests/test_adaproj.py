@@ -13,7 +13,7 @@ from asdbench_adaproj.loss import AdaProjLoss
 
 class TestAdaProjConformance(LossConformanceTests):
     factory = AdaProjLoss
-    loss_options = {"subspace_dim": 3}
+    options = {"subspace_dim": 3}
     option_variants = {
         "subspace_dim": 5,
         "trainable_centers": True,

@@ -24,7 +24,7 @@ class TestAdaCos(LossConformanceTests):
 
 class TestSubclusterAdaCos(LossConformanceTests):
     factory = SubclusterAdaCosLoss
-    loss_options = {"n_subclusters": 3}
+    options = {"n_subclusters": 3}
     option_variants = {
         "n_subclusters": 4,
         "trainable_centers": True,

@@ -23,7 +23,7 @@ class CentroidBackend:
         self.per_domain = per_domain
         self.centroids: np.ndarray | None = None
 
-    def fit(self, embeddings: np.ndarray, domains: np.ndarray) -> None:
+    def fit(self, embeddings: np.ndarray, domains: np.ndarray) -> CentroidBackend:
         x = _unit(np.asarray(embeddings, dtype=np.float64))
         domains = np.asarray(domains)
         if self.per_domain:
@@ -31,6 +31,7 @@ class CentroidBackend:
         else:
             groups = [np.ones(len(x), dtype=bool)]
         self.centroids = _unit(np.stack([x[group].mean(axis=0) for group in groups]))
+        return self
 
     def score(self, embeddings: np.ndarray) -> np.ndarray:
         if self.centroids is None:

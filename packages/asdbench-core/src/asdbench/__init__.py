@@ -31,11 +31,11 @@ from asdbench.errors import (
     PluginError,
     UnknownComponentError,
 )
-from asdbench.plugins.hookspecs import hookimpl
-from asdbench.plugins.manager import core_version
-from asdbench.plugins.registry import Component, available, create
-from asdbench.plugins.registry import get as component
-from asdbench.plugins.specs import (
+from asdbench.registry.components import Component, available, create
+from asdbench.registry.components import get as component
+from asdbench.registry.hookspecs import hookimpl
+from asdbench.registry.manager import core_version
+from asdbench.registry.specs import (
     BackendSpec,
     DatasetSpec,
     EmbedderSpec,
@@ -48,84 +48,49 @@ from asdbench.plugins.specs import (
 API_VERSION = 1
 __version__ = core_version()
 
-#: Public names loaded on first use: ``name -> (module, attribute)``.
+#: Public names loaded on first use, by module (``"client as mlflow_client"`` renames).
+# fmt: off
+_PUBLIC: dict[str, tuple[str, ...]] = {
+    "asdbench.contracts": (
+        "Loss", "ReportsTrainingMetrics", "Embedder", "Backend", "Dataset", "Downloadable",
+        "Ensemble",
+    ),
+    "asdbench.data.clips": ("Clip", "ClipTable"),
+    "asdbench.data.filenames": ("ClipName", "parse_clip_name"),
+    "asdbench.data.datasets": (
+        "DcaseLayoutDataset", "link_clip", "ClipSecondsOption", "ClassesOption",
+        "ClassAttributesOption", "ClassDomainOption", "StereoOption", "ResampleOption",
+        "SkipBadFilesOption", "MachinesOption",
+    ),
+    "asdbench.data.audio": ("AudioFormat",),
+    "asdbench.data.score_rule": ("ScoreRule",),
+    "asdbench.data.download": ("RemoteFile", "fetch", "fetch_and_extract", "zenodo_files"),
+    "asdbench.data.archives": ("safe_extract",),
+    "asdbench.files": ("exclusive",),
+    "asdbench.registry.options": ("Range", "SEED_RANGE"),
+    "asdbench.model.angular": (
+        "AdaptiveScale", "AngularLoss", "glorot_centers", "starting_scale", "TrainableCenters",
+        "DynamicScale", "InitialScale", "ScaleMedian",
+    ),
+    "asdbench.backends.builtin": ("KnnBackend", "unit_rows", "mean_nearest"),
+    "asdbench.scoring.metrics": (
+        "Results", "ScoredSection", "SectionResult", "auc", "harmonic_mean", "evaluate_sections",
+    ),
+    "asdbench.submission.files": ("TEAM", "write_submission"),
+    "asdbench.scoring.scores": (
+        "read_scores", "write_scores", "combine_trials", "decisions_for", "evaluate_partitions",
+        "metric_values",
+    ),
+    "asdbench.reporting.tables": ("write_results", "render as render_results"),
+    "asdbench.tracking.tracker": ("Tracker",),
+    "asdbench.tracking.connection": ("client as mlflow_client",),
+    "asdbench.tracking.store": ("finished_trials", "dataset_of", "ensemble_tags"),
+}
+# fmt: on
 _LAZY: dict[str, tuple[str, str]] = {
-    # Contracts: what each kind of component provides (docs/plugin-reference.md).
-    **{
-        name: ("asdbench.contracts", name)
-        for name in (
-            "Loss",
-            "ReportsTrainingMetrics",
-            "Embedder",
-            "Backend",
-            "Dataset",
-            "ScoreRule",
-            "Downloadable",
-            "Ensemble",
-        )
-    },
-    # Data: clips, the DCASE tree reader a dataset plugin builds on, downloads.
-    "Clip": ("asdbench.data.clips", "Clip"),
-    "ClipTable": ("asdbench.data.clips", "ClipTable"),
-    "ClipName": ("asdbench.data.filenames", "ClipName"),
-    "parse_clip_name": ("asdbench.data.filenames", "parse_clip_name"),
-    "DcaseLayoutDataset": ("asdbench.data.datasets", "DcaseLayoutDataset"),
-    "link_clip": ("asdbench.data.datasets", "link_clip"),
-    "AudioFormat": ("asdbench.data.audio", "AudioFormat"),
-    # The options every DcaseLayoutDataset has, for a subclass that declares options of its own.
-    **{
-        name: ("asdbench.data.datasets", name)
-        for name in (
-            "ClipSecondsOption",
-            "ClassesOption",
-            "ClassAttributesOption",
-            "ClassDomainOption",
-            "StereoOption",
-            "ResampleOption",
-            "SkipBadFilesOption",
-            "MachinesOption",
-        )
-    },
-    "RemoteFile": ("asdbench.data.download", "RemoteFile"),
-    "fetch": ("asdbench.data.download", "fetch"),
-    "fetch_and_extract": ("asdbench.data.download", "fetch_and_extract"),
-    "safe_extract": ("asdbench.data.download", "safe_extract"),
-    "zenodo_files": ("asdbench.data.download", "zenodo_files"),
-    "exclusive": ("asdbench.paths", "exclusive"),
-    # Options: the bounds a numeric option may declare in its Annotated metadata.
-    "Range": ("asdbench.plugins.options", "Range"),
-    "SEED_RANGE": ("asdbench.plugins.options", "SEED_RANGE"),
-    # Model: the angular-margin building blocks and options losses share.
-    "AdaptiveScale": ("asdbench.model.angular", "AdaptiveScale"),
-    "glorot_centers": ("asdbench.model.angular", "glorot_centers"),
-    "starting_scale": ("asdbench.model.angular", "starting_scale"),
-    "TrainableCenters": ("asdbench.model.angular", "TrainableCenters"),
-    "DynamicScale": ("asdbench.model.angular", "DynamicScale"),
-    "InitialScale": ("asdbench.model.angular", "InitialScale"),
-    "ScaleMedian": ("asdbench.model.angular", "ScaleMedian"),
-    # Scoring: official DCASE figures from scores, submission files, results tables.
-    "Results": ("asdbench.scoring.metrics", "Results"),
-    "ScoredSection": ("asdbench.scoring.metrics", "ScoredSection"),
-    "SectionResult": ("asdbench.scoring.metrics", "SectionResult"),
-    "auc": ("asdbench.scoring.metrics", "auc"),
-    "harmonic_mean": ("asdbench.scoring.metrics", "harmonic_mean"),
-    "evaluate_sections": ("asdbench.scoring.metrics", "evaluate_sections"),
-    "TEAM": ("asdbench.scoring.submission", "TEAM"),
-    "read_scores": ("asdbench.scoring.scores", "read_scores"),
-    "write_scores": ("asdbench.scoring.scores", "write_scores"),
-    "combine_trials": ("asdbench.scoring.scores", "combine_trials"),
-    "decisions_for": ("asdbench.scoring.scores", "decisions_for"),
-    "evaluate_partitions": ("asdbench.scoring.scores", "evaluate_partitions"),
-    "metric_values": ("asdbench.scoring.scores", "metric_values"),
-    "write_results": ("asdbench.reporting.tables", "write_results"),
-    "write_submission": ("asdbench.scoring.submission", "write_submission"),
-    "render_results": ("asdbench.reporting.tables", "render"),
-    # Tracking: the MLflow store as asdbench lays it out.
-    "Tracker": ("asdbench.tracking.tracker", "Tracker"),
-    "mlflow_client": ("asdbench.tracking.store", "client"),
-    "finished_trials": ("asdbench.tracking.store", "finished_trials"),
-    "dataset_of": ("asdbench.tracking.store", "dataset_of"),
-    "ensemble_tags": ("asdbench.tracking.store", "ensemble_tags"),
+    (alias or attribute): (module, attribute)
+    for module, names in _PUBLIC.items()
+    for attribute, _, alias in (name.partition(" as ") for name in names)
 }
 
 
@@ -142,82 +107,25 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
+#: The names imported above, then those loaded on first use.
 __all__ = [
     "API_VERSION",
-    "SEED_RANGE",
-    "TEAM",
-    "AdaptiveScale",
     "AsdbenchError",
-    "AudioFormat",
-    "Backend",
     "BackendSpec",
-    "ClassAttributesOption",
-    "ClassDomainOption",
-    "ClassesOption",
-    "Clip",
-    "ClipName",
-    "ClipSecondsOption",
-    "ClipTable",
     "Component",
     "DataError",
-    "Dataset",
     "DatasetSpec",
-    "DcaseLayoutDataset",
-    "Downloadable",
-    "DynamicScale",
-    "Embedder",
     "EmbedderSpec",
-    "Ensemble",
     "EnsembleSpec",
-    "InitialScale",
-    "Loss",
     "LossSpec",
-    "MachinesOption",
     "OptionError",
     "PluginError",
     "PresetSpec",
-    "Range",
-    "RemoteFile",
-    "ReportsTrainingMetrics",
-    "ResampleOption",
-    "Results",
-    "ScaleMedian",
-    "ScoreRule",
-    "ScoredSection",
-    "SectionResult",
-    "SkipBadFilesOption",
-    "StereoOption",
-    "Tracker",
-    "TrainableCenters",
     "UnknownComponentError",
     "__version__",
-    "auc",
     "available",
-    "combine_trials",
     "component",
     "create",
-    "dataset_of",
-    "decisions_for",
-    "ensemble_tags",
-    "evaluate_partitions",
-    "evaluate_sections",
-    "exclusive",
-    "fetch",
-    "fetch_and_extract",
-    "finished_trials",
-    "glorot_centers",
-    "harmonic_mean",
     "hookimpl",
-    "link_clip",
-    "metric_values",
-    "mlflow_client",
-    "parse_clip_name",
-    "read_scores",
-    "render_results",
-    "safe_extract",
-    "starting_scale",
-    "write_results",
-    "write_scores",
-    "write_submission",
-    "zenodo_files",
 ]
+__all__ += sorted(_LAZY)

@@ -5,7 +5,8 @@ A plugin registers a factory with a spec record (``asdbench.LossSpec`` ...); the
 the factory with its context arguments (sizes the data decides) and the user's options, and
 then uses the object only through the methods below. ``asdbench.testing`` has a conformance
 kit per kind that checks these contracts on a plugin's own component. Nothing here imports
-torch or numpy: the types are for readers and type checkers.
+torch or numpy: the types are for readers and type checkers. :data:`KINDS` is the one table of
+kinds.
 
 Every component may declare ``numerics_version: ClassVar[str]``: the version of the numbers it
 computes, bumped with any change that alters them. The trial cache is keyed by it (a component
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, Self, runtime_checkable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,19 +26,25 @@ if TYPE_CHECKING:
 
     from asdbench.data.audio import AudioFormat
     from asdbench.data.clips import ClipTable
+    from asdbench.data.score_rule import ScoreRule
 
 
 class Loss(Protocol):
     """``factory(*, num_classes, embedding_dim, **options) -> Loss``, an ``nn.Module``.
 
     - ``forward(embeddings [B, D] float32, targets [B, C] soft labels, each row summing to 1)``
-      returns a scalar tensor (mixup mixes two classes per row).
+      returns a scalar tensor (mixup mixes two classes per row; most batches lack most
+      classes; the last batch of an epoch may hold one clip).
     - Sizes are keyword-only; an option value the loss cannot use raises ``ValueError`` in the
       constructor (the run reports it before any work).
     - Trainable parameters are registered parameters: the trainer, not the user, puts them into
       the optimiser. Fixed state (centres, an adaptive scale) lives in buffers, so it is saved
-      with ``state_dict`` and moves with ``.to(device)``.
-    - Given the same ``torch.manual_seed``, construction and ``forward`` are deterministic.
+      with ``state_dict`` and moves with ``.to(device)`` (float64 included); eval mode changes
+      no state.
+    - Given the same ``torch.manual_seed``, construction and ``forward`` are deterministic; the
+      inputs are not modified.
+    - Angular losses also expose ``logits(embeddings)``, the unscaled class similarities
+      (``asdbench.AngularLoss`` keeps their centres and adaptive scale).
     """
 
     def forward(self, embeddings: torch.Tensor, targets: torch.Tensor) -> torch.Tensor: ...
@@ -54,95 +61,99 @@ class ReportsTrainingMetrics(Protocol):
 
 class Embedder(Protocol):
     """``factory(*, sample_rate, clip_samples, embedding_dim, **options) -> Embedder``, an
-    ``nn.Module``.
+    ``nn.Module``; a factory that declares ``accepts_channels`` is also passed ``channels``.
 
-    - ``forward(waveforms [B, clip_samples] float32 in [-1, 1))`` returns ``[B, embedding_dim]``
-      (features are computed inside the module, so a back end sees embeddings only).
-    - In eval mode a clip's embedding does not depend on the other clips of its batch.
+    - ``forward(waveforms)`` takes float32 samples in [-1, 1): ``[B, clip_samples]`` for one
+      channel, ``[B, channels, clip_samples]`` when ``channels`` is above 1; it returns
+      ``[B, embedding_dim]`` float32 (features are computed inside the module, so a back end
+      sees embeddings only).
+    - ``accepts_channels``: the channel counts ``forward`` takes, a class attribute
+      (``(1, 2)`` for DCASE2026's near and far microphones); ``(1,)`` when not declared. A run
+      whose dataset keeps another count (``stereo=both``, ``dcase2026``'s ``channel=both``) is
+      refused before any work, naming the embedders that take it.
+    - ``needs_training = False`` (a class attribute) for an embedder used as built: a trial
+      embeds every clip with it (no epochs), its loss is ``none`` (another ``--loss`` is
+      refused) and it has no trainable parameter (core's ``logmel_stats``).
+    - In eval mode a clip's embedding does not depend on the other clips of its batch; every
+      trainable parameter gets a gradient.
     - Sizes are keyword-only; refused option values raise ``ValueError`` in the constructor.
-    - Deterministic given ``torch.manual_seed``; state in ``state_dict``.
-    - One that needs no training declares ``needs_training = False`` (a class attribute): a
-      trial embeds with it as built, with the loss ``none``; it has no trainable parameter.
+    - Deterministic given ``torch.manual_seed``; everything that defines the network is in
+      ``state_dict``.
     """
+
+    accepts_channels: ClassVar[tuple[int, ...]]
+    needs_training: ClassVar[bool]
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor: ...
 
 
+def needs_training(embedder_factory: object) -> bool:
+    """Whether an embedder (its factory, read without building it) is trained."""
+    return bool(getattr(embedder_factory, "needs_training", True))
+
+
+def accepted_channels(embedder_factory: object) -> tuple[int, ...]:
+    """The channel counts an embedder's ``forward`` takes: its ``accepts_channels``, or one
+    channel when it declares none."""
+    declared = getattr(embedder_factory, "accepts_channels", (1,))
+    if (
+        not isinstance(declared, tuple)
+        or not declared
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in declared)
+    ):
+        raise TypeError(
+            f"accepts_channels must be a tuple of channel counts (whole numbers of at least 1), "
+            f"got {declared!r}"
+        )
+    return declared
+
+
+def takes_channels(embedder_factory: object) -> bool:
+    """Whether the factory is passed ``channels``: it declares ``accepts_channels``."""
+    return hasattr(embedder_factory, "accepts_channels")
+
+
 class Backend(Protocol):
     """``factory(**options) -> Backend``: scores test clips from embeddings, one section at a
-    time (a new backend per section).
+    time (a new back end per section).
 
-    - ``fit(embeddings [N, D], domains [N] of "source" | "target")`` on the section's training
-      clips (normal only); it sees no test clip and no label.
+    - ``fit(embeddings [N, D] float, domains [N] of "source" | "target")`` on the section's
+      training clips (normal only) returns the back end itself; it sees no test clip and no
+      label.
     - ``score(embeddings [M, D]) -> [M]`` float, finite, higher = more anomalous; called on every
       clip of the section (training clips too: their scores set the decision threshold).
-    - ``score`` before ``fit`` raises; both are deterministic.
-    - ``fit`` raises ``ValueError`` for training clips it cannot fit (too few); the run reports
-      it on one line naming the section.
+    - ``score`` before ``fit`` raises; both are deterministic and leave their inputs alone.
+    - ``fit`` raises ``ValueError`` for training clips it cannot fit (too few for a covariance,
+      say); the run reports it on one line naming the section.
     """
 
-    def fit(self, embeddings: np.ndarray, domains: np.ndarray) -> None: ...
+    def fit(self, embeddings: np.ndarray, domains: np.ndarray) -> Self: ...
 
     def score(self, embeddings: np.ndarray) -> np.ndarray: ...
 
 
-#: The forms of the official evaluators' files (``ScoreRule.files``).
-FILE_FORMS = ("section", "section_domain", "machine_id")
-
-
-@dataclass(frozen=True)
-class ScoreRule:
-    """How a challenge year's evaluator turns per-section metrics into its official score: the
-    harmonic mean, over every section, of the section metrics in ``pooled`` taken together,
-    each floored at machine epsilon (keys of ``asdbench.scoring.metrics``: ``auc_source``,
-    ``auc_target``, ``pauc``, ``auc_source_own``...). A dataset carries its year's rule as
-    ``official_score``; ``name`` is how outputs name it (``eval official score (dcase2023
-    rule)``). ``files``: the form of the evaluator's ground-truth and submission files:
-    ``section`` (2022 on: one per section, domains in ``ground_truth_domain/``),
-    ``section_domain`` (2021: one per section and domain) or ``machine_id`` (2020: one per
-    machine ID, ground truth in ``eval_data_list.csv``). ``machine_means``: section metrics
-    whose arithmetic mean over each machine type's sections the evaluator reports (2020: AUC
-    and pAUC per machine ID, averaged per machine type). A year without a single official score
-    (2020) pools nothing: ``pooled=()``, and its figures are the machine means. ``subset``: the
-    machine types scored, when a run was asked for only some of the dataset's
-    (``--set dataset.machines=fan+valve``); its ``label`` then says so, so that a score over
-    part of the data is never shown as the whole's."""
-
-    name: str
-    pooled: tuple[str, ...] = ("auc_source", "auc_target", "pauc")
-    files: str = "section"
-    machine_means: tuple[str, ...] = ()
-    subset: tuple[str, ...] = ()
-
-    @property
-    def label(self) -> str:
-        """``dcase2023 rule``, or ``dcase2023 rule, on fan+valve only`` for a subset."""
-        only = f", on {'+'.join(self.subset)} only" if self.subset else ""
-        return f"{self.name} rule{only}"
-
-    def __post_init__(self) -> None:
-        named = (*self.pooled, *self.machine_means)
-        if not self.name or not named or not all(isinstance(m, str) for m in named):
-            raise ValueError(
-                f"a score rule needs a name and the metrics it pools or averages, got {self!r}"
-            )
-        if self.files not in FILE_FORMS:
-            raise ValueError(f"files must be one of {', '.join(FILE_FORMS)}, got {self.files!r}")
-
-
 class Dataset(Protocol):
-    """``factory(**options) -> Dataset``: a DCASE-style dataset. Subclassing
-    ``asdbench.DcaseLayoutDataset`` gives all of it from a tree in the DCASE layout; a dataset
-    states its facts as attributes.
+    """``factory(**options) -> Dataset``: a DCASE-style dataset, which states its facts as
+    attributes. Subclassing ``asdbench.DcaseLayoutDataset`` gives all of it from a tree in the
+    DCASE layout.
 
-    - ``name``; ``sample_rate`` and ``clip_samples`` (every clip is tiled and cropped to it);
-      ``audio_format`` (how files are decoded) and ``skip_bad_files``.
-    - ``official_score``: its year's official-score rule, an ``asdbench.ScoreRule``.
+    - ``name``; ``sample_rate``; ``clip_samples``, every clip tiled and cropped to it;
+      ``audio_format``, how files are decoded (sample rate, resampling, what to do with several
+      channels); ``skip_bad_files``, whether unreadable files are left out and listed rather
+      than refused; ``how_to_obtain``, one line a run prints when no ``--data-dir`` is given.
+    - ``official_score``: its year's rule, an ``asdbench.ScoreRule``: the harmonic mean over
+      every section of the section metrics in ``pooled`` (AUC (source), AUC (target) and pAUC
+      as DCASE 2022-2026 score), ``name`` what outputs call it (``eval official score
+      (dcase2024 rule)``), ``files`` the form of its evaluator's ground-truth and submission
+      files (``section``; ``section_domain`` in 2021; ``machine_id`` in 2020) and
+      ``machine_means`` the metrics its evaluator averages per machine type (``pooled=()``
+      for a year without a single official score, as 2020).
     - ``load(data_dir, *, ground_truth=None, progress=True) -> ClipTable``: every clip, eval
       labels joined by file name from evaluator-format ground truth.
     - ``data_dir(data_dir, *, progress=True) -> Path``: the folder to read (a dataset that has
       data of its own, as the synthetic one, needs none).
-    - ``partition_of(machine, section) -> "dev" | "eval" | None``: from its facts.
+    - ``partition_of(machine, section) -> "dev" | "eval" | None``: from its facts, so that
+      results are never pooled across partitions.
     """
 
     name: str
@@ -196,11 +207,51 @@ class Ensemble(Protocol):
     ) -> np.ndarray: ...
 
 
-#: The contract of each kind, by kind.
-CONTRACTS: dict[str, Any] = {
-    "loss": Loss,
-    "embedder": Embedder,
-    "backend": Backend,
-    "dataset": Dataset,
-    "ensemble": Ensemble,
+#: What a factory builds: a component of one of the kinds.
+Built = Loss | Embedder | Backend | Dataset | Ensemble
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of component: everything else about kinds (the registration hooks, the spec
+    records' context, the names the CLI accepts, the sections of a preset and of ``--set``)
+    is derived from :data:`KINDS`."""
+
+    name: str
+    plural: str
+    contract: type
+    #: The arguments the pipeline passes the factory itself (sizes the data decides), and
+    #: those of them passed only to a factory that declares it takes them.
+    context: tuple[str, ...] = ()
+    optional_context: tuple[str, ...] = ()
+    #: Whether a preset names it (a preset is a system, run on any dataset) and may name none.
+    in_presets: bool = True
+    optional: bool = False
+
+    @property
+    def hook(self) -> str:
+        """The registration hook plugins implement (``asdbench_losses``)."""
+        return f"asdbench_{self.plural}"
+
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind("loss", "losses", Loss, ("num_classes", "embedding_dim")),
+        Kind(
+            "embedder",
+            "embedders",
+            Embedder,
+            ("sample_rate", "clip_samples", "embedding_dim", "channels"),
+            ("channels",),
+        ),
+        Kind("backend", "backends", Backend),
+        Kind("dataset", "datasets", Dataset, in_presets=False),
+        Kind("ensemble", "ensembles", Ensemble, optional=True),
+    )
 }
+
+
+def kind_named(text: str) -> Kind | None:
+    """The kind a user typed, singular or plural (``losses``); None when there is none."""
+    return KINDS.get(text) or next((k for k in KINDS.values() if k.plural == text), None)

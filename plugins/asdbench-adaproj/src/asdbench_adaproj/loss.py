@@ -14,27 +14,21 @@ The loss is the cross-entropy of ``softmax(s * logit)`` against soft (mixup) tar
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from asdbench import (
-    AdaptiveScale,
-    DynamicScale,
-    InitialScale,
-    ScaleMedian,
-    TrainableCenters,
+    AngularLoss,
     glorot_centers,
-    starting_scale,
 )
 
 EPSILON = 1e-12
 LOGITS = ("cosine", "normalized_distance", "projection_distance")
 
 
-class AdaProjLoss(nn.Module):
+class AdaProjLoss(AngularLoss):
     """AdaProj (as coded by the reference, with the paper's J = 32 by default).
 
     Options:
@@ -56,6 +50,8 @@ class AdaProjLoss(nn.Module):
     #: The version of the numbers this loss computes: bump it with any change that alters them
     #: (the trial cache is keyed by it, not by the package's release).
     numerics_version: ClassVar[str] = "2"
+    #: The scale's update counts an exactly-1 target as exp(-m) (AdaProj's rule).
+    replace_exact_targets: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -65,7 +61,6 @@ class AdaProjLoss(nn.Module):
         subspace_dim: Annotated[
             int, "Subspace dimension J: fixed random centres spanning each class's subspace"
         ] = 32,
-        trainable_centers: TrainableCenters = False,
         exact_projection: Annotated[
             bool,
             "Orthonormalise each class's centres (QR); the reference projects onto the raw ones",
@@ -75,11 +70,8 @@ class AdaProjLoss(nn.Module):
             "cosine (the code), normalized_distance (the paper's Definition 1) or "
             "projection_distance (to the unnormalised projection); docs/losses.md",
         ] = "cosine",
-        dynamic_scale: DynamicScale = True,
-        initial_scale: InitialScale = None,
-        scale_median: ScaleMedian = "tfp-nearest",
+        **options: Any,
     ) -> None:
-        super().__init__()
         if num_classes < 1 or embedding_dim < 1:
             raise ValueError("num_classes and embedding_dim must be positive")
         if subspace_dim < 1:
@@ -91,27 +83,14 @@ class AdaProjLoss(nn.Module):
             )
         if logit not in LOGITS:
             raise ValueError(f"logit must be one of {', '.join(LOGITS)}, got {logit!r}")
-        if initial_scale is not None and initial_scale <= 0:
-            raise ValueError(f"initial_scale must be positive, got {initial_scale}")
+        centers = glorot_centers(num_classes, subspace_dim, embedding_dim)
+        if exact_projection:
+            centers = _orthonormal_rows(centers)
+        super().__init__(centers, **options)
         self.num_classes = num_classes
         self.subspace_dim = subspace_dim
         self.exact_projection = exact_projection
         self.logit_form = logit
-        centers = glorot_centers(num_classes, subspace_dim, embedding_dim)
-        if exact_projection:
-            centers = _orthonormal_rows(centers)
-        self.trainable_centers = trainable_centers
-        if trainable_centers:
-            self.raw_centers = nn.Parameter(centers)
-        else:
-            self.register_buffer("raw_centers", centers)
-        self.adaptive_scale = AdaptiveScale(
-            starting_scale(initial_scale, num_classes, subspace_dim),
-            dynamic=dynamic_scale,
-            replace_exact_targets=True,
-            count_classes=False,
-            median=scale_median,
-        )
 
     @property
     def centers(self) -> torch.Tensor:
@@ -120,15 +99,6 @@ class AdaProjLoss(nn.Module):
         if self.exact_projection and self.trainable_centers:
             return _orthonormal_rows(self.raw_centers)  # training moves them off orthonormal
         return F.normalize(self.raw_centers, dim=-1)
-
-    @property
-    def scale(self) -> float:
-        """The current scale ``s``."""
-        return float(self.adaptive_scale.value)
-
-    def training_metrics(self) -> dict[str, torch.Tensor]:
-        """The scale, logged during training as ``train/scale``."""
-        return {"scale": self.adaptive_scale.value}
 
     def _forms(self, embeddings: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(cosine logits, the configured logits), both ``[B, C]``."""

@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 import numpy as np
 
-from asdbench import SEED_RANGE
-from asdbench_backends.neighbours import SOURCE, TARGET, unit
+from asdbench import SEED_RANGE, unit_rows
+from asdbench_backends.neighbours import SOURCE, TARGET
 
 ShrinkageOption = Annotated[
     float | None,
@@ -59,7 +59,7 @@ class MahalanobisBackend:
         self.gaussian: Gaussian | None = None
 
     def fit(self, embeddings: np.ndarray, domains: np.ndarray) -> MahalanobisBackend:
-        x = unit(embeddings)
+        x = unit_rows(embeddings)
         if len(x) < 2:
             raise ValueError(f"a covariance needs 2 training clips, got {len(x)}")
         self.gaussian = Gaussian(x, self.shrinkage)
@@ -68,7 +68,7 @@ class MahalanobisBackend:
     def score(self, embeddings: np.ndarray) -> np.ndarray:
         if self.gaussian is None:
             raise RuntimeError("fit the backend first")
-        return self.gaussian.distance(unit(embeddings))
+        return self.gaussian.distance(unit_rows(embeddings))
 
 
 class SelectiveMahalanobisBackend:
@@ -83,7 +83,7 @@ class SelectiveMahalanobisBackend:
         self.gaussians: list[Gaussian] = []
 
     def fit(self, embeddings: np.ndarray, domains: np.ndarray) -> SelectiveMahalanobisBackend:
-        x, domains = unit(embeddings), np.asarray(domains)
+        x, domains = unit_rows(embeddings), np.asarray(domains)
         parts = [x[domains == d] for d in (SOURCE, TARGET)]
         self.gaussians = [Gaussian(part, self.shrinkage) for part in parts if len(part) >= 2]
         if not self.gaussians:
@@ -93,7 +93,7 @@ class SelectiveMahalanobisBackend:
     def score(self, embeddings: np.ndarray) -> np.ndarray:
         if not self.gaussians:
             raise RuntimeError("fit the backend first")
-        x = unit(embeddings)
+        x = unit_rows(embeddings)
         return np.min([g.distance(x) for g in self.gaussians], axis=0)
 
 
@@ -133,7 +133,7 @@ class GmmBackend:
     def fit(self, embeddings: np.ndarray, domains: np.ndarray) -> GmmBackend:
         from sklearn.mixture import GaussianMixture
 
-        x = unit(embeddings)
+        x = unit_rows(embeddings)
         if len(x) < 2:
             raise ValueError(f"a mixture needs 2 training clips, got {len(x)}")
         self.model = GaussianMixture(
@@ -147,4 +147,4 @@ class GmmBackend:
     def score(self, embeddings: np.ndarray) -> np.ndarray:
         if self.model is None:
             raise RuntimeError("fit the backend first")
-        return -self.model.score_samples(unit(embeddings))
+        return -self.model.score_samples(unit_rows(embeddings))

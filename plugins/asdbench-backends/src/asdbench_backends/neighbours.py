@@ -11,23 +11,11 @@ from typing import Annotated
 
 import numpy as np
 
-from asdbench import SEED_RANGE
+from asdbench import SEED_RANGE, KnnBackend, mean_nearest, unit_rows
 
 SOURCE, TARGET = "source", "target"
 #: The least a density normaliser may be (two identical training clips would make it 0).
 TINY = 1e-12
-
-
-def unit(embeddings: np.ndarray) -> np.ndarray:
-    """Rows scaled to length 1 (a new array; the caller's is left alone)."""
-    x = np.asarray(embeddings, dtype=np.float64)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), TINY)
-
-
-def mean_nearest(distances: np.ndarray, k: int) -> np.ndarray:
-    """Per row, the mean of its ``k`` smallest values (``k`` capped at the row length)."""
-    k = min(k, distances.shape[1])
-    return np.partition(distances, k - 1, axis=1)[:, :k].mean(axis=1)
 
 
 def smote(samples: np.ndarray, count: int, neighbours: int, rng: np.random.Generator) -> np.ndarray:
@@ -44,7 +32,7 @@ def smote(samples: np.ndarray, count: int, neighbours: int, rng: np.random.Gener
     return samples[rows] + gaps * (samples[partners] - samples[rows])
 
 
-class SmoteKnnBackend:
+class SmoteKnnBackend(KnnBackend):
     """Per section and domain, the mean cosine distance to the ``k`` nearest training clips of
     that domain, the smaller of the two; the few target clips are first oversampled with SMOTE
     to ``smote_ratio`` times the number of source clips (ASDKit's kNN with SMOTE), and the
@@ -62,36 +50,27 @@ class SmoteKnnBackend:
         ] = 2,
         random_state: Annotated[int, "Seed of the synthetic clips", SEED_RANGE] = 0,
     ) -> None:
-        if k < 1:
-            raise ValueError(f"k must be at least 1, got {k}")
+        super().__init__(k=k)
         if not 0.0 < smote_ratio <= 1.0:
             raise ValueError(f"smote_ratio must be in (0, 1], got {smote_ratio}")
         if smote_neighbours < 1:
             raise ValueError(f"smote_neighbours must be at least 1, got {smote_neighbours}")
-        self.k = k
         self.smote_ratio = smote_ratio
         self.smote_neighbours = smote_neighbours
         self.random_state = random_state
-        self.references: list[np.ndarray] = []
 
     def fit(self, embeddings: np.ndarray, domains: np.ndarray) -> SmoteKnnBackend:
-        x, domains = unit(embeddings), np.asarray(domains)
+        x, domains = unit_rows(embeddings), np.asarray(domains)
         source, target = x[domains == SOURCE], x[domains == TARGET]
         wanted = int(self.smote_ratio * len(source)) - len(target)
         if len(target) >= 2 and wanted > 0:
             rng = np.random.default_rng(self.random_state)
             synthetic = smote(target, wanted, self.smote_neighbours, rng)
-            target = np.vstack([target, unit(synthetic)])
+            target = np.vstack([target, unit_rows(synthetic)])
         self.references = [r for r in (source, target) if len(r)]
         if not self.references:
             raise ValueError("no training embeddings to fit on")
         return self
-
-    def score(self, embeddings: np.ndarray) -> np.ndarray:
-        if not self.references:
-            raise RuntimeError("fit the backend first")
-        x = unit(embeddings)
-        return np.min([mean_nearest(1.0 - x @ r.T, self.k) for r in self.references], axis=0)
 
 
 class DensityKnnBackend:
@@ -119,7 +98,7 @@ class DensityKnnBackend:
         self.densities: np.ndarray | None = None
 
     def fit(self, embeddings: np.ndarray, domains: np.ndarray) -> DensityKnnBackend:
-        references = unit(embeddings)
+        references = unit_rows(embeddings)
         if not len(references):
             raise ValueError("no training embeddings to fit on")
         if len(references) == 1:
@@ -135,7 +114,7 @@ class DensityKnnBackend:
     def score(self, embeddings: np.ndarray) -> np.ndarray:
         if self.references is None or self.densities is None:
             raise RuntimeError("fit the backend first")
-        distances = (1.0 - unit(embeddings) @ self.references.T) / self.densities
+        distances = (1.0 - unit_rows(embeddings) @ self.references.T) / self.densities
         return mean_nearest(distances, self.k)
 
 
@@ -160,7 +139,7 @@ class LofBackend:
     def fit(self, embeddings: np.ndarray, domains: np.ndarray) -> LofBackend:
         from sklearn.neighbors import LocalOutlierFactor
 
-        x = unit(embeddings)
+        x = unit_rows(embeddings)
         if len(x) < 2:
             raise ValueError(f"the local outlier factor needs 2 training clips, got {len(x)}")
         neighbours = min(self.n_neighbours, len(x) - 1)
@@ -171,4 +150,4 @@ class LofBackend:
     def score(self, embeddings: np.ndarray) -> np.ndarray:
         if self.model is None:
             raise RuntimeError("fit the backend first")
-        return -self.model.score_samples(unit(embeddings))
+        return -self.model.score_samples(unit_rows(embeddings))

@@ -10,24 +10,18 @@ by the number of classes in the (mixed) target.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from asdbench import (
-    AdaptiveScale,
-    DynamicScale,
-    InitialScale,
-    ScaleMedian,
-    TrainableCenters,
+    AngularLoss,
     glorot_centers,
-    starting_scale,
 )
 
 
-class SubclusterAdaCosLoss(nn.Module):
+class SubclusterAdaCosLoss(AngularLoss):
     """Sub-cluster AdaCos.
 
     Options:
@@ -42,6 +36,8 @@ class SubclusterAdaCosLoss(nn.Module):
     #: The version of the numbers this loss computes: bump it with any change that alters them
     #: (the trial cache is keyed by it, not by the package's release).
     numerics_version: ClassVar[str] = "2"
+    #: The scale's update weights a mixed target's angle by its classes (sub-cluster AdaCos).
+    count_classes: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -49,42 +45,18 @@ class SubclusterAdaCosLoss(nn.Module):
         num_classes: int,
         embedding_dim: int,
         n_subclusters: Annotated[int, "Sub-clusters J: fixed centres per class"] = 32,
-        trainable_centers: TrainableCenters = False,
-        dynamic_scale: DynamicScale = True,
-        initial_scale: InitialScale = None,
-        scale_median: ScaleMedian = "tfp-nearest",
+        **options: Any,
     ) -> None:
-        super().__init__()
         if n_subclusters < 1:
             raise ValueError(f"n_subclusters must be at least 1, got {n_subclusters}")
-        if initial_scale is not None and initial_scale <= 0:
-            raise ValueError(f"initial_scale must be positive, got {initial_scale}")
-        self.n_subclusters = n_subclusters
         centers = glorot_centers(num_classes, n_subclusters, embedding_dim)
-        if trainable_centers:
-            self.raw_centers = nn.Parameter(centers)
-        else:
-            self.register_buffer("raw_centers", centers)
-        self.adaptive_scale = AdaptiveScale(
-            starting_scale(initial_scale, num_classes, n_subclusters),
-            dynamic=dynamic_scale,
-            replace_exact_targets=False,
-            count_classes=True,
-            median=scale_median,
-        )
+        super().__init__(centers, **options)
+        self.n_subclusters = n_subclusters
 
     @property
     def centers(self) -> torch.Tensor:
         """Unit centres ``[classes, J, dim]``."""
         return F.normalize(self.raw_centers, dim=-1)
-
-    @property
-    def scale(self) -> float:
-        return float(self.adaptive_scale.value)
-
-    def training_metrics(self) -> dict[str, torch.Tensor]:
-        """The scale, logged during training as ``train/scale``."""
-        return {"scale": self.adaptive_scale.value}
 
     def _cosines(self, embeddings: torch.Tensor) -> torch.Tensor:
         """``[B, C, J]`` cosine to every centre."""
@@ -118,22 +90,10 @@ class AdaCosLoss(SubclusterAdaCosLoss):
         initial_scale: the starting scale; default ``sqrt(2) * ln(C - 1)``.
     """
 
-    def __init__(
-        self,
-        *,
-        num_classes: int,
-        embedding_dim: int,
-        trainable_centers: TrainableCenters = False,
-        dynamic_scale: DynamicScale = True,
-        initial_scale: InitialScale = None,
-        scale_median: ScaleMedian = "tfp-nearest",
-    ) -> None:
+    #: One centre per class: sub-cluster AdaCos' option, set here.
+    sets_options: ClassVar[tuple[str, ...]] = ("n_subclusters",)
+
+    def __init__(self, *, num_classes: int, embedding_dim: int, **options: Any) -> None:
         super().__init__(
-            num_classes=num_classes,
-            embedding_dim=embedding_dim,
-            n_subclusters=1,
-            trainable_centers=trainable_centers,
-            dynamic_scale=dynamic_scale,
-            initial_scale=initial_scale,
-            scale_median=scale_median,
+            num_classes=num_classes, embedding_dim=embedding_dim, n_subclusters=1, **options
         )

@@ -2,26 +2,28 @@
 
 import asdbench
 
+#: name -> (factory, summary) of each loss.
+LOSSES = {
+    "adacos": (
+        "adacos:AdaCosLoss",
+        "AdaCos: scaled cosine to one fixed centre per class, adaptive scale",
+    ),
+    "subcluster_adacos": (
+        "adacos:SubclusterAdaCosLoss",
+        "Sub-cluster AdaCos: J fixed centres per class, probabilities summed per class",
+    ),
+    "compactness": (
+        "compactness:CompactnessLoss",
+        "Intra-class compactness: squared distance to a fixed centre per class",
+    ),
+    "compactness_cce": (
+        "compactness:CompactnessCCELoss",
+        "Compactness plus categorical cross-entropy on the same classes",
+    ),
+}
+
 
 @asdbench.hookimpl
 def asdbench_losses():
-    yield asdbench.LossSpec(
-        name="adacos",
-        factory="asdbench_losses.adacos:AdaCosLoss",
-        summary="AdaCos: scaled cosine to one fixed centre per class, adaptive scale",
-    )
-    yield asdbench.LossSpec(
-        name="subcluster_adacos",
-        factory="asdbench_losses.adacos:SubclusterAdaCosLoss",
-        summary="Sub-cluster AdaCos: J fixed centres per class, probabilities summed per class",
-    )
-    yield asdbench.LossSpec(
-        name="compactness",
-        factory="asdbench_losses.compactness:CompactnessLoss",
-        summary="Intra-class compactness: squared distance to a fixed centre per class",
-    )
-    yield asdbench.LossSpec(
-        name="compactness_cce",
-        factory="asdbench_losses.compactness:CompactnessCCELoss",
-        summary="Compactness plus categorical cross-entropy on the same classes",
-    )
+    for name, (factory, summary) in LOSSES.items():
+        yield asdbench.LossSpec(name=name, factory=f"asdbench_losses.{factory}", summary=summary)

@@ -6,13 +6,13 @@ import json
 
 import click
 
-from asdbench.model.settings import train_options
+from asdbench.contracts import KINDS
 from asdbench.pipeline.config import DEFAULT_COMPONENTS
-from asdbench.plugins.manager import PluginInfo, get_plugins
-from asdbench.plugins.options import Option
-from asdbench.plugins.presets import Preset, presets
-from asdbench.plugins.registry import KINDS, Component, components, normalise_kind
-from asdbench.plugins.specs import HOOKS, PLURALS
+from asdbench.registry.components import Component, components, normalise_kind
+from asdbench.registry.manager import PluginInfo, get_plugins
+from asdbench.registry.options import Option
+from asdbench.registry.presets import Preset, presets
+from asdbench.training.settings import train_options
 
 
 def _registered() -> dict[str, list[dict[str, str]]]:
@@ -129,7 +129,7 @@ TRAIN_KIND = "train"
 @click.argument(
     "kind",
     required=False,
-    type=click.Choice([*HOOKS, *PLURALS, TRAIN_KIND, *PRESET_KINDS]),
+    type=click.Choice([*KINDS, *(k.plural for k in KINDS.values()), TRAIN_KIND, *PRESET_KINDS]),
 )
 @click.option(
     "--json",

@@ -14,8 +14,8 @@ from asdbench.cli.options import dataset_instance, dataset_options
 from asdbench.cli.signals import stop_on_sigterm
 from asdbench.data.clips import ClipTable
 from asdbench.errors import AsdbenchError
-from asdbench.paths import write_atomically
-from asdbench.pipeline.config import choose
+from asdbench.files import write_atomically
+from asdbench.pipeline.resolve import choose
 
 
 @click.group("data")
@@ -149,7 +149,7 @@ def table_command(
 )
 def synth_command(out: Path, size: str, seed: int, microphones: int) -> None:
     """Write the synthetic dataset (DCASE2023 layout plus ground_truth/) to OUT."""
-    from asdbench.data.synthetic import SyntheticDataset, ensure_tree
+    from asdbench.synthetic import SyntheticDataset, ensure_tree
 
     dataset = SyntheticDataset(size=size, seed=seed, microphones=microphones)  # type: ignore[arg-type]
     root = ensure_tree(out, dataset.plan)

@@ -9,9 +9,9 @@ import click
 from asdbench.cli.options import dataset_instance
 from asdbench.data.datasets import DcaseLayoutDataset, first_differences
 from asdbench.errors import DataError, OptionError
-from asdbench.paths import write_atomically
+from asdbench.files import write_atomically
 from asdbench.reporting.tables import FORMATS, render
-from asdbench.scoring.evaluation import (
+from asdbench.submission.evaluation import (
     TruthTable,
     evaluate_submission,
     truth_from_folder,

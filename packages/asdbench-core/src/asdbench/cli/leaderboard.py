@@ -14,16 +14,10 @@ import click
 
 from asdbench.cli.options import WHERE, store_line
 from asdbench.errors import OptionError
-from asdbench.reporting.leaderboard import (
-    DOMAIN_COLUMNS,
-    FORMATS,
-    LAYOUTS,
-    STD,
-    check_table1_format,
-    query,
-    render_leaderboard,
-    render_table1,
-)
+from asdbench.reporting.leaderboard.board import DOMAIN_COLUMNS, query
+from asdbench.reporting.leaderboard.render import FORMATS, render_leaderboard
+from asdbench.reporting.leaderboard.table1 import LAYOUTS, check_table1_format, render_table1
+from asdbench.scoring.statistics import STD
 
 
 @click.command(
@@ -78,7 +72,7 @@ def leaderboard_command(
     official score. Settings that differ between cells are columns; unfinished cells are
     marked; a configuration run on several datasets gets its mean over them. ``--layout
     table1`` prints the paper's arrangement instead."""
-    from asdbench.tracking.store import existing_store
+    from asdbench.tracking.connection import existing_store
 
     if layout == "table1":
         check_table1_format(fmt)
@@ -108,15 +102,15 @@ def ui_command(host: str, port: int, workers: int) -> None:
     """Start the MLflow UI on the store asdbench logs to (MLFLOW_TRACKING_URI or ./mlflow.db)
     and print, per asdbench experiment, the link to its leaderboard: the runs table with the
     official scores as columns, sorted. Parent runs are cells; their nested runs the trials."""
-    from asdbench.tracking import store
+    from asdbench.tracking import connection, store
 
-    uri = store.existing_store()
+    uri = connection.existing_store()
     store_line(uri)
     remote = uri.startswith(("http://", "https://"))
     if not remote:
         check_port_free(host, port)
     base = uri if remote else f"http://{host}:{port}"
-    mlflow = store.client(uri)
+    mlflow = connection.client(uri)
     experiments = store.experiments(mlflow)
     for experiment in experiments:
         link = store.leaderboard_link(base, experiment.experiment_id)

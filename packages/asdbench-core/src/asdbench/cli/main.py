@@ -18,7 +18,7 @@ from asdbench.cli.runs import runs_group
 from asdbench.cli.sweep import sweep_command
 from asdbench.cli.sync import sync_command
 from asdbench.errors import AsdbenchError
-from asdbench.plugins.manager import CORE_DISTRIBUTION, core_version, get_plugins
+from asdbench.registry.manager import CORE_DISTRIBUTION, core_version, get_plugins
 
 #: Exit status for every error a user can cause (click uses 2 for usage errors too).
 USER_ERROR = 2

@@ -4,13 +4,17 @@ and precision of ``run`` and ``sweep``; the cell filter of ``leaderboard``, ``ru
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 from typing import Any
 
 import click
 
+from asdbench.contracts import Dataset
 from asdbench.errors import OptionError
-from asdbench.pipeline.config import DEFAULT_COMPONENTS, choose, parse_sets
+from asdbench.pipeline.config import DEFAULT_COMPONENTS
+from asdbench.pipeline.resolve import choose, parse_sets
+from asdbench.training.settings import Precision
 
 TRACKING_FALLBACK = click.option(
     "--tracking-fallback",
@@ -33,7 +37,7 @@ NUM_WORKERS = click.option(
 
 PRECISION = click.option(
     "--precision",
-    type=click.Choice(["fp32", "bf16"]),
+    type=click.Choice(typing.get_args(Precision)),
     default=None,
     help="bf16: autocast training and embedding (CPU and CUDA) [default: fp32]. Faster only "
     "where the hardware has bf16 matrix units (docs/performance.md).",
@@ -85,7 +89,7 @@ def dataset_options(function: Any) -> Any:
     return function
 
 
-def dataset_instance(dataset: str, sets: tuple[str, ...]) -> Any:
+def dataset_instance(dataset: str, sets: tuple[str, ...]) -> Dataset:
     """The dataset ``dataset`` built with its ``--set dataset.*`` options."""
     sections = parse_sets(sets)
     other = set(sections) - {"dataset"}

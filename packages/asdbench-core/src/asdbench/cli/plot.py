@@ -10,8 +10,8 @@ import click
 
 from asdbench.cli.options import WHERE, store_line
 from asdbench.errors import AsdbenchError, OptionError
-from asdbench.reporting.leaderboard import STD
 from asdbench.scoring.metrics import METRICS
+from asdbench.scoring.statistics import STD
 
 FIGURES = Path("asdbench-output") / "figures"
 
@@ -85,13 +85,13 @@ def _draw(
     std: str,
     output: Path,
 ) -> None:
-    from asdbench.reporting.leaderboard import load_cells, parse_where, select
+    from asdbench.reporting.leaderboard.records import load_cells, parse_where, select
     from asdbench.reporting.plots import comparison_figures
-    from asdbench.tracking import store
+    from asdbench.tracking import connection, store
 
-    uri = store.existing_store()
+    uri = connection.existing_store()
     store_line(uri)
-    mlflow = store.client(uri)
+    mlflow = connection.client(uri)
     experiments = store.experiments(mlflow, dataset=dataset)
     cells = load_cells(mlflow, experiments)
     cells = select([c for c in cells if dataset in (None, c.dataset)], parse_where(where))

@@ -11,13 +11,14 @@ from click.core import ParameterSource
 
 from asdbench.cli.options import NUM_WORKERS, PRECISION, TRACKING_FALLBACK
 from asdbench.cli.signals import stop_on_sigterm
-from asdbench.model.settings import TrainConfig
-from asdbench.pipeline.config import DEFAULT_COMPONENTS, STDS, RunConfig, resolve
+from asdbench.pipeline.config import DEFAULT_COMPONENTS, STDS, RunConfig
+from asdbench.pipeline.resolve import resolve
 from asdbench.pipeline.resources import DEVICES, bounded_workers, check_device
-from asdbench.plugins.presets import get_preset
-from asdbench.reporting.leaderboard import STD
+from asdbench.registry.presets import get_preset
 from asdbench.reporting.tables import figure
 from asdbench.scoring.metrics import Results, label
+from asdbench.scoring.statistics import STD
+from asdbench.training.settings import TrainConfig
 
 
 def _plan(config: RunConfig) -> str:
@@ -209,7 +210,6 @@ def run_command(
         click.echo(f"  data      {data}")
         return
     from asdbench.pipeline.cells import run_benchmark
-    from asdbench.reporting.tables import RESULTS_FILE, render
 
     stop_on_sigterm()
 
@@ -221,6 +221,24 @@ def run_command(
         tracking_fallback=tracking_fallback,
         num_workers=workers,
     )
+    click.echo(_outcome_json(config, outcome) if fmt == "json" else _outcome_text(config, outcome))
+
+
+def _outcome_json(config: RunConfig, outcome: Any) -> str:
+    """``run --format json``: the run, its output folder and each partition's results."""
+    payload: dict[str, Any] = {"run_id": outcome.run_id, "output": str(outcome.output)}
+    if outcome.sync_hint:
+        payload["sync"] = outcome.sync_hint
+    payload.update({p: r.as_json() for p, r in outcome.results.items()})
+    if config.trials > 1:
+        payload["trials"] = outcome.aggregate
+    return json.dumps(payload, indent=1)
+
+
+def _outcome_text(config: RunConfig, outcome: Any) -> str:
+    """What ``run`` prints: the results tables, the spread over trials, where everything is."""
+    from asdbench.reporting.tables import RESULTS_FILE, render
+
     what = (
         f"ensemble ({config.ensemble.name} of {config.trials} trials)"
         if config.ensemble
@@ -228,26 +246,21 @@ def run_command(
         if config.trials > 1
         else "1 trial"
     )
-    if fmt == "json":
-        payload: dict[str, Any] = {"run_id": outcome.run_id, "output": str(outcome.output)}
-        if outcome.sync_hint:
-            payload["sync"] = outcome.sync_hint
-        payload.update({p: r.as_json() for p, r in outcome.results.items()})
-        if config.trials > 1:
-            payload["trials"] = outcome.aggregate
-        click.echo(json.dumps(payload, indent=1))
-        return
-    click.echo(render(outcome.results, "text", what=f"{config.dataset.name}, {what}"))
-    click.echo()
+    lines = [render(outcome.results, "text", what=f"{config.dataset.name}, {what}"), ""]
     if config.trials > 1:
-        for partition, result in outcome.results.items():
-            click.echo(trials_line(partition, result, outcome.aggregate, config.trials, config.std))
+        lines += [
+            trials_line(partition, result, outcome.aggregate, config.trials, config.std)
+            for partition, result in outcome.results.items()
+        ]
     if outcome.sync_hint:
-        click.echo(f"MLflow run: kept locally; upload it with: {outcome.sync_hint}")
+        lines.append(f"MLflow run: kept locally; upload it with: {outcome.sync_hint}")
     else:
-        click.echo(f"MLflow run: {outcome.run_id}")
-    click.echo(f"submission: {outcome.submission}")
-    click.echo(f"results: {outcome.output / RESULTS_FILE}")
+        lines.append(f"MLflow run: {outcome.run_id}")
     trials = "trial-0" if config.trials == 1 else f"trial-{{0..{config.trials - 1}}}"
-    click.echo(f"figures (ROC, scores per section): {outcome.output}/{trials}/plots")
-    click.echo(f"embedding maps (per machine type): {outcome.output}/{trials}/maps")
+    lines += [
+        f"submission: {outcome.submission}",
+        f"results: {outcome.output / RESULTS_FILE}",
+        f"figures (ROC, scores per section): {outcome.output}/{trials}/plots",
+        f"embedding maps (per machine type): {outcome.output}/{trials}/maps",
+    ]
+    return "\n".join(lines)

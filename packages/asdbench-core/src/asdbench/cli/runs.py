@@ -38,19 +38,20 @@ def runs_group(ctx: click.Context, dataset: str | None, where: tuple[str, ...], 
     trials, mean official scores and output folder. `asdbench runs show RUN_ID` shows one."""
     if ctx.invoked_subcommand is not None:
         return
-    from asdbench.reporting.leaderboard import load_cells, parse_where, select, stat
-    from asdbench.tracking import store
+    from asdbench.reporting.leaderboard.records import load_cells, parse_where, select
+    from asdbench.scoring.statistics import over_trials
+    from asdbench.tracking import connection, store
 
-    uri = store.existing_store()
+    uri = connection.existing_store()
     store_line(uri)
-    mlflow = store.client(uri)
+    mlflow = connection.client(uri)
     cells = load_cells(mlflow, store.experiments(mlflow, dataset=dataset), every=True)
     cells = select([c for c in cells if dataset in (None, c.dataset)], parse_where(where))
     cells.sort(key=lambda c: -c.started)
     listed = []
     for cell in cells:
         means = {
-            p: stat([t.get(f"{p}/official_score", math.nan) for t in cell.trials], 1).mean
+            p: over_trials([t.get(f"{p}/official_score", math.nan) for t in cell.trials], 1).mean
             for p in ("dev", "eval")
         }
         listed.append(
@@ -105,11 +106,11 @@ def show_command(run_id: str, fmt: str) -> None:
     """Show cell RUN_ID (a trial's id shows its cell): its resolved configuration, each
     trial's seed, status and official scores, the mean ± sample std, the ensemble, where its
     files are and its MLflow artifacts."""
-    from asdbench.tracking import store
+    from asdbench.tracking import connection, store
 
-    uri = store.existing_store()
+    uri = connection.existing_store()
     store_line(uri)
-    mlflow = store.client(uri)
+    mlflow = connection.client(uri)
     run = store.get_run(mlflow, run_id)
     kind = run.data.tags.get(store.RUN_TYPE)
     if kind == "trial":

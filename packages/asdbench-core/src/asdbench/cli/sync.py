@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from asdbench.errors import AsdbenchError
-from asdbench.tracking import store
+from asdbench.tracking import connection
 
 DEFAULT_ROOT = Path("asdbench-output")
 
@@ -23,8 +23,8 @@ def sync_command(paths: tuple[Path, ...], dry_run: bool) -> None:
     and each cell gets its leaderboard. Safe to repeat: what was uploaded is not uploaded
     again. Only files inside a journal's own folder are ever sent."""
     from asdbench.pipeline.cells import publish_leaderboard
+    from asdbench.tracking.connection import limit_http_retries
     from asdbench.tracking.journal import find_journals, recorded_uri
-    from asdbench.tracking.store import limit_http_retries
     from asdbench.tracking.sync import pending, sync_journal
 
     def notice(message: str) -> None:
@@ -47,10 +47,10 @@ def sync_command(paths: tuple[Path, ...], dry_run: bool) -> None:
     for uri in dict.fromkeys(targets.values()):
         if not uri:
             raise AsdbenchError("a journal records no tracking URI; set MLFLOW_TRACKING_URI")
-        store.require(uri)
+        connection.require(uri)
     for folder, _ in waiting:
         uri = targets[folder]
-        client = store.client(uri)
+        client = connection.client(uri)
         for run_id in sync_journal(folder, notice, uri):
             experiment = client.get_experiment(client.get_run(run_id).info.experiment_id)
             publish_leaderboard(uri, experiment.name, run_id)

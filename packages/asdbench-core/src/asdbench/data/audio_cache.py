@@ -25,7 +25,7 @@ import numpy as np
 
 from asdbench.data.audio import NUMERICS_VERSION, AudioFormat, fit_length, read_clip
 from asdbench.errors import DataError
-from asdbench.paths import atomic_directory
+from asdbench.files import atomic_directory
 
 DEFAULT_FORMAT = AudioFormat()
 SAMPLES_FILE = "audio.int16"

@@ -16,18 +16,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
-from asdbench.contracts import ScoreRule
 from asdbench.data.audio import AudioFormat, Stereo
 from asdbench.data.clips import ClassScheme, Clip, ClipTable
 from asdbench.data.filenames import ClipName, parse_clip_name
 from asdbench.data.ground_truth import Truth, write_ground_truth
 from asdbench.data.layout import SPLIT_FOLDERS, SplitFolders, read_tree
+from asdbench.data.score_rule import ScoreRule
 from asdbench.errors import DataError
 
 ClassSource = Literal["train", "train+dev-test"]
 
 # The options every dataset built on DcaseLayoutDataset has, each documented once; a subclass
-# with options of its own repeats them in its signature with these types.
+# with options of its own takes ``**options`` and passes them on, which gives it these too.
 ClipSecondsOption = Annotated[
     float | None,
     "Clip length in seconds, 0.25 to 120 (default: the year's); clips are tiled or cropped to it",

@@ -1,16 +1,12 @@
-"""Downloading dataset archives: resumable HTTP transfers, checksums, safe unzipping.
+"""Downloading dataset archives: resumable HTTP transfers, checksums, then safe unzipping
+(:mod:`asdbench.data.archives`).
 
 Used by dataset plugins. Only ``http``/``https`` links are followed, redirects included.
 Partial transfers are kept as ``<file>.part`` and resumed with an HTTP ``Range`` request; a
 file is verified (checksum, size) *before* it is renamed into place, and a verified file
 carries a ``<file>.verified`` marker: a file without a matching marker is verified again before
-use, and one that fails is fetched again. Archives are checked whole before anything is
-extracted (entries outside the target, links, encrypted entries, unsupported compression,
-duplicate or over-long names, file/folder clashes within the archive or with what the target
-already holds, sizes or compression ratios over a limit in one entry or the whole archive),
-extracted into a temporary folder and only then moved into place, so a failed extraction
-leaves no partial file. An archive that cannot be opened or fails its CRCs is
-discarded and fetched once more.
+use, and one that fails is fetched again. An archive that cannot be opened or fails its CRCs
+is discarded and fetched once more.
 """
 
 from __future__ import annotations
@@ -19,47 +15,25 @@ import hashlib
 import http.client
 import json
 import os
-import shutil
-import stat
-import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import zipfile
-import zlib
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
+from asdbench.data.archives import CHUNK, MAX_NAME_BYTES, ArchiveCorrupt, safe_extract
 from asdbench.errors import DataError
-from asdbench.paths import write_atomically
+from asdbench.files import write_atomically
 
-CHUNK = 1 << 20
 #: Checksum algorithms by name, and by the length of a bare hex digest.
 ALGORITHMS = ("md5", "sha1", "sha256", "sha512")
 _BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
-#: Archive limits: the largest entry, and the largest compression ratio of an entry over 1 MiB
-#: (a DCASE WAV is under 1 MB and barely compresses; a zip bomb compresses a thousandfold).
-MAX_ENTRY_BYTES = 2 << 30
-MAX_RATIO = 100.0
 #: Transfers: the lowest rate (bytes/s, averaged over RATE_WINDOW seconds) before a transfer
 #: is given up as stalled, and the longest wait for any byte.
 MIN_RATE = 1024
 RATE_WINDOW = 60.0
-#: Zip compression methods Python reads: stored, deflated, bzip2, lzma.
-SUPPORTED_COMPRESSION = {
-    zipfile.ZIP_STORED: "stored",
-    zipfile.ZIP_DEFLATED: "deflate",
-    zipfile.ZIP_BZIP2: "bzip2",
-    zipfile.ZIP_LZMA: "lzma",
-}
-_COMPRESSION_NAMES = {9: "deflate64", 10: "PKWARE implode", 93: "zstandard", 98: "PPMd"}
-MAX_NAME_BYTES = 255
-
-
-class ArchiveCorrupt(DataError):
-    """An archive that cannot be opened or whose data fails its checks: worth fetching again."""
 
 
 @dataclass(frozen=True)
@@ -253,65 +227,82 @@ def _transfer(remote: RemoteFile, partial: Path, progress: bool, pace: _Pace) ->
     there); a transfer cut short, or slower than ``pace`` allows, is an error that a second
     call resumes. No byte past the record's size is written: a server that sends more is an
     error and the file is discarded."""
-    from tqdm.auto import tqdm
-
     done = partial.stat().st_size if partial.exists() else 0
     if remote.size is not None and done > remote.size:
         partial.unlink()
         done = 0
-    request = urllib.request.Request(remote.url)
-    if done:
-        request.add_header("Range", f"bytes={done}-")
-    try:
-        response = _open(request, timeout=pace.window)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 416 and done:  # nothing left to fetch: the .part is whole
-            return
-        raise DataError(f"{remote.url}: HTTP {exc.code} {exc.reason}") from exc
-    except (urllib.error.URLError, OSError) as exc:
-        raise DataError(f"{remote.url}: {exc}") from exc
+    response = _request(remote, done, pace.window)
+    if response is None:
+        return
     with response:
         if done and response.status != 206:  # the server ignored Range: start again
             done = 0
         total = remote.size or (int(response.headers.get("Content-Length", 0)) + done) or None
-        with (
-            partial.open("ab" if done else "wb") as out,
-            tqdm(
-                total=total,
-                initial=done,
-                unit="B",
-                unit_scale=True,
-                desc=remote.name,
-                disable=not progress,
-            ) as bar,
-        ):
-            pace.start = time.monotonic()
-            while True:
-                try:
-                    block = response.read1(CHUNK)
-                except (OSError, http.client.HTTPException) as exc:
-                    raise DataError(
-                        f"{remote.name}: transfer interrupted ({exc}); run the download again "
-                        "to resume"
-                    ) from exc
-                if not block:
-                    break
-                if remote.size is not None and done + len(block) > remote.size:
-                    out.close()
-                    partial.unlink()
-                    raise DataError(
-                        f"{remote.name}: the server sent more than the record's {remote.size} "
-                        "bytes; stopped there and discarded the file"
-                    )
-                out.write(block)
-                done += len(block)
-                bar.update(len(block))
-                pace.received(len(block))
+        _receive(response, remote, partial, (done, total), progress, pace)
     if remote.size is not None and partial.stat().st_size < remote.size:
         raise DataError(
             f"{remote.name}: transfer ended at {partial.stat().st_size} of {remote.size} bytes; "
             "run the download again to resume"
         )
+
+
+def _request(remote: RemoteFile, done: int, timeout: float) -> Any:
+    """The response for the bytes of ``remote`` from ``done`` on; None when there are none
+    left (the ``.part`` file is whole)."""
+    request = urllib.request.Request(remote.url)
+    if done:
+        request.add_header("Range", f"bytes={done}-")
+    try:
+        return _open(request, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and done:  # nothing left to fetch: the .part is whole
+            return None
+        raise DataError(f"{remote.url}: HTTP {exc.code} {exc.reason}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        raise DataError(f"{remote.url}: {exc}") from exc
+
+
+def _receive(
+    response: Any,
+    remote: RemoteFile,
+    partial: Path,
+    counts: tuple[int, int | None],
+    progress: bool,
+    pace: _Pace,
+) -> None:
+    """Append the response's bytes to ``partial`` (``counts``: the bytes already there and
+    the whole size), with a progress bar, never past the record's size."""
+    from tqdm.auto import tqdm
+
+    done, total = counts
+    with (
+        partial.open("ab" if done else "wb") as out,
+        tqdm(
+            total=total, initial=done, unit="B", unit_scale=True, desc=remote.name,
+            disable=not progress,
+        ) as bar,
+    ):  # fmt: skip
+        pace.start = time.monotonic()
+        while True:
+            try:
+                block = response.read1(CHUNK)
+            except (OSError, http.client.HTTPException) as exc:
+                raise DataError(
+                    f"{remote.name}: transfer interrupted ({exc}); run the download again to resume"
+                ) from exc
+            if not block:
+                break
+            if remote.size is not None and done + len(block) > remote.size:
+                out.close()
+                partial.unlink()
+                raise DataError(
+                    f"{remote.name}: the server sent more than the record's {remote.size} "
+                    "bytes; stopped there and discarded the file"
+                )
+            out.write(block)
+            done += len(block)
+            bar.update(len(block))
+            pace.received(len(block))
 
 
 class _Pace:
@@ -335,142 +326,6 @@ class _Pace:
                 "again to resume"
             )
         self.start, self.bytes = time.monotonic(), 0
-
-
-def _compression(method: int) -> str:
-    return _COMPRESSION_NAMES.get(method, f"method {method}")
-
-
-def _check_members(
-    archive: Path,
-    target: Path,
-    members: list[zipfile.ZipInfo],
-    limits: tuple[int, float],
-    strip: str | None,
-    within: str | None,
-) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
-    """Every entry with the path it takes under ``target``, or an error for the first entry
-    that must be refused; the paths are checked against what ``target`` already holds, so
-    nothing there is removed or turned from a folder into a file or back."""
-    max_entry_bytes, max_ratio = limits
-
-    def refuse(member: zipfile.ZipInfo, why: str) -> DataError:
-        return DataError(f"{archive.name}: refused, entry {member.filename!r} {why}")
-
-    checked, seen, folders = [], set(), set()
-    for member in members:
-        path = PurePosixPath(member.filename.replace("\\", "/"))
-        if path.is_absolute() or ".." in path.parts or ":" in member.filename:
-            raise refuse(member, "would be written outside the target folder")
-        if strip is not None and path.parts[:1] == (strip,):
-            path = PurePosixPath(*path.parts[1:])
-            if not path.parts:
-                continue  # the stripped folder itself
-        if within is not None and path.parts[:1] != (within,):
-            raise refuse(member, f"lies outside {within}/, the only folder this archive may fill")
-        if stat.S_ISLNK(member.external_attr >> 16):
-            raise refuse(member, "is a symbolic link")
-        if member.flag_bits & 0x1:
-            raise refuse(member, "is encrypted; unpack the archive with its password elsewhere")
-        if not member.is_dir() and member.compress_type not in SUPPORTED_COMPRESSION:
-            raise refuse(
-                member,
-                f"uses {_compression(member.compress_type)} compression, which Python cannot "
-                "read; unpack it with another tool (e.g. 7z) into the target folder",
-            )
-        if any(len(part.encode()) > MAX_NAME_BYTES for part in path.parts):
-            raise refuse(member, f"has a name part over {MAX_NAME_BYTES} bytes")
-        if path in seen:
-            raise refuse(member, "appears twice")
-        if member.file_size > max_entry_bytes:
-            raise refuse(member, f"is {member.file_size} bytes, over the {max_entry_bytes} limit")
-        if member.file_size > CHUNK and member.file_size > max_ratio * max(member.compress_size, 1):
-            raise refuse(member, f"expands more than {max_ratio:g} times (a zip bomb?)")
-        if not (target / path).resolve().is_relative_to(target):
-            raise refuse(member, "escapes the target folder")
-        seen.add(path)
-        folders.update(path.parents if not member.is_dir() else (path, *path.parents))
-        checked.append((member, path))
-    for member, path in checked:
-        if not member.is_dir() and path in folders:
-            raise refuse(member, "is a file where other entries need a folder")
-        if not member.is_dir() and (target / path).is_dir():
-            raise refuse(member, f"is a file, but {target / path} is a folder")
-        for folder in (path, *path.parents) if member.is_dir() else path.parents:
-            if (target / folder).is_file() or (target / folder).is_symlink():
-                raise refuse(member, f"needs a folder where {target / folder} is a file")
-    expanded = sum(member.file_size for member, _ in checked)
-    packed = sum(member.compress_size for member, _ in checked)
-    if expanded > CHUNK and expanded > max_ratio * max(packed, 1):
-        raise DataError(
-            f"{archive.name}: refused, its entries expand from {packed} to {expanded} bytes, "
-            f"more than {max_ratio:g} times (a zip bomb?)"
-        )
-    return checked
-
-
-def safe_extract(
-    archive: Path,
-    target: Path,
-    *,
-    strip: str | None = None,
-    within: str | None = None,
-    max_entry_bytes: int = MAX_ENTRY_BYTES,
-    max_ratio: float = MAX_RATIO,
-) -> list[Path]:
-    """Extract a zip into ``target`` after checking it whole (see the module docstring); the
-    files go to a temporary folder beside ``target`` first and are moved into place only when
-    every one of them was written and passed its CRC check.
-
-    ``strip``: a leading folder removed from the entries that start with it (an archive that
-    holds ``dev_data/fan/...`` for a ``target`` that is ``dev_data``). ``within``: the one
-    folder of ``target`` the archive may fill (its machine type's); an entry elsewhere is
-    refused, so one archive cannot touch what another unpacked. Files already there are
-    replaced only by the same path (the same part unpacked again)."""
-    target = target.resolve()
-    try:
-        zipped = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ArchiveCorrupt(f"{archive}: not a valid zip file ({exc})") from exc
-    with zipped:
-        checked = _check_members(
-            archive, target, zipped.infolist(), (max_entry_bytes, max_ratio), strip, within
-        )
-        target.mkdir(parents=True, exist_ok=True)
-        needed = sum(member.file_size for member, _ in checked)
-        free = shutil.disk_usage(target).free
-        if needed > free:
-            raise DataError(
-                f"{archive.name}: needs {needed / 1e9:.1f} GB in {target}, "
-                f"{free / 1e9:.1f} GB are free"
-            )
-        scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
-            files = []
-            for member, path in checked:
-                if member.is_dir():
-                    continue
-                (scratch / path).parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    with zipped.open(member) as source, (scratch / path).open("wb") as out:
-                        shutil.copyfileobj(source, out, CHUNK)
-                except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
-                    raise ArchiveCorrupt(
-                        f"{archive.name}: entry {member.filename!r} is damaged ({exc})"
-                    ) from exc
-                except OSError as exc:
-                    raise DataError(f"{archive.name}: cannot write {path}: {exc}") from exc
-                files.append(path)
-            for path in [p for m, p in checked if m.is_dir()]:
-                (target / path).mkdir(parents=True, exist_ok=True)
-            written = []
-            for path in files:
-                (target / path).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(scratch / path, target / path)
-                written.append(target / path)
-            return written
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def fetch_and_extract(

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from asdbench.data.csvfiles import csv_rows
 from asdbench.errors import DataError
-from asdbench.paths import write_atomically
+from asdbench.files import write_atomically
 
 FILE_PATTERN = re.compile(r"^ground_truth_(?P<machine>[^_]+)_section_(?P<section>\d\d)_test\.csv$")
 DOMAIN_FILE_PATTERN = re.compile(

@@ -205,36 +205,9 @@ class _Reading:
         problems: list[str],
     ) -> list[Clip]:
         clips = []
-        entries = sorted(folder.iterdir())
-        folders = [p.name for p in entries if p.is_dir()]
-        if folders:
-            problems.append(
-                f"{folder}: {len(folders)} folder(s) left out (clips are read from the folder "
-                f"itself, not below it; e.g. {folders[0]!r})"
-            )
-        others = [p.name for p in entries if p.suffix.lower() != ".wav" and not p.is_dir()]
-        if others:
-            problems.append(
-                f"{folder}: {len(others)} file(s) that are not .wav left out (e.g. {others[0]!r})"
-            )
-        entries = [p for p in entries if not p.is_dir()]
-        for path in (p for p in entries if p.suffix.lower() == ".wav"):
+        for path in _wav_files(folder, problems):
             name = self.parse_name(_utf8_name(path))
-            if name.anonymous:
-                if partition != "eval" or split != "test":
-                    raise DataError(
-                        f"{path}: anonymised name outside eval_data/<machine>/{folder.name} "
-                        "(dev and train clips carry domain and label in their names)"
-                    )
-            elif name.split is not None and name.split != split:
-                raise DataError(
-                    f"{path}: the name says {name.split!r} but the file is in {folder.name}/"
-                )
-            if folder_domain is not None and name.domain != folder_domain:
-                raise DataError(
-                    f"{path}: the name says {name.domain or 'no domain'} but the file is in "
-                    f"{folder.name}/"
-                )
+            _check_placement(path, name, partition, split, folder_domain)
             if name.odd_attributes:
                 odd.append(path.name)
             try:
@@ -264,6 +237,44 @@ class _Reading:
                 )
             )
         return clips
+
+
+def _wav_files(folder: Path, problems: list[str]) -> list[Path]:
+    """The folder's WAV files, in order; its sub-folders and other files are left out, and
+    ``problems`` says so."""
+    entries = sorted(folder.iterdir())
+    folders = [p.name for p in entries if p.is_dir()]
+    if folders:
+        problems.append(
+            f"{folder}: {len(folders)} folder(s) left out (clips are read from the folder "
+            f"itself, not below it; e.g. {folders[0]!r})"
+        )
+    others = [p.name for p in entries if p.suffix.lower() != ".wav" and not p.is_dir()]
+    if others:
+        problems.append(
+            f"{folder}: {len(others)} file(s) that are not .wav left out (e.g. {others[0]!r})"
+        )
+    return [p for p in entries if not p.is_dir() and p.suffix.lower() == ".wav"]
+
+
+def _check_placement(
+    path: Path, name: ClipName, partition: str, split: str, folder_domain: str | None
+) -> None:
+    """Refuse a clip whose name contradicts its folder: an anonymised name outside eval test,
+    another split or another domain than the folder's."""
+    folder = path.parent
+    if name.anonymous:
+        if partition != "eval" or split != "test":
+            raise DataError(
+                f"{path}: anonymised name outside eval_data/<machine>/{folder.name} "
+                "(dev and train clips carry domain and label in their names)"
+            )
+    elif name.split is not None and name.split != split:
+        raise DataError(f"{path}: the name says {name.split!r} but the file is in {folder.name}/")
+    if folder_domain is not None and name.domain != folder_domain:
+        raise DataError(
+            f"{path}: the name says {name.domain or 'no domain'} but the file is in {folder.name}/"
+        )
 
 
 def _utf8_name(path: Path) -> str:

@@ -1,3 +1,2 @@
-"""Model and training: the angular-margin building blocks, the reference embedder and the training
-loop.
-"""
+"""Networks and losses' parts: the reference embedding network, the training-free floor and
+the angular-margin building blocks losses share."""

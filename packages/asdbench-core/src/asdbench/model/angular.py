@@ -7,7 +7,7 @@ Loss plugins import these from core so that every loss updates its scale the sam
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -142,3 +142,54 @@ class AdaptiveScale(nn.Module):
 
     def forward(self) -> torch.Tensor:
         return self.value
+
+
+class AngularLoss(nn.Module):
+    """The base of a loss over the cosine between an embedding and class centres, with an
+    adaptive scale: it keeps the centres ``[classes, per_class, dim]`` (``raw_centers``, a
+    parameter the trainer optimises when ``trainable``, else a buffer saved with the state and
+    never trained) and the scale, started as :func:`starting_scale` says and reported during
+    training as ``train/scale``. Its four options are every such loss's: a subclass takes
+    ``**options`` and passes them on with its centres, and states how its scale reads the
+    targets."""
+
+    #: :class:`AdaptiveScale`'s rules: AdaProj replaces exact targets, sub-cluster AdaCos
+    #: counts the classes of a mixed target.
+    replace_exact_targets: ClassVar[bool] = False
+    count_classes: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        centers: torch.Tensor,
+        /,
+        *,
+        trainable_centers: TrainableCenters = False,
+        dynamic_scale: DynamicScale = True,
+        initial_scale: InitialScale = None,
+        scale_median: ScaleMedian = "tfp-nearest",
+    ) -> None:
+        if initial_scale is not None and initial_scale <= 0:
+            raise ValueError(f"initial_scale must be positive, got {initial_scale}")
+        super().__init__()
+        self.trainable_centers = trainable_centers
+        if trainable_centers:
+            self.raw_centers = nn.Parameter(centers)
+        else:
+            self.register_buffer("raw_centers", centers)
+        classes, per_class = centers.shape[:2]
+        self.adaptive_scale = AdaptiveScale(
+            starting_scale(initial_scale, classes, per_class),
+            dynamic=dynamic_scale,
+            replace_exact_targets=self.replace_exact_targets,
+            count_classes=self.count_classes,
+            median=scale_median,
+        )
+
+    @property
+    def scale(self) -> float:
+        """The current scale ``s``."""
+        return float(self.adaptive_scale.value)
+
+    def training_metrics(self) -> dict[str, torch.Tensor]:
+        """The scale, logged during training as ``train/scale``."""
+        return {"scale": self.adaptive_scale.value}

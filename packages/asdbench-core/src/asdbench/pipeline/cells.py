@@ -11,14 +11,13 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from asdbench.data.audio_cache import AudioCache
 from asdbench.data.clips import ClipTable
 from asdbench.errors import DataError
-from asdbench.paths import cache_dir, check_writable_folder, write_atomically
+from asdbench.files import write_atomically
+from asdbench.paths import cache_dir, check_writable_folder
 from asdbench.pipeline.config import RunConfig, cell_hash_of
 from asdbench.pipeline.outputs import Echo, cell_name, output_folder, submission_folder
 from asdbench.pipeline.prepare import prepare
@@ -39,11 +38,14 @@ from asdbench.scoring.scores import (
     score_sections,
     write_scores,
 )
-from asdbench.scoring.submission import write_submission
-from asdbench.tracking import store
+from asdbench.scoring.statistics import STD, over_trials
+from asdbench.submission.files import write_submission
+from asdbench.tracking import connection, store
 from asdbench.tracking.tracker import Tracker
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from asdbench.contracts import Dataset
 
 
@@ -105,7 +107,7 @@ def open_cell(
     write_atomically(output / "config.json", json.dumps(config.as_dict(), indent=1, default=str))
     echo(f"{len(table)} clips, {len(table.classes)} classes; MLflow: {tracker.uri}")
     tags = {
-        **store.cell_tags(config, "cell"),
+        **config.tags("cell"),
         store.OUTPUT: str(output.resolve()),
         **store.this_process(),
     }
@@ -119,7 +121,7 @@ def open_cell(
         echo(f"continuing run {continued}, left RUNNING by a process that is gone")
         run_id = tracker.continue_run(continued, tags)
     else:
-        run_id = tracker.start(cell_name(config), tags, store.flat_params(config))
+        run_id = tracker.start(cell_name(config), tags, config.params())
     tracker.json(run_id, config.as_dict(), "config/resolved.json")
     return Cell(config, dataset, table, cache, output, run_id)
 
@@ -154,19 +156,16 @@ def run_trial(
 ) -> Trial:
     """Trial ``index`` of ``cell``: train (or reuse the trial cache), score, evaluate, write
     its files and log its nested run. ``where`` tags the run with the place it ran."""
-    from asdbench.reporting.maps import write_embedding_maps
-    from asdbench.reporting.plots import write_section_figures
-
     config, table = cell.config, cell.table
     seed = trial_seed(config.seed, index)
     tags = {
-        **store.cell_tags(config, "trial"),
+        **config.tags("trial"),
         store.TRIAL: str(index),
         **store.this_process(),
         store.TRIAL_CACHE: "reused" if trial_is_cached(config, cell.cache, index) else "trained",
         **(where or {}),
     }
-    params = {**store.flat_params(config), "trial_seed": str(seed)}
+    params = {**config.params(), "trial_seed": str(seed)}
     with tracker.run(f"{cell.name} trial {index}", tags, params, parent=cell.run_id) as trial_id:
         steps: list[tuple[int, dict[str, float]]] = []
         trained = train_and_embed(
@@ -180,29 +179,12 @@ def run_trial(
             echo=echo,
             on_step=lambda step, values: steps.append((step, values)),
         )
-        tracker.step_metrics(trial_id, steps)
-        for epoch in trained.history:
-            reported = {f"train/epoch_{k}": v for k, v in epoch.get("reported", {}).items()}
-            tracker.metrics(
-                trial_id,
-                {"train/epoch_loss": epoch["loss"], **reported},
-                step=int(epoch["epoch"]),
-            )
+        _log_training(tracker, trial_id, steps, trained.history)
         scores = score_sections(table, trained.embeddings, config.backend.create)
         decided = decisions_for(table, scores)
         results = evaluate_partitions(table, scores, decided, cell.dataset.official_score)
         folder = cell.output / f"trial-{index}"
-        write_submission(
-            table,
-            scores,
-            decided,
-            submission_folder(folder, config),
-            files=cell.dataset.official_score.files,
-        )
-        write_results(results, folder)
-        write_scores(table, scores, folder / "scores.csv")
-        write_section_figures(table, scores, folder / "plots")
-        write_embedding_maps(table, trained.embeddings, folder / "maps", seed=seed)
+        _write_trial_files(cell, folder, (scores, decided, results), trained.embeddings, seed)
         tracker.metrics(
             trial_id,
             {**metric_values(results), **{f"time/{k}": v for k, v in trained.timings.items()}},
@@ -218,6 +200,42 @@ def run_trial(
     return Trial(
         index, seed, scores, decided, results, trained.history, trained.timings, trained.workdir
     )
+
+
+def _log_training(
+    tracker: Tracker,
+    trial_id: str,
+    steps: list[tuple[int, dict[str, float]]],
+    history: list[dict[str, Any]],
+) -> None:
+    """A trial's training curves: every step's values, then each epoch's."""
+    tracker.step_metrics(trial_id, steps)
+    for epoch in history:
+        reported = {f"train/epoch_{k}": v for k, v in epoch.get("reported", {}).items()}
+        tracker.metrics(
+            trial_id, {"train/epoch_loss": epoch["loss"], **reported}, step=int(epoch["epoch"])
+        )
+
+
+def _write_trial_files(
+    cell: Cell,
+    folder: Path,
+    scored: tuple[np.ndarray, np.ndarray, dict[str, Results]],
+    embeddings: np.ndarray,
+    seed: int,
+) -> None:
+    """A trial's files in ``folder``: submission, results, scores, figures, embedding maps."""
+    from asdbench.reporting.maps import write_embedding_maps
+    from asdbench.reporting.plots import write_section_figures
+
+    scores, decided, results = scored
+    table = cell.table
+    files = cell.dataset.official_score.files
+    write_submission(table, scores, decided, submission_folder(folder, cell.config), files=files)
+    write_results(results, folder)
+    write_scores(table, scores, folder / "scores.csv")
+    write_section_figures(table, scores, folder / "plots")
+    write_embedding_maps(table, embeddings, folder / "maps", seed=seed)
 
 
 def close_cell(cell: Cell, trials: list[Trial], tracker: Tracker, echo: Echo) -> Outcome:
@@ -252,7 +270,7 @@ def close_cell(cell: Cell, trials: list[Trial], tracker: Tracker, echo: Echo) ->
     if hint:
         echo(f"MLflow was unavailable; upload this run's tracking with: {hint}")
     else:
-        publish_leaderboard(tracker.uri, store.experiment_name(config), cell.run_id)
+        publish_leaderboard(tracker.uri, config.experiment_name, cell.run_id)
         link = tracker.run_link(cell.run_id)
         if link:
             echo(f"MLflow run: {link}")
@@ -278,7 +296,7 @@ def run_benchmark(
     from asdbench.pipeline.resources import bounded_workers, use_threads
 
     tracker = Tracker(  # fails first if the tracking store is unusable
-        store.experiment_name(config),
+        config.experiment_name,
         fallback=tracking_fallback,
         offline_dir=output_folder(config) / "mlflow-offline",
         echo=echo,
@@ -297,9 +315,9 @@ def run_benchmark(
 def publish_leaderboard(uri: str, experiment: str, run_id: str) -> None:
     """Refresh the experiment's leaderboard in the MLflow UI (this cell included) and attach
     it to the finished parent run as ``leaderboard.md``."""
-    from asdbench.reporting.leaderboard import publish
+    from asdbench.reporting.leaderboard.publish import publish
 
-    store.client(uri).log_text(run_id, publish(uri, experiment) + "\n", "leaderboard.md")
+    connection.client(uri).log_text(run_id, publish(uri, experiment) + "\n", "leaderboard.md")
 
 
 def aggregate_trials(trials: list[Trial]) -> dict[str, float]:
@@ -328,11 +346,10 @@ def aggregate_trials(trials: list[Trial]) -> dict[str, float]:
     keys = sorted({key for values in per_trial for key in values})
     aggregated = {}
     for key, machine in keys:
-        values = np.array([t.get((key, machine), math.nan) for t in per_trial], dtype=float)
-        values = values[~np.isnan(values)]
-        if len(values):
-            aggregated[f"{key}_mean{machine}"] = float(values.mean())
-        if len(values) > 1:
-            aggregated[f"{key}_std{machine}"] = float(values.std(ddof=1))
-            aggregated[f"{key}_pstd{machine}"] = float(values.std(ddof=0))
+        values = [t.get((key, machine), math.nan) for t in per_trial]
+        stats = {suffix: over_trials(values, ddof) for ddof, suffix in STD.values()}
+        if stats["std"].n:
+            aggregated[f"{key}_mean{machine}"] = stats["std"].mean
+        if stats["std"].n > 1:
+            aggregated.update({f"{key}_{s}{machine}": stat.std for s, stat in stats.items()})
     return aggregated

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from asdbench.pipeline.config import DEFAULT_COMPONENTS, RunConfig
-from asdbench.scoring.submission import TEAM
+from asdbench.submission.files import TEAM
 
 #: How the pipeline reports progress (``print``, ``click.echo``, a list's ``append``).
 Echo = Callable[[str], None]

@@ -8,10 +8,10 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from asdbench.contracts import ScoreRule
 from asdbench.data.audio import AudioFormat
 from asdbench.data.audio_cache import AudioCache
 from asdbench.data.clips import ClipTable
+from asdbench.data.score_rule import ScoreRule
 from asdbench.errors import DataError
 from asdbench.paths import cache_dir
 from asdbench.pipeline.config import RunConfig

@@ -25,7 +25,7 @@ from asdbench.pipeline.cells import Cell, Outcome, close_cell, open_cell, run_tr
 from asdbench.pipeline.config import RunConfig
 from asdbench.pipeline.outputs import Echo, output_folder
 from asdbench.pipeline.trials import Trial, trial_is_cached
-from asdbench.tracking import store
+from asdbench.tracking import connection, store
 from asdbench.tracking.tracker import Tracker
 
 
@@ -151,7 +151,7 @@ def run_on_ray(
         )
     ray = _ray()
     configs = [_for_workers(config, gpus_per_trial) for config in configs]
-    connect(address, store.tracking_uri(), echo)
+    connect(address, connection.tracking_uri(), echo)
     sweep = _RaySweep(ray, tracking_fallback, progress, echo)
     try:
         sweep.open_cells(configs)
@@ -188,13 +188,13 @@ class _RaySweep:
         self.outcomes: list[Outcome] = []
 
     def tracker_of(self, cell: Cell) -> Tracker:
-        return self.trackers[store.experiment_name(cell.config)]
+        return self.trackers[cell.config.experiment_name]
 
     def open_cells(self, configs: list[RunConfig]) -> None:
         """Prepare each cell's data here (the audio cache is decoded once, before fan-out)
         and start its parent run (one tracker per experiment)."""
         for config in configs:
-            name = store.experiment_name(config)
+            name = config.experiment_name
             if name not in self.trackers:
                 self.trackers[name] = Tracker(
                     name,
@@ -228,7 +228,7 @@ class _RaySweep:
                     name=f"asdbench trial {cell.name} {index}",
                 ).remote(
                     cell.config.portable(),
-                    store.experiment_name(cell.config),
+                    cell.config.experiment_name,
                     cell.run_id,
                     str(cell.output),
                     index,

@@ -22,14 +22,15 @@ import numpy as np
 
 from asdbench.data.audio_cache import AudioCache
 from asdbench.data.clips import ClipTable
-from asdbench.paths import atomic_file, cache_dir, exclusive, write_atomically
+from asdbench.files import atomic_file, exclusive, write_atomically
+from asdbench.paths import cache_dir
 from asdbench.pipeline.config import Choice, RunConfig, embedder_context
 from asdbench.pipeline.outputs import Echo
 from asdbench.scoring.metrics import Results
 
 if TYPE_CHECKING:
     from asdbench.contracts import Dataset
-    from asdbench.model.training import Trainer
+    from asdbench.training.loop import Trainer
 
 EMBEDDINGS = "embeddings.npy"
 HISTORY = "history.json"
@@ -83,7 +84,7 @@ def training_key(config: RunConfig, cache: AudioCache, seed: int, device: str) -
     the decoding's numerics version), components and the versions of the numbers they and the
     training loop compute (a release that changes none of them reuses cached trials), training
     settings, seed and the kind of device (CPU and CUDA kernels differ in their last bits)."""
-    from asdbench.model.training import NUMERICS_VERSION
+    from asdbench.training.loop import NUMERICS_VERSION
 
     settings = config.as_dict()
     identity = {
@@ -109,7 +110,7 @@ def trial_workdir(config: RunConfig, cache: AudioCache, seed: int) -> Path:
     ``config.device`` names (found without needing that device: a driver can look)."""
     import torch
 
-    from asdbench.model.training import pick_device
+    from asdbench.training.loop import pick_device
 
     kind = pick_device("auto").type if config.device == "auto" else torch.device(config.device).type
     return cache_dir() / "trials" / training_key(config, cache, seed, kind)
@@ -141,7 +142,8 @@ def train_and_embed(
         if (workdir / EMBEDDINGS).exists():
             echo(f"reusing the trained model and embeddings in {workdir}")
             return _cached(workdir)
-        return _train(config, dataset, table, cache, seed, workdir, resume, progress, echo, on_step)
+        job = _Job(config, dataset, table, cache, seed, workdir, resume, progress, echo, on_step)
+        return _train(job)
 
 
 def _cached(workdir: Path) -> Embedded:
@@ -149,32 +151,38 @@ def _cached(workdir: Path) -> Embedded:
     return Embedded(np.load(workdir / EMBEDDINGS), record["history"], record["timings"], workdir)
 
 
-def _train(
-    config: RunConfig,
-    dataset: Dataset,
-    table: ClipTable,
-    cache: AudioCache,
-    seed: int,
-    workdir: Path,
-    resume: bool,
-    progress: bool,
-    echo: Echo,
-    on_step: Callable[[int, dict[str, float]], None] | None,
-) -> Embedded:
+@dataclass(frozen=True)
+class _Job:
+    """One trial to train: its run, data, seed, cache folder and how it reports."""
+
+    config: RunConfig
+    dataset: Dataset
+    table: ClipTable
+    cache: AudioCache
+    seed: int
+    workdir: Path
+    resume: bool
+    progress: bool
+    echo: Echo
+    on_step: Callable[[int, dict[str, float]], None] | None
+
+
+def _train(job: _Job) -> Embedded:
     """Train (continuing a checkpoint with ``resume``), embed every clip, store the trial. An
     embedder that needs no training embeds as built: no loss, no epochs."""
     import torch
 
-    from asdbench.model.capabilities import needs_training
-    from asdbench.model.training import embed, fixed_offsets, pick_device
+    from asdbench.contracts import needs_training
+    from asdbench.training.loop import pick_device
 
+    config, dataset, table, cache, seed = job.config, job.dataset, job.table, job.cache, job.seed
     position = {path: i for i, path in enumerate(cache.files)}
     rows = np.array([position[str(c.path)] for c in table], dtype=np.int64)
     train_clips = [i for i, c in enumerate(table) if c.split == "train" and c.aux_class is not None]
     epochs: list[dict[str, Any]] = []
     clip_passes, train_seconds = 0, 0.0
     if needs_training(config.embedder.component.spec.resolve()):
-        trainer = _trainer(config, dataset, table, seed, workdir, resume, progress, echo, on_step)
+        trainer = _trainer(job)
         classes = np.array([table.class_index(table[i]) for i in train_clips])
         started = time.perf_counter()
         history = trainer.fit(
@@ -191,21 +199,7 @@ def _train(
         embedder = config.embedder.create(**embedder_context(config, dataset)).to(device)
         weights = {"embedder": embedder.state_dict()}
     started = time.perf_counter()
-    embeddings = embed(
-        embedder,
-        cache,
-        rows,
-        dataset.clip_samples,
-        batch_size=config.train.batch_size,
-        device=device,
-        progress=progress,
-        precision=config.train.precision,
-        offsets=(
-            fixed_offsets(cache, dataset.clip_samples, seed)[rows]
-            if config.train.embed_offset == "random"
-            else None
-        ),
-    )
+    embeddings = _embed_every_clip(job, rows, embedder, device)
     embed_seconds = time.perf_counter() - started
     timings = {
         "train_seconds": train_seconds,
@@ -213,34 +207,49 @@ def _train(
         "embed_seconds": embed_seconds,
         "embed_clips_per_second": len(rows) / embed_seconds if embed_seconds else math.nan,
     }
-    trained = Embedded(embeddings, epochs, timings, workdir)
+    trained = Embedded(embeddings, epochs, timings, job.workdir)
     _store(trained, weights)
-    (workdir / CHECKPOINT).unlink(missing_ok=True)
+    (job.workdir / CHECKPOINT).unlink(missing_ok=True)
     return trained
 
 
-def _trainer(
-    config: RunConfig,
-    dataset: Dataset,
-    table: ClipTable,
-    seed: int,
-    workdir: Path,
-    resume: bool,
-    progress: bool,
-    echo: Echo,
-    on_step: Callable[[int, dict[str, float]], None] | None,
-) -> Trainer:
-    """The embedder and loss built with ``seed`` for this data, in a trainer that continues the
-    trial's checkpoint with ``resume`` (and discards it without)."""
+def _embed_every_clip(job: _Job, rows: np.ndarray, embedder: Any, device: Any) -> np.ndarray:
+    """Every clip's embedding (cache ``rows``) with ``embedder`` on ``device``; cut at the
+    trial's fixed offsets when ``train.embed_offset`` is ``random``."""
+    from asdbench.training.embedding import embed
+    from asdbench.training.loop import fixed_offsets
+
+    config, dataset, cache = job.config, job.dataset, job.cache
+    return embed(
+        embedder,
+        cache,
+        rows,
+        dataset.clip_samples,
+        batch_size=config.train.batch_size,
+        device=device,
+        progress=job.progress,
+        precision=config.train.precision,
+        offsets=(
+            fixed_offsets(cache, dataset.clip_samples, job.seed)[rows]
+            if config.train.embed_offset == "random"
+            else None
+        ),
+    )
+
+
+def _trainer(job: _Job) -> Trainer:
+    """The embedder and loss built with the trial's seed for this data, in a trainer that
+    continues the trial's checkpoint with ``resume`` (and discards it without)."""
     import torch
 
-    from asdbench.model.training import Trainer, pick_device
+    from asdbench.training.loop import Trainer, pick_device
 
+    config, dataset, table, seed = job.config, job.dataset, job.table, job.seed
     torch.manual_seed(seed)
     embedding_dim = config.train.embedding_dim
     embedder = config.embedder.create(**embedder_context(config, dataset))
     loss = config.loss.create(num_classes=len(table.classes), embedding_dim=embedding_dim)
-    checkpoint = workdir / CHECKPOINT
+    checkpoint = job.workdir / CHECKPOINT
     trainer = Trainer(
         embedder,
         loss,
@@ -248,22 +257,24 @@ def _trainer(
         seed=seed,
         device=pick_device(config.device),
         checkpoint=checkpoint,
-        identity=workdir.name,
-        progress=progress,
-        on_step=on_step,
+        identity=job.workdir.name,
+        progress=job.progress,
+        on_step=job.on_step,
     )
-    if checkpoint.exists() and not resume:
-        echo("found an interrupted training of this trial; starting again (--resume continues it)")
+    if checkpoint.exists() and not job.resume:
+        job.echo(
+            "found an interrupted training of this trial; starting again (--resume continues it)"
+        )
         checkpoint.unlink()
     elif trainer.resume():
-        echo(f"resuming from epoch {trainer.start_epoch} of {config.train.epochs}")
+        job.echo(f"resuming from epoch {trainer.start_epoch} of {config.train.epochs}")
     return trainer
 
 
 def _store(trained: Embedded, weights: dict[str, Any]) -> None:
     """Write the trial into its cache folder, the embeddings last: their file marks the trial
     complete, so a trial killed while it is stored is trained again, never half reused."""
-    from asdbench.model.training import save_atomically
+    from asdbench.training.loop import save_atomically
 
     workdir = trained.workdir
     save_atomically(weights, workdir / WEIGHTS)

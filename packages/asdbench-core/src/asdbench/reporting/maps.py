@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from asdbench.backends.builtin import unit_rows
 from asdbench.data.clips import ClipTable
-from asdbench.paths import atomic_file
+from asdbench.files import atomic_file
 from asdbench.reporting.plots import _pyplot, _save
-from asdbench.scoring.backends import normalise
 
 METHODS = ("auto", "umap", "pca", "tsne")
 #: Colour per domain and marker per (split, label): train clips small, anomalies crosses.
@@ -52,7 +52,7 @@ def _has_umap() -> bool:
 
 def project(embeddings: np.ndarray, method: str, seed: int = 0) -> np.ndarray:
     """[N, 2] coordinates of the L2-normalised ``embeddings``."""
-    x = normalise(np.asarray(embeddings, dtype=np.float64))
+    x = unit_rows(embeddings)
     if method == "umap":
         import umap
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from asdbench.data.clips import ClipTable
-from asdbench.paths import atomic_file
+from asdbench.files import atomic_file
 from asdbench.reporting.tables import percent
 from asdbench.scoring.metrics import label, section_metrics
 
@@ -200,7 +200,8 @@ def _write_data(
 def _series_names(cells: list[Any], key: str | None) -> dict[str, str]:
     """A name per cell for its line: the components, and the settings other than ``key``
     that differ among the cells (the same rule as the leaderboard's columns)."""
-    from asdbench.reporting.leaderboard import differing_settings, run_name
+    from asdbench.reporting.leaderboard.board import differing_settings
+    from asdbench.reporting.leaderboard.publish import run_name
 
     settings = [s for s in differing_settings(cells) if s != key]
     return {cell.run_id: run_name(cell, settings) for cell in cells}
@@ -211,8 +212,8 @@ def setting_title(key: str, cells: list[Any]) -> str:
     declaration gives it (the description's words before a colon: "Subspace dimension J"),
     then the key; the key alone where the component is not installed or gives no name."""
     from asdbench.errors import AsdbenchError
-    from asdbench.model.settings import train_options
-    from asdbench.plugins.registry import get
+    from asdbench.registry.components import get
+    from asdbench.training.settings import train_options
 
     kind, _, option = key.partition(".")
     try:
@@ -241,7 +242,7 @@ def comparison_figures(
     None. With ``ensemble``, each cell's single trials are dots and its ensemble a line of its
     own (Figure 3). ``cells`` are complete cells (leaderboard ``Cell`` records). Returns
     (dataset, file) of every figure."""
-    from asdbench.reporting.leaderboard import STD, stat
+    from asdbench.scoring.statistics import STD, over_trials
 
     ddof = STD[std][0]
     names = _series_names(cells, key)
@@ -256,7 +257,7 @@ def comparison_figures(
         for cell in members:
             x = cell.params[key] if key else names[cell.run_id]
             values = [t.get(f"{partition}/{metric}", math.nan) for t in cell.trials]
-            summary = stat(values, ddof)
+            summary = over_trials(values, ddof)
             line = names[cell.run_id] if key else "cells"
             if ensemble:
                 series[f"{line}: single trials (mean ± {std} std)"].append(

@@ -16,8 +16,8 @@ import json
 import math
 from pathlib import Path
 
-from asdbench.contracts import ScoreRule
-from asdbench.paths import write_atomically
+from asdbench.data.score_rule import ScoreRule
+from asdbench.files import write_atomically
 from asdbench.scoring.metrics import DOMAIN_INDEPENDENT, Results, in_percent, label
 
 FORMATS = ("text", "csv", "json", "markdown")

@@ -1,3 +1,2 @@
-"""Scoring: back ends, official metrics, scores and decisions, submission files, evaluating a
-submission.
-"""
+"""Scoring: scores and decisions per section, the official metrics and score rules, and the
+mean and spread over trials."""

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from asdbench.contracts import ScoreRule
 from asdbench.data.datasets import DCASE2023_RULE
+from asdbench.data.score_rule import ScoreRule
 from asdbench.errors import AsdbenchError
 
 MAX_FPR = 0.1

@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from asdbench.contracts import ScoreRule
 from asdbench.data.clips import Clip, ClipTable
-from asdbench.errors import DataError
-from asdbench.paths import atomic_file
+from asdbench.data.score_rule import ScoreRule
+from asdbench.errors import AsdbenchError, DataError
+from asdbench.files import atomic_file
 from asdbench.scoring.metrics import Results, ScoredSection, evaluate_sections, in_percent
-from asdbench.scoring.submission import decide, threshold
 
 if TYPE_CHECKING:
     from asdbench.contracts import Backend, Ensemble
@@ -24,6 +23,18 @@ if TYPE_CHECKING:
 #: A clip is decided anomalous above this quantile of its section's training scores.
 DECISION_QUANTILE = 0.9
 SCORE_COLUMNS = ("file", "partition", "machine", "section", "split", "domain", "label", "score")
+
+
+def threshold(train_scores: np.ndarray, quantile: float = 0.9) -> float:
+    """The decision threshold: a quantile of the section's training-clip scores."""
+    if not 0.0 < quantile < 1.0:
+        raise AsdbenchError(f"the decision quantile must be in (0, 1), got {quantile}")
+    return float(np.quantile(np.asarray(train_scores, dtype=float), quantile))
+
+
+def decide(scores: np.ndarray, limit: float) -> np.ndarray:
+    """1 (anomaly) where the score exceeds the threshold."""
+    return (np.asarray(scores) > limit).astype(int)
 
 
 def score_sections(

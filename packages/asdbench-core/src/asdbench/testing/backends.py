@@ -46,6 +46,12 @@ class BackendConformanceTests(ComponentKit):
         component.fit(*self.training())
         return np.asarray(component.score(np.vstack([normal, far])))
 
+    def test_fit_returns_the_back_end(self) -> None:
+        """``fit`` returns the back end itself (the contract), so that fitting and scoring
+        read as one step. Fix: end ``fit`` with ``return self``."""
+        backend = self.make()
+        assert backend.fit(*self.training()) is backend, "fit must return the back end itself"
+
     def test_scores_are_one_finite_float_per_clip(self) -> None:
         """``score(embeddings [M, D]) -> [M]`` finite floats."""
         embeddings, _ = self.training(seed=1)

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from asdbench.plugins.options import options_of
-from asdbench.plugins.registry import get
-from asdbench.plugins.specs import SPEC_TYPES
+from asdbench.contracts import KINDS
+from asdbench.registry.components import get
+from asdbench.registry.options import options_of
 
 
 class ComponentKit:
@@ -67,7 +67,7 @@ class ComponentKit:
     def test_every_option_is_covered(self) -> None:
         """Every option must be exercised: list another valid value in ``option_variants`` or
         a value to refuse in ``invalid_options``."""
-        context = SPEC_TYPES[self.kind].context
+        context = KINDS[self.kind].context
         names = {o.name for o in options_of(self.resolved(), context)}
         missing = names - set(self.option_variants) - set(self.invalid_options)
         assert not missing, f"options not covered by the conformance tests: {sorted(missing)}"

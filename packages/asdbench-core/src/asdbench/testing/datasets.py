@@ -12,9 +12,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from asdbench.contracts import Downloadable, ScoreRule
+from asdbench.contracts import Downloadable
 from asdbench.data.clips import ClipTable
 from asdbench.data.datasets import DcaseLayoutDataset
+from asdbench.data.score_rule import ScoreRule
 from asdbench.errors import AsdbenchError
 from asdbench.scoring.metrics import UNDEFINED_BECAUSE
 from asdbench.testing.components import ComponentKit

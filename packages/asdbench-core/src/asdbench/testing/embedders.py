@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 import pytest
 import torch
 
-from asdbench.model.capabilities import accepted_channels, takes_channels
-from asdbench.plugins.options import signature_of
+from asdbench.contracts import accepted_channels, takes_channels
+from asdbench.registry.options import signature_of
 from asdbench.testing.components import ComponentKit
 
 

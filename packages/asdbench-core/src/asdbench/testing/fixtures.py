@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from asdbench.plugins.manager import Plugins, get_plugins, reset_plugins
+from asdbench.registry.manager import Plugins, get_plugins, reset_plugins
 
 
 @pytest.fixture

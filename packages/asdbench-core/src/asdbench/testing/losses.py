@@ -6,26 +6,24 @@ Each test's docstring says what it protects and how to fix a failure.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
 import torch
 
-from asdbench.plugins.options import options_of
-from asdbench.plugins.registry import get
-from asdbench.plugins.specs import LossSpec
+from asdbench.testing.components import ComponentKit
 
 
-class LossConformanceTests:
-    """Base class: set ``factory`` (the class, a factory or the registered name) and, for
-    every option of the factory, a different valid value in ``option_variants`` and/or a value
-    to reject in ``invalid_options``."""
+class LossConformanceTests(ComponentKit):
+    """Base class: set ``factory`` (the class, a factory or the registered name), ``options``
+    (passed to every construction) and, for every option of the factory, a different valid
+    value in ``option_variants`` and/or a value to reject in ``invalid_options``."""
 
-    factory: ClassVar[Callable[..., torch.nn.Module] | str]
-    loss_options: ClassVar[dict[str, Any]] = {}
-    option_variants: ClassVar[dict[str, Any]] = {}
-    invalid_options: ClassVar[dict[str, Any]] = {}
+    kind: ClassVar[str] = "loss"
+    looks_at: ClassVar[str] = (
+        "the initial state, the loss on one batch, the state after a step and which "
+        "parameters train"
+    )
     num_classes: ClassVar[int] = 6
     embedding_dim: ClassVar[int] = 16
     batch_size: ClassVar[int] = 8
@@ -36,18 +34,23 @@ class LossConformanceTests:
     def device(self) -> torch.device:
         return torch.device(os.environ.get("ASDBENCH_TEST_DEVICE", "cpu"))
 
-    def resolved(self) -> Callable[..., torch.nn.Module]:
-        if isinstance(self.factory, str):
-            return get("loss", self.factory).spec.resolve()
-        return self.factory
+    def context(self) -> dict[str, Any]:
+        return {"num_classes": self.num_classes, "embedding_dim": self.embedding_dim}
 
     def make_loss(self, seed: int = 0, **overrides: Any) -> torch.nn.Module:
         torch.manual_seed(seed)
-        options = {**self.loss_options, **overrides}
-        loss = self.resolved()(
-            num_classes=self.num_classes, embedding_dim=self.embedding_dim, **options
-        )
-        return loss.to(self.device)
+        return self.make(**overrides).to(self.device)
+
+    def build(self, **overrides: Any) -> torch.nn.Module:
+        return self.make_loss(**overrides)
+
+    def behaviour(self, component: Any) -> Any:
+        """The state before a step, the loss on one batch (a training step: buffers such as
+        the adaptive scale update), the state after it and which parameters train."""
+        before = {k: v.detach().clone() for k, v in component.state_dict().items()}
+        value = self.value(component)
+        after = {k: v.detach().clone() for k, v in component.state_dict().items()}
+        return before, value, after, [p.requires_grad for p in component.parameters()]
 
     def make_batch(
         self, seed: int = 0, batch_size: int | None = None, dtype: torch.dtype = torch.float32
@@ -75,12 +78,6 @@ class LossConformanceTests:
         silently swap them. Fix: put ``*`` first in ``__init__``'s parameters."""
         with pytest.raises(TypeError):
             self.resolved()(self.num_classes, self.embedding_dim)
-
-    def test_unknown_option_is_rejected(self) -> None:
-        """A misspelt option must fail, not be ignored (the pytorch-metric-learning #746 bug).
-        Fix: do not accept ``**kwargs`` you do not use."""
-        with pytest.raises(TypeError):
-            self.make_loss(no_such_option_xyz=1)
 
     def test_returns_finite_scalar(self) -> None:
         """``forward(embeddings, targets)`` returns one finite number (the batch mean)."""
@@ -171,53 +168,3 @@ class LossConformanceTests:
         saved = embeddings.clone(), targets.clone()
         loss(embeddings, targets)
         assert torch.equal(embeddings, saved[0]) and torch.equal(targets, saved[1])
-
-    def test_every_option_is_covered(self) -> None:
-        """Every option must be exercised below: list another valid value in
-        ``option_variants`` or a bad value in ``invalid_options``."""
-        options = {o.name for o in options_of(self.resolved(), LossSpec.context)}
-        missing = options - set(self.option_variants) - set(self.invalid_options)
-        assert not missing, f"options not covered by the conformance tests: {sorted(missing)}"
-
-    def test_option_variants_change_behaviour(self) -> None:
-        """An option that changes nothing is a silent bug (an ignored keyword). Each variant
-        must change the initial state, the loss value on the same batch and seed, the state a
-        training step leaves (an adaptive scale's update), or which parameters train."""
-
-        def trace(loss: torch.nn.Module) -> tuple[dict, torch.Tensor, dict, list[bool]]:
-            before = {k: v.detach().clone() for k, v in loss.state_dict().items()}
-            value = self.value(loss)  # in training mode: buffers such as the scale update
-            after = {k: v.detach().clone() for k, v in loss.state_dict().items()}
-            return before, value, after, [p.requires_grad for p in loss.parameters()]
-
-        def same_state(a: dict, b: dict) -> bool:
-            return a.keys() == b.keys() and all(
-                a[k].shape == b[k].shape and torch.equal(a[k], b[k]) for k in a
-            )
-
-        base = trace(self.make_loss())
-        for name, value in self.option_variants.items():
-            variant = trace(self.make_loss(**{name: value}))
-            unchanged = (
-                same_state(variant[0], base[0])
-                and torch.equal(variant[1], base[1])
-                and same_state(variant[2], base[2])
-                and variant[3] == base[3]
-            )
-            assert not unchanged, (
-                f"option_variants: {name}={value!r} changed neither the state, the loss, the "
-                "state after a step nor the trainable parameters: an ignored option, or a "
-                "variant equal to the default"
-            )
-
-    def test_invalid_options_are_rejected(self) -> None:
-        """Out-of-range values fail at construction with a message, not mid-training."""
-        for name, value in self.invalid_options.items():
-            try:
-                self.make_loss(**{name: value})
-            except (ValueError, TypeError):
-                continue
-            pytest.fail(
-                f"invalid_options: {name}={value!r} was accepted; the constructor must raise "
-                "ValueError for it (or drop it from invalid_options)"
-            )

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from asdbench.errors import AsdbenchError
-from asdbench.paths import write_atomically
+from asdbench.files import write_atomically
 
 JOURNAL = "journal.jsonl"
 OFFLINE_PREFIX = "offline-"

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from asdbench.paths import write_atomically
-from asdbench.tracking import operations, store
+from asdbench.files import write_atomically
+from asdbench.tracking import connection, operations, store
 from asdbench.tracking.journal import read_journal
 
 PROGRESS = "synced.json"
@@ -44,7 +44,7 @@ def sync_journal(folder: Path, echo: Callable[[str], None], uri: str) -> list[st
     entries = read_journal(folder)
     progress = _progress(folder)
     ids: dict[str, str] = progress["ids"]
-    client = store.client(uri)
+    client = connection.client(uri)
     name = entries[0]["name"]
     experiment_id = operations.find_experiment(client, name)
     finished_cells = []

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from asdbench.errors import AsdbenchError
-from asdbench.tracking import operations, store
+from asdbench.tracking import connection, operations, store
 from asdbench.tracking.journal import Journal, now_ms, offline_key
 
 
@@ -59,26 +59,26 @@ class Tracker:
         offline_dir: Path | None = None,
         echo: Callable[[str], None] = _stderr,
     ) -> None:
-        store.limit_http_retries()
-        self.uri = store.tracking_uri()
+        connection.limit_http_retries()
+        self.uri = connection.tracking_uri()
         self.experiment = experiment
         self.offline_dir = offline_dir or Path("asdbench-output") / "mlflow-offline"
         self.journal: Journal | None = None
         self._echo = echo
         self._cells: set[str] = set()
-        store.check_writable(self.uri)
+        connection.check_writable(self.uri)
         self.experiment_id = ""
         try:
-            store.check_reachable(self.uri)
+            connection.check_reachable(self.uri)
         except AsdbenchError as exc:
             if fallback != "local":
                 raise
-            self._client = store.client(self.uri)
+            self._client = connection.client(self.uri)
             self._go_offline(str(exc))
             return
         try:
-            with store.first_use(self.uri):  # a new sqlite store is created by one process
-                self._client = store.client(self.uri)
+            with connection.first_use(self.uri):  # a new sqlite store is created by one process
+                self._client = connection.client(self.uri)
                 self.experiment_id = operations.find_experiment(self._client, experiment)
         except AsdbenchError:
             raise
@@ -104,7 +104,7 @@ class Tracker:
             try:
                 return action()
             except Exception as exc:
-                if store.answers(self.uri):
+                if connection.answers(self.uri):
                     raise
                 self._go_offline(str(exc))
         assert self.journal is not None
