@@ -15,10 +15,10 @@ that declares none is keyed by its distribution's release, so each release retra
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, runtime_checkable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -29,7 +29,24 @@ if TYPE_CHECKING:
     from asdbench.data.score_rule import ScoreRule
 
 
-class Loss(Protocol):
+class Module(Protocol):
+    """What the pipeline uses of an ``nn.Module`` (losses and embedders are ones): its modes,
+    parameters, state and device."""
+
+    def train(self, mode: bool = True) -> Self: ...
+
+    def eval(self) -> Self: ...
+
+    def parameters(self, recurse: bool = True) -> Iterator[torch.nn.Parameter]: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> Any: ...
+
+    def to(self, *args: Any, **kwargs: Any) -> Self: ...
+
+
+class Loss(Module, Protocol):
     """``factory(*, num_classes, embedding_dim, **options) -> Loss``, an ``nn.Module``.
 
     - ``forward(embeddings [B, D] float32, targets [B, C] soft labels, each row summing to 1)``
@@ -59,7 +76,7 @@ class ReportsTrainingMetrics(Protocol):
     def training_metrics(self) -> Mapping[str, torch.Tensor]: ...
 
 
-class Embedder(Protocol):
+class Embedder(Module, Protocol):
     """``factory(*, sample_rate, clip_samples, embedding_dim, **options) -> Embedder``, an
     ``nn.Module``; a factory that declares ``accepts_channels`` is also passed ``channels``.
 

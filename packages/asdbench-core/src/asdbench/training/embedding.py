@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
 
+from asdbench.contracts import Embedder
 from asdbench.data.audio_cache import AudioCache
 
 
 @torch.no_grad()
 def embed(
-    embedder: nn.Module,
+    embedder: Embedder,
     cache: AudioCache,
     rows: np.ndarray,
     clip_samples: int,

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from asdbench.contracts import ReportsTrainingMetrics
+from asdbench.contracts import Embedder, Loss, ReportsTrainingMetrics
 from asdbench.data.audio import max_offset
 from asdbench.data.audio_cache import AudioCache
 from asdbench.errors import DataError
@@ -133,7 +133,7 @@ def l2_penalty(model: nn.Module) -> torch.Tensor:
     return torch.stack([p.square().sum() for p in model.parameters() if p.dim() > 1]).sum()
 
 
-def metrics_reader(loss: nn.Module) -> Callable[[], dict[str, torch.Tensor]]:
+def metrics_reader(loss: Loss) -> Callable[[], dict[str, torch.Tensor]]:
     """Reads the values a loss declares it reports
     (:class:`~asdbench.contracts.ReportsTrainingMetrics`), as tensors on its device (no wait
     for a GPU); nothing for a loss that reports none."""
@@ -170,8 +170,8 @@ class Trainer:
 
     def __init__(
         self,
-        embedder: nn.Module,
-        loss: nn.Module,
+        embedder: Embedder,
+        loss: Loss,
         config: TrainConfig,
         *,
         seed: int,
