@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from asdbench.backends.builtin import KMeansBackend
+from asdbench.data.score_rule import ScoreRule
+from asdbench.scoring.scores import decide
 from asdbench.submission.evaluation import evaluate_submission
-from asdbench.submission.files import decide, write_section
+from asdbench.submission.files import write_section
 
 SECTIONS, TRAIN, TEST, DIM = 14, 1000, 200, 512
 
@@ -43,8 +45,8 @@ def test_official_score_of_a_dcase2023_submission(benchmark, tmp_path):
         labels, domains = rng.integers(0, 2, TEST), rng.integers(0, 2, TEST)
         scores = rng.normal(size=TEST) + labels
         write_section(tmp_path, f"machine{m}", "00", files, scores, decide(scores, 0.5))
-        truth[(f"machine{m}", "00")] = {
+        truth[("eval", f"machine{m}", "00")] = {
             f: (int(a), int(b)) for f, a, b in zip(files, labels, domains, strict=True)
         }
-    results = benchmark(evaluate_submission, tmp_path, truth, "dcase2023")
-    assert 0.5 < results.official_score() < 1
+    results, _ = benchmark(evaluate_submission, tmp_path, truth, ScoreRule("dcase2023"))
+    assert 0.5 < results["eval"].official_score() < 1
