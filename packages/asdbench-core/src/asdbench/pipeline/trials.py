@@ -29,7 +29,9 @@ from asdbench.pipeline.outputs import Echo
 from asdbench.scoring.metrics import Results
 
 if TYPE_CHECKING:
-    from asdbench.contracts import Dataset
+    import torch
+
+    from asdbench.contracts import Dataset, Embedder
     from asdbench.training.loop import Trainer
 
 EMBEDDINGS = "embeddings.npy"
@@ -213,7 +215,9 @@ def _train(job: _Job) -> Embedded:
     return trained
 
 
-def _embed_every_clip(job: _Job, rows: np.ndarray, embedder: Any, device: Any) -> np.ndarray:
+def _embed_every_clip(
+    job: _Job, rows: np.ndarray, embedder: Embedder, device: torch.device
+) -> np.ndarray:
     """Every clip's embedding (cache ``rows``) with ``embedder`` on ``device``; cut at the
     trial's fixed offsets when ``train.embed_offset`` is ``random``."""
     from asdbench.training.embedding import embed
