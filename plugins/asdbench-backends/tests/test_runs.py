@@ -5,12 +5,13 @@ compares. The trial is the training-free floor's, so that core and this plugin a
 import json
 
 import pytest
+from asdbench_backends import plugin
 from click.testing import CliRunner
 
 from asdbench.cli import cli
 from asdbench.testing import official_score_by_hand, tree_truth
 
-BACKENDS = ("smote_knn", "density_knn", "lof", "mahalanobis", "selective_mahalanobis", "gmm")
+BACKENDS = tuple(plugin.BACKENDS)
 TINY = ["--embedder", "logmel_stats", "--set", "dataset.size=tiny", "--quiet"]
 
 

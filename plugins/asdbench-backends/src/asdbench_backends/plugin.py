@@ -21,6 +21,14 @@ BACKENDS = {
         "gaussian:SelectiveMahalanobisBackend",
         "Smaller Mahalanobis distance of a Gaussian per domain (DCASE 2023-2026 baseline)",
     ),
+    "genrep": (
+        "memory:GenRepBackend",
+        "GenRep: kNN to a source and a MemMixup-grown target memory bank, each standardised",
+    ),
+    "fusion": (
+        "fusion:FusionBackend",
+        "Label-free fusion: each member standardised by its cross-fitted self-scores, the least",
+    ),
     "gmm": (
         "gaussian:GmmBackend",
         "Negative log-likelihood under a Gaussian mixture of the training clips",
