@@ -3,7 +3,7 @@
 nox -s tests             everything, as the README's test command
 nox -s lint              ruff check + format check
 nox -s "package(asdbench-core)"   one package alone with only its declared dependencies
-nox -s build             wheels and sdists of the seven packages in dist/, twine-checked
+nox -s build             wheels and sdists of the eight packages in dist/, twine-checked
 nox -s demo              the README's main job
 nox -s bench             benchmarks (opt-in, slow)
 """

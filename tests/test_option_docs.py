@@ -12,6 +12,7 @@ FIRST_PARTY = {
     "asdbench-dcase",
     "asdbench-ensemble",
     "asdbench-backends",
+    "asdbench-pretrained",
 }
 
 

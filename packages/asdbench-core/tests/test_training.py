@@ -259,3 +259,47 @@ def test_random_offsets_are_uniform_over_the_valid_starts():
     assert np.all(np.abs(counts - 1000) < 5 * np.sqrt(1000))
     exact = random_offsets(rng, np.array([8000, 4000, 16000]), 8000)
     assert exact.tolist()[:2] == [0, 0]  # a clip of the length or tiled exactly: one start
+
+
+class HalfFixed(torch.nn.Module):
+    """A pretrained-style embedder: a fixed layer (shared under two names, as BEATs shares
+    its position-bias table) under a trainable one, and a batch norm."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fixed = torch.nn.Linear(4, 4)
+        self.alias = self.fixed
+        self.head = torch.nn.Linear(4, 2)
+        self.norm = torch.nn.BatchNorm1d(2)
+        self.fixed.requires_grad_(False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.head(self.fixed(x)))
+
+
+def test_fixed_parameters_are_neither_penalised_nor_optimised_nor_stored():
+    from asdbench.pipeline.trials import learned_state
+
+    model = HalfFixed()
+    assert torch.equal(l2_penalty(model), model.head.weight.square().sum())
+    loss = asdbench.create("loss", "toy_cosine", num_classes=3, embedding_dim=2)
+    trainer = Trainer(
+        model,
+        loss,
+        TrainConfig(embedding_dim=2),
+        seed=0,
+        device=torch.device("cpu"),
+        progress=False,
+    )
+    optimised = {id(p) for group in trainer.optimizer.param_groups for p in group["params"]}
+    assert id(model.fixed.weight) not in optimised and id(model.head.weight) in optimised
+    stored = learned_state(model)
+    assert set(stored) == {
+        "head.weight",
+        "head.bias",
+        "norm.weight",
+        "norm.bias",
+        "norm.running_mean",
+        "norm.running_var",
+        "norm.num_batches_tracked",
+    }

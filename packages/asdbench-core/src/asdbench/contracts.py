@@ -11,6 +11,15 @@ kinds.
 Every component may declare ``numerics_version: ClassVar[str]``: the version of the numbers it
 computes, bumped with any change that alters them. The trial cache is keyed by it (a component
 that declares none is keyed by its distribution's release, so each release retrains).
+
+A component whose options name files it reads (a pretrained encoder's checkpoint) declares
+``input_digests(options) -> dict[str, str]``, a classmethod given the resolved options: the
+files' digests (``{"checkpoint_sha256": ...}``). They join the resolved config beside the
+options, so another file under the same path is another cell and another trial cache entry, and
+each run's MLflow params record them (``embedder.checkpoint_sha256``).
+
+Parameters an embedder holds fixed (``requires_grad`` false: weights read from a checkpoint) are
+neither optimised nor penalised, and a trial's stored weights leave them out.
 """
 
 from __future__ import annotations

@@ -60,6 +60,16 @@ class Choice:
         """Build the component with its options and the pipeline's context arguments."""
         return self.component.create(**context, **self.options)
 
+    def described(self) -> dict[str, Any]:
+        """The component in the resolved config: its name, every option and, for a component
+        that reads files its options name, their digests (``input_digests``)."""
+        options = self.resolved_options()
+        found: dict[str, Any] = {"name": self.name, "options": options}
+        digests = getattr(self.component.spec.resolve(), "input_digests", None)
+        if digests is not None and (values := digests(options)):
+            found["digests"] = dict(values)
+        return found
+
     def resolved_options(self) -> dict[str, Any]:
         """Every option with its effective value (defaults filled in)."""
         values = {o.name: o.default for o in self.component.options() if not o.required}
@@ -127,10 +137,7 @@ class RunConfig:
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view: the resolved config logged with every run."""
         return {
-            **{
-                kind: {"name": c.name, "options": c.resolved_options()}
-                for kind, c in self.choices().items()
-            },
+            **{kind: c.described() for kind, c in self.choices().items()},
             "train": dataclasses.asdict(self.train),
             "trials": self.trials,
             "seed": self.seed,

@@ -105,7 +105,7 @@ def resolve(
     chosen = get_preset(preset) if preset else None
     if chosen is not None and not _preset_checked:
         given = {"loss": loss, "embedder": embedder, "backend": backend, "dataset": dataset}
-        check_preset(chosen, **given, ensemble=ensemble)
+        check_preset(chosen, sets, **given, ensemble=ensemble)
     values = dict(chosen.spec.values) if chosen else {}
     given = {"loss": loss, "embedder": embedder, "backend": backend, "ensemble": ensemble}
     names = _component_names(values, dataset=dataset, **given)
@@ -225,21 +225,28 @@ def _preset_use(
     return PresetUse(chosen.name, chosen.spec.version, tuple(taken), changed)
 
 
-def check_preset(preset: Any, **components: str | None) -> None:
-    """Resolve ``preset`` with the run's components but none of its other values (``--set``,
-    flags), so that a value of the preset no run could use (an unknown component,
-    ``subspace_dim=0``, a NaN learning rate) is an error that names the preset, not the option
-    only. Checked once per preset, values and components."""
+def check_preset(preset: Any, sets: Iterable[str] = (), **components: str | None) -> None:
+    """Resolve ``preset`` with the run's components and the ``--set`` pairs of options it
+    leaves to the user (a checkpoint file), but none that override it and no flags, so that a
+    value of the preset no run could use (an unknown component, ``subspace_dim=0``, a NaN
+    learning rate) is an error that names the preset, not the option only. Checked once per
+    preset, values, components and pairs."""
     values = json.dumps(preset.spec.values, sort_keys=True)
-    _check_preset(preset.spec.name, preset.label, values, tuple(sorted(components.items())))
+    own = {key.strip() for key in preset.spec.values}
+    left = tuple(pair for pair in sets if pair.partition("=")[0].strip() not in own)
+    _check_preset(preset.spec.name, preset.label, values, tuple(sorted(components.items())), left)
 
 
 @functools.cache
 def _check_preset(
-    name: str, label: str, values: str, components: tuple[tuple[str, str | None], ...]
+    name: str,
+    label: str,
+    values: str,
+    components: tuple[tuple[str, str | None], ...],
+    sets: tuple[str, ...],
 ) -> None:
     try:
-        resolve(preset=name, _preset_checked=True, **dict(components))
+        resolve(preset=name, sets=sets, _preset_checked=True, **dict(components))
     except AsdbenchError as exc:
         if f"preset {label}" in str(exc):
             raise

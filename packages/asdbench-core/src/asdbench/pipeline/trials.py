@@ -194,12 +194,12 @@ def _train(job: _Job) -> Embedded:
         epochs = list(history.epochs)
         clip_passes = len(train_clips) * (config.train.epochs - trainer.start_epoch)
         embedder, device = trainer.embedder, trainer.device
-        weights = {"embedder": embedder.state_dict(), "loss": trainer.loss.state_dict()}
+        weights = {"embedder": learned_state(embedder), "loss": trainer.loss.state_dict()}
     else:
         torch.manual_seed(seed)
         device = pick_device(config.device)
         embedder = config.embedder.create(**embedder_context(config, dataset)).to(device)
-        weights = {"embedder": embedder.state_dict()}
+        weights = {"embedder": learned_state(embedder)}
     started = time.perf_counter()
     embeddings = _embed_every_clip(job, rows, embedder, device)
     embed_seconds = time.perf_counter() - started
@@ -273,6 +273,14 @@ def _trainer(job: _Job) -> Trainer:
     elif trainer.resume():
         job.echo(f"resuming from epoch {trainer.start_epoch} of {config.train.epochs}")
     return trainer
+
+
+def learned_state(embedder: torch.nn.Module) -> dict[str, Any]:
+    """The embedder's state less the parameters it holds fixed (a pretrained encoder's, which
+    its checkpoint holds and the run's params name by SHA-256): a trial stores what training
+    made, not hundreds of megabytes it read."""
+    fixed = {n for n, p in embedder.named_parameters(remove_duplicate=False) if not p.requires_grad}
+    return {k: v for k, v in embedder.state_dict().items() if k not in fixed}
 
 
 def _store(trained: Embedded, weights: dict[str, Any]) -> None:

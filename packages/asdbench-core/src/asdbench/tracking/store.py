@@ -115,13 +115,15 @@ def this_process() -> dict[str, str]:
 
 
 def flat_params(sections: dict[str, object]) -> dict[str, str]:
-    """A resolved configuration (``RunConfig.as_dict()``) as ``section.option`` params."""
+    """A resolved configuration (``RunConfig.as_dict()``) as ``section.option`` params; a
+    component's input digests (a checkpoint's SHA-256) sit beside its options."""
     params: dict[str, str] = {}
     for section, value in sections.items():
         if isinstance(value, dict):
             if "options" in value:
                 params[f"{section}.name"] = str(value["name"])
                 params.update({f"{section}.{k}": str(v) for k, v in value["options"].items()})
+                params.update({f"{section}.{k}": v for k, v in value.get("digests", {}).items()})
             else:
                 params.update({f"{section}.{k}": str(v) for k, v in value.items()})
         else:

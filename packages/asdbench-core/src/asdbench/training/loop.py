@@ -129,8 +129,10 @@ def mixup(
 
 
 def l2_penalty(model: nn.Module) -> torch.Tensor:
-    """sum(w²) over conv and dense kernels (every parameter with more than one dimension)."""
-    return torch.stack([p.square().sum() for p in model.parameters() if p.dim() > 1]).sum()
+    """sum(w²) over conv and dense kernels (every trainable parameter with more than one
+    dimension; weights held fixed are not the model's to shrink)."""
+    kernels = [p for p in model.parameters() if p.dim() > 1 and p.requires_grad]
+    return torch.stack([p.square().sum() for p in kernels]).sum()
 
 
 def metrics_reader(loss: Loss) -> Callable[[], dict[str, torch.Tensor]]:
@@ -193,7 +195,7 @@ class Trainer:
         self.identity = identity
         self.progress = progress
         self.on_step = on_step
-        groups = [{"params": list(embedder.parameters())}]
+        groups = [{"params": [p for p in embedder.parameters() if p.requires_grad]}]
         loss_parameters = [p for p in loss.parameters() if p.requires_grad]
         if loss_parameters:
             groups.append({"params": loss_parameters})

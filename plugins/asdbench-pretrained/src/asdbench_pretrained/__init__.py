@@ -1,0 +1,1 @@
+"""Pretrained audio encoders as asdbench embedders (see ``plugin``)."""

@@ -1,0 +1,25 @@
+"""``asdbench models``: the published checkpoints the pretrained embedders read."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from asdbench_pretrained.published import KNOWN
+
+
+@click.command("models", short_help="List the published checkpoints of the pretrained encoders.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def models_command(fmt: str) -> None:
+    """List each published checkpoint the pretrained embedders read: its architecture, where
+    it is published, its licence and its size. Download the file yourself and pass its path
+    with --set embedder.checkpoint=PATH; nothing is downloaded for you."""
+    if fmt == "json":
+        click.echo(json.dumps([vars(known) for known in KNOWN], indent=2))
+        return
+    for known in KNOWN:
+        click.echo(f"{known.name}  ({known.architecture}, {known.size_mb} MB, {known.licence})")
+        click.echo(f"    {known.summary}")
+        click.echo(f"    {known.url}")
+    click.echo("Use one: --set embedder.checkpoint=PATH (asdbench list embedders)")
