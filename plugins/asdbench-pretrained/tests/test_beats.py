@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 from asdbench_pretrained.beats import Beats, BeatsConfig, beats_features, relative_buckets
-from asdbench_pretrained.embedders import load_beats
+from asdbench_pretrained.encoders import ARCHITECTURES, load
 
 DATA = Path(__file__).parent / "data"
 
@@ -19,7 +19,7 @@ REFERENCE = np.load(DATA / "beats_tiny_reference.npz")
 
 @pytest.fixture(scope="module")
 def encoder() -> Beats:
-    return load_beats(str(DATA / "beats_tiny.pt"), None).eval()
+    return load(ARCHITECTURES["beats"], str(DATA / "beats_tiny.pt"), None).eval()
 
 
 def test_the_filterbank_equals_the_references():
@@ -39,7 +39,7 @@ def test_every_block_equals_the_references(encoder):
 
 
 def test_an_inner_layer_is_the_references_output_of_that_layer():
-    inner = load_beats(str(DATA / "beats_tiny.pt"), 1).eval()
+    inner = load(ARCHITECTURES["beats"], str(DATA / "beats_tiny.pt"), 1).eval()
     with torch.no_grad():
         tokens = inner.layer_outputs(torch.from_numpy(REFERENCE["clips"]))[-1]
     np.testing.assert_allclose(tokens.numpy(), REFERENCE["layers"][1], rtol=0, atol=1e-4)

@@ -1,6 +1,6 @@
-"""The BEATs embedders: the conformance kit on the small random checkpoint, the frozen
-embedding against the reference's final features, LoRA's update against its definition, and
-what a trial stores and records."""
+"""The BEATs and EAT embedders: the conformance kit on the small random checkpoints, the frozen
+embeddings against the references' final features, LoRA's update against its definition, and
+what a run records."""
 
 import hashlib
 from pathlib import Path
@@ -8,14 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from asdbench_pretrained.embedders import FrozenBeats, LoraBeats
+from asdbench_pretrained.embedders import FrozenBeats, FrozenEat, LoraBeats, LoraEat
 
 from asdbench.testing import EmbedderConformanceTests
 
 DATA = Path(__file__).parent / "data"
 TINY = str(DATA / "beats_tiny.pt")
+TINY_EAT = str(DATA / "eat_tiny")
 REFERENCE = np.load(DATA / "beats_tiny_reference.npz")
-WIDTH = 48  # the small checkpoint's encoder width
+EAT_REFERENCE = np.load(DATA / "eat_tiny_reference.npz")
+WIDTH = 48  # the small checkpoints' encoder width
 
 
 class TestFrozenBeats(EmbedderConformanceTests):
@@ -43,6 +45,64 @@ class TestLoraBeats(EmbedderConformanceTests):
         "trained (test_lora_adds_alpha_over_rank_times_b_a_x shows its effect)",
     }
     invalid_options = {"checkpoint": None, "lora_targets": "q_proj,query", "layer": 9}
+
+
+class TestFrozenEat(EmbedderConformanceTests):
+    factory = "eat"
+    embedding_dim = WIDTH
+    options = {"checkpoint": TINY_EAT}
+    option_variants = {"layer": 1, "pooling": "mean"}
+    invalid_options = {"checkpoint": str(DATA / "beats_tiny.pt"), "layer": 4, "pooling": "asp"}
+
+
+class TestLoraEat(EmbedderConformanceTests):
+    factory = "eat_lora"
+    options = {"checkpoint": TINY_EAT, "lora_rank": 4}
+    option_variants = {
+        "layer": 2,
+        "pooling": "asp",
+        "lora_rank": 8,
+        "lora_targets": "qkv,proj,fc1,fc2",
+        "lora_alpha": 16.0,
+        "lora_dropout": 0.5,
+    }
+    inert_options = {
+        "lora_alpha": "LoRA's B starts at zero, so alpha scales an update that is zero until "
+        "trained (test_lora_adds_alpha_over_rank_times_b_a_x shows its effect)",
+        "lora_dropout": "dropout acts on the LoRA branch, which adds zero until trained (the "
+        "small EAT has no other dropout whose random draws it would shift)",
+    }
+    invalid_options = {"checkpoint": None, "lora_targets": "q_proj", "pooling": "max"}
+
+
+@pytest.mark.parametrize(
+    ("pooling", "expected"),
+    [
+        ("cls", EAT_REFERENCE["final"][:, 0]),
+        ("mean", EAT_REFERENCE["final"][:, 1:].mean(axis=1)),
+    ],
+)
+def test_frozen_eat_is_the_references_utterance_token_or_patch_mean(pooling, expected):
+    embedder = FrozenEat(
+        sample_rate=16000,
+        clip_samples=24000,
+        embedding_dim=WIDTH,
+        checkpoint=TINY_EAT,
+        pooling=pooling,
+    )
+    with torch.no_grad():
+        ours = embedder.eval()(torch.from_numpy(EAT_REFERENCE["clips"])).numpy()
+    np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-4)
+
+
+def test_eat_lora_adapts_the_fused_qkv_of_every_block():
+    embedder = LoraEat(
+        sample_rate=16000, clip_samples=16000, embedding_dim=8, checkpoint=TINY_EAT, lora_rank=4
+    )
+    trainable = {n for n, p in embedder.named_parameters() if p.requires_grad}
+    adapted = {n.split(".lora_")[0] for n in trainable if "lora_" in n}
+    assert adapted == {f"encoder.blocks.{i}.attn.qkv" for i in range(3)}
+    assert {n for n in trainable if "lora_" not in n} == {"head.weight", "head.bias"}
 
 
 def test_frozen_mean_is_the_mean_of_the_references_final_features():
@@ -146,3 +206,9 @@ def test_the_run_names_the_checkpoint_by_its_sha256():
     assert FrozenBeats.input_digests({"checkpoint": TINY}) == {"checkpoint_sha256": digest}
     assert LoraBeats.input_digests({"checkpoint": TINY}) == {"checkpoint_sha256": digest}
     assert LoraBeats.input_digests({"checkpoint": None}) == {}
+    weights, config = (
+        hashlib.sha256((DATA / "eat_tiny" / f).read_bytes()).hexdigest()
+        for f in ("model.safetensors", "config.json")
+    )
+    expected = {"checkpoint_sha256": weights, "checkpoint_config_sha256": config}
+    assert FrozenEat.input_digests({"checkpoint": TINY_EAT}) == expected

@@ -221,6 +221,17 @@ class Beats(nn.Module):
         )
         self.encoder = Encoder(config)
 
+    @property
+    def width(self) -> int:
+        return self.config.encoder_embed_dim
+
+    @property
+    def depth(self) -> int:
+        return len(self.encoder.layers)
+
+    def keep_layers(self, count: int) -> None:
+        self.encoder.keep_layers(count)
+
     def layer_outputs(self, waveforms: torch.Tensor) -> list[torch.Tensor]:
         """The encoder's input (index 0) and each layer's output."""
         bank = beats_features(waveforms).unsqueeze(1)  # [B, 1, frames, 128]

@@ -39,6 +39,19 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
     return loaded
 
 
+def read_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    """A ``.safetensors`` file's tensors; a missing or malformed file is a ``ValueError``."""
+    if not path.is_file():
+        raise ValueError(f"{describe(path)}: no such file")
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError) as exc:
+        raise ValueError(f"{describe(path)}: not a readable safetensors file ({exc})") from exc
+
+
 @functools.lru_cache(maxsize=16)
 def _sha256(path: str, size: int, modified: int) -> str:
     digest = hashlib.sha256()
@@ -65,7 +78,10 @@ def load_into(module: nn.Module, weights: dict[str, torch.Tensor], path: str, wh
             [f"missing {k}" for k in missing[:2]] + [f"unknown {k}" for k in unexpected[:2]]
         )
         count = len(missing) + len(unexpected)
-        raise ValueError(f"{describe(path)} is not a {what} checkpoint: {shown} ({count} in all)")
+        raise ValueError(
+            f"{describe(path)} does not hold the {what} its configuration describes: {shown} "
+            f"({count} in all)"
+        )
     for key, tensor in weights.items():
         if tuple(tensor.shape) != tuple(expected[key].shape):
             raise ValueError(

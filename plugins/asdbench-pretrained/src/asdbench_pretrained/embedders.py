@@ -1,9 +1,10 @@
-"""BEATs as an asdbench embedder: frozen (``beats``, no training, the tokens' mean) or fine-tuned
-through LoRA adapters with a pooling head (``beats_lora``, trained with any loss).
+"""BEATs and EAT as asdbench embedders: frozen (``beats``, ``eat``: no training, a layer's tokens
+pooled) or fine-tuned through LoRA adapters with a pooling head (``beats_lora``, ``eat_lora``:
+trained with any loss).
 
 The encoder's weights come from a checkpoint file the user names; they are never trained (LoRA
 adds small trainable matrices beside them), so a trial's stored weights leave them out and the
-run records the file's SHA-256 instead (``input_digests``).
+run records the files' SHA-256 instead (``input_digests``).
 """
 
 from __future__ import annotations
@@ -18,55 +19,27 @@ from torch import nn
 
 from asdbench import Range
 from asdbench_pretrained import checkpoints
-from asdbench_pretrained.beats import Beats, BeatsConfig
-from asdbench_pretrained.pooling import Pooling, pooling_head
+from asdbench_pretrained.encoders import ARCHITECTURES, Architecture, load
+from asdbench_pretrained.pooling import pooling_head
 
-#: BEATs' sample rate; clips at another rate are resampled to it.
+#: The encoders' sample rate; clips at another rate are resampled to it.
 ENCODER_RATE = 16000
 #: Samples a clip needs at 16 kHz for one 16-frame patch (25 ms frames every 10 ms).
 LEAST_SAMPLES = 400 + 15 * 160
-#: The linear maps of a BEATs layer that LoRA may adapt.
-LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2")
 
 Checkpoint = Annotated[
-    str | None, "A BEATs checkpoint file (.pt as published); `asdbench models` lists them"
+    str | None,
+    "The published checkpoint: a BEATs .pt, an EAT model.safetensors (or its folder, with its "
+    "config.json); `asdbench models` lists them",
 ]
 Layer = Annotated[
     int | None,
     "Transformer layer whose tokens are pooled (0: the input to the first); default: the last",
     Range(0, None),
 ]
-
-
-def load_beats(checkpoint: str | None, layer: int | None) -> Beats:
-    """The encoder of ``checkpoint``, up to ``layer`` (default: every layer); refused values
-    and wrong files raise ``ValueError``."""
-    if checkpoint is None:
-        raise ValueError(
-            "needs a checkpoint file: --set embedder.checkpoint=PATH (`asdbench models` lists "
-            "the published ones)"
-        )
-    loaded = checkpoints.read(checkpoint)
-    if not isinstance(loaded.get("cfg"), dict) or not isinstance(loaded.get("model"), dict):
-        found = ", ".join(sorted(map(str, loaded))[:4]) or "nothing"
-        raise ValueError(
-            f"{checkpoints.describe(checkpoint)} is not a BEATs checkpoint (it has no 'cfg' and "
-            f"'model' entries; it has {found})"
-        )
-    try:
-        config = BeatsConfig.from_checkpoint(loaded["cfg"])
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{checkpoints.describe(checkpoint)}: {exc}") from exc
-    encoder = Beats(config)
-    weights = {k: v for k, v in loaded["model"].items() if not k.startswith("predictor")}
-    checkpoints.load_into(encoder, weights, checkpoint, "BEATs")
-    depth = config.encoder_layers
-    if layer is not None and layer > depth:
-        raise ValueError(
-            f"layer must be between 0 and {depth} (the checkpoint's layers), got {layer}"
-        )
-    encoder.encoder.keep_layers(depth if layer is None else layer)
-    return encoder
+LoraRank = Annotated[int, "Rank of each LoRA update", Range(1, None)]
+LoraAlpha = Annotated[float, "LoRA scale numerator (update x alpha / rank)", Range(0, None)]
+LoraDropout = Annotated[float, "Dropout on the LoRA input", Range(0, 0.99)]
 
 
 class Resample(nn.Module):
@@ -90,9 +63,11 @@ class Resample(nn.Module):
         return -(-count * self.up // self.down)
 
 
-class _BeatsEmbedder(nn.Module):
-    """What both BEATs embedders share: the checkpoint, resampling and the chosen layer."""
+class _Pretrained(nn.Module):
+    """What every pretrained embedder shares: the checkpoint, resampling, the chosen layer and
+    the split of its tokens into the utterance token and the patches."""
 
+    architecture: ClassVar[Architecture]
     numerics_version: ClassVar[str] = "1"
 
     def __init__(
@@ -103,46 +78,46 @@ class _BeatsEmbedder(nn.Module):
         if self.resample.samples(clip_samples) < LEAST_SAMPLES:
             raise ValueError(
                 f"clips of {clip_samples} samples at {sample_rate} Hz are shorter than one "
-                f"BEATs patch (16 frames, {LEAST_SAMPLES} samples at 16 kHz)"
+                f"{self.architecture.name} patch (16 frames, {LEAST_SAMPLES} samples at 16 kHz)"
             )
-        self.encoder = load_beats(checkpoint, layer)
-        self.width = self.encoder.config.encoder_embed_dim
+        self.encoder = load(self.architecture, checkpoint, layer)
+        self.width = self.encoder.width
 
     @classmethod
     def input_digests(cls, options: Mapping[str, Any]) -> dict[str, str]:
-        """The checkpoint file's SHA-256: a run is defined by the weights, not by a path."""
+        """The checkpoint files' SHA-256: a run is defined by the weights, not by a path."""
         path = options.get("checkpoint")
-        return {"checkpoint_sha256": checkpoints.sha256(path)} if path else {}
+        if not path:
+            return {}
+        return {
+            name: checkpoints.sha256(file) for name, file in cls.architecture.files(path).items()
+        }
 
-    def tokens(self, waveforms: torch.Tensor) -> torch.Tensor:
-        return self.encoder.layer_outputs(self.resample(waveforms))[-1]
+    def tokens(self, waveforms: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """The chosen layer's utterance token (``None`` where there is none) and patches."""
+        tokens = self.encoder.layer_outputs(self.resample(waveforms))[-1]
+        if self.architecture.utterance_token:
+            return tokens[:, 0], tokens[:, 1:]
+        return None, tokens
 
 
-class FrozenBeats(_BeatsEmbedder):
-    """BEATs as published, no training: the chosen layer's tokens averaged over the clip
-    (ASDKit's frozen BEATs), with their standard deviation for ``mean_std``. The embedding has
-    the encoder's width (768 for iter3), twice that for ``mean_std``: set
+def _check_pooling(pooling: str, allowed: tuple[str, ...]) -> None:
+    if pooling not in allowed:
+        raise ValueError(f"pooling must be one of {', '.join(allowed)}, got {pooling!r}")
+
+
+class _Frozen(_Pretrained):
+    """The encoder as published, no training: the utterance token (``cls``), the patches'
+    mean, or their mean and standard deviation (``mean_std``). The embedding has the encoder's
+    width (768 for the published ones), twice that for ``mean_std``: set
     ``train.embedding_dim`` to it."""
 
     needs_training: ClassVar[bool] = False
+    poolings: ClassVar[tuple[str, ...]]
 
-    def __init__(
-        self,
-        *,
-        sample_rate: int,
-        clip_samples: int,
-        embedding_dim: int,
-        checkpoint: Checkpoint = None,
-        layer: Layer = None,
-        pooling: Annotated[
-            Literal["mean", "mean_std"], "The tokens' mean, or their mean and standard deviation"
-        ] = "mean",
-    ) -> None:
-        super().__init__(
-            sample_rate=sample_rate, clip_samples=clip_samples, checkpoint=checkpoint, layer=layer
-        )
-        if pooling not in ("mean", "mean_std"):
-            raise ValueError(f"pooling must be 'mean' or 'mean_std', got {pooling!r}")
+    def __init__(self, *, embedding_dim: int, pooling: str, **encoder: Any) -> None:
+        super().__init__(**encoder)
+        _check_pooling(pooling, self.poolings)
         self.pooling = pooling
         width = self.width * (2 if pooling == "mean_std" else 1)
         if embedding_dim != width:
@@ -153,18 +128,71 @@ class FrozenBeats(_BeatsEmbedder):
         self.requires_grad_(False)
 
     def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
-        tokens = self.tokens(waveforms)
+        utterance, patches = self.tokens(waveforms)
+        if self.pooling == "cls":
+            return utterance
+        mean = patches.mean(dim=1)
         if self.pooling == "mean":
-            return tokens.mean(dim=1)
-        return torch.cat([tokens.mean(dim=1), tokens.std(dim=1, unbiased=False)], dim=1)
+            return mean
+        return torch.cat([mean, patches.std(dim=1, unbiased=False)], dim=1)
 
 
-class LoraBeats(_BeatsEmbedder):
-    """BEATs fine-tuned through LoRA (Hu et al. 2022, the ``peft`` library) on the chosen linear
-    maps of every layer, its weights held fixed, and a pooling head to ``embedding_dim``:
-    ASDKit's recipe (rank 64 on q and v, peft's alpha 8, attentive statistics pooling)."""
+class _Lora(_Pretrained):
+    """The encoder fine-tuned through LoRA (Hu et al. 2022, the ``peft`` library) on the
+    chosen linear maps of every layer, its weights held fixed, and a head to
+    ``embedding_dim``: attentive statistics pooling (``asp``) or the mean of the patches, or
+    the utterance token (``cls``), each followed by a linear map."""
 
     needs_training: ClassVar[bool] = True
+    poolings: ClassVar[tuple[str, ...]]
+
+    def __init__(
+        self,
+        *,
+        embedding_dim: int,
+        pooling: str,
+        lora_rank: int,
+        lora_alpha: float,
+        lora_targets: str,
+        lora_dropout: float,
+        **encoder: Any,
+    ) -> None:
+        _check_pooling(pooling, self.poolings)
+        modules = self.architecture.lora_modules
+        targets = [t.strip() for t in lora_targets.split(",") if t.strip()]
+        if not targets or any(t not in modules for t in targets):
+            raise ValueError(
+                f"lora_targets must name some of {', '.join(modules)}, got {lora_targets!r}"
+            )
+        super().__init__(**encoder)
+        from peft import LoraConfig, inject_adapter_in_model
+
+        self.encoder.requires_grad_(False)
+        config = LoraConfig(
+            r=lora_rank,
+            lora_alpha=lora_alpha,
+            lora_dropout=lora_dropout,
+            target_modules=[modules[t] for t in targets],
+        )
+        self.encoder = inject_adapter_in_model(config, self.encoder)
+        for name, parameter in self.encoder.named_parameters():
+            parameter.requires_grad_("lora_" in name)
+        self.pooling = pooling
+        self.head = (
+            nn.Linear(self.width, embedding_dim)
+            if pooling == "cls"
+            else pooling_head(pooling, self.width, embedding_dim)
+        )
+
+    def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
+        utterance, patches = self.tokens(waveforms)
+        return self.head(utterance if self.pooling == "cls" else patches)
+
+
+class FrozenBeats(_Frozen):
+    __doc__ = "BEATs as published. " + (_Frozen.__doc__ or "")
+    architecture = ARCHITECTURES["beats"]
+    poolings = ("mean", "mean_std")
 
     def __init__(
         self,
@@ -174,35 +202,124 @@ class LoraBeats(_BeatsEmbedder):
         embedding_dim: int,
         checkpoint: Checkpoint = None,
         layer: Layer = None,
-        pooling: Annotated[Pooling, "Head: attentive statistics pooling, or the mean"] = "asp",
-        lora_rank: Annotated[int, "Rank of each LoRA update", Range(1, None)] = 64,
-        lora_alpha: Annotated[
-            float, "LoRA scale numerator (update x alpha / rank)", Range(0, None)
-        ] = 8.0,
-        lora_targets: Annotated[
-            str, "Comma-separated linear maps of each layer to adapt: " + ", ".join(LORA_TARGETS)
-        ] = "q_proj,v_proj",
-        lora_dropout: Annotated[float, "Dropout on the LoRA input", Range(0, 0.99)] = 0.0,
+        pooling: Annotated[
+            Literal["mean", "mean_std"], "The patches' mean, or their mean and standard deviation"
+        ] = "mean",
     ) -> None:
         super().__init__(
-            sample_rate=sample_rate, clip_samples=clip_samples, checkpoint=checkpoint, layer=layer
+            sample_rate=sample_rate,
+            clip_samples=clip_samples,
+            embedding_dim=embedding_dim,
+            checkpoint=checkpoint,
+            layer=layer,
+            pooling=pooling,
         )
-        targets = [t.strip() for t in lora_targets.split(",") if t.strip()]
-        unknown = [t for t in targets if t not in LORA_TARGETS]
-        if not targets or unknown:
-            raise ValueError(
-                f"lora_targets must name some of {', '.join(LORA_TARGETS)}, got {lora_targets!r}"
-            )
-        from peft import LoraConfig, inject_adapter_in_model
 
-        self.encoder.requires_grad_(False)
-        config = LoraConfig(
-            r=lora_rank, lora_alpha=lora_alpha, lora_dropout=lora_dropout, target_modules=targets
+
+class FrozenEat(_Frozen):
+    __doc__ = "EAT as published. " + (_Frozen.__doc__ or "")
+    architecture = ARCHITECTURES["eat"]
+    poolings = ("cls", "mean", "mean_std")
+
+    def __init__(
+        self,
+        *,
+        sample_rate: int,
+        clip_samples: int,
+        embedding_dim: int,
+        checkpoint: Checkpoint = None,
+        layer: Layer = None,
+        pooling: Annotated[
+            Literal["cls", "mean", "mean_std"],
+            "The utterance token, the patches' mean, or their mean and standard deviation",
+        ] = "cls",
+    ) -> None:
+        super().__init__(
+            sample_rate=sample_rate,
+            clip_samples=clip_samples,
+            embedding_dim=embedding_dim,
+            checkpoint=checkpoint,
+            layer=layer,
+            pooling=pooling,
         )
-        self.encoder = inject_adapter_in_model(config, self.encoder)
-        for name, parameter in self.encoder.named_parameters():
-            parameter.requires_grad_("lora_" in name)
-        self.head = pooling_head(pooling, self.width, embedding_dim)
 
-    def forward(self, waveforms: torch.Tensor) -> torch.Tensor:
-        return self.head(self.tokens(waveforms))
+
+class LoraBeats(_Lora):
+    __doc__ = (_Lora.__doc__ or "") + (
+        " ASDKit's BEATs recipe: rank 64 on q and v, peft's alpha 8, attentive statistics pooling."
+    )
+    architecture = ARCHITECTURES["beats"]
+    poolings = ("asp", "mean")
+
+    def __init__(
+        self,
+        *,
+        sample_rate: int,
+        clip_samples: int,
+        embedding_dim: int,
+        checkpoint: Checkpoint = None,
+        layer: Layer = None,
+        pooling: Annotated[
+            Literal["asp", "mean"], "Head: attentive statistics pooling, or the mean"
+        ] = "asp",
+        lora_rank: LoraRank = 64,
+        lora_alpha: LoraAlpha = 8.0,
+        lora_targets: Annotated[
+            str,
+            "Comma-separated linear maps of each layer to adapt: q_proj, k_proj, v_proj, "
+            "out_proj, fc1, fc2",
+        ] = "q_proj,v_proj",
+        lora_dropout: LoraDropout = 0.0,
+    ) -> None:
+        super().__init__(
+            sample_rate=sample_rate,
+            clip_samples=clip_samples,
+            embedding_dim=embedding_dim,
+            checkpoint=checkpoint,
+            layer=layer,
+            pooling=pooling,
+            lora_rank=lora_rank,
+            lora_alpha=lora_alpha,
+            lora_targets=lora_targets,
+            lora_dropout=lora_dropout,
+        )
+
+
+class LoraEat(_Lora):
+    __doc__ = (_Lora.__doc__ or "") + (
+        " ASDKit's EAT recipe: rank 64 on the fused qkv map, the utterance token."
+    )
+    architecture = ARCHITECTURES["eat"]
+    poolings = ("cls", "asp", "mean")
+
+    def __init__(
+        self,
+        *,
+        sample_rate: int,
+        clip_samples: int,
+        embedding_dim: int,
+        checkpoint: Checkpoint = None,
+        layer: Layer = None,
+        pooling: Annotated[
+            Literal["cls", "asp", "mean"],
+            "Head on the utterance token, attentive statistics pooling, or the mean",
+        ] = "cls",
+        lora_rank: LoraRank = 64,
+        lora_alpha: LoraAlpha = 8.0,
+        lora_targets: Annotated[
+            str, "Comma-separated linear maps of each block to adapt: qkv, proj, fc1, fc2"
+        ] = "qkv",
+        lora_dropout: LoraDropout = 0.0,
+    ) -> None:
+        super().__init__(
+            sample_rate=sample_rate,
+            clip_samples=clip_samples,
+            embedding_dim=embedding_dim,
+            checkpoint=checkpoint,
+            layer=layer,
+            pooling=pooling,
+            lora_rank=lora_rank,
+            lora_alpha=lora_alpha,
+            lora_targets=lora_targets,
+            lora_dropout=lora_dropout,
+        )

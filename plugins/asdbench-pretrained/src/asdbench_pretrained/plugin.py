@@ -1,4 +1,4 @@
-"""Entry point: the BEATs embedders, their presets and ``asdbench models`` (import-light:
+"""Entry point: the BEATs and EAT embedders, their presets and ``asdbench models`` (import-light:
 torch and peft load with an embedder)."""
 
 import asdbench
@@ -12,6 +12,14 @@ EMBEDDERS = {
     "beats_lora": (
         "embedders:LoraBeats",
         "BEATs fine-tuned through LoRA with a pooling head, any loss (needs a checkpoint)",
+    ),
+    "eat": (
+        "embedders:FrozenEat",
+        "EAT as published, no training: a layer's utterance token (needs a checkpoint)",
+    ),
+    "eat_lora": (
+        "embedders:LoraEat",
+        "EAT fine-tuned through LoRA with a head on its utterance token, any loss",
     ),
 }
 
@@ -51,6 +59,19 @@ def asdbench_presets():
             "train.batch_size": 32,
             "train.learning_rate": 0.0001,
             "train.epochs": 10,
+            "trials": 1,
+        },
+    )
+
+    yield asdbench.PresetSpec(
+        name="eat-frozen-knn",
+        version="1",
+        summary="Frozen EAT (the last layer's utterance token) and a kNN back end, no "
+        "training; give the checkpoint with --set embedder.checkpoint=PATH",
+        values={
+            "embedder": "eat",
+            "backend": "knn",
+            "train.embedding_dim": 768,
             "trials": 1,
         },
     )
