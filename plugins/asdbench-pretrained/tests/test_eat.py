@@ -54,9 +54,16 @@ def test_the_positions_by_hand():
 
 
 def test_a_clip_longer_than_the_positions_is_refused():
+    """The small EAT's positions cover 16 patches of 16 frames: 256 frames, 2.5699 s."""
+    from asdbench_pretrained.embedders import FrozenEat
+
     encoder = load(ARCHITECTURES["eat"], str(TINY), None)
+    assert encoder.longest_clip == 400 + 255 * 160 + 159
+    encoder.layer_outputs(torch.zeros(1, encoder.longest_clip))
     with pytest.raises(ValueError, match="longer than the checkpoint's positions"):
-        encoder.layer_outputs(torch.zeros(1, 16000 * 3))  # 17 patches of 16 frames, 16 known
+        encoder.layer_outputs(torch.zeros(1, encoder.longest_clip + 1))
+    with pytest.raises(ValueError, match="longer than the checkpoint's positions cover"):
+        FrozenEat(sample_rate=16000, clip_samples=48000, embedding_dim=48, checkpoint=str(TINY))
 
 
 def test_a_fairseq_checkpoint_or_a_missing_config_is_one_clear_error(tmp_path):

@@ -84,14 +84,17 @@ def test_another_file_under_the_same_path_is_another_cell(
 
 
 @pytest.mark.slow
-def test_a_sweep_puts_the_encoders_beside_the_floor_on_one_leaderboard(
+def test_sweeps_put_the_encoders_beside_the_floor_on_one_leaderboard(
     mlflow_tracking, asdbench_cache
 ):
     invoke("sweep", "--embedder", "logmel_stats", "--set", "train.embedding_dim=48", *DATA)
     for encoder in ("beats", "eat"):
         invoke("sweep", *frozen(encoder), *DATA)
+        invoke("sweep", *lora(encoder), "--loss", "adaproj", *DATA)
     board = json.loads(invoke("leaderboard", "--format", "json").stdout)
-    assert {c["embedder"] for c in board["cells"]} == {"logmel_stats", "beats", "eat"}
+    embedders = {"logmel_stats", "beats", "eat", "beats_lora", "eat_lora"}
+    assert {c["embedder"] for c in board["cells"]} == embedders
+    assert {c["partition"] for c in board["cells"]} >= {"dev", "eval"}
 
 
 def published_width_checkpoint(encoder: str, folder: Path) -> Path:

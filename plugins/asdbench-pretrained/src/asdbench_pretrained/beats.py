@@ -10,7 +10,6 @@ loads as it is; ``BeatsConfig`` holds the fields of its ``cfg``.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from asdbench_pretrained.checkpoints import known_fields, refuse_unsupported
 from asdbench_pretrained.fbank import fbank
 
 #: The filterbank statistics BEATs was pretrained with (its reference ``preprocess``).
@@ -54,20 +54,15 @@ class BeatsConfig:
     def from_checkpoint(cls, cfg: dict[str, Any]) -> BeatsConfig:
         """The fields this encoder reads; others (training settings, the predictor's) are
         ignored. A configuration it cannot build is a ``ValueError``."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        config = cls(**{k: v for k, v in cfg.items() if k in known})
+        config = cls(**known_fields(cls, cfg))
         unsupported = {
             "activation_fn": config.activation_fn != "gelu",
             "layer_norm_first": config.layer_norm_first,
             "relative_position_embedding": not config.relative_position_embedding,
             "gru_rel_pos": not config.gru_rel_pos,
         }
-        wrong = [name for name, bad in unsupported.items() if bad]
-        if wrong:
-            raise ValueError(
-                "not a BEATs iter3 configuration (post-norm, GELU, gated relative positions): "
-                + ", ".join(f"{name}={getattr(config, name)!r}" for name in wrong)
-            )
+        design = "a BEATs iter3 configuration (post-norm, GELU, gated relative positions)"
+        refuse_unsupported(config, unsupported, design)
         if config.encoder_embed_dim % config.encoder_attention_heads:
             raise ValueError("encoder_embed_dim must be a multiple of encoder_attention_heads")
         return config
@@ -228,6 +223,11 @@ class Beats(nn.Module):
     @property
     def depth(self) -> int:
         return len(self.encoder.layers)
+
+    @property
+    def longest_clip(self) -> None:
+        """No limit: positions are relative."""
+        return None
 
     def keep_layers(self, count: int) -> None:
         self.encoder.keep_layers(count)

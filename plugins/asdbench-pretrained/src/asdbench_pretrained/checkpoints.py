@@ -8,14 +8,31 @@ pickled code runs.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+
+def known_fields(config_type: type, cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of a checkpoint's configuration that ``config_type`` (a dataclass) has;
+    the rest (training settings, a classifier's) do not define the encoder."""
+    known = {f.name for f in dataclasses.fields(config_type)}
+    return {k: v for k, v in cfg.items() if k in known}
+
+
+def refuse_unsupported(config: object, unsupported: Mapping[str, bool], design: str) -> None:
+    """A ``ValueError`` naming each field whose value this code does not build."""
+    wrong = [name for name, bad in unsupported.items() if bad]
+    if wrong:
+        values = ", ".join(f"{name}={getattr(config, name)!r}" for name in wrong)
+        raise ValueError(f"not {design}: {values}")
 
 
 def describe(path: str | os.PathLike[str]) -> str:

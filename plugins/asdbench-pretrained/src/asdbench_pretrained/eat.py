@@ -10,7 +10,6 @@ parameter names follow the Hugging Face release (``model.safetensors`` beside it
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from asdbench_pretrained.checkpoints import known_fields, refuse_unsupported
 from asdbench_pretrained.fbank import fbank
 
 #: The filterbank statistics EAT was pretrained with (its feature extraction's defaults).
@@ -52,8 +52,7 @@ class EatConfig:
     @classmethod
     def from_checkpoint(cls, cfg: dict[str, Any]) -> EatConfig:
         """The fields this encoder reads; a configuration it cannot build is a ``ValueError``."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        config = cls(**{k: v for k, v in cfg.items() if k in known})
+        config = cls(**known_fields(cls, cfg))
         unsupported = {
             "layer_norm_first": config.layer_norm_first,
             "fixed_positions": not config.fixed_positions,
@@ -61,13 +60,11 @@ class EatConfig:
             "stride": config.stride != config.patch_size,
             "mel_bins": config.mel_bins % config.patch_size != 0,
         }
-        wrong = [name for name, bad in unsupported.items() if bad]
-        if wrong:
-            raise ValueError(
-                "not an EAT configuration this encoder builds (post-norm, fixed positions, one "
-                "channel, non-overlapping patches): "
-                + ", ".join(f"{name}={getattr(config, name)!r}" for name in wrong)
-            )
+        design = (
+            "an EAT configuration this encoder builds (post-norm, fixed positions, one "
+            "channel, non-overlapping patches)"
+        )
+        refuse_unsupported(config, unsupported, design)
         if config.embed_dim % config.num_heads or config.embed_dim % 4:
             raise ValueError("embed_dim must be a multiple of num_heads and of 4")
         return config
@@ -191,6 +188,12 @@ class Eat(nn.Module):
     @property
     def depth(self) -> int:
         return len(self.blocks)
+
+    @property
+    def longest_clip(self) -> int:
+        """The most samples at 16 kHz whose patches the fixed positions cover."""
+        frames = self.config.max_length * self.config.patch_size
+        return 400 + (frames - 1) * 160 + 159
 
     def keep_layers(self, count: int) -> None:
         """Drop the blocks after the first ``count``."""

@@ -71,7 +71,12 @@ class _Pretrained(nn.Module):
     numerics_version: ClassVar[str] = "1"
 
     def __init__(
-        self, *, sample_rate: int, clip_samples: int, checkpoint: str | None, layer: int | None
+        self,
+        *,
+        sample_rate: int,
+        clip_samples: int,
+        checkpoint: Checkpoint = None,
+        layer: Layer = None,
     ) -> None:
         super().__init__()
         self.resample = Resample(sample_rate)
@@ -82,6 +87,12 @@ class _Pretrained(nn.Module):
             )
         self.encoder = load(self.architecture, checkpoint, layer)
         self.width = self.encoder.width
+        longest = self.encoder.longest_clip
+        if longest is not None and self.resample.samples(clip_samples) > longest:
+            raise ValueError(
+                f"clips of {clip_samples} samples at {sample_rate} Hz are longer than the "
+                f"checkpoint's positions cover ({longest / ENCODER_RATE:.2f} s)"
+            )
 
     @classmethod
     def input_digests(cls, options: Mapping[str, Any]) -> dict[str, str]:
@@ -115,8 +126,8 @@ class _Frozen(_Pretrained):
     needs_training: ClassVar[bool] = False
     poolings: ClassVar[tuple[str, ...]]
 
-    def __init__(self, *, embedding_dim: int, pooling: str, **encoder: Any) -> None:
-        super().__init__(**encoder)
+    def __init__(self, *, embedding_dim: int, pooling: str, **options: Any) -> None:
+        super().__init__(**options)
         _check_pooling(pooling, self.poolings)
         self.pooling = pooling
         width = self.width * (2 if pooling == "mean_std" else 1)
@@ -151,11 +162,11 @@ class _Lora(_Pretrained):
         *,
         embedding_dim: int,
         pooling: str,
-        lora_rank: int,
-        lora_alpha: float,
         lora_targets: str,
-        lora_dropout: float,
-        **encoder: Any,
+        lora_rank: LoraRank = 64,
+        lora_alpha: LoraAlpha = 8.0,
+        lora_dropout: LoraDropout = 0.0,
+        **options: Any,
     ) -> None:
         _check_pooling(pooling, self.poolings)
         modules = self.architecture.lora_modules
@@ -164,7 +175,7 @@ class _Lora(_Pretrained):
             raise ValueError(
                 f"lora_targets must name some of {', '.join(modules)}, got {lora_targets!r}"
             )
-        super().__init__(**encoder)
+        super().__init__(**options)
         from peft import LoraConfig, inject_adapter_in_model
 
         self.encoder.requires_grad_(False)
@@ -197,23 +208,13 @@ class FrozenBeats(_Frozen):
     def __init__(
         self,
         *,
-        sample_rate: int,
-        clip_samples: int,
         embedding_dim: int,
-        checkpoint: Checkpoint = None,
-        layer: Layer = None,
         pooling: Annotated[
             Literal["mean", "mean_std"], "The patches' mean, or their mean and standard deviation"
         ] = "mean",
+        **options: Any,
     ) -> None:
-        super().__init__(
-            sample_rate=sample_rate,
-            clip_samples=clip_samples,
-            embedding_dim=embedding_dim,
-            checkpoint=checkpoint,
-            layer=layer,
-            pooling=pooling,
-        )
+        super().__init__(embedding_dim=embedding_dim, pooling=pooling, **options)
 
 
 class FrozenEat(_Frozen):
@@ -224,24 +225,14 @@ class FrozenEat(_Frozen):
     def __init__(
         self,
         *,
-        sample_rate: int,
-        clip_samples: int,
         embedding_dim: int,
-        checkpoint: Checkpoint = None,
-        layer: Layer = None,
         pooling: Annotated[
             Literal["cls", "mean", "mean_std"],
             "The utterance token, the patches' mean, or their mean and standard deviation",
         ] = "cls",
+        **options: Any,
     ) -> None:
-        super().__init__(
-            sample_rate=sample_rate,
-            clip_samples=clip_samples,
-            embedding_dim=embedding_dim,
-            checkpoint=checkpoint,
-            layer=layer,
-            pooling=pooling,
-        )
+        super().__init__(embedding_dim=embedding_dim, pooling=pooling, **options)
 
 
 class LoraBeats(_Lora):
@@ -254,34 +245,19 @@ class LoraBeats(_Lora):
     def __init__(
         self,
         *,
-        sample_rate: int,
-        clip_samples: int,
         embedding_dim: int,
-        checkpoint: Checkpoint = None,
-        layer: Layer = None,
         pooling: Annotated[
             Literal["asp", "mean"], "Head: attentive statistics pooling, or the mean"
         ] = "asp",
-        lora_rank: LoraRank = 64,
-        lora_alpha: LoraAlpha = 8.0,
         lora_targets: Annotated[
             str,
             "Comma-separated linear maps of each layer to adapt: q_proj, k_proj, v_proj, "
             "out_proj, fc1, fc2",
         ] = "q_proj,v_proj",
-        lora_dropout: LoraDropout = 0.0,
+        **options: Any,
     ) -> None:
         super().__init__(
-            sample_rate=sample_rate,
-            clip_samples=clip_samples,
-            embedding_dim=embedding_dim,
-            checkpoint=checkpoint,
-            layer=layer,
-            pooling=pooling,
-            lora_rank=lora_rank,
-            lora_alpha=lora_alpha,
-            lora_targets=lora_targets,
-            lora_dropout=lora_dropout,
+            embedding_dim=embedding_dim, pooling=pooling, lora_targets=lora_targets, **options
         )
 
 
@@ -295,31 +271,16 @@ class LoraEat(_Lora):
     def __init__(
         self,
         *,
-        sample_rate: int,
-        clip_samples: int,
         embedding_dim: int,
-        checkpoint: Checkpoint = None,
-        layer: Layer = None,
         pooling: Annotated[
             Literal["cls", "asp", "mean"],
             "Head on the utterance token, attentive statistics pooling, or the mean",
         ] = "cls",
-        lora_rank: LoraRank = 64,
-        lora_alpha: LoraAlpha = 8.0,
         lora_targets: Annotated[
             str, "Comma-separated linear maps of each block to adapt: qkv, proj, fc1, fc2"
         ] = "qkv",
-        lora_dropout: LoraDropout = 0.0,
+        **options: Any,
     ) -> None:
         super().__init__(
-            sample_rate=sample_rate,
-            clip_samples=clip_samples,
-            embedding_dim=embedding_dim,
-            checkpoint=checkpoint,
-            layer=layer,
-            pooling=pooling,
-            lora_rank=lora_rank,
-            lora_alpha=lora_alpha,
-            lora_targets=lora_targets,
-            lora_dropout=lora_dropout,
+            embedding_dim=embedding_dim, pooling=pooling, lora_targets=lora_targets, **options
         )
