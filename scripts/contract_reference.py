@@ -14,6 +14,8 @@ import re
 import sys
 from pathlib import Path
 
+from generated_page import write_or_check
+
 from asdbench import contracts
 from asdbench.registry.specs import SPEC_TYPES
 
@@ -82,17 +84,7 @@ def render(page: str) -> str:
 
 
 def main() -> int:
-    page = PAGE.read_text()
-    text = render(page)
-    if "--check" in sys.argv[1:]:
-        if text != page:
-            print(
-                f"{PAGE} is out of date: run python scripts/contract_reference.py", file=sys.stderr
-            )
-            return 1
-        return 0
-    PAGE.write_text(text)
-    return 0
+    return write_or_check(PAGE, render(PAGE.read_text()), "contract_reference.py")
 
 
 if __name__ == "__main__":

@@ -105,3 +105,14 @@ class TestGenRep(BackendConformanceTests):
     factory = GenRepBackend
     option_variants = {"k": 3, "mix_neighbours": 0, "alpha": 0.5, "normalise": False}
     invalid_options = {"k": 0, "mix_neighbours": -1, "alpha": 0.0}
+
+
+def test_a_bank_whose_clips_lie_at_one_distance_is_shifted_not_reset():
+    """Three source clips at the corners of an equilateral triangle of side 2: each one's
+    nearest other lies at 2, so the bank's distances have mean 2 and no spread; a clip's score
+    is its distance less 2 (divided by 1), not its raw distance."""
+    corners = np.array([[0.0, 0.0], [2.0, 0.0], [1.0, np.sqrt(3.0)]])
+    backend = GenRepBackend(mix_neighbours=0).fit(corners, np.array(["source"] * 3))
+    test = np.array([[1.0, -3.0], [1.0, np.sqrt(3.0) / 3]])
+    nearest = np.sqrt(((test[:, None] - corners[None]) ** 2).sum(-1)).min(axis=1)
+    np.testing.assert_allclose(backend.score(test), nearest - 2.0)

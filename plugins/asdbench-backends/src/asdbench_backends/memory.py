@@ -98,20 +98,23 @@ class GenRepBackend:
         self, x: np.ndarray, bank: np.ndarray, origins: list[set[int]]
     ) -> tuple[float, float]:
         """The mean and standard deviation of the training clips' distances to ``bank``, each
-        without the entries made from it; (0, 1) when they do not define one."""
+        without the entries made from it (the mean of its ``k`` nearest others); (0, 1) when
+        fewer than two clips have another entry, the mean and 1 when all lie at one distance
+        (distances are never negative, so the mean bounds the rounding)."""
         if not self.normalise:
             return 0.0, 1.0
         distances = euclidean(x, bank)
         for entry, clips in enumerate(origins):
             distances[sorted(clips), entry] = np.inf
-        kept = np.isfinite(distances).sum(axis=1) > 0
+        others = np.isfinite(distances).sum(axis=1)
+        kept = others > 0
         if kept.sum() < 2:
             return 0.0, 1.0
-        values = np.array(
-            [mean_nearest(row[np.isfinite(row)][None, :], self.k)[0] for row in distances[kept]]
-        )
-        spread = float(values.std())
-        return (float(values.mean()), spread) if spread > 0 else (0.0, 1.0)
+        nearest = np.sort(distances[kept], axis=1)[:, : self.k]  # the left-out entries last
+        taken = np.minimum(others[kept], self.k)
+        values = np.where(np.isfinite(nearest), nearest, 0.0).sum(axis=1) / taken
+        mean, spread = float(values.mean()), float(values.std())
+        return mean, spread if spread > 1e-9 * mean else 1.0  # equal up to rounding: no spread
 
     def score(self, embeddings: np.ndarray) -> np.ndarray:
         if not self.banks:
