@@ -46,6 +46,22 @@ def test_an_inner_layer_is_the_references_output_of_that_layer():
     assert len(inner.encoder.layers) == 1
 
 
+def test_a_file_saved_with_torchs_newer_weight_norm_names_loads(tmp_path):
+    """torch's ``parametrizations.weight_norm`` stores g and v as ``original0`` and
+    ``original1``; such a file gives the same encoder."""
+    checkpoint = torch.load(DATA / "beats_tiny.pt", weights_only=True)
+    model = checkpoint["model"]
+    for part, new in (("g", "original0"), ("v", "original1")):
+        model[f"encoder.pos_conv.0.parametrizations.weight.{new}"] = model.pop(
+            f"encoder.pos_conv.0.weight_{part}"
+        )
+    torch.save(checkpoint, tmp_path / "renamed.pt")
+    encoder = load(ARCHITECTURES["beats"], str(tmp_path / "renamed.pt"), None).eval()
+    with torch.no_grad():
+        tokens = encoder.layer_outputs(torch.from_numpy(REFERENCE["clips"]))[-1]
+    np.testing.assert_allclose(tokens.numpy(), REFERENCE["final"], rtol=0, atol=1e-4)
+
+
 def test_relative_buckets_by_hand():
     """T5-style buckets: 16 per direction here, exact below 8, then logarithmic up to 64."""
     buckets = relative_buckets(100, 32, 64)

@@ -38,6 +38,19 @@ def test_every_block_equals_the_references(given):
     np.testing.assert_allclose(outputs[-1].numpy(), REFERENCE["final"], rtol=0, atol=1e-4)
 
 
+def test_a_release_without_the_fixed_positions_computes_them(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(str(TINY / "model.safetensors"))
+    del weights["model.fixed_positional_encoder.positions"]
+    save_file(weights, str(tmp_path / "model.safetensors"))
+    shutil.copy(TINY / "config.json", tmp_path / "config.json")
+    encoder = load(ARCHITECTURES["eat"], str(tmp_path), None).eval()
+    with torch.no_grad():
+        tokens = encoder.layer_outputs(torch.from_numpy(REFERENCE["clips"]))[-1]
+    np.testing.assert_allclose(tokens.numpy(), REFERENCE["final"], rtol=0, atol=1e-4)
+
+
 def test_the_positions_by_hand():
     """MAE's 2-D sine-cosine table: for a token at time patch t and frequency patch f, the
     first quarter is sin(f w_i), then cos(f w_i), sin(t w_i), cos(t w_i), w_i = 10000^(-i/q)."""

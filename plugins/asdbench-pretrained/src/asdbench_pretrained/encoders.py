@@ -35,6 +35,14 @@ def _config_error(path: str, exc: Exception) -> ValueError:
     return ValueError(f"{checkpoints.describe(path)}: {exc}")
 
 
+#: The position convolution's weight norm as torch's newer parametrisation names it (a file
+#: re-saved from a model built with ``torch.nn.utils.parametrizations.weight_norm``).
+WEIGHT_NORM_NAMES = {
+    "encoder.pos_conv.0.parametrizations.weight.original0": "encoder.pos_conv.0.weight_g",
+    "encoder.pos_conv.0.parametrizations.weight.original1": "encoder.pos_conv.0.weight_v",
+}
+
+
 def read_beats(path: str) -> Beats:
     """A BEATs ``.pt`` as Microsoft publishes it: ``{"cfg": {...}, "model": state dict}``
     (a fine-tuned file's label predictor is left out)."""
@@ -49,9 +57,17 @@ def read_beats(path: str) -> Beats:
         encoder = Beats(BeatsConfig.from_checkpoint(loaded["cfg"]))
     except (TypeError, ValueError) as exc:
         raise _config_error(path, exc) from exc
-    weights = {k: v for k, v in loaded["model"].items() if not k.startswith("predictor")}
+    weights = {
+        WEIGHT_NORM_NAMES.get(k, k): v
+        for k, v in loaded["model"].items()
+        if not k.startswith("predictor")
+    }
     checkpoints.load_into(encoder, weights, path, "BEATs")
     return encoder
+
+
+#: EAT's fixed position table, a parameter nothing trains.
+POSITIONS = "fixed_positional_encoder.positions"
 
 
 def eat_files(path: str) -> dict[str, Path]:
@@ -89,6 +105,8 @@ def read_eat(path: str) -> Eat:
         for key, tensor in weights.items()
         if not key.startswith(("model.fc_norm.", "model.head."))
     }
+    # the fixed positions follow from the configuration; a file may leave them out
+    kept.setdefault(POSITIONS, encoder.state_dict()[POSITIONS])
     checkpoints.load_into(encoder, kept, path, "EAT")
     return encoder
 
