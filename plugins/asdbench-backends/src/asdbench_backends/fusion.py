@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import numpy as np
 
 import asdbench
+from asdbench_backends.standard import standardising
 
 SOURCE, TARGET = "source", "target"
 
@@ -66,8 +67,7 @@ class FusionBackend:
                 held = assigned == fold
                 member = asdbench.create("backend", name).fit(x[~held], domains[~held])
                 self_scores[held] = member.score(x[held])
-            spread = float(self_scores.std())
-            self.scales.append((float(self_scores.mean()), spread if spread > 0 else 1.0))
+            self.scales.append(standardising(self_scores))
             self.members.append(asdbench.create("backend", name).fit(x, domains))
         return self
 

@@ -13,6 +13,7 @@ from typing import Annotated
 import numpy as np
 
 from asdbench import mean_nearest
+from asdbench_backends.standard import standardising
 
 SOURCE, TARGET = "source", "target"
 
@@ -33,9 +34,9 @@ def memmixup(
         return np.zeros((0, target.shape[1])), []
     count = len(source) if neighbours is None else min(neighbours, len(source))
     nearest = np.argsort(euclidean(target, source), axis=1, kind="stable")[:, :count]
-    pairs = [(t, int(s)) for t in range(len(target)) for s in nearest[t]]
-    mixtures = np.array([alpha * target[t] + (1 - alpha) * source[s] for t, s in pairs])
-    return mixtures, pairs
+    targets, sources = np.repeat(np.arange(len(target)), count), nearest.reshape(-1)
+    mixtures = alpha * target[targets] + (1 - alpha) * source[sources]
+    return mixtures, [(int(t), int(s)) for t, s in zip(targets, sources, strict=True)]
 
 
 class GenRepBackend:
@@ -99,8 +100,7 @@ class GenRepBackend:
     ) -> tuple[float, float]:
         """The mean and standard deviation of the training clips' distances to ``bank``, each
         without the entries made from it (the mean of its ``k`` nearest others); (0, 1) when
-        fewer than two clips have another entry, the mean and 1 when all lie at one distance
-        (distances are never negative, so the mean bounds the rounding)."""
+        fewer than two clips have another entry."""
         if not self.normalise:
             return 0.0, 1.0
         distances = euclidean(x, bank)
@@ -112,9 +112,7 @@ class GenRepBackend:
             return 0.0, 1.0
         nearest = np.sort(distances[kept], axis=1)[:, : self.k]  # the left-out entries last
         taken = np.minimum(others[kept], self.k)
-        values = np.where(np.isfinite(nearest), nearest, 0.0).sum(axis=1) / taken
-        mean, spread = float(values.mean()), float(values.std())
-        return mean, spread if spread > 1e-9 * mean else 1.0  # equal up to rounding: no spread
+        return standardising(np.where(np.isfinite(nearest), nearest, 0.0).sum(axis=1) / taken)
 
     def score(self, embeddings: np.ndarray) -> np.ndarray:
         if not self.banks:

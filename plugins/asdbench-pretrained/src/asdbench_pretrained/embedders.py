@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from math import gcd
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 import numpy as np
 import torch
@@ -40,6 +40,16 @@ Layer = Annotated[
 LoraRank = Annotated[int, "Rank of each LoRA update", Range(1, None)]
 LoraAlpha = Annotated[float, "LoRA scale numerator (update x alpha / rank)", Range(0, None)]
 LoraDropout = Annotated[float, "Dropout on the LoRA input", Range(0, 0.99)]
+FrozenBeatsPooling = Literal["mean", "mean_std"]
+FrozenEatPooling = Literal["cls", "mean", "mean_std"]
+LoraBeatsPooling = Literal["asp", "mean"]
+LoraEatPooling = Literal["cls", "asp", "mean"]
+
+
+def lora_targets_help(architecture: Architecture) -> str:
+    return "Comma-separated linear maps of each layer to adapt: " + ", ".join(
+        architecture.lora_modules
+    )
 
 
 class Resample(nn.Module):
@@ -96,13 +106,13 @@ class _Pretrained(nn.Module):
 
     @classmethod
     def input_digests(cls, options: Mapping[str, Any]) -> dict[str, str]:
-        """The checkpoint files' SHA-256: a run is defined by the weights, not by a path."""
+        """The checkpoint files' SHA-256: a run is defined by the weights, not by a path (a
+        file that is not there has none; building the embedder says so)."""
         path = options.get("checkpoint")
         if not path:
             return {}
-        return {
-            name: checkpoints.sha256(file) for name, file in cls.architecture.files(path).items()
-        }
+        files = cls.architecture.files(path).items()
+        return {name: checkpoints.sha256(file) for name, file in files if file.is_file()}
 
     def tokens(self, waveforms: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
         """The chosen layer's utterance token (``None`` where there is none) and patches."""
@@ -203,14 +213,14 @@ class _Lora(_Pretrained):
 class FrozenBeats(_Frozen):
     __doc__ = "BEATs as published. " + (_Frozen.__doc__ or "")
     architecture = ARCHITECTURES["beats"]
-    poolings = ("mean", "mean_std")
+    poolings = get_args(FrozenBeatsPooling)
 
     def __init__(
         self,
         *,
         embedding_dim: int,
         pooling: Annotated[
-            Literal["mean", "mean_std"], "The patches' mean, or their mean and standard deviation"
+            FrozenBeatsPooling, "The patches' mean, or their mean and standard deviation"
         ] = "mean",
         **options: Any,
     ) -> None:
@@ -220,14 +230,14 @@ class FrozenBeats(_Frozen):
 class FrozenEat(_Frozen):
     __doc__ = "EAT as published. " + (_Frozen.__doc__ or "")
     architecture = ARCHITECTURES["eat"]
-    poolings = ("cls", "mean", "mean_std")
+    poolings = get_args(FrozenEatPooling)
 
     def __init__(
         self,
         *,
         embedding_dim: int,
         pooling: Annotated[
-            Literal["cls", "mean", "mean_std"],
+            FrozenEatPooling,
             "The utterance token, the patches' mean, or their mean and standard deviation",
         ] = "cls",
         **options: Any,
@@ -240,20 +250,16 @@ class LoraBeats(_Lora):
         " ASDKit's BEATs recipe: rank 64 on q and v, peft's alpha 8, attentive statistics pooling."
     )
     architecture = ARCHITECTURES["beats"]
-    poolings = ("asp", "mean")
+    poolings = get_args(LoraBeatsPooling)
 
     def __init__(
         self,
         *,
         embedding_dim: int,
         pooling: Annotated[
-            Literal["asp", "mean"], "Head: attentive statistics pooling, or the mean"
+            LoraBeatsPooling, "Head: attentive statistics pooling, or the mean"
         ] = "asp",
-        lora_targets: Annotated[
-            str,
-            "Comma-separated linear maps of each layer to adapt: q_proj, k_proj, v_proj, "
-            "out_proj, fc1, fc2",
-        ] = "q_proj,v_proj",
+        lora_targets: Annotated[str, lora_targets_help(ARCHITECTURES["beats"])] = "q_proj,v_proj",
         **options: Any,
     ) -> None:
         super().__init__(
@@ -266,19 +272,17 @@ class LoraEat(_Lora):
         " ASDKit's EAT recipe: rank 64 on the fused qkv map, the utterance token."
     )
     architecture = ARCHITECTURES["eat"]
-    poolings = ("cls", "asp", "mean")
+    poolings = get_args(LoraEatPooling)
 
     def __init__(
         self,
         *,
         embedding_dim: int,
         pooling: Annotated[
-            Literal["cls", "asp", "mean"],
+            LoraEatPooling,
             "Head on the utterance token, attentive statistics pooling, or the mean",
         ] = "cls",
-        lora_targets: Annotated[
-            str, "Comma-separated linear maps of each block to adapt: qkv, proj, fc1, fc2"
-        ] = "qkv",
+        lora_targets: Annotated[str, lora_targets_help(ARCHITECTURES["eat"])] = "qkv",
         **options: Any,
     ) -> None:
         super().__init__(

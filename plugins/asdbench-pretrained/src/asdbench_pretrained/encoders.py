@@ -19,14 +19,13 @@ from asdbench_pretrained.eat import Eat, EatConfig
 @dataclass(frozen=True)
 class Architecture:
     """A pretrained encoder: its name, its reader (path -> encoder with every layer), the
-    linear maps of a layer LoRA may adapt (a user's name -> the module path peft matches), its
-    default LoRA targets, whether its first token is an utterance token, and the files its
-    checkpoint is made of (path -> {digest name: file})."""
+    linear maps of a layer LoRA may adapt (a user's name -> the module path peft matches),
+    whether its first token is an utterance token, and the files its checkpoint is made of
+    (path -> {digest name: file})."""
 
     name: str
     read: Callable[[str], nn.Module]
     lora_modules: dict[str, str]
-    lora_default: str
     utterance_token: bool
     files: Callable[[str], dict[str, Path]]
 
@@ -119,7 +118,6 @@ ARCHITECTURES = {
             name: f"self_attn.{name}" for name in ("q_proj", "k_proj", "v_proj", "out_proj")
         }
         | {"fc1": "fc1", "fc2": "fc2"},
-        lora_default="q_proj,v_proj",
         utterance_token=False,
         files=lambda path: {"checkpoint_sha256": Path(path).expanduser()},
     ),
@@ -127,7 +125,6 @@ ARCHITECTURES = {
         name="EAT",
         read=read_eat,
         lora_modules={"qkv": "attn.qkv", "proj": "attn.proj", "fc1": "mlp.fc1", "fc2": "mlp.fc2"},
-        lora_default="qkv",
         utterance_token=True,
         files=eat_files,
     ),
